@@ -1,0 +1,24 @@
+#pragma once
+
+// Small file helpers shared by every module. They touch only files, so tests point them at a
+// temp dir.
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/result.h"
+
+namespace cricket {
+
+// Reads a whole file. kNotFound when it does not exist.
+Result<std::string> ReadFile(const std::string& path);
+
+// Crash-safe replace: writes `path.tmp-<pid>`, fsyncs it, renames it over `path` and fsyncs the
+// directory. After a crash `path` holds either the old or the new content, never a mix.
+Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+
+// mkdir -p; existing directories are left as they are, new ones get `mode`.
+Result<void> MakeDirs(const std::string& path, mode_t mode);
+
+}  // namespace cricket

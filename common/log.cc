@@ -1,0 +1,131 @@
+#include "common/log.h"
+
+#include <fmt/chrono.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace cricket::log {
+namespace {
+
+std::atomic<Level> g_level{Level::kInfo};
+std::atomic<Format> g_format{Format::kText};
+
+std::string_view LevelName(Level level) {
+  switch (level) {
+    case Level::kTrace: return "trace";
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+spdlog::level::level_enum ToSpd(Level level) {
+  switch (level) {
+    case Level::kTrace: return spdlog::level::trace;
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+void AppendField(std::string& out, std::string_view key, std::string_view value) {
+  if (value.empty()) {
+    return;
+  }
+  out += key;
+  out += '=';
+  out += value;
+  out += ' ';
+}
+
+std::string NowRfc3339() {
+  auto now = std::chrono::system_clock::now();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
+                     std::chrono::time_point_cast<std::chrono::microseconds>(now));
+}
+
+spdlog::logger& Logger() {
+  // One stderr logger; we format the whole line ourselves so text and JSON share one path.
+  static auto* logger = [] {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto* l = new spdlog::logger("cricket", std::move(sink));  // NOLINT(cppcoreguidelines-owning-memory): lives for the process
+    l->set_pattern("%v");
+    l->set_level(spdlog::level::trace);
+    l->flush_on(spdlog::level::trace);
+    return l;
+  }();
+  return *logger;
+}
+
+}  // namespace
+
+Result<Level> ParseLevel(std::string_view name) {
+  for (Level level : {Level::kTrace, Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
+    if (name == LevelName(level)) {
+      return level;
+    }
+  }
+  return cricket::Error(Code::kInvalidArgument,
+               fmt::format("expected one of trace, debug, info, warn, error, got \"{}\"", name));
+}
+
+Result<Format> ParseFormat(std::string_view name) {
+  if (name == "text") {
+    return Format::kText;
+  }
+  if (name == "json") {
+    return Format::kJson;
+  }
+  return cricket::Error(Code::kInvalidArgument, fmt::format("expected text or json, got \"{}\"", name));
+}
+
+void Init(Level level, Format format) {
+  g_level = level;
+  g_format = format;
+}
+
+bool Enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+
+std::string Render(Format format, Level level, const Fields& fields, std::string_view message) {
+  if (format == Format::kJson) {
+    nlohmann::json line = {{"level", LevelName(level)}, {"msg", message}};
+    for (auto [key, value] : {std::pair{"rpc", fields.rpc}, std::pair{"pod", fields.pod},
+                              std::pair{"ctr", fields.ctr}, std::pair{"image", fields.image}}) {
+      if (!value.empty()) {
+        line[key] = value;
+      }
+    }
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  std::string out;
+  out.reserve(message.size() + 64);
+  out += LevelName(level);
+  out += ' ';
+  AppendField(out, "rpc", fields.rpc);
+  AppendField(out, "pod", fields.pod);
+  AppendField(out, "ctr", fields.ctr);
+  AppendField(out, "image", fields.image);
+  out += message;
+  return out;
+}
+
+void Write(Level level, const Fields& fields, std::string_view message) {
+  Format format = g_format.load(std::memory_order_relaxed);
+  std::string line = Render(format, level, fields, message);
+  if (format == Format::kJson) {
+    // Put the time first without re-parsing: the rendered object always starts with '{'.
+    line.insert(1, fmt::format("\"time\":\"{}\",", NowRfc3339()));
+  } else {
+    line.insert(0, NowRfc3339() + " ");
+  }
+  Logger().log(ToSpd(level), "{}", line);
+}
+
+}  // namespace cricket::log
