@@ -45,10 +45,12 @@ void AppendField(std::string& out, std::string_view key, std::string_view value)
   out += ' ';
 }
 
+// RFC 3339 UTC with microseconds, as containerd and CRI-O print.
 std::string NowRfc3339() {
   auto now = std::chrono::system_clock::now();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z",
-                     std::chrono::time_point_cast<std::chrono::microseconds>(now));
+  auto seconds = std::chrono::floor<std::chrono::seconds>(now);
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - seconds).count();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", seconds, micros);
 }
 
 spdlog::logger& Logger() {

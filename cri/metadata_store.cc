@@ -166,14 +166,18 @@ Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
 }
 
 Result<void> MetadataStore::Tx::DeleteSandbox(const std::string& id) {
-  CR_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM sandboxes WHERE id = ?1"));
-  stmt.Bind(1, id);
-  auto deleted = stmt.Run();
-  if (!deleted.ok() && deleted.error().code() == Code::kFailedPrecondition) {
+  // Checked here rather than left to the foreign key, whose error names no object.
+  CR_ASSIGN_OR_RETURN(Statement children,
+                      db_.Prepare("SELECT count(*) FROM containers WHERE sandbox_id = ?1"));
+  children.Bind(1, id);
+  CR_ASSIGN_OR_RETURN(bool row, children.Step());
+  if (row && children.ColumnInt(0) > 0) {
     return Error(Code::kFailedPrecondition,
                  fmt::format("sandbox {} still has containers", id));
   }
-  return deleted;
+  CR_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM sandboxes WHERE id = ?1"));
+  stmt.Bind(1, id);
+  return stmt.Run();
 }
 
 Result<void> MetadataStore::Tx::PutContainer(const ContainerRecord& r) {

@@ -1,0 +1,65 @@
+// cricketd: the Cricket CRI daemon.
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/version.h"
+#include "cri/daemon.h"
+
+namespace {
+
+// In-flight calls get this long to finish after SIGTERM/SIGINT before they are cancelled.
+constexpr std::chrono::milliseconds kShutdownGrace(5000);
+
+int Usage(std::FILE* out) {
+  std::fprintf(out, "usage: cricketd [flags]\n%s  --help            this text\n  --version         print the version\n",
+               cricket::ConfigUsage().c_str());
+  return out == stdout ? 0 : 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      return Usage(stdout);
+    }
+    if (arg == "--version") {
+      std::printf("cricketd %s\n", cricket::kVersion);
+      return 0;
+    }
+  }
+  auto config = cricket::ResolveConfig(args);
+  if (!config.ok()) {
+    std::fprintf(stderr, "cricketd: %s\n", config.error().message().c_str());
+    return 2;
+  }
+  cricket::log::Init(config->log_level, config->log_format);
+
+  // Block the stop signals before gRPC starts its threads, so they all inherit the mask and
+  // only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the daemon
+
+  auto daemon = cricket::cri::Daemon::Start(*config);
+  if (!daemon.ok()) {
+    cricket::log::Error({}, "cannot start: {}", daemon.error().ToString());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  cricket::log::Info({}, "received signal {}, shutting down", sig);
+  (*daemon)->Shutdown(kShutdownGrace);
+  return 0;
+}

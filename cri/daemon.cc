@@ -1,0 +1,126 @@
+#include "cri/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "oci/cgroup_detect.h"
+
+namespace cricket::cri {
+namespace {
+
+// CRI messages (ListContainers on a busy node) exceed gRPC's 4 MiB default.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+// Creates the socket's directory 0711 (others may traverse to the socket, not list the dir).
+Result<void> PrepareSocketDir(const std::string& socket_path) {
+  std::string dir = std::filesystem::path(socket_path).parent_path().string();
+  bool existed = std::filesystem::exists(dir);
+  CR_RETURN_IF_ERROR(MakeDirs(dir, 0711));
+  if (!existed && ::chmod(dir.c_str(), 0711) < 0) {  // mkdir's mode is filtered by the umask
+    return Error::FromErrno(errno, "chmod " + dir);
+  }
+  return Ok();
+}
+
+// We hold the socket lock, so a socket file at the path is a leftover of a crashed instance.
+Result<void> RemoveStaleSocket(const std::string& socket_path) {
+  struct stat st {};
+  if (::lstat(socket_path.c_str(), &st) < 0) {
+    return errno == ENOENT ? Ok() : Error::FromErrno(errno, "stat " + socket_path);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return Error(Code::kFailedPrecondition, socket_path + " exists and is not a socket");
+  }
+  if (::unlink(socket_path.c_str()) < 0) {
+    return Error::FromErrno(errno, "remove stale socket " + socket_path);
+  }
+  log::Info({}, "removed stale socket {}", socket_path);
+  return Ok();
+}
+
+}  // namespace
+
+Daemon::Daemon(const Config& config, LockFile root_lock, LockFile socket_lock)
+    : config_(config), root_lock_(std::move(root_lock)), socket_lock_(std::move(socket_lock)) {}
+
+Daemon::~Daemon() {
+  if (server_) {
+    Shutdown(std::chrono::milliseconds(0));
+  }
+}
+
+Result<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+  CR_RETURN_IF_ERROR(MakeDirs(config.root, 0700));
+  CR_RETURN_IF_ERROR(MakeDirs(config.state, 0711));
+  const std::string socket_path = config.socket_path();
+  CR_RETURN_IF_ERROR(PrepareSocketDir(socket_path));
+
+  auto root_lock = LockFile::Acquire(config.root + "/cricketd.lock");
+  if (!root_lock.ok()) {
+    return root_lock.error().Wrap("another cricketd uses root " + config.root);
+  }
+  auto socket_lock = LockFile::Acquire(socket_path + ".lock");
+  if (!socket_lock.ok()) {
+    return socket_lock.error().Wrap("another cricketd serves " + socket_path);
+  }
+  std::unique_ptr<Daemon> daemon(
+      new Daemon(config, std::move(root_lock).value(), std::move(socket_lock).value()));
+  CR_RETURN_IF_ERROR(daemon->Serve());
+  return daemon;
+}
+
+Result<void> Daemon::Serve() {
+  CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
+  auto cgroups = oci::DetectCgroups();
+  if (!cgroups.ok()) {
+    log::Warn({}, "runtime not ready: {}", cgroups.error().message());
+  }
+  service_ = std::make_unique<CriService>(config_, *store_, std::move(cgroups));
+  runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_);
+  image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_);
+
+  const std::string socket_path = config_.socket_path();
+  CR_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
+  builder.RegisterService(runtime_adapter_.get());
+  builder.RegisterService(image_adapter_.get());
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // The socket is created inside BuildAndStart; a tight umask keeps it 0660 from the first
+  // instant, so no other user can connect in the window before the chmod below.
+  mode_t old_umask = ::umask(0117);
+  server_ = builder.BuildAndStart();
+  ::umask(old_umask);
+  if (!server_) {
+    return Error(Code::kUnavailable, "listen on unix socket " + socket_path);
+  }
+  if (::chmod(socket_path.c_str(), 0660) < 0) {
+    return Error::FromErrno(errno, "chmod " + socket_path);
+  }
+  log::Info({}, "cricketd serving on {} (root {}, state {})", socket_path, config_.root,
+            config_.state);
+  return Ok();
+}
+
+void Daemon::Shutdown(std::chrono::milliseconds grace) {
+  if (!server_) {
+    return;
+  }
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  server_->Wait();
+  server_.reset();
+  // Only our own socket: the lock guarantees no other instance uses this path.
+  if (::unlink(config_.socket_path().c_str()) < 0 && errno != ENOENT) {
+    log::Warn({}, "remove socket {}: errno {}", config_.socket_path(), errno);
+  }
+  log::Info({}, "cricketd stopped");
+}
+
+}  // namespace cricket::cri

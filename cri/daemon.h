@@ -1,0 +1,52 @@
+#pragma once
+
+// Daemon: cricketd's process-wide setup and the gRPC server's life.
+//
+// Start() takes the instance locks (one on --root, one beside the socket: a second cricketd on
+// the same root or the same socket is refused), prepares directories, opens the metadata store,
+// replaces a stale socket left by a crash and serves both CRI services on the unix socket with
+// mode 0660. Shutdown() stops accepting, lets in-flight calls finish (up to a grace period) and
+// returns; containers keep running, they belong to their shims.
+
+#include <chrono>
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/config.h"
+#include "common/lock_file.h"
+#include "common/result.h"
+#include "cri/grpc_adapter.h"
+#include "cri/metadata_store.h"
+#include "cri/service.h"
+
+namespace cricket::cri {
+
+class Daemon {
+ public:
+  // kFailedPrecondition when another instance holds the root or socket; other codes for
+  // directories, the store or the socket that cannot be set up.
+  static Result<std::unique_ptr<Daemon>> Start(const Config& config);
+
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  ~Daemon();
+
+  // Stops accepting; in-flight calls get `grace` to finish before they are cancelled.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  Daemon(const Config& config, LockFile root_lock, LockFile socket_lock);
+  Result<void> Serve();
+
+  Config config_;
+  LockFile root_lock_;
+  LockFile socket_lock_;
+  std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<CriService> service_;
+  std::unique_ptr<RuntimeServiceAdapter> runtime_adapter_;
+  std::unique_ptr<ImageServiceAdapter> image_adapter_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace cricket::cri

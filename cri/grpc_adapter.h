@@ -1,0 +1,62 @@
+#pragma once
+
+// The gRPC face of CriService: the only code that sees grpc::ServerContext or grpc::Status.
+// For every RPC it sets the log fields, calls the handler, turns a stray exception into
+// INTERNAL, logs the outcome once and converts the Error. RPCs without a handler yet answer
+// UNIMPLEMENTED with a message naming the RPC.
+
+#include <grpcpp/grpcpp.h>
+
+#include <string_view>
+
+#include "cri/service.h"
+#include "runtime/v1/api.grpc.pb.h"
+
+namespace cricket::cri {
+
+grpc::Status ToGrpc(const Error& error);
+
+// UNIMPLEMENTED naming the RPC, logged once.
+grpc::Status Unimplemented(std::string_view rpc);
+
+#define CR_RPC_(Name, Req, Resp)                                                      \
+  grpc::Status Name(grpc::ServerContext*, const v1::Req*, v1::Resp*) override {       \
+    return Unimplemented(#Name);                                                      \
+  }
+#define CR_STREAM_RPC_(Name, Req, Resp)                                               \
+  grpc::Status Name(grpc::ServerContext*, const v1::Req*, grpc::ServerWriter<v1::Resp>*) \
+      override {                                                                      \
+    return Unimplemented(#Name);                                                      \
+  }
+
+class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
+ public:
+  explicit RuntimeServiceAdapter(CriService& service) : service_(service) {}
+
+  grpc::Status Version(grpc::ServerContext* ctx, const v1::VersionRequest* req,
+                       v1::VersionResponse* resp) override;
+  grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest* req,
+                      v1::StatusResponse* resp) override;
+  grpc::Status RuntimeConfig(grpc::ServerContext* ctx, const v1::RuntimeConfigRequest* req,
+                             v1::RuntimeConfigResponse* resp) override;
+
+#include "cri/unimplemented_runtime_rpcs.inc"
+
+ private:
+  CriService& service_;
+};
+
+class ImageServiceAdapter final : public v1::ImageService::Service {
+ public:
+  explicit ImageServiceAdapter(CriService& service) : service_(service) {}
+
+#include "cri/unimplemented_image_rpcs.inc"
+
+ private:
+  [[maybe_unused]] CriService& service_;
+};
+
+#undef CR_RPC_
+#undef CR_STREAM_RPC_
+
+}  // namespace cricket::cri
