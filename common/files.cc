@@ -79,6 +79,17 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mod
   return Ok();
 }
 
+Result<void> WriteKernelFile(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid()) {
+    return Error::FromErrno(errno, "open " + path);
+  }
+  if (::write(fd.get(), data.data(), data.size()) < 0) {
+    return Error::FromErrno(errno, "write " + std::string(data) + " to " + path);
+  }
+  return Ok();
+}
+
 Result<void> MakeDirs(const std::string& path, mode_t mode) {
   std::string current;
   for (const auto& part : std::filesystem::path(path)) {

@@ -18,6 +18,10 @@ Result<std::string> ReadFile(const std::string& path);
 // directory. After a crash `path` holds either the old or the new content, never a mix.
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
 
+// Writes `data` to an existing kernel file (/proc/sys, /sys, cgroupfs) in one write(2), as
+// those files expect; no temp file, no rename.
+Result<void> WriteKernelFile(const std::string& path, std::string_view data);
+
 // mkdir -p; existing directories are left as they are, new ones get `mode`.
 Result<void> MakeDirs(const std::string& path, mode_t mode);
 

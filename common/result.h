@@ -138,12 +138,14 @@ inline Result<void> Ok() { return {}; }
 #define CR_CONCAT_(a, b) CR_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Result) from the enclosing function.
-#define CR_RETURN_IF_ERROR(expr)                        \
-  do {                                                  \
-    auto cr_result_ = (expr);                           \
-    if (!cr_result_.ok()) {                             \
-      return std::move(cr_result_).error();             \
-    }                                                   \
+// The temporary is named per line so that nested uses (inside a lambda) do not shadow.
+#define CR_RETURN_IF_ERROR(expr) CR_RETURN_IF_ERROR_IMPL_(CR_CONCAT_(cr_status_, __LINE__), expr)
+#define CR_RETURN_IF_ERROR_IMPL_(tmp, expr) \
+  do {                                      \
+    auto tmp = (expr);                      \
+    if (!tmp.ok()) {                        \
+      return std::move(tmp).error();        \
+    }                                       \
   } while (false)
 
 // `CR_ASSIGN_OR_RETURN(UniqueFd fd, sys.Open(...));` declares `fd` or returns the error.

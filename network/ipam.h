@@ -3,16 +3,16 @@
 // Ipam: IPv4 address leases for pods, persisted as one file per address under a directory
 // (`<dir>/<ip>` holding the owner's sandbox id), like the CNI host-local plugin.
 //
-// A lease is created with link(2), which fails atomically when the address is taken, so two
-// allocators — threads or processes, before or after a crash — never hand out one address
-// twice. An flock on `<dir>/lock` serialises allocators so the round-robin cursor stays
-// consistent. The network, gateway and broadcast addresses are never handed out. Thread-safe.
+// Leases are ClaimDir claims, so two allocators — threads or processes, before or after a
+// crash — never hand out one address twice; allocators are serialised by the ClaimDir lock so
+// the round-robin cursor stays consistent. The network, gateway and broadcast addresses are never handed out. Thread-safe.
 
 #include <map>
 #include <optional>
 #include <string>
 
 #include "common/result.h"
+#include "network/claims.h"
 #include "network/ipv4.h"
 
 namespace cricket::network {
@@ -32,11 +32,9 @@ class Ipam {
   const Ipv4Cidr& range() const { return range_; }
 
  private:
-  Ipam(std::string dir, Ipv4Cidr range) : dir_(std::move(dir)), range_(range) {}
-  Result<bool> TryClaim(Ipv4 ip, const std::string& owner);
-  void RemoveTempFiles() const;
+  Ipam(ClaimDir claims, Ipv4Cidr range) : claims_(std::move(claims)), range_(range) {}
 
-  std::string dir_;
+  ClaimDir claims_;
   Ipv4Cidr range_;
 };
 

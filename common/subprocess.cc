@@ -1,0 +1,160 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/unique_fd.h"
+
+namespace cricket {
+namespace {
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) {
+    return Error::FromErrno(errno, "create pipe");
+  }
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) {
+    out.push_back(s.data());
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
+                                       const SubprocessOptions& options) {
+  if (argv.empty()) {
+    return Error(Code::kInvalidArgument, "run subprocess: empty argv");
+  }
+  CR_ASSIGN_OR_RETURN(Pipe in, MakePipe());
+  CR_ASSIGN_OR_RETURN(Pipe out, MakePipe());
+  CR_ASSIGN_OR_RETURN(Pipe err, MakePipe());
+  CR_ASSIGN_OR_RETURN(Pipe exec_status, MakePipe());  // carries errno if execve fails
+
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> args = argv;
+  std::vector<char*> c_args = CStrings(args);
+  std::vector<std::string> env = options.env.value_or(std::vector<std::string>{});
+  std::vector<char*> c_env = CStrings(env);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return Error::FromErrno(errno, "fork for " + argv[0]);
+  }
+  if (pid == 0) {
+    ::dup2(in.read.get(), STDIN_FILENO);
+    ::dup2(out.write.get(), STDOUT_FILENO);
+    ::dup2(err.write.get(), STDERR_FILENO);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (options.env) {
+      ::execve(c_args[0], c_args.data(), c_env.data());
+    } else {
+      ::execv(c_args[0], c_args.data());
+    }
+    int e = errno;
+    (void)!::write(exec_status.write.get(), &e, sizeof(e));
+    ::_exit(127);
+  }
+  in.read.Reset();
+  out.write.Reset();
+  err.write.Reset();
+  exec_status.write.Reset();
+
+  int exec_errno = 0;
+  if (::read(exec_status.read.get(), &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+    ::waitpid(pid, nullptr, 0);
+    return Error::FromErrno(exec_errno, "execute " + argv[0]);
+  }
+
+  SubprocessResult result;
+  std::string_view pending_in = options.stdin_data;
+  if (pending_in.empty()) {
+    in.write.Reset();
+  } else {
+    ::fcntl(in.write.get(), F_SETFL, O_NONBLOCK);
+  }
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  bool timed_out = false;
+  while (out.read.valid() || err.read.valid()) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    auto add = [&](UniqueFd& fd, short events) {
+      if (fd.valid()) {
+        fds[n++] = {fd.get(), events, 0};
+      }
+    };
+    add(out.read, POLLIN);
+    add(err.read, POLLIN);
+    add(in.write, POLLOUT);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    int ready = ::poll(fds, n, static_cast<int>(left.count()));
+    if (ready < 0 && errno != EINTR) {
+      break;
+    }
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) {
+        continue;
+      }
+      if (in.write.valid() && fds[i].fd == in.write.get()) {
+        ssize_t w = ::write(in.write.get(), pending_in.data(), pending_in.size());
+        if (w > 0) {
+          pending_in.remove_prefix(static_cast<size_t>(w));
+        }
+        if (w < 0 || pending_in.empty()) {
+          in.write.Reset();
+        }
+        continue;
+      }
+      UniqueFd& src = out.read.valid() && fds[i].fd == out.read.get() ? out.read : err.read;
+      std::string& dst = &src == &out.read ? result.out : result.err;
+      char buf[4096];
+      ssize_t r = ::read(src.get(), buf, sizeof(buf));
+      if (r > 0) {
+        dst.append(buf, static_cast<size_t>(r));
+      } else if (r == 0 || errno != EINTR) {
+        src.Reset();
+      }
+    }
+  }
+  if (timed_out) {
+    ::kill(pid, SIGKILL);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (timed_out) {
+    return Error(Code::kDeadlineExceeded,
+                 argv[0] + " did not finish within " + std::to_string(options.timeout.count()) +
+                     " ms and was killed");
+  }
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.signal = WTERMSIG(status);
+  }
+  return result;
+}
+
+}  // namespace cricket

@@ -1,0 +1,34 @@
+#pragma once
+
+// Runs a helper program (iptables, a CNI plugin) to completion: argv, an optional environment,
+// bytes on stdin, stdout and stderr captured, a timeout after which it is killed.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace cricket {
+
+struct SubprocessResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+struct SubprocessOptions {
+  // Replaces the environment when set ("NAME=value" entries); inherited otherwise.
+  std::optional<std::vector<std::string>> env;
+  std::string stdin_data;
+  std::chrono::milliseconds timeout{30000};
+};
+
+// kNotFound when argv[0] cannot be executed (ENOENT), kDeadlineExceeded on timeout (the child
+// is killed and reaped). A non-zero exit is not an error here: callers read exit_code.
+Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
+                                       const SubprocessOptions& options = {});
+
+}  // namespace cricket

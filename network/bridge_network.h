@@ -1,0 +1,58 @@
+#pragma once
+
+// BridgeNetwork: the built-in pod network, no external binaries. A Linux bridge (default
+// `cricket0`) holding the gateway address of the pod range; per pod a veth pair whose host end
+// is on the bridge and whose other end is `eth0` inside the pod's namespace with a leased
+// address and a default route via the gateway. Traffic leaving the range is masqueraded;
+// hostPorts are DNAT rules (HostPorts). All link, address and route work is netlink.
+// Thread-safe.
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "network/host_ports.h"
+#include "network/ipam.h"
+#include "network/ipv4.h"
+#include "network/pod_network.h"
+
+namespace cricket::network {
+
+struct BridgeOptions {
+  std::string bridge = "cricket0";
+  Ipv4Cidr subnet = {{0x0a580000}, 16};  // 10.88.0.0/16
+  int mtu = 1500;
+  // Leases and host-port claims live below this directory (under --root).
+  std::string data_dir;
+};
+
+class BridgeNetwork final : public PodNetwork {
+ public:
+  // kNotFound when iptables is missing; kInvalidArgument for a bridge name over 15 bytes.
+  static Result<std::unique_ptr<BridgeNetwork>> Create(BridgeOptions options);
+
+  Result<void> Ready() override;
+  Result<PodNetworkStatus> Setup(const PodNetworkConfig& config) override;
+  Result<void> Teardown(const PodNetworkConfig& config) override;
+  Result<void> Reconcile(const std::set<std::string>& live_sandbox_ids) override;
+
+  // Removes the bridge and Cricket's shared iptables rules (for tests and uninstall).
+  Result<void> Destroy();
+
+ private:
+  BridgeNetwork(BridgeOptions options, Ipam ipam, Iptables iptables, HostPorts host_ports);
+  // Creates the bridge, its address, forwarding and masquerade once per process.
+  Result<int> EnsureBridge();
+  Result<void> WireVeth(const PodNetworkConfig& config, Ipv4 ip, int bridge_index);
+  std::vector<std::string> MasqueradeRule() const;
+
+  BridgeOptions options_;
+  Ipam ipam_;
+  Iptables iptables_;
+  HostPorts host_ports_;
+  std::mutex mu_;
+  bool bridge_ready_ = false;  // Guarded by mu_.
+};
+
+}  // namespace cricket::network

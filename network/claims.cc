@@ -1,0 +1,104 @@
+#include "network/claims.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/files.h"
+
+namespace cricket::network {
+namespace {
+
+constexpr std::string_view kTempPrefix = ".tmp-";
+constexpr std::string_view kLockName = "lock";
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
+    s.pop_back();
+  }
+  return s;
+}
+
+bool IsClaimName(const std::string& name) { return !name.starts_with('.') && name != kLockName; }
+
+}  // namespace
+
+Result<ClaimDir> ClaimDir::Open(std::string dir) {
+  CR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  return ClaimDir(std::move(dir));
+}
+
+Result<LockFile> ClaimDir::Lock() const {
+  // LockFile refuses rather than waits; claims are short, so retry briefly.
+  for (int attempt = 0;; ++attempt) {
+    auto lock = LockFile::Acquire(dir_ + "/" + std::string(kLockName));
+    if (lock.ok()) {
+      // Under the lock, a temp file present now belongs to a claimant that died.
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+        if (entry.path().filename().string().starts_with(kTempPrefix)) {
+          std::filesystem::remove(entry.path(), ec);
+        }
+      }
+      return lock;
+    }
+    if (lock.error().code() != Code::kFailedPrecondition || attempt == 2000) {
+      return lock;
+    }
+    ::usleep(1000);
+  }
+}
+
+Result<bool> ClaimDir::TryClaim(const std::string& name, const std::string& owner) const {
+  // The owner goes into a private file first, which is then linked into place: the claim
+  // appears atomically and complete, or not at all.
+  std::string tmp = dir_ + "/" + std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + name;
+  CR_RETURN_IF_ERROR(WriteFileAtomic(tmp, owner + "\n", 0600));
+  std::string claim = dir_ + "/" + name;
+  int rc = ::link(tmp.c_str(), claim.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc == 0) {
+    return true;
+  }
+  if (err == EEXIST) {
+    return false;
+  }
+  return Error::FromErrno(err, "claim " + claim);
+}
+
+Result<void> ClaimDir::ReleaseOwner(const std::string& owner) const {
+  CR_ASSIGN_OR_RETURN(auto claims, List());
+  for (const auto& [name, holder] : claims) {
+    if (holder != owner) {
+      continue;
+    }
+    std::string claim = dir_ + "/" + name;
+    if (::unlink(claim.c_str()) < 0 && errno != ENOENT) {
+      return Error::FromErrno(errno, "release " + claim);
+    }
+  }
+  return Ok();
+}
+
+Result<std::map<std::string, std::string>> ClaimDir::List() const {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!IsClaimName(name)) {
+      continue;
+    }
+    auto owner = ReadFile(entry.path().string());
+    if (owner.ok()) {
+      out.emplace(std::move(name), Trim(std::move(owner).value()));
+    }
+  }
+  if (ec) {
+    return Error::FromErrno(ec.value(), "list " + dir_);
+  }
+  return out;
+}
+
+}  // namespace cricket::network

@@ -1,0 +1,148 @@
+#include "network/host_ports.h"
+
+#include "common/cleanup.h"
+#include "common/files.h"
+#include "network/names.h"
+
+namespace cricket::network {
+namespace {
+
+std::string ClaimName(const PortMapping& m) {
+  return std::string(ProtocolName(m.protocol)) + "-" + std::to_string(m.host_port);
+}
+
+}  // namespace
+
+std::string_view ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kTcp: return "tcp";
+    case Protocol::kUdp: return "udp";
+    case Protocol::kSctp: return "sctp";
+  }
+  return "tcp";
+}
+
+std::string HostPorts::SandboxChain(const std::string& sandbox_id) {
+  return kSandboxChainPrefix + ShortHash(sandbox_id, 16);
+}
+
+std::vector<std::string> HostPorts::JumpRule(const std::string& sandbox_id) const {
+  return {"-m", "comment", "--comment", "cricket sandbox " + sandbox_id, "-j",
+          SandboxChain(sandbox_id)};
+}
+
+Result<void> HostPorts::EnsureBase() {
+  CR_RETURN_IF_ERROR(iptables_.EnsureChain("nat", kHostPortsChain));
+  CR_RETURN_IF_ERROR(iptables_.EnsureChain("nat", kPostroutingChain));
+  for (const char* hook : {"PREROUTING", "OUTPUT"}) {
+    CR_RETURN_IF_ERROR(iptables_.EnsureRule(
+        "nat", hook, {"-m", "addrtype", "--dst-type", "LOCAL", "-j", kHostPortsChain}));
+  }
+  CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", "POSTROUTING", {"-j", kPostroutingChain}));
+  // DNAT of 127.0.0.1:<hostPort> to a pod only works if the bridge accepts loopback-sourced
+  // packets and the source is rewritten so the reply finds its way back.
+  CR_RETURN_IF_ERROR(
+      WriteKernelFile("/proc/sys/net/ipv4/conf/" + bridge_ + "/route_localnet", "1"));
+  return iptables_.EnsureRule("nat", kPostroutingChain,
+                              {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"});
+}
+
+Result<void> HostPorts::ClaimAll(const std::string& sandbox_id,
+                                 const std::vector<PortMapping>& mappings) {
+  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
+  CR_ASSIGN_OR_RETURN(auto held, claims_.List());
+  for (const auto& m : mappings) {
+    auto it = held.find(ClaimName(m));
+    if (it != held.end() && it->second != sandbox_id) {
+      return Error(Code::kAlreadyExists, "host port " + std::string(ProtocolName(m.protocol)) +
+                                             "/" + std::to_string(m.host_port) +
+                                             " is taken by sandbox " + it->second);
+    }
+  }
+  for (const auto& m : mappings) {
+    CR_ASSIGN_OR_RETURN(bool claimed, claims_.TryClaim(ClaimName(m), sandbox_id));
+    (void)claimed;  // false only for our own earlier claim (checked above under the lock)
+  }
+  return Ok();
+}
+
+Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
+                            const std::vector<PortMapping>& mappings) {
+  if (mappings.empty()) {
+    return Ok();
+  }
+  for (const auto& m : mappings) {
+    if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
+        m.container_port > 65535) {
+      return Error(Code::kInvalidArgument,
+                   "port mapping " + std::to_string(m.host_port) + "->" +
+                       std::to_string(m.container_port) + ": ports must be 1..65535");
+    }
+    if (!m.host_ip.empty()) {
+      CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
+    }
+  }
+  CR_RETURN_IF_ERROR(ClaimAll(sandbox_id, mappings));
+  Cleanup undo([&] { (void)Remove(sandbox_id); });
+
+  const std::string chain = SandboxChain(sandbox_id);
+  CR_RETURN_IF_ERROR(iptables_.EnsureChain("nat", chain));
+  for (const auto& m : mappings) {
+    std::vector<std::string> rule = {"-p", std::string(ProtocolName(m.protocol))};
+    if (!m.host_ip.empty() && m.host_ip != "0.0.0.0") {
+      rule.insert(rule.end(), {"-d", m.host_ip + "/32"});
+    }
+    rule.insert(rule.end(), {"--dport", std::to_string(m.host_port), "-j", "DNAT",
+                             "--to-destination",
+                             pod_ip.ToString() + ":" + std::to_string(m.container_port)});
+    CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", chain, rule));
+  }
+  CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
+  undo.Dismiss();
+  return Ok();
+}
+
+Result<void> HostPorts::Remove(const std::string& sandbox_id) {
+  CR_RETURN_IF_ERROR(iptables_.DeleteRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
+  CR_RETURN_IF_ERROR(iptables_.RemoveChain("nat", SandboxChain(sandbox_id)));
+  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
+  return claims_.ReleaseOwner(sandbox_id);
+}
+
+Result<void> HostPorts::Reconcile(const std::set<std::string>& live) {
+  std::set<std::string> live_chains;
+  for (const auto& id : live) {
+    live_chains.insert(SandboxChain(id));
+  }
+  // Jumps name their sandbox in a comment; remove those of dead sandboxes first.
+  auto rules = iptables_.ListRules("nat", kHostPortsChain);
+  if (rules.ok()) {
+    for (const auto& rule : *rules) {
+      size_t at = rule.find("cricket sandbox ");
+      if (at == std::string::npos) {
+        continue;
+      }
+      std::string id = rule.substr(at + 16);
+      id = id.substr(0, id.find_first_of("\" "));
+      if (!live.contains(id)) {
+        CR_RETURN_IF_ERROR(Remove(id));
+      }
+    }
+  }
+  CR_ASSIGN_OR_RETURN(auto chains, iptables_.ListChains("nat"));
+  for (const auto& chain : chains) {
+    if (chain.starts_with(kSandboxChainPrefix) && !live_chains.contains(chain)) {
+      CR_RETURN_IF_ERROR(iptables_.RemoveChain("nat", chain));
+    }
+  }
+  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
+  CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
+  for (const auto& [name, owner] : claims) {
+    if (!live.contains(owner)) {
+      CR_RETURN_IF_ERROR(claims_.ReleaseOwner(owner));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace cricket::network

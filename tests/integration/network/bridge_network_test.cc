@@ -1,0 +1,280 @@
+// The built-in bridge network on the real kernel, inside the test's own network namespace
+// (see main.cc): pods get addresses, reach each other, the node and the gateway; hostPorts
+// answer on 127.0.0.1 and the bridge address; teardown and reconcile leave nothing behind.
+
+#include "network/bridge_network.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "common/unique_fd.h"
+#include "network/names.h"
+#include "network/netlink.h"
+#include "network/netns.h"
+#include "tests/support/temp_dir.h"
+
+namespace cricket::network {
+namespace {
+
+using ::cricket::testing::TempDir;
+
+// A TCP listener bound in a given namespace (the socket stays in the namespace it was made in).
+UniqueFd Listen(int netns_fd, const std::string& ip, int port) {
+  UniqueFd fd;
+  auto make = [&]() -> Result<void> {
+    fd = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int one = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0 ||
+        ::listen(fd.get(), 16) < 0) {
+      return Error::FromErrno(errno, "listen on " + ip);
+    }
+    return Ok();
+  };
+  auto made = netns_fd >= 0 ? RunInNetns(netns_fd, make) : make();
+  EXPECT_TRUE(made.ok()) << made.error().ToString();
+  return fd;
+}
+
+// Connects from a namespace (-1: the node) to ip:port, sends `payload`; the listener echoes
+// what it accepted. Returns what came back, or the error.
+std::string RoundTrip(int from_netns, const UniqueFd& listener, const std::string& ip, int port,
+                      const std::string& payload) {
+  std::thread server([&] {
+    UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    char buf[65536];
+    ssize_t n = ::read(conn.get(), buf, sizeof(buf));
+    if (n > 0) {
+      (void)!::write(conn.get(), buf, static_cast<size_t>(n));
+    }
+  });
+  std::string reply;
+  auto client = [&]() -> Result<void> {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{.tv_sec = 3, .tv_usec = 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+      return Error::FromErrno(errno, "connect to " + ip + ":" + std::to_string(port));
+    }
+    (void)!::write(fd.get(), payload.data(), payload.size());
+    char buf[65536];
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n > 0) {
+      reply.assign(buf, static_cast<size_t>(n));
+    }
+    return Ok();
+  };
+  auto done = from_netns >= 0 ? RunInNetns(from_netns, client) : client();
+  if (!done.ok()) {
+    // Unblock the server thread.
+    ::shutdown(listener.get(), SHUT_RDWR);
+    server.join();
+    return "error: " + done.error().message();
+  }
+  server.join();
+  return reply;
+}
+
+class BridgeNetworkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CR_REQUIRE_ROOT();
+    options_.bridge = "crt" + std::to_string(::getpid() % 100000) + "br";
+    options_.subnet = *Ipv4Cidr::Parse("10.199.0.0/24");
+    options_.data_dir = dir_.Join("network");
+    auto net = BridgeNetwork::Create(options_);
+    ASSERT_TRUE(net.ok()) << net.error().ToString();
+    net_ = std::move(net).value();
+  }
+
+  void TearDown() override {
+    for (const auto& pin : pins_) {
+      (void)RemoveNetns(pin);
+    }
+    if (net_) {
+      EXPECT_TRUE(net_->Destroy().ok());
+    }
+  }
+
+  PodNetworkConfig NewPod(const std::string& id, std::vector<PortMapping> ports = {}) {
+    PodNetworkConfig config;
+    config.sandbox_id = id;
+    config.netns_path = dir_.Join("netns-" + id);
+    config.port_mappings = std::move(ports);
+    auto made = CreateNetns(config.netns_path);
+    EXPECT_TRUE(made.ok()) << made.error().ToString();
+    pins_.push_back(config.netns_path);
+    return config;
+  }
+
+  static bool LinkExists(const std::string& name) {
+    auto nl = Netlink::Open();
+    return nl.ok() && nl->LinkIndex(name).ok();
+  }
+
+  TempDir dir_{"net"};
+  BridgeOptions options_;
+  std::unique_ptr<BridgeNetwork> net_;
+  std::vector<std::string> pins_;
+};
+
+TEST_F(BridgeNetworkTest, TwoPodsReachEachOtherTheNodeAndTheGateway) {
+  auto a = NewPod("pod-a");
+  auto b = NewPod("pod-b");
+  auto status_a = net_->Setup(a);
+  ASSERT_TRUE(status_a.ok()) << status_a.error().ToString();
+  auto status_b = net_->Setup(b);
+  ASSERT_TRUE(status_b.ok()) << status_b.error().ToString();
+  const std::string ip_a = status_a->ips.at(0);
+  const std::string ip_b = status_b->ips.at(0);
+  EXPECT_NE(ip_a, ip_b);
+  EXPECT_EQ(status_a->gateway, "10.199.0.1");
+
+  auto ns_a = std::move(OpenNetns(a.netns_path).value());
+  auto ns_b = std::move(OpenNetns(b.netns_path).value());
+  // b -> a, pod to pod.
+  UniqueFd listener_a = Listen(ns_a.get(), ip_a, 7000);
+  EXPECT_EQ(RoundTrip(ns_b.get(), listener_a, ip_a, 7000, "b to a"), "b to a");
+  // node -> a and node -> b.
+  EXPECT_EQ(RoundTrip(-1, listener_a, ip_a, 7000, "node to a"), "node to a");
+  UniqueFd listener_b = Listen(ns_b.get(), ip_b, 7001);
+  EXPECT_EQ(RoundTrip(-1, listener_b, ip_b, 7001, "node to b"), "node to b");
+  // a -> gateway (the node's address on the bridge).
+  UniqueFd gateway_listener = Listen(-1, "10.199.0.1", 7002);
+  EXPECT_EQ(RoundTrip(ns_a.get(), gateway_listener, "10.199.0.1", 7002, "to gw"), "to gw");
+}
+
+TEST_F(BridgeNetworkTest, PodSeesOnlyLoopbackAndEth0WithDefaultRoute) {
+  auto a = NewPod("pod-a");
+  ASSERT_TRUE(net_->Setup(a).ok());
+  auto ns = std::move(OpenNetns(a.netns_path).value());
+  std::vector<LinkInfo> links;
+  ASSERT_TRUE(RunInNetns(ns.get(), [&]() -> Result<void> {
+                CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
+                CR_ASSIGN_OR_RETURN(links, nl.ListLinks());
+                return Ok();
+              }).ok());
+  std::set<std::string> names;
+  for (const auto& l : links) {
+    names.insert(l.name);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"lo", "eth0"}));
+}
+
+TEST_F(BridgeNetworkTest, HostPortAnswersOnLoopbackAndBridgeAddress) {
+  auto a = NewPod("pod-web", {{Protocol::kTcp, 8080, 18080, ""}});
+  auto status = net_->Setup(a);
+  ASSERT_TRUE(status.ok()) << status.error().ToString();
+  auto ns = std::move(OpenNetns(a.netns_path).value());
+  UniqueFd listener = Listen(ns.get(), "0.0.0.0", 8080);
+  EXPECT_EQ(RoundTrip(-1, listener, "127.0.0.1", 18080, "via loopback"), "via loopback");
+  EXPECT_EQ(RoundTrip(-1, listener, "10.199.0.1", 18080, "via bridge"), "via bridge");
+}
+
+TEST_F(BridgeNetworkTest, HostPortConflictIsRefusedAndLeavesNothing) {
+  auto a = NewPod("pod-1", {{Protocol::kTcp, 80, 18081, ""}});
+  ASSERT_TRUE(net_->Setup(a).ok());
+  auto b = NewPod("pod-2", {{Protocol::kTcp, 80, 18081, ""}});
+  auto clash = net_->Setup(b);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(clash.error().message(), "host port tcp/18081 is taken by sandbox pod-1");
+  EXPECT_FALSE(LinkExists(HostVethName("pod-2")));
+  TempDir probe;
+  auto leases = Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases();
+  ASSERT_TRUE(leases.ok());
+  EXPECT_EQ(leases->size(), 1u);  // only pod-1's
+  // The same port over UDP is a different claim.
+  auto c = NewPod("pod-3", {{Protocol::kUdp, 80, 18081, ""}});
+  EXPECT_TRUE(net_->Setup(c).ok());
+}
+
+TEST_F(BridgeNetworkTest, MissingNetnsIsAnErrorAndReleasesTheLease) {
+  PodNetworkConfig ghost;
+  ghost.sandbox_id = "ghost";
+  ghost.netns_path = dir_.Join("no-such-netns");
+  auto setup = net_->Setup(ghost);
+  ASSERT_FALSE(setup.ok());
+  EXPECT_EQ(setup.error().code(), Code::kNotFound);
+  EXPECT_TRUE(Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases()->empty());
+}
+
+TEST_F(BridgeNetworkTest, TeardownRemovesEverythingAndIsIdempotent) {
+  auto a = NewPod("pod-t", {{Protocol::kTcp, 80, 18082, ""}});
+  ASSERT_TRUE(net_->Setup(a).ok());
+  ASSERT_TRUE(LinkExists(HostVethName("pod-t")));
+  ASSERT_TRUE(net_->Teardown(a).ok());
+  ASSERT_TRUE(RemoveNetns(a.netns_path).ok());
+  EXPECT_FALSE(LinkExists(HostVethName("pod-t")));
+  EXPECT_FALSE(std::filesystem::exists(a.netns_path));
+  EXPECT_TRUE(Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases()->empty());
+  auto chains = Iptables::Find()->ListChains("nat");
+  ASSERT_TRUE(chains.ok());
+  for (const auto& chain : *chains) {
+    EXPECT_NE(chain, HostPorts::SandboxChain("pod-t"));
+  }
+  EXPECT_TRUE(net_->Teardown(a).ok());
+  EXPECT_TRUE(RemoveNetns(a.netns_path).ok());
+  // The port is free again.
+  auto b = NewPod("pod-u", {{Protocol::kTcp, 80, 18082, ""}});
+  EXPECT_TRUE(net_->Setup(b).ok());
+}
+
+TEST_F(BridgeNetworkTest, ReconcileAfterRestartRemovesOrphans) {
+  auto a = NewPod("pod-live");
+  auto b = NewPod("pod-dead", {{Protocol::kTcp, 80, 18083, ""}});
+  ASSERT_TRUE(net_->Setup(a).ok());
+  ASSERT_TRUE(net_->Setup(b).ok());
+  // A restarted cricketd: a fresh object over the same data dir, told only pod-live exists.
+  auto restarted = std::move(BridgeNetwork::Create(options_).value());
+  ASSERT_TRUE(restarted->Reconcile({"pod-live"}).ok());
+  EXPECT_TRUE(LinkExists(HostVethName("pod-live")));
+  EXPECT_FALSE(LinkExists(HostVethName("pod-dead")));
+  auto leases = Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases();
+  ASSERT_EQ(leases->size(), 1u);
+  EXPECT_EQ(leases->begin()->second, "pod-live");
+  auto chains = Iptables::Find()->ListChains("nat");
+  for (const auto& chain : *chains) {
+    EXPECT_NE(chain, HostPorts::SandboxChain("pod-dead"));
+  }
+}
+
+TEST_F(BridgeNetworkTest, TwoHundredPodsLeaveNothingBehind) {
+  for (int i = 0; i < 200; ++i) {
+    auto pod = NewPod("loop-" + std::to_string(i));
+    auto status = net_->Setup(pod);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error().ToString();
+    ASSERT_TRUE(net_->Teardown(pod).ok());
+    ASSERT_TRUE(RemoveNetns(pod.netns_path).ok());
+    pins_.pop_back();
+  }
+  auto nl = std::move(Netlink::Open().value());
+  int bridge = *nl.LinkIndex(options_.bridge);
+  for (const auto& link : *nl.ListLinks()) {
+    EXPECT_NE(link.master, bridge) << link.name << " still on the bridge";
+  }
+  EXPECT_TRUE(Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases()->empty());
+  int left = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    ++left;
+  }
+  EXPECT_EQ(left, 1);  // only the network data dir
+}
+
+}  // namespace
+}  // namespace cricket::network
