@@ -1,0 +1,60 @@
+#pragma once
+
+// CniNetwork: pod networking delegated to a CNI plugin chain (the first configuration in
+// `conf_dir`), executed per the CNI specification: ADD through the chain with prevResult,
+// DEL in reverse with the cached result, CHECK where the version allows it;
+// runtimeConfig.portMappings for plugins that declare the capability. Results are cached under
+// `cache_dir` so teardown works after a restart. Thread-safe.
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "network/cni_config.h"
+#include "network/pod_network.h"
+
+namespace cricket::network {
+
+struct CniOptions {
+  std::string conf_dir = "/etc/cni/net.d";
+  std::vector<std::string> bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  std::string cache_dir;
+  std::chrono::milliseconds plugin_timeout{60000};
+};
+
+class CniNetwork final : public PodNetwork {
+ public:
+  static Result<std::unique_ptr<CniNetwork>> Create(CniOptions options);
+
+  // OK when a configuration loads and every plugin it names is installed.
+  Result<void> Ready() override;
+  Result<PodNetworkStatus> Setup(const PodNetworkConfig& config) override;
+  Result<void> Teardown(const PodNetworkConfig& config) override;
+  Result<void> Reconcile(const std::set<std::string>& live_sandbox_ids) override;
+  // CNI CHECK of a set-up pod; OK without running anything when the list disables it or its
+  // version predates CHECK.
+  Result<void> Check(const PodNetworkConfig& config);
+
+ private:
+  explicit CniNetwork(CniOptions options) : options_(std::move(options)) {}
+  Result<std::string> FindPlugin(const std::string& type) const;
+  // Runs one plugin; the parsed stdout on success.
+  Result<nlohmann::json> Invoke(const std::string& command, const CniNetworkList& list,
+                                const CniPlugin& plugin, const PodNetworkConfig& config,
+                                const nlohmann::json* prev_result);
+  // DEL through the chain in reverse, continuing past failures; the first error is returned.
+  Result<void> DeleteChain(const CniNetworkList& list, const PodNetworkConfig& config,
+                           const nlohmann::json* prev_result);
+  std::string CachePath(const std::string& sandbox_id) const;
+
+  CniOptions options_;
+};
+
+// The pod's addresses and gateway from a CNI result (versions 0.3.x, 0.4.0, 1.x).
+Result<PodNetworkStatus> ParseCniResult(const nlohmann::json& result);
+
+}  // namespace cricket::network
