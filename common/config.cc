@@ -113,6 +113,84 @@ std::string_view CgroupDriverName(CgroupDriver driver) {
 
 std::string Config::socket_path() const { return listen.empty() ? state + "/cricket.sock" : listen; }
 
+namespace {
+
+Result<std::vector<std::string>> PathList(const toml::node& node) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    return Error(Code::kInvalidArgument, "expected an array of absolute paths");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *array) {
+    const auto* value = item.as_string();
+    if (value == nullptr) {
+      return Error(Code::kInvalidArgument, "expected an array of absolute paths");
+    }
+    CR_RETURN_IF_ERROR(ValidatePath(value->get()));
+    out.push_back(value->get());
+  }
+  return out;
+}
+
+Result<void> SetNetworkKey(std::string_view key, const toml::node& node, NetworkConfig& net) {
+  if (key == "mtu") {
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < 576 || value->get() > 65535) {
+      return Error(Code::kInvalidArgument, "expected an integer from 576 to 65535");
+    }
+    net.mtu = static_cast<int>(value->get());
+    return Ok();
+  }
+  if (key == "cni_bin_dirs") {
+    CR_ASSIGN_OR_RETURN(net.cni_bin_dirs, PathList(node));
+    return Ok();
+  }
+  const auto* text = node.as_string();
+  if (key != "backend" && key != "bridge" && key != "subnet" && key != "cni_conf_dir") {
+    return Error(Code::kNotFound, "unknown key");
+  }
+  if (text == nullptr) {
+    return Error(Code::kInvalidArgument, "expected a string");
+  }
+  const std::string& value = text->get();
+  if (key == "backend") {
+    if (value != "auto" && value != "bridge" && value != "cni") {
+      return Error(Code::kInvalidArgument,
+                   fmt::format("expected auto, bridge or cni, got \"{}\"", value));
+    }
+    net.backend = value;
+  } else if (key == "bridge") {
+    if (value.empty() || value.size() > 15) {
+      return Error(Code::kInvalidArgument, "expected an interface name of 1 to 15 bytes");
+    }
+    net.bridge = value;
+  } else if (key == "subnet") {
+    net.subnet = value;  // parsed as a CIDR by network/ at start-up, which names this key
+  } else {
+    CR_RETURN_IF_ERROR(ValidatePath(value));
+    net.cni_conf_dir = value;
+  }
+  return Ok();
+}
+
+Result<void> ApplySection(std::string_view source, const std::string& section,
+                          const toml::table& table, Config& config) {
+  if (section != "network") {
+    return BadKey(source, section, "unknown section");
+  }
+  for (const auto& [key_node, node] : table) {
+    std::string key(key_node.str());
+    auto set = SetNetworkKey(key, node, config.network);
+    if (!set.ok()) {
+      return BadKey(source, section + "." + key,
+                    set.error().code() == Code::kNotFound ? "unknown key" : set.error().message());
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
 Result<void> ApplyConfigToml(std::string_view text, std::string_view source, Config& config) {
   toml::parse_result parsed = toml::parse(text, source);
   if (!parsed) {
@@ -124,9 +202,9 @@ Result<void> ApplyConfigToml(std::string_view text, std::string_view source, Con
   const toml::table& table = parsed.table();
   for (const auto& [key_node, node] : table) {
     std::string key(key_node.str());
-    if (node.is_table()) {
-      // Sections arrive with the modules that own them; until then they are unknown.
-      return BadKey(source, key, "unknown section");
+    if (const auto* section = node.as_table(); section != nullptr) {
+      CR_RETURN_IF_ERROR(ApplySection(source, key, *section, config));
+      continue;
     }
     auto value = StringValue(node, source, key);
     if (!value.ok()) {
@@ -150,6 +228,18 @@ std::string ConfigToToml(const Config& config) {
       {"log_format", config.log_format == log::Format::kJson ? "json" : "text"},
       {"cgroup_driver", std::string(CgroupDriverName(config.cgroup_driver))},
   };
+  toml::array bin_dirs;
+  for (const auto& dir : config.network.cni_bin_dirs) {
+    bin_dirs.push_back(dir);
+  }
+  table.insert("network", toml::table{
+                              {"backend", config.network.backend},
+                              {"bridge", config.network.bridge},
+                              {"subnet", config.network.subnet},
+                              {"mtu", config.network.mtu},
+                              {"cni_conf_dir", config.network.cni_conf_dir},
+                              {"cni_bin_dirs", std::move(bin_dirs)},
+                          });
   std::ostringstream out;
   out << table;
   return out.str();

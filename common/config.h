@@ -16,6 +16,17 @@ enum class CgroupDriver { kCgroupfs, kSystemd };
 
 std::string_view CgroupDriverName(CgroupDriver driver);
 
+// [network]: how pods get their network (network/).
+struct NetworkConfig {
+  // "auto": a CNI chain when cni_conf_dir holds a configuration, else the built-in bridge.
+  std::string backend = "auto";
+  std::string bridge = "cricket0";
+  std::string subnet = "10.88.0.0/16";
+  int mtu = 1500;
+  std::string cni_conf_dir = "/etc/cni/net.d";
+  std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+};
+
 struct Config {
   // Persistent data: metadata store, blobs, snapshots, volumes.
   std::string root = "/var/lib/cricket";
@@ -26,6 +37,7 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
+  NetworkConfig network;
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <set>
 
 #include "common/files.h"
 #include "common/log.h"
@@ -74,13 +75,40 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
   return daemon;
 }
 
+Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
+  network::NetworkManagerOptions options{config_.network, config_.root + "/network",
+                                         config_.state + "/netns"};
+  auto created = network::NetworkManager::Create(options);
+  if (!created.ok()) {
+    if (created.error().code() == Code::kInvalidArgument) {
+      return created.error();  // a bad setting: refuse to start
+    }
+    log::Warn({}, "pod network not ready: {}", created.error().message());
+    return Result<network::NetworkManager*>(created.error());
+  }
+  network_ = std::move(created).value();
+  // Pods that were ready keep their network; anything else left by a crash goes.
+  CR_ASSIGN_OR_RETURN(auto sandboxes, store_->ListSandboxes());
+  std::set<std::string> live;
+  for (const auto& sandbox : sandboxes) {
+    if (sandbox.state == SandboxState::kReady) {
+      live.insert(sandbox.id);
+    }
+  }
+  if (auto reconciled = network_->Reconcile(live); !reconciled.ok()) {
+    log::Warn({}, "network reconcile: {}", reconciled.error().message());
+  }
+  return Result<network::NetworkManager*>(network_.get());
+}
+
 Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
   auto cgroups = oci::DetectCgroups();
   if (!cgroups.ok()) {
     log::Warn({}, "runtime not ready: {}", cgroups.error().message());
   }
-  service_ = std::make_unique<CriService>(config_, *store_, std::move(cgroups));
+  CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
+  service_ = std::make_unique<CriService>(config_, *store_, std::move(cgroups), network);
   runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_);
   image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_);
 

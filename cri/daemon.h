@@ -19,6 +19,7 @@
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"
+#include "network/network_manager.h"
 
 namespace cricket::cri {
 
@@ -38,11 +39,14 @@ class Daemon {
  private:
   Daemon(const Config& config, LockFile root_lock, LockFile socket_lock);
   Result<void> Serve();
+  // The pod network, or why it is not ready; an error only for bad settings.
+  Result<Result<network::NetworkManager*>> SetUpNetwork();
 
   Config config_;
   LockFile root_lock_;
   LockFile socket_lock_;
   std::unique_ptr<MetadataStore> store_;
+  std::unique_ptr<network::NetworkManager> network_;
   std::unique_ptr<CriService> service_;
   std::unique_ptr<RuntimeServiceAdapter> runtime_adapter_;
   std::unique_ptr<ImageServiceAdapter> image_adapter_;

@@ -43,8 +43,9 @@ nlohmann::json LibraryVersions() {
 
 }  // namespace
 
-CriService::CriService(const Config& config, MetadataStore& store, Result<oci::CgroupInfo> cgroups)
-    : config_(config), store_(store), cgroups_(std::move(cgroups)) {}
+CriService::CriService(const Config& config, MetadataStore& store, Result<oci::CgroupInfo> cgroups,
+                       Result<network::NetworkManager*> network)
+    : config_(config), store_(store), cgroups_(std::move(cgroups)), network_(std::move(network)) {}
 
 Result<void> CriService::Version(const v1::VersionRequest& /*req*/, v1::VersionResponse& resp) {
   resp.set_version(kKubeletApiVersion);
@@ -63,8 +64,10 @@ Result<void> CriService::RuntimeReady() {
 }
 
 Result<void> CriService::NetworkReady() {
-  // TODO(network): report the built-in bridge or CNI chain once network/ lands. #4
-  return Error(Code::kUnavailable, "pod networking is not implemented yet");
+  if (!network_.ok()) {
+    return network_.error();
+  }
+  return (*network_)->Ready();
 }
 
 Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse& resp) {
@@ -85,6 +88,13 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
         {"state", config_.state},
         {"listen", config_.socket_path()},
         {"cgroupDriver", CgroupDriverName(config_.cgroup_driver)},
+        {"network",
+         {{"backend", network_.ok() ? (*network_)->backend_name() : "unavailable"},
+          {"bridge", config_.network.bridge},
+          {"subnet", config_.network.subnet},
+          {"mtu", config_.network.mtu},
+          {"cniConfDir", config_.network.cni_conf_dir},
+          {"cniBinDirs", config_.network.cni_bin_dirs}}},
     };
     nlohmann::json cgroup = {{"driver", CgroupDriverName(config_.cgroup_driver)}};
     if (cgroups_.ok()) {

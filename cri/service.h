@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/result.h"
 #include "cri/metadata_store.h"
+#include "network/network_manager.h"
 #include "oci/cgroup_detect.h"
 #include "runtime/v1/api.pb.h"
 
@@ -20,8 +21,10 @@ namespace v1 = ::runtime::v1;
 
 class CriService {
  public:
-  // `cgroups` is what the daemon detected at start-up, or the error it got.
-  CriService(const Config& config, MetadataStore& store, Result<oci::CgroupInfo> cgroups);
+  // `cgroups` is what the daemon detected at start-up, or the error it got; `network` is the
+  // pod network, or the error that kept it from being set up.
+  CriService(const Config& config, MetadataStore& store, Result<oci::CgroupInfo> cgroups,
+             Result<network::NetworkManager*> network);
 
   // runtime_status.cc
   Result<void> Version(const v1::VersionRequest& req, v1::VersionResponse& resp);
@@ -37,6 +40,7 @@ class CriService {
   const Config& config_;
   MetadataStore& store_;
   Result<oci::CgroupInfo> cgroups_;
+  Result<network::NetworkManager*> network_;
 };
 
 }  // namespace cricket::cri

@@ -47,9 +47,16 @@ class CricketdTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    // An empty config file, so the host's /etc/cricket/config.toml never leaks into tests.
+    // Our own config file, so the host's /etc/cricket/config.toml never leaks into tests, with
+    // a bridge name and CNI dir of the test's own: cricketd reconciles the pod network at
+    // start-up and must not touch a real node's.
     config_path_ = dir_.Join("config.toml");
-    ASSERT_TRUE(WriteFileAtomic(config_path_, "", 0644).ok());
+    ASSERT_TRUE(WriteFileAtomic(config_path_, NetworkSection(), 0644).ok());
+  }
+
+  std::string NetworkSection() const {
+    return "[network]\nbackend = \"bridge\"\nbridge = \"crd" + std::to_string(::getpid() % 100000) +
+           "\"\ncni_conf_dir = \"" + dir_.Join("net.d") + "\"\n";
   }
 
   TempDir dir_{"cricketd"};
@@ -202,12 +209,24 @@ TEST_F(CricketdTest, KillNineThenRestartServesAgain) {
 }
 
 TEST_F(CricketdTest, UnknownConfigKeyIsFatalAndNamed) {
-  ASSERT_TRUE(WriteFileAtomic(config_path_, "root = \"/tmp/x\"\nsocket = \"/tmp/y\"\n", 0644).ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(config_path_, "socket = \"/tmp/y\"\n" + NetworkSection(), 0644).ok());
   auto daemon = Launch();
   auto status = daemon->WaitExit(10s);
   ASSERT_TRUE(status.has_value());
   EXPECT_NE(WEXITSTATUS(*status), 0);
   EXPECT_NE(daemon->Stderr().find("socket: unknown key"), std::string::npos) << daemon->Stderr();
+}
+
+TEST_F(CricketdTest, BadSubnetIsFatalAndNamed) {
+  ASSERT_TRUE(WriteFileAtomic(config_path_, NetworkSection() + "subnet = \"10.88.0.0/33\"\n", 0644)
+                  .ok());
+  auto daemon = Launch();
+  auto status = daemon->WaitExit(10s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  EXPECT_NE(daemon->Stderr().find("network.subnet: invalid CIDR"), std::string::npos)
+      << daemon->Stderr();
 }
 
 TEST_F(CricketdTest, BadFlagValueIsFatalAndNamed) {

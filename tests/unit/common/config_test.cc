@@ -127,3 +127,49 @@ TEST(ConfigTest, RendersTomlThatParsesBack) {
 
 }  // namespace
 }  // namespace cricket
+
+namespace cricket {
+namespace {
+
+TEST(ConfigNetworkTest, NetworkSectionKeys) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "[network]\nbackend = \"cni\"\nbridge = \"br-edge\"\nsubnet = \"10.50.0.0/24\"\n"
+      "mtu = 1400\ncni_conf_dir = \"/opt/net.d\"\ncni_bin_dirs = [\"/opt/cni/bin\"]\n",
+      "config.toml", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(config.network.backend, "cni");
+  EXPECT_EQ(config.network.bridge, "br-edge");
+  EXPECT_EQ(config.network.subnet, "10.50.0.0/24");
+  EXPECT_EQ(config.network.mtu, 1400);
+  EXPECT_EQ(config.network.cni_conf_dir, "/opt/net.d");
+  EXPECT_EQ(config.network.cni_bin_dirs, (std::vector<std::string>{"/opt/cni/bin"}));
+}
+
+TEST(ConfigNetworkTest, BadNetworkValuesNameTheDottedKey) {
+  Config config;
+  EXPECT_EQ(ApplyConfigToml("[network]\nmtu = 10\n", "c.toml", config).error().message(),
+            "c.toml: network.mtu: expected an integer from 576 to 65535");
+  EXPECT_EQ(ApplyConfigToml("[network]\nbackend = \"flannel\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: network.backend: expected auto, bridge or cni, got \"flannel\"");
+  EXPECT_EQ(ApplyConfigToml("[network]\nbridges = \"x\"\n", "c.toml", config).error().message(),
+            "c.toml: network.bridges: unknown key");
+  EXPECT_EQ(ApplyConfigToml("[network]\ncni_bin_dirs = [\"rel\"]\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: network.cni_bin_dirs: expected an absolute path, got \"rel\"");
+}
+
+TEST(ConfigNetworkTest, RenderedNetworkSectionParsesBack) {
+  Config config;
+  config.network.mtu = 1450;
+  Config parsed;
+  ASSERT_TRUE(ApplyConfigToml(ConfigToToml(config), "rendered", parsed).ok());
+  EXPECT_EQ(parsed.network.mtu, 1450);
+  EXPECT_EQ(parsed.network.cni_bin_dirs, config.network.cni_bin_dirs);
+}
+
+}  // namespace
+}  // namespace cricket

@@ -20,7 +20,9 @@ class RuntimeStatusTest : public ::testing::Test {
   void SetUp() override { store_ = std::move(MetadataStore::Open(dir_.path()).value()); }
 
   CriService Service(Result<oci::CgroupInfo> cgroups) {
-    return CriService(config_, *store_, std::move(cgroups));
+    return CriService(config_, *store_, std::move(cgroups),
+                      Result<network::NetworkManager*>(
+                          Error(Code::kUnavailable, "iptables is not installed")));
   }
 
   TempDir dir_;
@@ -56,9 +58,9 @@ TEST_F(RuntimeStatusTest, RuntimeReadyWhenStoreAndCgroupsWork) {
   EXPECT_TRUE(runtime->status());
   const auto* network = FindCondition(resp, "NetworkReady");
   ASSERT_NE(network, nullptr);
-  EXPECT_FALSE(network->status());  // until network/ lands
+  EXPECT_FALSE(network->status());  // the network could not be set up
   EXPECT_EQ(network->reason(), "NetworkPluginNotReady");
-  EXPECT_FALSE(network->message().empty());
+  EXPECT_EQ(network->message(), "iptables is not installed");
   EXPECT_TRUE(resp.info().empty());  // only with verbose
 }
 
@@ -84,6 +86,8 @@ TEST_F(RuntimeStatusTest, VerboseInfoIsJson) {
   EXPECT_EQ(cgroup["driver"], "cgroupfs");
   auto config = nlohmann::json::parse(resp.info().at("config"));
   EXPECT_EQ(config["root"], "/var/lib/cricket");
+  EXPECT_EQ(config["network"]["backend"], "unavailable");
+  EXPECT_EQ(config["network"]["subnet"], "10.88.0.0/16");
   auto versions = nlohmann::json::parse(resp.info().at("versions"));
   EXPECT_TRUE(versions.contains("grpc"));
   EXPECT_TRUE(versions.contains("sqlite"));
