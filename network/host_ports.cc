@@ -103,6 +103,16 @@ Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
 }
 
 Result<void> HostPorts::Remove(const std::string& sandbox_id) {
+  // Claims are made before the chain and released after it, so a sandbox without claims has
+  // no chain either (Reconcile sweeps any a crash could strand): skip the iptables runs.
+  CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
+  bool holds_any = false;
+  for (const auto& [name, owner] : claims) {
+    holds_any = holds_any || owner == sandbox_id;
+  }
+  if (!holds_any) {
+    return Ok();
+  }
   CR_RETURN_IF_ERROR(iptables_.DeleteRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
   CR_RETURN_IF_ERROR(iptables_.RemoveChain("nat", SandboxChain(sandbox_id)));
   CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
