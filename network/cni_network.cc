@@ -8,6 +8,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/subprocess.h"
+#include "network/host_ports.h"
 #include "network/names.h"
 
 namespace cricket::network {
@@ -78,7 +79,8 @@ Result<std::unique_ptr<CniNetwork>> CniNetwork::Create(CniOptions options) {
     return Error(Code::kInvalidArgument, "CNI network needs a cache dir");
   }
   CR_RETURN_IF_ERROR(MakeDirs(options.cache_dir, 0700));
-  return std::unique_ptr<CniNetwork>(new CniNetwork(std::move(options)));
+  CR_ASSIGN_OR_RETURN(ClaimDir ports, ClaimDir::Open(options.cache_dir + "/hostports"));
+  return std::unique_ptr<CniNetwork>(new CniNetwork(std::move(options), std::move(ports)));
 }
 
 std::string CniNetwork::CachePath(const std::string& sandbox_id) const {
@@ -178,6 +180,8 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
   for (const auto& plugin : list.plugins) {
     CR_RETURN_IF_ERROR(FindPlugin(plugin.type));
   }
+  CR_RETURN_IF_ERROR(ClaimHostPorts(host_ports_, config.sandbox_id, config.port_mappings));
+  Cleanup release_ports([&] { (void)ReleaseHostPorts(config.sandbox_id); });
   nlohmann::json result;
   // A failure part-way undoes the whole chain: DEL tolerates plugins that never ran.
   Cleanup undo([&] { (void)DeleteChain(list, config, result.is_null() ? nullptr : &result); });
@@ -198,6 +202,7 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
                           {"result", result}};
   CR_RETURN_IF_ERROR(WriteFileAtomic(CachePath(config.sandbox_id), cache.dump(), 0600));
   undo.Dismiss();
+  release_ports.Dismiss();
   return status;
 }
 
@@ -208,7 +213,7 @@ Result<void> CniNetwork::Teardown(const PodNetworkConfig& config) {
     if (cached.error().code() != Code::kNotFound) {
       return cached.error();
     }
-    return Ok();  // never set up, or already torn down
+    return ReleaseHostPorts(config.sandbox_id);  // never set up, or already torn down
   }
   nlohmann::json cache = nlohmann::json::parse(*cached, nullptr, false);
   if (cache.is_discarded()) {
@@ -234,7 +239,12 @@ Result<void> CniNetwork::Teardown(const PodNetworkConfig& config) {
   if (::unlink(CachePath(config.sandbox_id).c_str()) < 0 && errno != ENOENT) {
     return Error::FromErrno(errno, "remove CNI cache " + CachePath(config.sandbox_id));
   }
-  return Ok();
+  return ReleaseHostPorts(config.sandbox_id);
+}
+
+Result<void> CniNetwork::ReleaseHostPorts(const std::string& sandbox_id) {
+  CR_ASSIGN_OR_RETURN(LockFile lock, host_ports_.Lock());
+  return host_ports_.ReleaseOwner(sandbox_id);
 }
 
 Result<void> CniNetwork::Check(const PodNetworkConfig& config) {
@@ -257,6 +267,9 @@ Result<void> CniNetwork::Check(const PodNetworkConfig& config) {
 Result<void> CniNetwork::Reconcile(const std::set<std::string>& live_sandbox_ids) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options_.cache_dir, ec)) {
+    if (!entry.is_regular_file()) {
+      continue;  // the hostports claim dir
+    }
     auto text = ReadFile(entry.path().string());
     if (!text.ok()) {
       continue;
@@ -277,6 +290,12 @@ Result<void> CniNetwork::Reconcile(const std::set<std::string>& live_sandbox_ids
     config.pod_uid = cache.value("podUid", "");
     log::Info({.pod = id}, "tearing down orphaned CNI network");
     CR_RETURN_IF_ERROR(Teardown(config));
+  }
+  CR_ASSIGN_OR_RETURN(auto claims, host_ports_.List());
+  for (const auto& [name, owner] : claims) {
+    if (!live_sandbox_ids.contains(owner)) {
+      CR_RETURN_IF_ERROR(ReleaseHostPorts(owner));
+    }
   }
   return Ok();
 }

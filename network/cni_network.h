@@ -4,7 +4,9 @@
 // `conf_dir`), executed per the CNI specification: ADD through the chain with prevResult,
 // DEL in reverse with the cached result, CHECK where the version allows it;
 // runtimeConfig.portMappings for plugins that declare the capability. Results are cached under
-// `cache_dir` so teardown works after a restart. Thread-safe.
+// `cache_dir` so teardown works after a restart; host ports are claimed under
+// `<cache_dir>/hostports` so a port held by another pod is refused before any plugin runs.
+// Thread-safe.
 
 #include <chrono>
 #include <memory>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "network/claims.h"
 #include "network/cni_config.h"
 #include "network/pod_network.h"
 
@@ -40,7 +43,8 @@ class CniNetwork final : public PodNetwork {
   Result<void> Check(const PodNetworkConfig& config);
 
  private:
-  explicit CniNetwork(CniOptions options) : options_(std::move(options)) {}
+  CniNetwork(CniOptions options, ClaimDir host_ports)
+      : options_(std::move(options)), host_ports_(std::move(host_ports)) {}
   Result<std::string> FindPlugin(const std::string& type) const;
   // Runs one plugin; the parsed stdout on success.
   Result<nlohmann::json> Invoke(const std::string& command, const CniNetworkList& list,
@@ -50,8 +54,11 @@ class CniNetwork final : public PodNetwork {
   Result<void> DeleteChain(const CniNetworkList& list, const PodNetworkConfig& config,
                            const nlohmann::json* prev_result);
   std::string CachePath(const std::string& sandbox_id) const;
+  Result<void> ReleaseHostPorts(const std::string& sandbox_id);
 
   CniOptions options_;
+  // Plugins like portmap do not refuse a host port another pod holds; these claims do.
+  ClaimDir host_ports_;
 };
 
 // The pod's addresses and gateway from a CNI result (versions 0.3.x, 0.4.0, 1.x).

@@ -22,6 +22,36 @@ std::string_view ProtocolName(Protocol protocol) {
   return "tcp";
 }
 
+Result<void> ClaimHostPorts(const ClaimDir& claims, const std::string& sandbox_id,
+                            const std::vector<PortMapping>& mappings) {
+  for (const auto& m : mappings) {
+    if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
+        m.container_port > 65535) {
+      return Error(Code::kInvalidArgument,
+                   "port mapping " + std::to_string(m.host_port) + "->" +
+                       std::to_string(m.container_port) + ": ports must be 1..65535");
+    }
+    if (!m.host_ip.empty()) {
+      CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
+    }
+  }
+  CR_ASSIGN_OR_RETURN(LockFile lock, claims.Lock());
+  CR_ASSIGN_OR_RETURN(auto held, claims.List());
+  for (const auto& m : mappings) {
+    auto it = held.find(ClaimName(m));
+    if (it != held.end() && it->second != sandbox_id) {
+      return Error(Code::kAlreadyExists, "host port " + std::string(ProtocolName(m.protocol)) +
+                                             "/" + std::to_string(m.host_port) +
+                                             " is taken by sandbox " + it->second);
+    }
+  }
+  for (const auto& m : mappings) {
+    // False only for the sandbox's own earlier claim, checked above under the lock.
+    CR_RETURN_IF_ERROR(claims.TryClaim(ClaimName(m), sandbox_id));
+  }
+  return Ok();
+}
+
 std::string HostPorts::SandboxChain(const std::string& sandbox_id) {
   return kSandboxChainPrefix + ShortHash(sandbox_id, 16);
 }
@@ -47,42 +77,12 @@ Result<void> HostPorts::EnsureBase() {
                               {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"});
 }
 
-Result<void> HostPorts::ClaimAll(const std::string& sandbox_id,
-                                 const std::vector<PortMapping>& mappings) {
-  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
-  CR_ASSIGN_OR_RETURN(auto held, claims_.List());
-  for (const auto& m : mappings) {
-    auto it = held.find(ClaimName(m));
-    if (it != held.end() && it->second != sandbox_id) {
-      return Error(Code::kAlreadyExists, "host port " + std::string(ProtocolName(m.protocol)) +
-                                             "/" + std::to_string(m.host_port) +
-                                             " is taken by sandbox " + it->second);
-    }
-  }
-  for (const auto& m : mappings) {
-    CR_ASSIGN_OR_RETURN(bool claimed, claims_.TryClaim(ClaimName(m), sandbox_id));
-    (void)claimed;  // false only for our own earlier claim (checked above under the lock)
-  }
-  return Ok();
-}
-
 Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
                             const std::vector<PortMapping>& mappings) {
   if (mappings.empty()) {
     return Ok();
   }
-  for (const auto& m : mappings) {
-    if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
-        m.container_port > 65535) {
-      return Error(Code::kInvalidArgument,
-                   "port mapping " + std::to_string(m.host_port) + "->" +
-                       std::to_string(m.container_port) + ": ports must be 1..65535");
-    }
-    if (!m.host_ip.empty()) {
-      CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
-    }
-  }
-  CR_RETURN_IF_ERROR(ClaimAll(sandbox_id, mappings));
+  CR_RETURN_IF_ERROR(ClaimHostPorts(claims_, sandbox_id, mappings));
   Cleanup undo([&] { (void)Remove(sandbox_id); });
 
   const std::string chain = SandboxChain(sandbox_id);

@@ -27,6 +27,12 @@ inline constexpr const char* kHostPortsChain = "CRICKET-HOSTPORTS";
 inline constexpr const char* kPostroutingChain = "CRICKET-POSTROUTING";
 inline constexpr const char* kSandboxChainPrefix = "CRICKET-HP-";
 
+// Claims every mapping's "<proto>-<port>" for `sandbox_id` in `claims`, or none of them:
+// kAlreadyExists naming the port and its holder; kInvalidArgument for a port outside 1..65535
+// or a bad host_ip. Claims the sandbox already holds are kept. Shared by both backends.
+Result<void> ClaimHostPorts(const ClaimDir& claims, const std::string& sandbox_id,
+                            const std::vector<PortMapping>& mappings);
+
 class HostPorts {
  public:
   HostPorts(Iptables iptables, ClaimDir claims, std::string bridge)
@@ -46,7 +52,6 @@ class HostPorts {
   static std::string SandboxChain(const std::string& sandbox_id);
 
  private:
-  Result<void> ClaimAll(const std::string& sandbox_id, const std::vector<PortMapping>& mappings);
   std::vector<std::string> JumpRule(const std::string& sandbox_id) const;
 
   Iptables iptables_;

@@ -117,6 +117,37 @@ TEST_F(CniNetworkTest, HostPortThroughPortmapAnswersOnLoopback) {
   auto ns = std::move(OpenNetns(a.netns_path).value());
   UniqueFd listener = Listen(ns.get(), "0.0.0.0", 8080);
   EXPECT_EQ(RoundTrip(-1, listener, "127.0.0.1", 18090, "via loopback"), "via loopback");
+  EXPECT_EQ(RoundTrip(-1, listener, "10.198.0.1", 18090, "via bridge"), "via bridge");
+}
+
+TEST_F(CniNetworkTest, HostPortConflictIsRefusedBeforeAnyPluginRuns) {
+  auto a = NewPod("cni-p1", {{Protocol::kTcp, 80, 18093, ""}});
+  ASSERT_TRUE(net_->Setup(a).ok());
+  auto b = NewPod("cni-p2", {{Protocol::kTcp, 80, 18093, ""}});
+  auto clash = net_->Setup(b);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(clash.error().message(), "host port tcp/18093 is taken by sandbox cni-p1");
+  EXPECT_EQ(IpamLeases(), 1);
+  ASSERT_TRUE(net_->Teardown(a).ok());
+  EXPECT_TRUE(net_->Setup(b).ok());  // free again
+}
+
+TEST_F(CniNetworkTest, TwoHundredPodsLeaveNothingBehind) {
+  for (int i = 0; i < 200; ++i) {
+    auto pod = NewPod("cni-loop-" + std::to_string(i));
+    auto status = net_->Setup(pod);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error().ToString();
+    ASSERT_TRUE(net_->Teardown(pod).ok());
+    ASSERT_TRUE(RemoveNetns(pod.netns_path).ok());
+    pins_.pop_back();
+  }
+  EXPECT_EQ(IpamLeases(), 0);
+  auto nl = std::move(Netlink::Open().value());
+  int bridge = *nl.LinkIndex(bridge_);
+  for (const auto& link : *nl.ListLinks()) {
+    EXPECT_NE(link.master, bridge) << link.name << " still on the bridge";
+  }
 }
 
 TEST_F(CniNetworkTest, TeardownReleasesAndIsIdempotent) {
@@ -148,8 +179,9 @@ TEST_F(CniNetworkTest, MissingPluginIsAClearErrorAndLeavesNothing) {
   EXPECT_EQ(setup.error().code(), Code::kFailedPrecondition);
   EXPECT_NE(setup.error().message().find("CNI plugin \"no-such-plugin\" not found"),
             std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir_.Join("cache")) &&
-               !std::filesystem::is_empty(dir_.Join("cache")));
+  for (const auto& e : std::filesystem::directory_iterator(dir_.Join("cache"))) {
+    EXPECT_FALSE(e.is_regular_file()) << "left behind: " << e.path();
+  }
 }
 
 TEST_F(CniNetworkTest, MalformedConflistIsAClearError) {
