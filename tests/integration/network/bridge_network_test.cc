@@ -88,6 +88,7 @@ TEST_F(BridgeNetworkTest, TwoPodsReachEachOtherTheNodeAndTheGateway) {
   // node -> a and node -> b.
   EXPECT_EQ(RoundTrip(-1, listener_a, ip_a, 7000, "node to a"), "node to a");
   UniqueFd listener_b = Listen(ns_b.get(), ip_b, 7001);
+  EXPECT_EQ(RoundTrip(ns_a.get(), listener_b, ip_b, 7001, "a to b"), "a to b");
   EXPECT_EQ(RoundTrip(-1, listener_b, ip_b, 7001, "node to b"), "node to b");
   // a -> gateway (the node's address on the bridge).
   UniqueFd gateway_listener = Listen(-1, "10.199.0.1", 7002);

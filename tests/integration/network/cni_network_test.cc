@@ -108,6 +108,9 @@ TEST_F(CniNetworkTest, TwoPodsReachEachOtherAndTheNode) {
   UniqueFd listener = Listen(ns_a.get(), sa->ips[0], 7100);
   EXPECT_EQ(RoundTrip(ns_b.get(), listener, sa->ips[0], 7100, "b to a"), "b to a");
   EXPECT_EQ(RoundTrip(-1, listener, sa->ips[0], 7100, "node to a"), "node to a");
+  UniqueFd listener_b = Listen(ns_b.get(), sb->ips[0], 7101);
+  EXPECT_EQ(RoundTrip(ns_a.get(), listener_b, sb->ips[0], 7101, "a to b"), "a to b");
+  EXPECT_EQ(RoundTrip(-1, listener_b, sb->ips[0], 7101, "node to b"), "node to b");
 }
 
 TEST_F(CniNetworkTest, HostPortThroughPortmapAnswersOnLoopback) {
