@@ -1,0 +1,68 @@
+#pragma once
+
+// HttpClient: one HTTP request at a time over libcurl, for the registry client.
+//
+// Bodies either stream to a sink (blobs: never held in memory) or are collected up to a limit
+// (manifests, tokens, error bodies). Redirects are followed for http and https only, and curl
+// drops our Authorization header when a redirect leaves the original host (blob redirects to
+// object storage). Deadlines abort the transfer with kDeadlineExceeded.
+//
+// Thread-safe: every call uses its own curl handle.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace cricket::storage {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+struct HttpRequest {
+  std::string method = "GET";  // GET or HEAD
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  // user:password for basic authentication, sent only to the request's host.
+  std::string basic_auth;
+  // Skip TLS certificate verification (registries marked insecure).
+  bool skip_tls_verify = false;
+  // Range: bytes=<range_from>- when > 0.
+  int64_t range_from = 0;
+  Deadline deadline = Deadline::max();
+  // Abort when fewer than this many bytes/s arrive for `low_speed_seconds` (a stalled link).
+  long low_speed_bytes = 1;
+  long low_speed_seconds = 30;
+};
+
+struct HttpResponse {
+  long status = 0;
+  // Header names in lower case; the headers of the final response after redirects.
+  std::multimap<std::string, std::string> headers;
+  std::string body;  // collected only when no sink was given
+  std::string effective_url;
+
+  // The first value of a header (name in lower case), or "".
+  std::string Header(const std::string& name) const;
+};
+
+// Receives the body of a response in chunks, with the status and headers of that response. An
+// error aborts the transfer and is returned from Do().
+using BodySink = std::function<Result<void>(const HttpResponse& head, std::string_view chunk)>;
+
+class HttpClient {
+ public:
+  HttpClient();
+
+  // Performs the request. Transport failures: kUnavailable (connection refused, reset, timeouts
+  // of a stalled link), kDeadlineExceeded (past `deadline`). HTTP error statuses are not errors
+  // here: the caller reads `status`. Without a sink the body is collected up to
+  // `max_body_bytes` (kResourceExhausted beyond).
+  Result<HttpResponse> Do(const HttpRequest& request, const BodySink& sink = nullptr,
+                          size_t max_body_bytes = 4 << 20) const;
+};
+
+}  // namespace cricket::storage

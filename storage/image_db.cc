@@ -1,0 +1,254 @@
+#include "storage/image_db.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/cleanup.h"
+
+namespace cricket::storage {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS images (
+  id TEXT PRIMARY KEY,
+  target_digest TEXT NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  chain_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  config TEXT NOT NULL,
+  blobs TEXT NOT NULL,
+  pulled_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_names (
+  name TEXT PRIMARY KEY,
+  is_digest INTEGER NOT NULL,
+  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
+)sql";
+
+std::string Dump(const Json& j) {
+  // replace: invalid UTF-8 from a registry must not throw.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string ConfigToJson(const ImageConfig& c) {
+  Json j = {{"os", c.os},
+            {"architecture", c.architecture},
+            {"user", c.user},
+            {"env", c.env},
+            {"entrypoint", c.entrypoint},
+            {"cmd", c.cmd},
+            {"working_dir", c.working_dir},
+            {"stop_signal", c.stop_signal},
+            {"volumes", c.volumes},
+            {"labels", c.labels},
+            {"diff_ids", c.diff_ids}};
+  return Dump(j);
+}
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::vector<std::string> StrList(const Json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it != j.end() && it->is_array()) {
+    for (const Json& v : *it) {
+      if (v.is_string()) {
+        out.push_back(v.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
+Result<ImageConfig> ConfigFromJson(const std::string& text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Error(Code::kDataLoss, "stored image config is not JSON");
+  }
+  ImageConfig c;
+  c.os = Str(j, "os");
+  c.architecture = Str(j, "architecture");
+  c.user = Str(j, "user");
+  c.env = StrList(j, "env");
+  c.entrypoint = StrList(j, "entrypoint");
+  c.cmd = StrList(j, "cmd");
+  c.working_dir = Str(j, "working_dir");
+  c.stop_signal = Str(j, "stop_signal");
+  c.volumes = StrList(j, "volumes");
+  c.diff_ids = StrList(j, "diff_ids");
+  auto labels = j.find("labels");
+  if (labels != j.end() && labels->is_object()) {
+    for (const auto& [k, v] : labels->items()) {
+      if (v.is_string()) {
+        c.labels[k] = v.get<std::string>();
+      }
+    }
+  }
+  return c;
+}
+
+Result<std::vector<std::string>> ParseList(const std::string& text) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_array()) {
+    return Error(Code::kDataLoss, "stored blob list is not a JSON array");
+  }
+  std::vector<std::string> out;
+  for (const Json& v : j) {
+    if (v.is_string()) {
+      out.push_back(v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ImageDb>> ImageDb::Open(const std::string& path) {
+  CR_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  CR_RETURN_IF_ERROR(db->Exec(kSchema));
+  return std::unique_ptr<ImageDb>(new ImageDb(std::move(db)));
+}
+
+Result<void> ImageDb::Put(const Image& image) {
+  std::lock_guard lock(mu_);
+  CR_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  Cleanup rollback([&] { (void)db_->Exec("ROLLBACK"); });
+  {
+    CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
+        "INSERT INTO images(id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+        "target_digest=?2, manifest_digest=?3, chain_id=?4, size=?5, config=?6, blobs=?7, pulled_at=?8"));
+    st.Bind(1, image.id).Bind(2, image.target_digest).Bind(3, image.manifest_digest)
+        .Bind(4, image.chain_id).Bind(5, image.size_bytes).Bind(6, ConfigToJson(image.config))
+        .Bind(7, Dump(Json(image.blobs))).Bind(8, image.pulled_at_unix);
+    CR_RETURN_IF_ERROR(st.Run());
+  }
+  auto put_names = [&](const std::vector<std::string>& names, int64_t is_digest) -> Result<void> {
+    for (const std::string& name : names) {
+      CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
+          "INSERT INTO image_names(name, is_digest, image_id) VALUES(?1, ?2, ?3) "
+          "ON CONFLICT(name) DO UPDATE SET is_digest=?2, image_id=?3"));
+      st.Bind(1, name).Bind(2, is_digest).Bind(3, image.id);
+      CR_RETURN_IF_ERROR(st.Run());
+    }
+    return Ok();
+  };
+  CR_RETURN_IF_ERROR(put_names(image.repo_tags, 0));
+  CR_RETURN_IF_ERROR(put_names(image.repo_digests, 1));
+  CR_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  rollback.Dismiss();
+  return Ok();
+}
+
+Result<Image> ImageDb::Get(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  return GetLocked(id);
+}
+
+Result<Image> ImageDb::GetLocked(const std::string& id) const {
+  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
+      "SELECT id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at "
+      "FROM images WHERE id = ?1"));
+  st.Bind(1, id);
+  CR_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    return Error(Code::kNotFound, "image " + id + " not found");
+  }
+  Image image;
+  image.id = st.ColumnText(0);
+  image.target_digest = st.ColumnText(1);
+  image.manifest_digest = st.ColumnText(2);
+  image.chain_id = st.ColumnText(3);
+  image.size_bytes = st.ColumnInt(4);
+  CR_ASSIGN_OR_RETURN(image.config, ConfigFromJson(st.ColumnText(5)));
+  CR_ASSIGN_OR_RETURN(image.blobs, ParseList(st.ColumnText(6)));
+  image.pulled_at_unix = st.ColumnInt(7);
+  CR_ASSIGN_OR_RETURN(Statement names, db_->Prepare(
+      "SELECT name, is_digest FROM image_names WHERE image_id = ?1 ORDER BY rowid"));
+  names.Bind(1, id);
+  for (;;) {
+    CR_ASSIGN_OR_RETURN(bool more, names.Step());
+    if (!more) {
+      break;
+    }
+    (names.ColumnInt(1) != 0 ? image.repo_digests : image.repo_tags).push_back(names.ColumnText(0));
+  }
+  return image;
+}
+
+Result<std::optional<std::string>> ImageDb::FindByName(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
+  st.Bind(1, name);
+  CR_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    return std::optional<std::string>();
+  }
+  return std::optional<std::string>(st.ColumnText(0));
+}
+
+Result<std::vector<std::string>> ImageDb::FindByIdPrefix(const std::string& hex_prefix) const {
+  std::lock_guard lock(mu_);
+  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT id FROM images WHERE substr(id, 1, ?2) = ?1"));
+  std::string prefix = "sha256:" + hex_prefix;
+  st.Bind(1, prefix).Bind(2, static_cast<int64_t>(prefix.size()));
+  std::vector<std::string> out;
+  for (;;) {
+    CR_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) {
+      return out;
+    }
+    out.push_back(st.ColumnText(0));
+  }
+}
+
+Result<std::vector<Image>> ImageDb::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  {
+    CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT id FROM images ORDER BY pulled_at, id"));
+    for (;;) {
+      CR_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) {
+        break;
+      }
+      ids.push_back(st.ColumnText(0));
+    }
+  }
+  std::vector<Image> out;
+  for (const std::string& id : ids) {
+    CR_ASSIGN_OR_RETURN(Image image, GetLocked(id));
+    out.push_back(std::move(image));
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> ImageDb::DeleteName(const std::string& name) {
+  std::lock_guard lock(mu_);
+  CR_ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
+  find.Bind(1, name);
+  CR_ASSIGN_OR_RETURN(bool row, find.Step());
+  if (!row) {
+    return std::optional<std::string>();
+  }
+  std::string id = find.ColumnText(0);
+  CR_ASSIGN_OR_RETURN(Statement del, db_->Prepare("DELETE FROM image_names WHERE name = ?1"));
+  del.Bind(1, name);
+  CR_RETURN_IF_ERROR(del.Run());
+  return std::optional<std::string>(id);
+}
+
+Result<void> ImageDb::DeleteImage(const std::string& id) {
+  std::lock_guard lock(mu_);
+  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM images WHERE id = ?1"));
+  st.Bind(1, id);
+  return st.Run();
+}
+
+}  // namespace cricket::storage

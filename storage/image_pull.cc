@@ -1,0 +1,170 @@
+#include <fcntl.h>
+
+#include <condition_variable>
+#include <ctime>
+#include <optional>
+#include <thread>
+
+#include "common/log.h"
+#include "storage/image_store.h"
+#include "storage/registry_client.h"
+
+namespace cricket::storage {
+namespace {
+
+// Progress of the layer downloads of one pull, shared by its download threads.
+struct LayerDownloads {
+  std::mutex mu;
+  std::condition_variable changed;
+  std::vector<bool> done;           // Guarded by mu.
+  size_t next = 0;                  // Guarded by mu.
+  std::optional<Error> error;       // Guarded by mu.
+};
+
+// Keeps the partial downloads of a pull that may be resumed; drops the rest.
+bool KeepsPartialWork(const Error& e) {
+  return e.code() == Code::kDeadlineExceeded || e.code() == Code::kUnavailable ||
+         e.code() == Code::kCancelled;
+}
+
+}  // namespace
+
+Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& auth,
+                                     const std::vector<Descriptor>& layers,
+                                     const std::vector<std::string>& diff_ids, Deadline deadline) {
+  LayerDownloads shared;
+  shared.done.assign(layers.size(), false);
+  auto worker = [&] {
+    auto session = RegistrySession::Create(options_.registry, http_, ref, auth);
+    for (;;) {
+      size_t i = 0;
+      {
+        std::lock_guard lock(shared.mu);
+        if (!session.ok() && !shared.error) {
+          shared.error = session.error();
+        }
+        if (shared.error || shared.next >= layers.size()) {
+          break;
+        }
+        i = shared.next++;
+      }
+      auto r = (*session)->FetchBlob(layers[i], *content_, deadline);
+      std::lock_guard lock(shared.mu);
+      if (!r.ok() && !shared.error) {
+        shared.error = r.error().Wrap("fetch layer " + layers[i].digest);
+      }
+      shared.done[i] = true;
+      shared.changed.notify_all();
+    }
+    if (session.ok()) {
+      blob_requests_ += (*session)->blob_requests();
+    }
+    std::lock_guard lock(shared.mu);
+    shared.changed.notify_all();
+  };
+  size_t n_workers = std::min<size_t>(layers.size(), static_cast<size_t>(options_.max_parallel_downloads));
+  Result<void> result = Ok();
+  {
+    std::vector<std::jthread> workers;  // joined when this block ends, before `shared` goes
+    for (size_t w = 0; w < n_workers; ++w) {
+      workers.emplace_back(worker);
+    }
+    // Unpack in order while later layers still download.
+    std::string parent;
+    for (size_t i = 0; i < layers.size() && result.ok(); ++i) {
+      {
+        std::unique_lock lock(shared.mu);
+        shared.changed.wait(lock, [&] { return shared.done[i] || shared.error.has_value(); });
+        if (shared.error) {
+          result = *shared.error;
+          break;
+        }
+      }
+      std::string chain = ChainId(parent, diff_ids[i]);
+      if (!snapshots_->HasLayer(chain)) {
+        auto fd = content_->OpenBlob(layers[i].digest);
+        result = fd.ok() ? snapshots_->ApplyLayer(chain, parent, diff_ids[i], fd->get()) : fd.error();
+      }
+      parent = chain;
+      if (!result.ok()) {
+        std::lock_guard lock(shared.mu);
+        shared.error = result.error();  // stops the download threads
+      }
+    }
+  }
+  return result;
+}
+
+Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& auth, Deadline deadline) {
+  CR_ASSIGN_OR_RETURN(Reference ref, ParseReference(ref_text));
+  auto session = RegistrySession::Create(options_.registry, http_, ref, auth);
+  if (!session.ok()) {
+    return session.error().Wrap("pull " + ref.String());
+  }
+  auto resolved = (*session)->Resolve(options_.platform, deadline);
+  if (!resolved.ok()) {
+    return resolved.error().Wrap("pull " + ref.String());
+  }
+  const ImageManifest& manifest = resolved->manifest;
+  std::vector<std::string> held = {resolved->target_digest, resolved->manifest_digest, manifest.config.digest};
+  for (const Descriptor& l : manifest.layers) {
+    held.push_back(l.digest);
+  }
+  Hold(held);
+
+  auto pulled = [&]() -> Result<Image> {
+    CR_RETURN_IF_ERROR(content_->WriteBlob(resolved->target_digest, resolved->target_body));
+    CR_RETURN_IF_ERROR(content_->WriteBlob(resolved->manifest_digest, resolved->manifest_body));
+    CR_RETURN_IF_ERROR((*session)->FetchBlob(manifest.config, *content_, deadline));
+    blob_requests_ += (*session)->blob_requests();
+    CR_ASSIGN_OR_RETURN(std::string config_body, content_->ReadBlob(manifest.config.digest));
+    CR_ASSIGN_OR_RETURN(ImageConfig config, ParseImageConfig(config_body));
+    if (config.diff_ids.size() != manifest.layers.size()) {
+      return Error(Code::kInvalidArgument, "manifest " + resolved->manifest_digest + " has " +
+                                               std::to_string(manifest.layers.size()) +
+                                               " layers but its config lists " +
+                                               std::to_string(config.diff_ids.size()) + " diff_ids");
+    }
+    std::vector<std::string> chains = ChainIds(config.diff_ids);
+    Hold(chains);
+    held.insert(held.end(), chains.begin(), chains.end());
+    CR_RETURN_IF_ERROR(FetchLayers(ref, auth, manifest.layers, config.diff_ids, deadline));
+
+    Image image;
+    image.id = manifest.config.digest;
+    if (!ref.tag().empty()) {
+      image.repo_tags.push_back(ref.TagString());
+    }
+    image.repo_digests.push_back(ref.Name() + "@" + resolved->target_digest);
+    image.size_bytes = static_cast<int64_t>(resolved->manifest_body.size()) + manifest.config.size;
+    for (const Descriptor& l : manifest.layers) {
+      image.size_bytes += l.size;
+    }
+    image.target_digest = resolved->target_digest;
+    image.manifest_digest = resolved->manifest_digest;
+    image.chain_id = chains.empty() ? "" : chains.back();
+    image.blobs = {resolved->target_digest, resolved->manifest_digest, manifest.config.digest};
+    for (const Descriptor& l : manifest.layers) {
+      image.blobs.push_back(l.digest);
+    }
+    image.config = std::move(config);
+    image.pulled_at_unix = static_cast<int64_t>(std::time(nullptr));
+    CR_RETURN_IF_ERROR(db_->Put(image));
+    return Status(image.id);
+  }();
+  Release(held);
+  if (!pulled.ok()) {
+    if (!KeepsPartialWork(pulled.error())) {
+      // A failed pull leaves nothing behind (partial downloads of a resumable failure stay).
+      auto gc = GarbageCollect();
+      if (!gc.ok()) {
+        log::Warn({}, "gc after failed pull of {}: {}", ref.String(), gc.error().ToString());
+      }
+    }
+    return pulled.error().Wrap("pull " + ref.String());
+  }
+  log::Info({}, "pulled {} as {}", ref.String(), pulled->id);
+  return pulled;
+}
+
+}  // namespace cricket::storage

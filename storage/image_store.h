@@ -1,0 +1,107 @@
+#pragma once
+
+// ImageStore: the storage API the CRI ImageService uses.
+//
+// Layout under `root`:
+//   content/blobs/sha256/<hex>, content/ingest/   ContentStore (verified, resumable blobs)
+//   snapshots/layers/<chain>, snapshots/containers/<key>   Snapshotter (overlayfs)
+//   images.db                                       ImageDb (image metadata, SQLite)
+//
+// Pull() resolves the reference (mirrors, auth, platform), downloads config and layers (up to
+// `max_parallel_downloads` at once, streamed to disk), unpacks each layer once per chain ID,
+// and records the image; image id = config digest. Two pulls of the same blob at the same time
+// download it once. Status() finds an image by id (full, "sha256:"-less or a unique hex prefix
+// of at least 12 characters), tag or repo digest. Remove() drops a name (or, by id, the whole
+// image) and garbage-collects blobs and layers no image or container snapshot uses.
+//
+// Thread-safe. Pulls run concurrently; GC never deletes what a running pull has fetched.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/syscalls.h"
+#include "storage/content_store.h"
+#include "storage/disk_usage.h"
+#include "storage/http_client.h"
+#include "storage/image.h"
+#include "storage/image_db.h"
+#include "storage/reference.h"
+#include "storage/registry_config.h"
+#include "storage/snapshotter.h"
+
+namespace cricket::storage {
+
+struct ImageStoreOptions {
+  std::string root = "/var/lib/cricket/storage";
+  RegistryConfig registry;
+  UnpackOptions unpack;
+  Platform platform = HostPlatform();
+  // References or image ids reported with pinned=true (kubelet's image GC skips them).
+  std::vector<std::string> pinned;
+  int max_parallel_downloads = 3;
+};
+
+struct FsInfo {
+  std::string image_fs_path;      // where images live (content + layers)
+  DiskUsage image_fs;
+  std::string container_fs_path;  // container writable layers
+  DiskUsage container_fs;
+};
+
+class ImageStore {
+ public:
+  // kInvalidArgument for a malformed pinned reference; errors of the parts otherwise.
+  static Result<std::unique_ptr<ImageStore>> Open(ImageStoreOptions options, Syscalls& sys);
+  ~ImageStore();
+
+  // Pulls `ref` (normalised; tag and/or digest). Returns the image with all its names.
+  // kInvalidArgument (bad reference), kNotFound, kUnauthenticated, kDataLoss (a blob or layer
+  // failed verification; nothing of it is kept), kUnavailable, kDeadlineExceeded (partial
+  // downloads are kept for a resume).
+  Result<Image> Pull(const std::string& ref, const AuthConfig& auth, Deadline deadline = Deadline::max());
+  // kNotFound when no image matches; kInvalidArgument for a malformed reference.
+  Result<Image> Status(const std::string& ref_or_id) const;
+  Result<std::vector<Image>> List() const;
+  // By id: removes the image and all its names. By tag: removes the tag, and the image when it
+  // has no tag left. By repo digest: removes the image. Unknown -> OK (CRI: idempotent).
+  Result<void> Remove(const std::string& ref_or_id);
+  // Deletes blobs and layers that no image and no container snapshot needs.
+  Result<void> GarbageCollect();
+  Result<FsInfo> GetFsInfo() const;
+
+  Snapshotter& snapshotter() { return *snapshots_; }
+  ContentStore& content() { return *content_; }
+  // Blob GET requests sent since Open (tests check shared downloads with it).
+  int64_t blob_requests() const { return blob_requests_.load(); }
+
+ private:
+  ImageStore() = default;
+  // The image id `ref_or_id` names, or nullopt.
+  Result<std::optional<std::string>> Lookup(const std::string& ref_or_id) const;
+  Image WithPinned(Image image) const;
+  Result<void> FetchLayers(const Reference& ref, const AuthConfig& auth,
+                           const std::vector<Descriptor>& layers, const std::vector<std::string>& diff_ids,
+                           Deadline deadline);
+  void Hold(const std::vector<std::string>& keys);
+  void Release(const std::vector<std::string>& keys);
+
+  ImageStoreOptions options_;
+  HttpClient http_;
+  std::unique_ptr<ContentStore> content_;
+  std::unique_ptr<Snapshotter> snapshots_;
+  std::unique_ptr<ImageDb> db_;
+  std::set<std::string> pinned_;  // normalised names and ids
+  std::atomic<int64_t> blob_requests_{0};
+
+  std::mutex gc_mu_;
+  std::multiset<std::string> in_use_;  // Guarded by gc_mu_. Digests and chain IDs of running pulls.
+};
+
+}  // namespace cricket::storage

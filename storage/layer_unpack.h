@@ -1,0 +1,45 @@
+#pragma once
+
+// UnpackLayer: applies one image layer (a tar stream, gzip- or zstd-compressed or plain) to an
+// empty layer directory in the form overlayfs expects of a lower or upper directory:
+//   - OCI whiteouts ".wh.<name>" become overlay whiteouts (a 0/0 character device <name>);
+//   - opaque markers ".wh..wh..opq" become the xattr <prefix>opaque=y on their directory;
+//   - regular files, directories, hardlinks, symlinks, FIFOs and device nodes keep owner, mode,
+//     mtime and xattrs (owners, devices and trusted.* xattrs only when privileged).
+// No entry lands outside the layer directory: absolute names and ".." components are refused,
+// and every parent is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) from the
+// layer dir fd, so a write through a symlink (planted by this or an earlier layer) is refused.
+// The uncompressed stream is hashed as it is read; its digest is the layer's diff_id.
+//
+// Streams: the blob is never held in memory. Thread-safe (no shared state).
+
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+
+namespace cricket::storage {
+
+struct UnpackOptions {
+  // Root: chown entries to their owners, create device nodes, set trusted.* xattrs. Otherwise
+  // device nodes are skipped and files belong to the caller.
+  bool privileged = true;
+  // "trusted.overlay." for a kernel overlay mount; "user.overlay." for a userxattr mount.
+  std::string overlay_xattr_prefix = "trusted.overlay.";
+  // When set, the uncompressed digest must match ("sha256:<hex>"), else kDataLoss.
+  std::string expected_diff_id;
+};
+
+struct UnpackStats {
+  std::string diff_id;         // sha256 of the uncompressed tar stream
+  int64_t uncompressed_bytes = 0;
+  int64_t entries = 0;
+};
+
+// Unpacks the layer read from `blob_fd` (from its current offset) into the directory `layer_fd`.
+// Errors: kInvalidArgument for a hostile or malformed entry (naming it), kDataLoss for a
+// truncated or corrupt stream or a diff_id mismatch, errno-derived codes for filesystem errors.
+// On error the layer directory holds a partial tree: the caller removes it.
+Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& options);
+
+}  // namespace cricket::storage
