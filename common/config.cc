@@ -173,8 +173,102 @@ Result<void> SetNetworkKey(std::string_view key, const toml::node& node, Network
   return Ok();
 }
 
+Result<std::vector<std::string>> StringList(const toml::node& node) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    return Error(Code::kInvalidArgument, "expected an array of strings");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *array) {
+    const auto* value = item.as_string();
+    if (value == nullptr || value->get().empty()) {
+      return Error(Code::kInvalidArgument, "expected an array of strings");
+    }
+    out.push_back(value->get());
+  }
+  return out;
+}
+
+Result<bool> Bool(const toml::node& node) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return Error(Code::kInvalidArgument, "expected true or false");
+  }
+  return value->get();
+}
+
+Result<void> SetImagesKey(std::string_view key, const toml::node& node, ImagesConfig& images) {
+  if (key == "pinned") {
+    CR_ASSIGN_OR_RETURN(images.pinned, StringList(node));
+    return Ok();
+  }
+  if (key == "max_parallel_downloads") {
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < 1 || value->get() > 32) {
+      return Error(Code::kInvalidArgument, "expected an integer from 1 to 32");
+    }
+    images.max_parallel_downloads = static_cast<int>(value->get());
+    return Ok();
+  }
+  return Error(Code::kNotFound, "unknown key");
+}
+
+Result<void> SetRegistryKey(std::string_view key, const toml::node& node,
+                            RegistryHostSettings& host) {
+  if (key == "mirrors") {
+    CR_ASSIGN_OR_RETURN(host.mirrors, StringList(node));
+    return Ok();
+  }
+  if (key == "mirror_only") {
+    CR_ASSIGN_OR_RETURN(host.mirror_only, Bool(node));
+    return Ok();
+  }
+  if (key == "insecure") {
+    CR_ASSIGN_OR_RETURN(host.insecure, Bool(node));
+    return Ok();
+  }
+  return Error(Code::kNotFound, "unknown key");
+}
+
+// Applies `set` to every key of `table`, naming "<prefix>.<key>" in errors.
+template <typename Setter>
+Result<void> ApplyKeys(std::string_view source, const std::string& prefix,
+                       const toml::table& table, Setter set) {
+  for (const auto& [key_node, node] : table) {
+    std::string key(key_node.str());
+    auto applied = set(key, node);
+    if (!applied.ok()) {
+      return BadKey(source, prefix + "." + key,
+                    applied.error().code() == Code::kNotFound ? "unknown key"
+                                                              : applied.error().message());
+    }
+  }
+  return Ok();
+}
+
 Result<void> ApplySection(std::string_view source, const std::string& section,
                           const toml::table& table, Config& config) {
+  if (section == "images") {
+    return ApplyKeys(source, section, table, [&](std::string_view key, const toml::node& node) {
+      return SetImagesKey(key, node, config.images);
+    });
+  }
+  if (section == "registry") {
+    // [registry."registry.k8s.io"] mirrors = [...]: one sub-table per registry domain.
+    for (const auto& [domain_node, node] : table) {
+      std::string domain(domain_node.str());
+      const auto* host = node.as_table();
+      if (host == nullptr) {
+        return BadKey(source, "registry." + domain, "expected a table of registry settings");
+      }
+      RegistryHostSettings& settings = config.registries[domain];
+      CR_RETURN_IF_ERROR(ApplyKeys(source, "registry.\"" + domain + "\"", *host,
+                                   [&](std::string_view key, const toml::node& value) {
+                                     return SetRegistryKey(key, value, settings);
+                                   }));
+    }
+    return Ok();
+  }
   if (section != "network") {
     return BadKey(source, section, "unknown section");
   }
@@ -240,6 +334,26 @@ std::string ConfigToToml(const Config& config) {
                               {"cni_conf_dir", config.network.cni_conf_dir},
                               {"cni_bin_dirs", std::move(bin_dirs)},
                           });
+  toml::array pinned;
+  for (const auto& ref : config.images.pinned) {
+    pinned.push_back(ref);
+  }
+  table.insert("images", toml::table{{"pinned", std::move(pinned)},
+                                     {"max_parallel_downloads",
+                                      config.images.max_parallel_downloads}});
+  toml::table registries;
+  for (const auto& [domain, host] : config.registries) {
+    toml::array mirrors;
+    for (const auto& m : host.mirrors) {
+      mirrors.push_back(m);
+    }
+    registries.insert(domain, toml::table{{"mirrors", std::move(mirrors)},
+                                          {"mirror_only", host.mirror_only},
+                                          {"insecure", host.insecure}});
+  }
+  if (!registries.empty()) {
+    table.insert("registry", std::move(registries));
+  }
   std::ostringstream out;
   out << table;
   return out.str();

@@ -3,6 +3,7 @@
 // cricketd's configuration: built-in defaults, then /etc/cricket/config.toml (optional), then
 // command-line flags. Every key has a working default.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,20 @@ struct NetworkConfig {
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
 };
 
+// [registry."<domain>"]: per-registry settings (storage/).
+struct RegistryHostSettings {
+  std::vector<std::string> mirrors;  // endpoint URLs, tried in order before the origin
+  bool mirror_only = false;          // never fall back to the origin
+  bool insecure = false;             // plain HTTP / no TLS verification for this registry
+};
+
+// [images]: the image service (storage/).
+struct ImagesConfig {
+  // References or image ids reported pinned, so kubelet's image GC never removes them.
+  std::vector<std::string> pinned;
+  int max_parallel_downloads = 3;
+};
+
 struct Config {
   // Persistent data: metadata store, blobs, snapshots, volumes.
   std::string root = "/var/lib/cricket";
@@ -38,6 +53,8 @@ struct Config {
   log::Format log_format = log::Format::kText;
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
   NetworkConfig network;
+  ImagesConfig images;
+  std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

@@ -101,6 +101,22 @@ Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
   return Result<network::NetworkManager*>(network_.get());
 }
 
+Result<void> Daemon::OpenImageStore() {
+  storage::ImageStoreOptions options;
+  options.root = config_.root + "/storage";
+  options.pinned = config_.images.pinned;
+  options.max_parallel_downloads = config_.images.max_parallel_downloads;
+  for (const auto& [domain, host] : config_.registries) {
+    options.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
+  }
+  auto store = storage::ImageStore::Open(std::move(options), sys_);
+  if (!store.ok()) {
+    return store.error().Wrap("open image store");
+  }
+  images_ = std::move(store).value();
+  return Ok();
+}
+
 Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
   auto cgroups = oci::DetectCgroups();
@@ -108,9 +124,16 @@ Result<void> Daemon::Serve() {
     log::Warn({}, "runtime not ready: {}", cgroups.error().message());
   }
   CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
-  service_ = std::make_unique<CriService>(config_, *store_, std::move(cgroups), network);
-  runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_);
-  image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_);
+  CR_RETURN_IF_ERROR(OpenImageStore());
+  CriDeps deps;
+  deps.config = &config_;
+  deps.store = store_.get();
+  deps.cgroups = std::move(cgroups);
+  deps.network = network;
+  deps.images = images_.get();
+  service_ = std::make_unique<CriService>(std::move(deps));
+  runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_, calls_);
+  image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_, calls_);
 
   const std::string socket_path = config_.socket_path();
   CR_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
@@ -141,7 +164,10 @@ void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) {
     return;
   }
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  if (!calls_.Drain(grace)) {
+    log::Warn({}, "calls still running after {} ms are cancelled", grace.count());
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   server_.reset();
   // Only our own socket: the lock guarantees no other instance uses this path.

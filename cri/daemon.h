@@ -19,7 +19,9 @@
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"
+#include "common/syscalls.h"
 #include "network/network_manager.h"
+#include "storage/image_store.h"
 
 namespace cricket::cri {
 
@@ -41,13 +43,17 @@ class Daemon {
   Result<void> Serve();
   // The pod network, or why it is not ready; an error only for bad settings.
   Result<Result<network::NetworkManager*>> SetUpNetwork();
+  Result<void> OpenImageStore();
 
   Config config_;
   LockFile root_lock_;
   LockFile socket_lock_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<network::NetworkManager> network_;
+  LinuxSyscalls sys_;
+  std::unique_ptr<storage::ImageStore> images_;
   std::unique_ptr<CriService> service_;
+  InflightCalls calls_;
   std::unique_ptr<RuntimeServiceAdapter> runtime_adapter_;
   std::unique_ptr<ImageServiceAdapter> image_adapter_;
   std::unique_ptr<grpc::Server> server_;

@@ -21,12 +21,47 @@ std::string StringField(const google::protobuf::Message& msg, const char* name) 
   return msg.GetReflection()->GetString(msg, field);
 }
 
+// The image a request names (`image.image`, or `filter.image.image`), for the log prefix.
+std::string ImageField(const google::protobuf::Message& msg) {
+  const auto* descriptor = msg.GetDescriptor();
+  const google::protobuf::Message* holder = &msg;
+  if (const auto* filter = descriptor->FindFieldByName("filter");
+      filter != nullptr && filter->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+    holder = &msg.GetReflection()->GetMessage(msg, filter);
+  }
+  const auto* image = holder->GetDescriptor()->FindFieldByName("image");
+  if (image == nullptr || image->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
+      image->is_repeated()) {
+    return {};
+  }
+  return StringField(holder->GetReflection()->GetMessage(*holder, image), "image");
+}
+
+// The client's deadline on our steady clock; Deadline::max() when it set none.
+Deadline DeadlineOf(const grpc::ServerContext& ctx) {
+  auto left = ctx.deadline() - std::chrono::system_clock::now();
+  if (left > std::chrono::hours(24 * 365)) {
+    return Deadline::max();
+  }
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+}
+
 // validate → call → log once → convert. `call` returns Result<void>.
 template <typename Call>
-grpc::Status Serve(std::string_view rpc, const google::protobuf::Message& req, Call&& call) {
+grpc::Status Serve(InflightCalls& calls, std::string_view rpc, const google::protobuf::Message& req,
+                   Call&& call) {
+  if (!calls.Enter()) {
+    return {grpc::StatusCode::UNAVAILABLE, "cricketd is shutting down"};
+  }
+  struct Leave {
+    InflightCalls& calls;
+    ~Leave() { calls.Exit(); }
+  } leave{calls};
   std::string pod = StringField(req, "pod_sandbox_id");
   std::string ctr = StringField(req, "container_id");
-  log::Fields fields{.rpc = rpc, .pod = pod, .ctr = ctr};
+  std::string image = ImageField(req);
+  log::Fields fields{.rpc = rpc, .pod = pod, .ctr = ctr, .image = image};
   Result<void> result = Ok();
   try {
     result = call();
@@ -58,19 +93,50 @@ grpc::Status Unimplemented(std::string_view rpc) {
 grpc::Status RuntimeServiceAdapter::Version(grpc::ServerContext* /*ctx*/,
                                             const v1::VersionRequest* req,
                                             v1::VersionResponse* resp) {
-  return Serve("Version", *req, [&] { return service_.Version(*req, *resp); });
+  return Serve(calls_, "Version", *req, [&] { return service_.Version(*req, *resp); });
 }
 
 grpc::Status RuntimeServiceAdapter::Status(grpc::ServerContext* /*ctx*/,
                                            const v1::StatusRequest* req,
                                            v1::StatusResponse* resp) {
-  return Serve("Status", *req, [&] { return service_.Status(*req, *resp); });
+  return Serve(calls_, "Status", *req, [&] { return service_.Status(*req, *resp); });
 }
 
 grpc::Status RuntimeServiceAdapter::RuntimeConfig(grpc::ServerContext* /*ctx*/,
                                                   const v1::RuntimeConfigRequest* req,
                                                   v1::RuntimeConfigResponse* resp) {
-  return Serve("RuntimeConfig", *req, [&] { return service_.RuntimeConfig(*req, *resp); });
+  return Serve(calls_, "RuntimeConfig", *req, [&] { return service_.RuntimeConfig(*req, *resp); });
+}
+
+grpc::Status ImageServiceAdapter::ListImages(grpc::ServerContext* /*ctx*/,
+                                             const v1::ListImagesRequest* req,
+                                             v1::ListImagesResponse* resp) {
+  return Serve(calls_, "ListImages", *req, [&] { return service_.ListImages(*req, *resp); });
+}
+
+grpc::Status ImageServiceAdapter::ImageStatus(grpc::ServerContext* /*ctx*/,
+                                              const v1::ImageStatusRequest* req,
+                                              v1::ImageStatusResponse* resp) {
+  return Serve(calls_, "ImageStatus", *req, [&] { return service_.ImageStatus(*req, *resp); });
+}
+
+grpc::Status ImageServiceAdapter::PullImage(grpc::ServerContext* ctx,
+                                            const v1::PullImageRequest* req,
+                                            v1::PullImageResponse* resp) {
+  return Serve(calls_, "PullImage", *req,
+               [&] { return service_.PullImage(*req, *resp, DeadlineOf(*ctx)); });
+}
+
+grpc::Status ImageServiceAdapter::RemoveImage(grpc::ServerContext* /*ctx*/,
+                                              const v1::RemoveImageRequest* req,
+                                              v1::RemoveImageResponse* resp) {
+  return Serve(calls_, "RemoveImage", *req, [&] { return service_.RemoveImage(*req, *resp); });
+}
+
+grpc::Status ImageServiceAdapter::ImageFsInfo(grpc::ServerContext* /*ctx*/,
+                                              const v1::ImageFsInfoRequest* req,
+                                              v1::ImageFsInfoResponse* resp) {
+  return Serve(calls_, "ImageFsInfo", *req, [&] { return service_.ImageFsInfo(*req, *resp); });
 }
 
 }  // namespace cricket::cri

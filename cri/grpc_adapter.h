@@ -9,6 +9,7 @@
 
 #include <string_view>
 
+#include "cri/inflight_calls.h"
 #include "cri/service.h"
 #include "runtime/v1/api.grpc.pb.h"
 
@@ -31,7 +32,8 @@ grpc::Status Unimplemented(std::string_view rpc);
 
 class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
  public:
-  explicit RuntimeServiceAdapter(CriService& service) : service_(service) {}
+  RuntimeServiceAdapter(CriService& service, InflightCalls& calls)
+      : service_(service), calls_(calls) {}
 
   grpc::Status Version(grpc::ServerContext* ctx, const v1::VersionRequest* req,
                        v1::VersionResponse* resp) override;
@@ -44,16 +46,30 @@ class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
 
  private:
   CriService& service_;
+  InflightCalls& calls_;
 };
 
 class ImageServiceAdapter final : public v1::ImageService::Service {
  public:
-  explicit ImageServiceAdapter(CriService& service) : service_(service) {}
+  ImageServiceAdapter(CriService& service, InflightCalls& calls)
+      : service_(service), calls_(calls) {}
+
+  grpc::Status ListImages(grpc::ServerContext* ctx, const v1::ListImagesRequest* req,
+                          v1::ListImagesResponse* resp) override;
+  grpc::Status ImageStatus(grpc::ServerContext* ctx, const v1::ImageStatusRequest* req,
+                           v1::ImageStatusResponse* resp) override;
+  grpc::Status PullImage(grpc::ServerContext* ctx, const v1::PullImageRequest* req,
+                         v1::PullImageResponse* resp) override;
+  grpc::Status RemoveImage(grpc::ServerContext* ctx, const v1::RemoveImageRequest* req,
+                           v1::RemoveImageResponse* resp) override;
+  grpc::Status ImageFsInfo(grpc::ServerContext* ctx, const v1::ImageFsInfoRequest* req,
+                           v1::ImageFsInfoResponse* resp) override;
 
 #include "cri/unimplemented_image_rpcs.inc"
 
  private:
-  [[maybe_unused]] CriService& service_;
+  CriService& service_;
+  InflightCalls& calls_;
 };
 
 #undef CR_RPC_

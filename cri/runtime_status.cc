@@ -43,10 +43,6 @@ nlohmann::json LibraryVersions() {
 
 }  // namespace
 
-CriService::CriService(const Config& config, MetadataStore& store, Result<oci::CgroupInfo> cgroups,
-                       Result<network::NetworkManager*> network)
-    : config_(config), store_(store), cgroups_(std::move(cgroups)), network_(std::move(network)) {}
-
 Result<void> CriService::Version(const v1::VersionRequest& /*req*/, v1::VersionResponse& resp) {
   resp.set_version(kKubeletApiVersion);
   resp.set_runtime_name(kRuntimeName);
@@ -56,18 +52,18 @@ Result<void> CriService::Version(const v1::VersionRequest& /*req*/, v1::VersionR
 }
 
 Result<void> CriService::RuntimeReady() {
-  CR_RETURN_IF_ERROR(store_.Check());
-  if (!cgroups_.ok()) {
-    return cgroups_.error().Wrap("detect cgroups");
+  CR_RETURN_IF_ERROR(deps_.store->Check());
+  if (!deps_.cgroups.ok()) {
+    return deps_.cgroups.error().Wrap("detect cgroups");
   }
   return Ok();
 }
 
 Result<void> CriService::NetworkReady() {
-  if (!network_.ok()) {
-    return network_.error();
+  if (!deps_.network.ok()) {
+    return deps_.network.error();
   }
-  return (*network_)->Ready();
+  return (*deps_.network)->Ready();
 }
 
 Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse& resp) {
@@ -84,29 +80,29 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
 
   if (req.verbose()) {
     nlohmann::json config = {
-        {"root", config_.root},
-        {"state", config_.state},
-        {"listen", config_.socket_path()},
-        {"cgroupDriver", CgroupDriverName(config_.cgroup_driver)},
+        {"root", deps_.config->root},
+        {"state", deps_.config->state},
+        {"listen", deps_.config->socket_path()},
+        {"cgroupDriver", CgroupDriverName(deps_.config->cgroup_driver)},
         {"network",
-         {{"backend", network_.ok() ? (*network_)->backend_name() : "unavailable"},
-          {"bridge", config_.network.bridge},
-          {"subnet", config_.network.subnet},
-          {"mtu", config_.network.mtu},
-          {"cniConfDir", config_.network.cni_conf_dir},
-          {"cniBinDirs", config_.network.cni_bin_dirs}}},
+         {{"backend", deps_.network.ok() ? (*deps_.network)->backend_name() : "unavailable"},
+          {"bridge", deps_.config->network.bridge},
+          {"subnet", deps_.config->network.subnet},
+          {"mtu", deps_.config->network.mtu},
+          {"cniConfDir", deps_.config->network.cni_conf_dir},
+          {"cniBinDirs", deps_.config->network.cni_bin_dirs}}},
     };
-    nlohmann::json cgroup = {{"driver", CgroupDriverName(config_.cgroup_driver)}};
-    if (cgroups_.ok()) {
-      cgroup["version"] = oci::CgroupModeName(cgroups_->mode);
-      cgroup["unifiedMount"] = cgroups_->unified_mount;
+    nlohmann::json cgroup = {{"driver", CgroupDriverName(deps_.config->cgroup_driver)}};
+    if (deps_.cgroups.ok()) {
+      cgroup["version"] = oci::CgroupModeName(deps_.cgroups->mode);
+      cgroup["unifiedMount"] = deps_.cgroups->unified_mount;
       nlohmann::json v1_mounts = nlohmann::json::object();
-      for (const auto& hierarchy : cgroups_->v1) {
+      for (const auto& hierarchy : deps_.cgroups->v1) {
         v1_mounts[hierarchy.mount_point] = hierarchy.controllers;
       }
       cgroup["v1"] = v1_mounts;
     } else {
-      cgroup["error"] = cgroups_.error().message();
+      cgroup["error"] = deps_.cgroups.error().message();
     }
     auto& info = *resp.mutable_info();
     info["config"] = config.dump();
@@ -118,7 +114,7 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
 
 Result<void> CriService::RuntimeConfig(const v1::RuntimeConfigRequest& /*req*/,
                                        v1::RuntimeConfigResponse& resp) {
-  resp.mutable_linux()->set_cgroup_driver(config_.cgroup_driver == CgroupDriver::kSystemd
+  resp.mutable_linux()->set_cgroup_driver(deps_.config->cgroup_driver == CgroupDriver::kSystemd
                                               ? v1::CgroupDriver::SYSTEMD
                                               : v1::CgroupDriver::CGROUPFS);
   return Ok();

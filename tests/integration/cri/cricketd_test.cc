@@ -14,6 +14,7 @@
 
 #include "common/files.h"
 #include "runtime/v1/api.grpc.pb.h"
+#include "tests/integration/cri/cricketd_fixture.h"
 #include "tests/support/cricketd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -26,42 +27,7 @@ using ::cricket::testing::TempDir;
 using ::cricket::testing::UnixChannel;
 namespace v1 = ::runtime::v1;
 
-class CricketdTest : public ::testing::Test {
- protected:
-  std::string root() const { return dir_.Join("root"); }
-  std::string state() const { return dir_.Join("state"); }
-  std::string socket() const { return state() + "/cricket.sock"; }
-
-  std::unique_ptr<CricketdProcess> Launch(std::vector<std::string> extra = {},
-                                          const std::string& log_name = "cricketd.log") {
-    std::vector<std::string> args = {"--root", root(), "--state", state(), "--config",
-                                     config_path_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<CricketdProcess>(CRICKETD_PATH, args, dir_.Join(log_name));
-  }
-
-  std::unique_ptr<CricketdProcess> LaunchReady() {
-    auto daemon = Launch();
-    EXPECT_TRUE(daemon->WaitReady(socket(), 10s)) << daemon->Stderr();
-    return daemon;
-  }
-
-  void SetUp() override {
-    // Our own config file, so the host's /etc/cricket/config.toml never leaks into tests, with
-    // a bridge name and CNI dir of the test's own: cricketd reconciles the pod network at
-    // start-up and must not touch a real node's.
-    config_path_ = dir_.Join("config.toml");
-    ASSERT_TRUE(WriteFileAtomic(config_path_, NetworkSection(), 0644).ok());
-  }
-
-  std::string NetworkSection() const {
-    return "[network]\nbackend = \"bridge\"\nbridge = \"crd" + std::to_string(::getpid() % 100000) +
-           "\"\ncni_conf_dir = \"" + dir_.Join("net.d") + "\"\n";
-  }
-
-  TempDir dir_{"cricketd"};
-  std::string config_path_;
-};
+class CricketdTest : public ::cricket::testing::CricketdFixture {};
 
 TEST_F(CricketdTest, ServesVersionStatusAndRuntimeConfig) {
   auto daemon = LaunchReady();
@@ -103,10 +69,12 @@ TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
 
   auto images = v1::ImageService::NewStub(UnixChannel(socket()));
   grpc::ClientContext image_ctx;
-  v1::ListImagesResponse list;
-  status = images->ListImages(&image_ctx, {}, &list);
+  auto image_reader = images->StreamImages(&image_ctx, {});
+  v1::StreamImagesResponse batch;
+  EXPECT_FALSE(image_reader->Read(&batch));
+  status = image_reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("ListImages"), std::string::npos);
+  EXPECT_NE(status.error_message().find("StreamImages"), std::string::npos);
 
   grpc::ClientContext events_ctx;
   auto reader = runtime->GetContainerEvents(&events_ctx, {});
@@ -137,6 +105,19 @@ TEST_F(CricketdTest, SigtermExitsZeroWithinTwoSecondsAndRemovesSocket) {
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 0) << daemon->Stderr();
   EXPECT_NE(::access(socket().c_str(), F_OK), 0);
+}
+
+TEST_F(CricketdTest, SigtermWithIdleClientConnectedIsStillQuick) {
+  auto daemon = LaunchReady();
+  auto stub = RuntimeStub();
+  grpc::ClientContext ctx;
+  v1::VersionResponse version;
+  ASSERT_TRUE(stub->Version(&ctx, {}, &version).ok());
+  auto start = std::chrono::steady_clock::now();
+  daemon->Signal(SIGTERM);
+  auto status = daemon->WaitExit(4s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
 TEST_F(CricketdTest, SigintAlsoStopsCleanly) {
@@ -209,8 +190,7 @@ TEST_F(CricketdTest, KillNineThenRestartServesAgain) {
 }
 
 TEST_F(CricketdTest, UnknownConfigKeyIsFatalAndNamed) {
-  ASSERT_TRUE(
-      WriteFileAtomic(config_path_, "socket = \"/tmp/y\"\n" + NetworkSection(), 0644).ok());
+  WriteConfig("socket = \"/tmp/y\"");
   auto daemon = Launch();
   auto status = daemon->WaitExit(10s);
   ASSERT_TRUE(status.has_value());
@@ -220,7 +200,7 @@ TEST_F(CricketdTest, UnknownConfigKeyIsFatalAndNamed) {
 
 TEST_F(CricketdTest, BadSubnetIsFatalAndNamed) {
   ASSERT_TRUE(WriteFileAtomic(config_path_, NetworkSection() + "subnet = \"10.88.0.0/33\"\n", 0644)
-                  .ok());
+                  .ok());  // appended to [network]
   auto daemon = Launch();
   auto status = daemon->WaitExit(10s);
   ASSERT_TRUE(status.has_value());

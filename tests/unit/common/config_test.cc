@@ -173,3 +173,49 @@ TEST(ConfigNetworkTest, RenderedNetworkSectionParsesBack) {
 
 }  // namespace
 }  // namespace cricket
+
+namespace cricket {
+namespace {
+
+TEST(ConfigRegistryTest, RegistryAndImagesSections) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "[images]\npinned = [\"registry.k8s.io/pause:3.9\"]\nmax_parallel_downloads = 2\n"
+      "[registry.\"registry.k8s.io\"]\nmirrors = [\"http://localhost:5000\"]\nmirror_only = true\n"
+      "[registry.\"gcr.io\"]\nmirrors = [\"http://localhost:5000\"]\n"
+      "[registry.\"10.0.0.5:5000\"]\ninsecure = true\n",
+      "config.toml", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(config.images.pinned, (std::vector<std::string>{"registry.k8s.io/pause:3.9"}));
+  EXPECT_EQ(config.images.max_parallel_downloads, 2);
+  ASSERT_EQ(config.registries.size(), 3u);
+  EXPECT_TRUE(config.registries.at("registry.k8s.io").mirror_only);
+  EXPECT_EQ(config.registries.at("gcr.io").mirrors,
+            (std::vector<std::string>{"http://localhost:5000"}));
+  EXPECT_FALSE(config.registries.at("gcr.io").mirror_only);
+  EXPECT_TRUE(config.registries.at("10.0.0.5:5000").insecure);
+
+  Config parsed;
+  ASSERT_TRUE(ApplyConfigToml(ConfigToToml(config), "rendered", parsed).ok());
+  EXPECT_TRUE(parsed.registries.at("registry.k8s.io").mirror_only);
+  EXPECT_EQ(parsed.images.pinned, config.images.pinned);
+}
+
+TEST(ConfigRegistryTest, BadRegistryValuesNameTheKey) {
+  Config config;
+  EXPECT_EQ(ApplyConfigToml("[registry.\"gcr.io\"]\nmirror_only = \"yes\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: registry.\"gcr.io\".mirror_only: expected true or false");
+  EXPECT_EQ(ApplyConfigToml("[registry.\"gcr.io\"]\nmirrorz = []\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: registry.\"gcr.io\".mirrorz: unknown key");
+  EXPECT_EQ(ApplyConfigToml("[images]\nmax_parallel_downloads = 0\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: images.max_parallel_downloads: expected an integer from 1 to 32");
+}
+
+}  // namespace
+}  // namespace cricket

@@ -20,9 +20,12 @@ class RuntimeStatusTest : public ::testing::Test {
   void SetUp() override { store_ = std::move(MetadataStore::Open(dir_.path()).value()); }
 
   CriService Service(Result<oci::CgroupInfo> cgroups) {
-    return CriService(config_, *store_, std::move(cgroups),
-                      Result<network::NetworkManager*>(
-                          Error(Code::kUnavailable, "iptables is not installed")));
+    CriDeps deps;
+    deps.config = &config_;
+    deps.store = store_.get();
+    deps.cgroups = std::move(cgroups);
+    deps.network = Error(Code::kUnavailable, "iptables is not installed");
+    return CriService(std::move(deps));
   }
 
   TempDir dir_;
