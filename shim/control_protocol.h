@@ -1,0 +1,47 @@
+#pragma once
+
+// The shim's control protocol: small JSON messages over a unix stream socket, each framed as a
+// 4-byte big-endian length followed by that many bytes of JSON, optionally carrying file
+// descriptors (SCM_RIGHTS) with the frame. Deliberately not gRPC: the shim must stay tiny.
+//
+// Requests have an "op" (status, start, kill, exec, attach, resize, reopen_log, delete) and
+// op-specific fields; replies have "ok" and either result fields or "code" (a cricket::Code)
+// and "message". A malformed, oversized or truncated frame is an error for that connection
+// only.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace cricket::shim {
+
+// Larger frames are refused before their body is read.
+inline constexpr size_t kMaxFrameBytes = 1 << 20;
+// At most this many descriptors ride on one frame (stdin, stdout, stderr of an exec).
+inline constexpr size_t kMaxFrameFds = 4;
+
+struct Frame {
+  nlohmann::json body;
+  std::vector<UniqueFd> fds;
+};
+
+// Sends one frame. kUnavailable when the peer is gone.
+Result<void> SendFrame(int sock, const nlohmann::json& body, const std::vector<int>& fds = {});
+
+// Receives one frame, waiting up to `timeout`. kUnavailable on a clean EOF before a frame,
+// kInvalidArgument for an oversized, truncated or non-JSON frame (naming which),
+// kDeadlineExceeded on timeout.
+Result<Frame> ReceiveFrame(int sock, std::chrono::milliseconds timeout);
+
+// Replies.
+nlohmann::json OkReply(nlohmann::json fields = nlohmann::json::object());
+nlohmann::json ErrorReply(const Error& error);
+// The Error a reply carries, or OK. kInvalidArgument when the reply is malformed.
+Result<void> ReplyStatus(const nlohmann::json& reply);
+
+}  // namespace cricket::shim
