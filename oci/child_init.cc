@@ -222,6 +222,14 @@ void RunChild(const ChildPlan& plan) {
   Check(plan, ::chdir(plan.cwd.c_str()) == 0, ChildStep::kChdir);
   char path[4096];
   Check(plan, LookupExecutable(plan, path, sizeof(path)), ChildStep::kLookup);
+  if (plan.exec) {
+    // exec: the parent learns of success from the report pipe closing on execve.
+    if (plan.seccomp && plan.no_new_privileges) {
+      LoadSeccomp(plan);
+    }
+    ::execve(path, plan.argv.data(), plan.envp.data());
+    Die(plan, ChildStep::kExec, 0);
+  }
   WaitForStart(plan);
   if (plan.seccomp && plan.no_new_privileges) {
     LoadSeccomp(plan);

@@ -113,9 +113,6 @@ Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
   plan.new_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
   plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins[0].type == "user");
   plan.setup_rootfs = (plan.clone_flags & CLONE_NEWNS) != 0;
-  if (!plan.setup_rootfs) {
-    return Error(Code::kInvalidArgument, "linux.namespaces: a new mount namespace is required");
-  }
   return Ok();
 }
 
@@ -197,6 +194,44 @@ Result<void> AddProcess(const Process& p, ChildPlan& plan) {
   return Ok();
 }
 
+// exec joins every namespace of the container's init, by its /proc entries.
+Result<void> JoinInitNamespaces(const Linux& l, pid_t init_pid, ChildPlan& plan) {
+  Linux joined;
+  std::string dir = "/proc/" + std::to_string(init_pid) + "/ns/";
+  for (const Namespace& ns : l.namespaces) {
+    std::string name = ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type;
+    joined.namespaces.push_back(Namespace{ns.type, dir + name});
+  }
+  CR_RETURN_IF_ERROR(AddNamespaces(joined, plan));
+  plan.setup_rootfs = false;
+  plan.exec = true;
+  return Ok();
+}
+
+Result<void> AddSeccomp(const Seccomp& seccomp, ChildPlan& plan) {
+  CR_ASSIGN_OR_RETURN(SeccompPlan seccomp_plan, TranslateSeccomp(seccomp));
+  CR_ASSIGN_OR_RETURN(plan.seccomp_program, CompileSeccomp(seccomp_plan));
+  plan.seccomp = true;
+  plan.seccomp_flags = seccomp_plan.filter_flags;
+  return Ok();
+}
+
+Result<ChildPlan> BuildExecPlan(const ChildPlanInputs& in, const Linux& l) {
+  ChildPlan plan;
+  Result<void> step = JoinInitNamespaces(l, in.exec_init_pid, plan);
+  if (step.ok()) {
+    step = AddProcess(*in.spec.process, plan);
+  }
+  if (step.ok() && l.seccomp) {
+    step = AddSeccomp(*l.seccomp, plan);
+  }
+  if (!step.ok()) {
+    CloseOwnedFds(plan);
+    return std::move(step).error();
+  }
+  return plan;
+}
+
 }  // namespace
 
 Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
@@ -204,7 +239,13 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
   ChildPlan plan;
   Linux empty_linux;
   const Linux& l = spec.linux ? *spec.linux : empty_linux;
+  if (in.exec_init_pid > 0) {
+    return BuildExecPlan(in, l);
+  }
   auto ns = AddNamespaces(l, plan);
+  if (ns.ok() && !plan.setup_rootfs) {
+    ns = Error(Code::kInvalidArgument, "linux.namespaces: a new mount namespace is required");
+  }
   if (!ns.ok()) {
     CloseOwnedFds(plan);
     return ns.error();
@@ -235,16 +276,7 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
     step = AddProcess(*spec.process, plan);
   }
   if (step.ok() && l.seccomp) {
-    auto seccomp_plan = TranslateSeccomp(*l.seccomp);
-    auto program = seccomp_plan.ok() ? CompileSeccomp(*seccomp_plan)
-                                     : Result<std::vector<sock_filter>>(seccomp_plan.error());
-    if (program.ok()) {
-      plan.seccomp = true;
-      plan.seccomp_program = std::move(program).value();
-      plan.seccomp_flags = seccomp_plan->filter_flags;
-    } else {
-      step = program.error();
-    }
+    step = AddSeccomp(*l.seccomp, plan);
   }
   if (!step.ok()) {
     CloseOwnedFds(plan);

@@ -58,6 +58,7 @@ enum class ChildStep : int32_t {
   kChdir,
   kLookup,
   kWaitStart,
+  kExec,
 };
 
 struct ChildReport {
@@ -113,6 +114,7 @@ struct ChildPlan {
   std::vector<NsJoin> joins;  // user first
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
+  bool exec = false;          // an extra process in a running container (ChildPlanInputs)
 
   std::string hostname;
   bool set_hostname = false;
@@ -164,7 +166,9 @@ struct ChildPlan {
 struct ChildPlanInputs {
   const Spec& spec;
   const CgroupInfo* cgroups = nullptr;  // for expanding a "cgroup" mount on v1
-  std::string cgroup_path;              // the container's cgroup, for the cgroup mount on v1
+  // exec: run spec.process inside the running container whose init is this pid, joining all
+  // its namespaces instead of making any; no rootfs work and no waiting for `start`.
+  pid_t exec_init_pid = 0;
 };
 
 // Works out the plan from a validated spec. kInvalidArgument for what validation could not see

@@ -14,11 +14,16 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "oci/cgroup_detect.h"
+#include "oci/spec.h"
 #include "oci/state.h"
 
 namespace cricket::oci {
 
 inline constexpr const char* kDefaultRuntimeRoot = "/run/cricket/runtime";
+
+struct ExecOptions {
+  std::string console_socket;  // for process.terminal
+};
 
 struct CreateOptions {
   std::string bundle;          // directory holding config.json
@@ -44,6 +49,10 @@ class Runtime {
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // Runs `process` in the running container: all its namespaces, its cgroup, the container's
+  // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
+  // this process. kFailedPrecondition unless the container is running.
+  Result<pid_t> Exec(const std::string& id, const Process& process, const ExecOptions& options);
   // Waits for a child of this process (an init from Create) and returns its exit code,
   // 128+signal when a signal ended it.
   Result<int> Wait(pid_t pid);

@@ -17,8 +17,10 @@
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "oci/bundle.h"
 #include "oci/cgroup_manager.h"
-#include "oci/child_init.h"
+#include "oci/console_socket.h"
+#include "oci/child_launch.h"
 #include "oci/proc_stat.h"
 #include "oci/runtime.h"
 #include "oci/spec_json.h"
@@ -35,45 +37,6 @@ std::string NowRfc3339() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-Result<std::string> AbsoluteDir(const std::string& dir) {
-  char resolved[PATH_MAX];
-  if (::realpath(dir.c_str(), resolved) == nullptr) {
-    return Error::FromErrno(errno, "bundle " + dir);
-  }
-  return std::string(resolved);
-}
-
-Result<Spec> LoadBundleSpec(const std::string& bundle) {
-  CR_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle));
-  ResolveRootPath(spec, bundle);
-  CR_RETURN_IF_ERROR(ValidateSpec(spec));
-  struct stat st {};
-  if (::stat(spec.root->path.c_str(), &st) < 0) {
-    return Error::FromErrno(errno, "root.path " + spec.root->path);
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    return Error(Code::kInvalidArgument, "root.path: " + spec.root->path + " is not a directory");
-  }
-  return spec;
-}
-
-Result<UniqueFd> ConnectConsoleSocket(const std::string& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) {
-    return Error::FromErrno(errno, "socket for the console");
-  }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return Error(Code::kInvalidArgument, "console socket path too long: " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-    return Error::FromErrno(errno, "connect console socket " + path);
-  }
-  return fd;
 }
 
 Result<void> WriteIdMap(pid_t pid, const char* file, const std::vector<IdMapping>& mappings) {
@@ -107,53 +70,13 @@ void SetOomScoreAdj(pid_t pid, const std::optional<int>& value, const std::strin
   }
 }
 
-// Clones the init with the plan's namespaces. A pid namespace given by path is entered here,
-// around the clone, since setns(2) on a pid namespace only affects later children.
-Result<pid_t> CloneInit(ChildPlan& plan, int sync_write, int report_read) {
-  UniqueFd own_pidns;
-  for (const auto& join : plan.joins) {
-    if (join.clone_flag == CLONE_NEWPID) {
-      own_pidns.Reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-      if (!own_pidns.valid() || ::setns(join.fd, CLONE_NEWPID) < 0) {
-        return Error::FromErrno(errno, "join pid namespace " + join.path);
-      }
-    }
-  }
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
-                       nullptr, nullptr, nullptr);
-  if (pid == 0) {
-    ::close(sync_write);
-    ::close(report_read);
-    RunChild(plan);
-  }
-  int clone_errno = errno;
-  if (own_pidns.valid() && ::setns(own_pidns.get(), CLONE_NEWPID) < 0) {
-    log::Warn({}, "could not return to the runtime's pid namespace: {}", std::strerror(errno));
-  }
-  if (pid < 0) {
-    return Error::FromErrno(clone_errno, "clone the container init");
-  }
-  return static_cast<pid_t>(pid);
-}
-
-Error DescribeEarlyExit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) {
-    return Error(Code::kInternal, "container init was killed by signal " +
-                                      std::to_string(WTERMSIG(status)) + " before it was ready");
-  }
-  return Error(Code::kInternal, "container init exited with status " +
-                                    std::to_string(WEXITSTATUS(status)) + " before it was ready");
-}
-
 }  // namespace
 
 Result<ContainerState> Runtime::Create(const std::string& id, const CreateOptions& options) {
   CR_RETURN_IF_ERROR(store_.Reserve(id));
   auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
-  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundleSpec(bundle));
+  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
   const Linux empty_linux;
   const Linux& l = spec.linux ? *spec.linux : empty_linux;
 
@@ -190,58 +113,26 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
     CR_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(options.console_socket));
   }
 
-  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, state.cgroup_path}));
+  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, 0}));
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
-  int sync_pipe[2];
-  int report_pipe[2];
-  if (::pipe2(sync_pipe, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "pipe");
-  }
-  UniqueFd sync_read(sync_pipe[0]);
-  UniqueFd sync_write(sync_pipe[1]);
-  if (::pipe2(report_pipe, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "pipe");
-  }
-  UniqueFd report_read(report_pipe[0]);
-  UniqueFd report_write(report_pipe[1]);
-  plan.sync_fd = sync_read.get();
-  plan.report_fd = report_write.get();
   plan.start_fd = start_fd.get();
   plan.console_fd = console.valid() ? console.get() : -1;
-  PrepareExecPointers(plan);
-
-  CR_ASSIGN_OR_RETURN(pid_t pid, CloneInit(plan, sync_write.get(), report_read.get()));
-  sync_read.Reset();
-  report_write.Reset();
-  console.Reset();
+  CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
+    console.Reset();
+    if (plan.new_user_ns) {
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
+    }
+    if (auto added = cgroup->AddProcess(child); !added.ok()) {
+      return added.error().Wrap("move init into cgroup " + state.cgroup_path);
+    }
+    SetOomScoreAdj(child, spec.process->oom_score_adj, id);
+    return Ok();
+  }));
   auto kill_init = Cleanup([pid] {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   });
-
-  if (plan.new_user_ns) {
-    CR_RETURN_IF_ERROR(WriteIdMap(pid, "uid_map", l.uid_mappings));
-    CR_RETURN_IF_ERROR(WriteIdMap(pid, "gid_map", l.gid_mappings));
-  }
-  if (auto added = cgroup->AddProcess(pid); !added.ok()) {
-    return added.error().Wrap("move init into cgroup " + state.cgroup_path);
-  }
-  SetOomScoreAdj(pid, spec.process->oom_score_adj, id);
-  CR_ASSIGN_OR_RETURN(size_t sent, sys_.Write(sync_write.get(), "1"));
-  (void)sent;
-
-  ChildReport report;
-  ssize_t n = 0;
-  do {
-    n = ::read(report_read.get(), &report, sizeof(report));
-  } while (n < 0 && errno == EINTR);
-  if (n != static_cast<ssize_t>(sizeof(report))) {
-    kill_init.Dismiss();
-    return DescribeEarlyExit(pid);
-  }
-  if (report.step != ChildStep::kReady) {
-    return RenderChildError(plan, report);
-  }
 
   state.pid = pid;
   state.status = Status::kCreated;
