@@ -15,6 +15,9 @@ namespace cricket::oci {
 // Unknown fields are ignored, as the spec asks of runtimes.
 Result<Spec> ParseSpec(std::string_view json_text);
 
+// A process object alone (what `exec --process` reads), fields named as in config.json.
+Result<Process> ParseProcess(std::string_view json_text);
+
 // Reads <bundle>/config.json. kNotFound when it is missing.
 Result<Spec> LoadSpec(const std::string& bundle_dir);
 

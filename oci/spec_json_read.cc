@@ -307,6 +307,15 @@ Result<Spec> ParseSpec(std::string_view json_text) {
   return spec;
 }
 
+Result<Process> ParseProcess(std::string_view json_text) {
+  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "process.json"));
+  JsonReader reader;
+  Process process;
+  ReadStruct(reader, doc, "process", process);
+  CR_RETURN_IF_ERROR(reader.status());
+  return process;
+}
+
 Result<Spec> LoadSpec(const std::string& bundle_dir) {
   std::string path = bundle_dir + "/config.json";
   auto text = ReadFile(path);
