@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kApplets[] = {"sh",   "cat",   "echo", "hostname", "ls",    "true",
                                     "false", "sleep", "id",  "mkdir",    "touch", "ip",
                                     "ping", "grep",  "head", "dd",       "wc",    "ps",
-                                    "mount", "stat", "nproc", "readlink", "seq", "tail"};
+                                    "mount", "stat", "nproc", "readlink", "seq", "tail", "unshare"};
 
 std::string TestName() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

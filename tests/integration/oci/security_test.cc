@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "oci/seccomp_profile.h"
 #include "tests/integration/oci/container_fixture.h"
 
 namespace cricket::oci::testing {
@@ -47,6 +48,31 @@ TEST_F(SecurityTest, SeccompDeniesWithConfiguredErrno) {
   auto result = Run(spec);
   EXPECT_NE(result.out.find("not supported"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("\n1\nok\n"), std::string::npos) << result.out;
+}
+
+TEST_F(SecurityTest, RuntimeDefaultProfileBlocksNamespaceCreation) {
+  CR_REQUIRE_ROOT();
+  const char* script =
+      "unshare -U true 2>/dev/null && echo unshared > /out/log || echo blocked > /out/log; "
+      "ls / >/dev/null && echo ls-ok >> /out/log";
+  auto open = Run(MakeSpec(script), "open");
+  EXPECT_EQ(open.out, "unshared\nls-ok\n");
+  Spec spec = MakeSpec(script);
+  spec.linux->seccomp = ResolveProfile(RuntimeDefaultProfile(), spec.process->capabilities->effective);
+  auto confined = Run(spec, "confined");
+  EXPECT_EQ(confined.out, "blocked\nls-ok\n");
+}
+
+TEST_F(SecurityTest, LocalhostProfileFromFile) {
+  CR_REQUIRE_ROOT();
+  auto profile = ParseSeccompProfile(
+      R"({"defaultAction": "SCMP_ACT_ALLOW",
+          "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]})");
+  ASSERT_TRUE(profile.ok()) << profile.error().ToString();
+  Spec spec = MakeSpec("mkdir /tmp/x 2> /out/log; true");
+  spec.linux->seccomp = ResolveProfile(*profile, {});
+  auto result = Run(spec);
+  EXPECT_NE(result.out.find("Permission denied"), std::string::npos) << result.out;
 }
 
 TEST_F(SecurityTest, SeccompWithoutNoNewPrivileges) {
