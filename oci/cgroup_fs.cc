@@ -1,0 +1,95 @@
+#include "oci/cgroup_fs.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "common/files.h"
+
+namespace cricket::oci::cgroupfs {
+
+Result<void> WriteControl(Syscalls& sys, const std::string& dir, const std::string& file,
+                          const std::string& value) {
+  std::string path = dir + "/" + file;
+  auto fd = sys.Open(path, O_WRONLY | O_TRUNC, 0);
+  if (!fd.ok()) {
+    return fd.error().Wrap("write " + value + " to " + file);
+  }
+  auto written = sys.Write(fd->get(), value);
+  if (!written.ok()) {
+    return Error(written.error().code(),
+                 "write " + value + " to " + path + ": " + written.error().message(),
+                 written.error().sys_errno());
+  }
+  return Ok();
+}
+
+Result<void> MakeChain(Syscalls& sys, const std::string& root, const std::string& path,
+                       std::vector<std::string>& created) {
+  std::string current = root;
+  std::istringstream parts(path);
+  std::string part;
+  while (std::getline(parts, part, '/')) {
+    if (part.empty()) {
+      continue;
+    }
+    current += "/" + part;
+    auto made = sys.Mkdir(current, 0755);
+    if (made.ok()) {
+      created.push_back(current);
+    } else if (made.error().code() != Code::kAlreadyExists) {
+      return made.error();
+    }
+  }
+  return Ok();
+}
+
+Result<void> RemoveDirs(Syscalls& sys, const std::vector<std::string>& dirs) {
+  Result<void> first = Ok();
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    auto removed = sys.Rmdir(*it);
+    if (!removed.ok() && removed.error().code() != Code::kNotFound && first.ok()) {
+      first = removed.error();
+    }
+  }
+  return first;
+}
+
+Result<std::vector<pid_t>> ReadProcs(const std::string& dir) {
+  std::vector<pid_t> pids;
+  auto text = ReadFile(dir + "/cgroup.procs");
+  if (!text.ok()) {
+    if (text.error().code() == Code::kNotFound) {
+      return pids;
+    }
+    return text.error();
+  }
+  std::istringstream in(*text);
+  pid_t pid = 0;
+  while (in >> pid) {
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key) {
+  auto text = ReadFile(file);
+  if (!text.ok()) {
+    if (text.error().code() == Code::kNotFound) {
+      return uint64_t{0};
+    }
+    return text.error();
+  }
+  std::istringstream in(*text);
+  std::string name;
+  uint64_t value = 0;
+  while (in >> name >> value) {
+    if (name == key) {
+      return value;
+    }
+  }
+  return uint64_t{0};
+}
+
+}  // namespace cricket::oci::cgroupfs

@@ -1,0 +1,54 @@
+#pragma once
+
+// CgroupManager: one container's cgroup with the cgroupfs driver. Two backends behind one
+// interface, chosen by NewCgroupManager from the detected mode: cgroup_v1.cc (one directory per
+// v1 hierarchy; also the hybrid case) and cgroup_v2.cc (the unified tree). Both touch only
+// files below the mount points in CgroupInfo, through the Syscalls seam, so unit tests point
+// them at a temp dir. Not thread-safe.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/syscalls.h"
+#include "oci/cgroup_detect.h"
+#include "oci/spec.h"
+
+namespace cricket::oci {
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+
+  // The cgroup path below each mount point ("/crtest-1-x").
+  virtual const std::string& path() const = 0;
+  // Creates the cgroup directories (parents too) and writes the resource limits. On failure
+  // the directories this call created are removed again.
+  virtual Result<void> Create(const Resources* resources) = 0;
+  // Moves pid into the cgroup (cgroup.procs of every hierarchy).
+  virtual Result<void> AddProcess(pid_t pid) = 0;
+  // Pids in the cgroup (empty when it does not exist).
+  virtual Result<std::vector<pid_t>> Pids() const = 0;
+  // True when the kernel OOM-killed a process of this cgroup.
+  virtual Result<bool> OomKilled() const = 0;
+  // Removes the cgroup directories. Missing ones are fine; kFailedPrecondition (EBUSY) while
+  // processes remain.
+  virtual Result<void> Destroy() = 0;
+};
+
+// "/crtest/x" as given, "" -> "/cricket/<id>", "a/b" -> "/a/b". kUnimplemented for the systemd
+// driver's "slice:prefix:name" form.
+Result<std::string> CgroupPathFor(const std::string& cgroups_path, const std::string& id);
+
+// v2 when the node is unified-only, v1 otherwise (hybrid nodes put controllers on v1).
+std::unique_ptr<CgroupManager> NewCgroupManager(Syscalls& sys, const CgroupInfo& info,
+                                                const std::string& path);
+std::unique_ptr<CgroupManager> NewCgroupV1Manager(Syscalls& sys, const CgroupInfo& info,
+                                                  const std::string& path);
+std::unique_ptr<CgroupManager> NewCgroupV2Manager(Syscalls& sys, const std::string& unified_mount,
+                                                  const std::string& path);
+
+}  // namespace cricket::oci

@@ -1,0 +1,31 @@
+#pragma once
+
+// The container's init between clone and execve. Only async-signal-safe calls, no allocation,
+// no logging, no locks: RunChild reads the ChildPlan the parent prepared and reports the first
+// failure as a ChildReport on plan.report_fd before exiting.
+
+#include "oci/child_plan.h"
+
+namespace cricket::oci {
+
+// Fills plan.argv and plan.envp with pointers into plan.args and plan.env. Call once the plan
+// sits where the child will read it (moving the plan would leave them dangling).
+void PrepareExecPointers(ChildPlan& plan);
+
+// Never returns: execs the container process or _exits after reporting.
+[[noreturn]] void RunChild(const ChildPlan& plan);
+
+namespace child_internal {
+
+// Shared by the child_*.cc files. Each returns false after filling `report`.
+bool SetupRootfs(const ChildPlan& plan, ChildReport& report);
+bool FinishRootfs(const ChildPlan& plan, ChildReport& report);
+bool SetupConsole(const ChildPlan& plan, ChildReport& report);
+
+// "/proc/self/fd/<fd>" into buf (at least 32 bytes).
+const char* FdPath(int fd, char* buf);
+// openat2(root, path, flags, RESOLVE_IN_ROOT): `path` is resolved as if root were "/".
+int OpenInRoot(int root_fd, const char* path, int flags);
+
+}  // namespace child_internal
+}  // namespace cricket::oci

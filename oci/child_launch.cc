@@ -1,0 +1,110 @@
+#include "oci/child_launch.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/cleanup.h"
+#include "common/unique_fd.h"
+#include "common/log.h"
+#include "oci/child_init.h"
+
+namespace cricket::oci {
+namespace {
+
+// Clones the init with the plan's namespaces. A pid namespace given by path is entered here,
+// around the clone, since setns(2) on a pid namespace only affects later children.
+Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
+  UniqueFd own_pidns;
+  for (const auto& join : plan.joins) {
+    if (join.clone_flag == CLONE_NEWPID) {
+      own_pidns.Reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+      if (!own_pidns.valid() || ::setns(join.fd, CLONE_NEWPID) < 0) {
+        return Error::FromErrno(errno, "join pid namespace " + join.path);
+      }
+    }
+  }
+  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
+                       nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    ::close(sync_write);
+    ::close(report_read);
+    RunChild(plan);
+  }
+  int clone_errno = errno;
+  if (own_pidns.valid() && ::setns(own_pidns.get(), CLONE_NEWPID) < 0) {
+    log::Warn({}, "could not return to the runtime's pid namespace: {}", std::strerror(errno));
+  }
+  if (pid < 0) {
+    return Error::FromErrno(clone_errno, "clone the container process");
+  }
+  return static_cast<pid_t>(pid);
+}
+
+Error DescribeEarlyExit(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) {
+    return Error(Code::kInternal, "container process was killed by signal " +
+                                      std::to_string(WTERMSIG(status)) + " before it was ready");
+  }
+  return Error(Code::kInternal, "container process exited with status " +
+                                    std::to_string(WEXITSTATUS(status)) + " before it was ready");
+}
+
+}  // namespace
+
+Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare) {
+  int sync_pipe[2];
+  int report_pipe[2];
+  if (::pipe2(sync_pipe, O_CLOEXEC) < 0) {
+    return Error::FromErrno(errno, "pipe");
+  }
+  UniqueFd sync_read(sync_pipe[0]);
+  UniqueFd sync_write(sync_pipe[1]);
+  if (::pipe2(report_pipe, O_CLOEXEC) < 0) {
+    return Error::FromErrno(errno, "pipe");
+  }
+  UniqueFd report_read(report_pipe[0]);
+  UniqueFd report_write(report_pipe[1]);
+  plan.sync_fd = sync_read.get();
+  plan.report_fd = report_write.get();
+  PrepareExecPointers(plan);
+
+  CR_ASSIGN_OR_RETURN(pid_t pid, CloneChild(plan, sync_write.get(), report_read.get()));
+  sync_read.Reset();
+  report_write.Reset();
+  auto kill_child = Cleanup([pid] {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  });
+  CR_RETURN_IF_ERROR(prepare(pid));
+  if (::write(sync_write.get(), "1", 1) != 1) {
+    return Error::FromErrno(errno, "release the container process");
+  }
+  ChildReport report;
+  ssize_t n = 0;
+  do {
+    n = ::read(report_read.get(), &report, sizeof(report));
+  } while (n < 0 && errno == EINTR);
+  if (n == 0 && plan.exec) {
+    kill_child.Dismiss();
+    return pid;  // execve closed the pipe
+  }
+  if (n != static_cast<ssize_t>(sizeof(report))) {
+    kill_child.Dismiss();
+    return DescribeEarlyExit(pid);
+  }
+  if (report.step != ChildStep::kReady) {
+    return RenderChildError(plan, report);
+  }
+  kill_child.Dismiss();
+  return pid;
+}
+
+}  // namespace cricket::oci

@@ -1,0 +1,21 @@
+#pragma once
+
+// LaunchChild: clone a ChildPlan's process, let the caller prepare it (uid maps, cgroup) while
+// it waits, release it and read its first report. Shared by Runtime::Create and Runtime::Exec.
+
+#include <sys/types.h>
+
+#include <functional>
+
+#include "common/result.h"
+#include "oci/child_plan.h"
+
+namespace cricket::oci {
+
+// `prepare` runs in the parent after clone and before the child goes on. Success means the
+// child reported kReady (create) or closed the report pipe by execve (plan.exec). On failure
+// the child has been killed and reaped, and the error is the child's own when it reported one.
+// The caller owns the returned pid (a child of this process).
+Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare);
+
+}  // namespace cricket::oci

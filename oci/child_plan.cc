@@ -1,0 +1,295 @@
+#include "oci/child_plan.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "oci/mount_options.h"
+#include "oci/rlimits.h"
+#include "oci/seccomp_filter.h"
+#include "oci/spec_default.h"
+#include "oci/spec_validate.h"
+
+namespace cricket::oci {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string JoinComma(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += out.empty() ? "" : ",";
+    out += p;
+  }
+  return out;
+}
+
+// On v1 a "cgroup" mount cannot be one filesystem: it becomes a tmpfs holding one mount per
+// hierarchy (as runc does), made read-only at the end when asked.
+void ExpandCgroupMount(const Mount& m, const MountOptions& opts, const CgroupInfo& cgroups,
+                       std::vector<MountStep>& out) {
+  if (cgroups.mode == CgroupMode::kV2) {
+    out.push_back(MountStep{MountStep::Kind::kMount, "cgroup2", m.destination, "cgroup2",
+                            opts.flags, "", opts.propagation, false, true});
+    return;
+  }
+  unsigned long tmpfs_flags = opts.flags & ~static_cast<unsigned long>(MS_RDONLY);
+  out.push_back(MountStep{MountStep::Kind::kMount, "tmpfs", m.destination, "tmpfs", tmpfs_flags,
+                          "mode=755", {}, false, true});
+  for (const auto& h : cgroups.v1) {
+    out.push_back(MountStep{MountStep::Kind::kMount, "cgroup",
+                            m.destination + "/" + Basename(h.mount_point), "cgroup", opts.flags,
+                            JoinComma(h.controllers), {}, false, true});
+  }
+  if ((opts.flags & MS_RDONLY) != 0) {
+    out.push_back(MountStep{MountStep::Kind::kRemount, "", m.destination, "",
+                            MS_REMOUNT | MS_RDONLY | tmpfs_flags, "", opts.propagation, false,
+                            true});
+  }
+}
+
+Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups,
+                      std::vector<MountStep>& out) {
+  std::string field = "mounts[" + std::to_string(index) + "]";
+  auto opts = ParseMountOptions(m.options);
+  if (!opts.ok()) {
+    return opts.error().Wrap(field + ".options");
+  }
+  if (m.type == "cgroup" && cgroups != nullptr) {
+    ExpandCgroupMount(m, *opts, *cgroups, out);
+    return Ok();
+  }
+  if ((opts->flags & MS_BIND) == 0) {
+    out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, m.type, opts->flags,
+                            opts->data, opts->propagation, opts->recursive_readonly, true});
+    return Ok();
+  }
+  struct stat st {};
+  if (::stat(m.source.c_str(), &st) < 0) {
+    return Error::FromErrno(errno, field + ".source: stat " + m.source);
+  }
+  const unsigned long bind = MS_BIND | (opts->flags & MS_REC);
+  const unsigned long rest = opts->flags & ~static_cast<unsigned long>(MS_BIND | MS_REC);
+  const bool is_dir = S_ISDIR(st.st_mode);
+  out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, "", bind, "",
+                          {}, false, is_dir});
+  // A bind mount ignores every other flag: they take effect through a remount.
+  if (rest != 0) {
+    out.push_back(MountStep{MountStep::Kind::kRemount, "", m.destination, "",
+                            MS_REMOUNT | MS_BIND | rest, "", {}, false, is_dir});
+  }
+  out.back().propagation = opts->propagation;
+  out.back().recursive_readonly = opts->recursive_readonly;
+  return Ok();
+}
+
+Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
+  for (const Namespace& ns : l.namespaces) {
+    int flag = NamespaceCloneFlag(ns.type);
+    if (ns.path.empty()) {
+      plan.clone_flags |= flag;
+      continue;
+    }
+    int fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    if (fd < 0) {
+      return Error::FromErrno(errno, "open " + ns.type + " namespace " + ns.path);
+    }
+    plan.owned_fds.push_back(fd);
+    plan.joins.push_back(NsJoin{ns.type, ns.path, fd, flag});
+  }
+  // A joined user namespace owns the others: enter it first.
+  std::stable_partition(plan.joins.begin(), plan.joins.end(),
+                        [](const NsJoin& j) { return j.type == "user"; });
+  plan.new_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
+  plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins[0].type == "user");
+  plan.setup_rootfs = (plan.clone_flags & CLONE_NEWNS) != 0;
+  return Ok();
+}
+
+void AddDevices(const Spec& spec, ChildPlan& plan) {
+  bool own_dev = std::any_of(spec.mounts.begin(), spec.mounts.end(), [](const Mount& m) {
+    return m.destination == "/dev" && m.type != "bind" &&
+           std::find(m.options.begin(), m.options.end(), "bind") == m.options.end() &&
+           std::find(m.options.begin(), m.options.end(), "rbind") == m.options.end();
+  });
+  plan.dev_symlinks = own_dev;
+  std::vector<Device> devices;
+  if (own_dev) {
+    devices = DefaultDevices();
+  }
+  for (const Device& d : spec.linux->devices) {
+    std::erase_if(devices, [&](const Device& x) { return x.path == d.path; });
+    devices.push_back(d);
+  }
+  for (const Device& d : devices) {
+    mode_t type = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
+    plan.devices.push_back(DeviceStep{d.path, type | (d.file_mode.value_or(0666) & 07777),
+                                      makedev(d.major, d.minor), d.uid.value_or(0),
+                                      d.gid.value_or(0)});
+  }
+}
+
+Result<void> AddProcess(const Process& p, ChildPlan& plan) {
+  plan.terminal = p.terminal;
+  if (p.console_size) {
+    plan.console_rows = static_cast<uint16_t>(p.console_size->height);
+    plan.console_cols = static_cast<uint16_t>(p.console_size->width);
+  }
+  for (const Rlimit& r : p.rlimits) {
+    plan.rlimits.emplace_back(RlimitResource(r.type), rlimit{r.soft, r.hard});
+  }
+  plan.uid = p.user.uid;
+  plan.gid = p.user.gid;
+  plan.additional_gids.assign(p.user.additional_gids.begin(), p.user.additional_gids.end());
+  if (p.user.umask) {
+    plan.umask = static_cast<mode_t>(*p.user.umask);
+  }
+  plan.last_cap = LastCap();
+  if (p.capabilities) {
+    plan.set_caps = true;
+    CR_ASSIGN_OR_RETURN(plan.caps, ResolveCapabilities(*p.capabilities, plan.last_cap));
+    plan.cap_state.reset(cap_init());
+    for (int cap = 0; cap <= plan.last_cap && cap < 64; ++cap) {
+      cap_value_t value = cap;
+      uint64_t bit = uint64_t{1} << cap;
+      if ((plan.caps.effective & bit) != 0) {
+        cap_set_flag(plan.cap_state.get(), CAP_EFFECTIVE, 1, &value, CAP_SET);
+      }
+      if ((plan.caps.permitted & bit) != 0) {
+        cap_set_flag(plan.cap_state.get(), CAP_PERMITTED, 1, &value, CAP_SET);
+      }
+      if ((plan.caps.inheritable & bit) != 0) {
+        cap_set_flag(plan.cap_state.get(), CAP_INHERITABLE, 1, &value, CAP_SET);
+      }
+    }
+  }
+  plan.no_new_privileges = p.no_new_privileges;
+  plan.cwd = p.cwd;
+  plan.args = p.args;
+  plan.env = p.env;
+  std::string path_var = kDefaultPath;
+  for (const auto& e : p.env) {
+    if (e.rfind("PATH=", 0) == 0) {
+      path_var = e.substr(5);
+    }
+  }
+  size_t start = 0;
+  while (start <= path_var.size()) {
+    size_t end = std::min(path_var.find(':', start), path_var.size());
+    if (end > start) {
+      plan.search_path.push_back(path_var.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return Ok();
+}
+
+// exec joins every namespace of the container's init, by its /proc entries.
+Result<void> JoinInitNamespaces(const Linux& l, pid_t init_pid, ChildPlan& plan) {
+  Linux joined;
+  std::string dir = "/proc/" + std::to_string(init_pid) + "/ns/";
+  for (const Namespace& ns : l.namespaces) {
+    std::string name = ns.type == "network" ? "net" : ns.type == "mount" ? "mnt" : ns.type;
+    joined.namespaces.push_back(Namespace{ns.type, dir + name});
+  }
+  CR_RETURN_IF_ERROR(AddNamespaces(joined, plan));
+  plan.setup_rootfs = false;
+  plan.exec = true;
+  return Ok();
+}
+
+Result<void> AddSeccomp(const Seccomp& seccomp, ChildPlan& plan) {
+  CR_ASSIGN_OR_RETURN(SeccompPlan seccomp_plan, TranslateSeccomp(seccomp));
+  CR_ASSIGN_OR_RETURN(plan.seccomp_program, CompileSeccomp(seccomp_plan));
+  plan.seccomp = true;
+  plan.seccomp_flags = seccomp_plan.filter_flags;
+  return Ok();
+}
+
+Result<ChildPlan> BuildExecPlan(const ChildPlanInputs& in, const Linux& l) {
+  ChildPlan plan;
+  Result<void> step = JoinInitNamespaces(l, in.exec_init_pid, plan);
+  if (step.ok()) {
+    step = AddProcess(*in.spec.process, plan);
+  }
+  if (step.ok() && l.seccomp) {
+    step = AddSeccomp(*l.seccomp, plan);
+  }
+  if (!step.ok()) {
+    CloseOwnedFds(plan);
+    return std::move(step).error();
+  }
+  return plan;
+}
+
+}  // namespace
+
+Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
+  const Spec& spec = in.spec;
+  ChildPlan plan;
+  Linux empty_linux;
+  const Linux& l = spec.linux ? *spec.linux : empty_linux;
+  if (in.exec_init_pid > 0) {
+    return BuildExecPlan(in, l);
+  }
+  auto ns = AddNamespaces(l, plan);
+  if (ns.ok() && !plan.setup_rootfs) {
+    ns = Error(Code::kInvalidArgument, "linux.namespaces: a new mount namespace is required");
+  }
+  if (!ns.ok()) {
+    CloseOwnedFds(plan);
+    return ns.error();
+  }
+  plan.set_hostname = !spec.hostname.empty();
+  plan.hostname = spec.hostname;
+  plan.set_domainname = !spec.domainname.empty();
+  plan.domainname = spec.domainname;
+  plan.rootfs = spec.root->path;
+  plan.rootfs_readonly = spec.root->readonly;
+  plan.root_propagation = l.rootfs_propagation.empty() ? (MS_SLAVE | MS_REC)
+                                                       : PropagationFlags(l.rootfs_propagation);
+  Result<void> step = Ok();
+  for (size_t i = 0; i < spec.mounts.size() && step.ok(); ++i) {
+    step = AddMount(spec.mounts[i], i, in.cgroups, plan.mounts);
+  }
+  if (step.ok() && spec.linux) {
+    AddDevices(spec, plan);
+    plan.masked_paths = l.masked_paths;
+    plan.readonly_paths = l.readonly_paths;
+    for (const auto& [key, value] : l.sysctl) {
+      std::string path = "/proc/sys/" + key;
+      std::replace(path.begin() + 10, path.end(), '.', '/');
+      plan.sysctls.push_back(SysctlStep{path, value});
+    }
+  }
+  if (step.ok()) {
+    step = AddProcess(*spec.process, plan);
+  }
+  if (step.ok() && l.seccomp) {
+    step = AddSeccomp(*l.seccomp, plan);
+  }
+  if (!step.ok()) {
+    CloseOwnedFds(plan);
+    return std::move(step).error();
+  }
+  return plan;
+}
+
+void CloseOwnedFds(ChildPlan& plan) {
+  for (int fd : plan.owned_fds) {
+    ::close(fd);
+  }
+  plan.owned_fds.clear();
+}
+
+}  // namespace cricket::oci

@@ -1,0 +1,184 @@
+#pragma once
+
+// ChildPlan: everything the container's init does between clone and execve, worked out in
+// advance by the parent (BuildChildPlan) so that the child only reads it. After clone the child
+// may not allocate, log or take locks (it may be the copy of a multi-threaded process); it runs
+// RunChild (oci/child_init.h), which reports failures as a ChildReport {step, errno, index}
+// through a CLOEXEC pipe, and the parent turns that into an Error (RenderChildError).
+
+#include <linux/filter.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "oci/capabilities.h"
+#include "oci/cgroup_detect.h"
+#include "oci/spec.h"
+
+namespace cricket::oci {
+
+enum class ChildStep : int32_t {
+  kReady = 0,  // not an error: the init is waiting for `start`
+  kSync,
+  kSetns,
+  kSetsid,
+  kBecomeRoot,
+  kHostname,
+  kDomainname,
+  kRootPropagation,
+  kRootBind,
+  kMountTarget,
+  kMount,
+  kMountPropagation,
+  kMountRecursiveReadonly,
+  kDevice,
+  kPivotRoot,
+  kDevSymlink,
+  kMaskPath,
+  kReadonlyPath,
+  kReadonlyRoot,
+  kSysctl,
+  kConsole,
+  kRlimit,
+  kSeccomp,
+  kBoundingDrop,
+  kSetgroups,
+  kSetgid,
+  kSetuid,
+  kCapset,
+  kAmbient,
+  kNoNewPrivs,
+  kChdir,
+  kLookup,
+  kWaitStart,
+  kExec,
+};
+
+struct ChildReport {
+  ChildStep step = ChildStep::kReady;
+  int32_t err = 0;
+  int32_t index = 0;  // which entry of the plan's list the step was working on
+};
+
+struct NsJoin {
+  std::string type;
+  std::string path;
+  int fd = -1;  // opened by the parent; owned by ChildPlan::owned_fds
+  int clone_flag = 0;
+};
+
+struct MountStep {
+  enum class Kind { kMount, kRemount };
+  Kind kind = Kind::kMount;
+  std::string source;
+  std::string destination;  // inside the container
+  std::string type;
+  unsigned long flags = 0;
+  std::string data;
+  std::vector<unsigned long> propagation;
+  bool recursive_readonly = false;
+  bool target_is_dir = true;  // a bind of a file needs a file to mount on
+};
+
+struct DeviceStep {
+  std::string path;  // inside the container
+  mode_t mode = 0;   // S_IFCHR | 0666 ...
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct SysctlStep {
+  std::string path;  // /proc/sys/net/ipv4/ip_forward
+  std::string value;
+};
+
+struct CapFree {
+  void operator()(cap_t caps) const { cap_free(caps); }
+};
+
+struct ChildPlan {
+  int sync_fd = -1;     // read end: the parent writes one byte once uid maps and cgroup are set
+  int report_fd = -1;   // write end, CLOEXEC
+  int start_fd = -1;    // the exec fifo, opened O_RDONLY|O_NONBLOCK
+  int console_fd = -1;  // --console-socket, connected; -1 without a terminal
+
+  int clone_flags = 0;
+  std::vector<NsJoin> joins;  // user first
+  bool new_user_ns = false;
+  bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
+  bool exec = false;          // an extra process in a running container (ChildPlanInputs)
+
+  std::string hostname;
+  bool set_hostname = false;
+  std::string domainname;
+  bool set_domainname = false;
+
+  std::string rootfs;
+  unsigned long root_propagation = 0;
+  bool rootfs_readonly = false;
+  std::vector<MountStep> mounts;
+  std::vector<DeviceStep> devices;
+  bool bind_devices = false;  // in a user namespace mknod fails: bind the host's nodes instead
+  bool dev_symlinks = false;  // /dev is ours (a tmpfs): add fd, stdin, stdout, stderr, ptmx
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::vector<SysctlStep> sysctls;
+
+  bool terminal = false;
+  uint16_t console_rows = 0;
+  uint16_t console_cols = 0;
+
+  std::vector<std::pair<int, rlimit>> rlimits;
+
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  std::optional<mode_t> umask;
+
+  bool set_caps = false;
+  CapabilityMasks caps;
+  std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree> cap_state;
+  int last_cap = 0;
+  bool no_new_privileges = false;
+
+  bool seccomp = false;
+  std::vector<sock_filter> seccomp_program;
+  unsigned int seccomp_flags = 0;
+
+  std::string cwd;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;  // pointers into args / env, NULL-terminated
+  std::vector<char*> envp;
+  std::vector<std::string> search_path;  // PATH of process.env, for a bare args[0]
+
+  std::vector<int> owned_fds;  // closed by the parent after clone (namespace fds)
+};
+
+struct ChildPlanInputs {
+  const Spec& spec;
+  const CgroupInfo* cgroups = nullptr;  // for expanding a "cgroup" mount on v1
+  // exec: run spec.process inside the running container whose init is this pid, joining all
+  // its namespaces instead of making any; no rootfs work and no waiting for `start`.
+  pid_t exec_init_pid = 0;
+};
+
+// Works out the plan from a validated spec. kInvalidArgument for what validation could not see
+// (unknown capability, bad seccomp rule); kNotFound when a namespace path does not exist.
+Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in);
+
+// Turns a failure report into an Error: "mount proc on /b/rootfs/proc: EPERM (...)".
+Error RenderChildError(const ChildPlan& plan, const ChildReport& report);
+
+// Closes the namespace fds the plan opened.
+void CloseOwnedFds(ChildPlan& plan);
+
+}  // namespace cricket::oci

@@ -1,0 +1,98 @@
+// RenderChildError: the parent's reading of a ChildReport (see child_plan.h).
+
+#include <sys/mount.h>
+
+#include "oci/child_plan.h"
+
+namespace cricket::oci {
+namespace {
+
+template <typename T>
+const T* At(const std::vector<T>& list, int32_t index) {
+  return index >= 0 && static_cast<size_t>(index) < list.size() ? &list[static_cast<size_t>(index)]
+                                                                : nullptr;
+}
+
+std::string MountAction(const ChildPlan& plan, const ChildReport& r) {
+  const MountStep* m = At(plan.mounts, r.index);
+  if (m == nullptr) {
+    return "mount";
+  }
+  std::string target = plan.rootfs + m->destination;
+  switch (r.step) {
+    case ChildStep::kMountTarget: return "create mount point " + target;
+    case ChildStep::kMountPropagation: return "set propagation of " + target;
+    case ChildStep::kMountRecursiveReadonly: return "make " + target + " recursively read-only";
+    default: break;
+  }
+  if (m->kind == MountStep::Kind::kRemount) {
+    return "remount " + target + ((m->flags & MS_RDONLY) != 0 ? " read-only" : "");
+  }
+  std::string what = m->source.empty() ? m->type : m->source;
+  return "mount " + what + " on " + target + (m->type.empty() ? "" : " (" + m->type + ")");
+}
+
+std::string Action(const ChildPlan& plan, const ChildReport& r) {
+  switch (r.step) {
+    case ChildStep::kReady: return "container init";
+    case ChildStep::kSync: return "wait for the runtime";
+    case ChildStep::kSetns: {
+      const NsJoin* j = At(plan.joins, r.index);
+      return j == nullptr ? "join namespace" : "join " + j->type + " namespace " + j->path;
+    }
+    case ChildStep::kSetsid: return "setsid";
+    case ChildStep::kBecomeRoot: return "become root in the new user namespace (is 0 mapped?)";
+    case ChildStep::kHostname: return "set hostname " + plan.hostname;
+    case ChildStep::kDomainname: return "set domainname " + plan.domainname;
+    case ChildStep::kRootPropagation: return "set propagation of /";
+    case ChildStep::kRootBind: return "bind rootfs " + plan.rootfs;
+    case ChildStep::kMountTarget:
+    case ChildStep::kMount:
+    case ChildStep::kMountPropagation:
+    case ChildStep::kMountRecursiveReadonly: return MountAction(plan, r);
+    case ChildStep::kDevice: {
+      const DeviceStep* d = At(plan.devices, r.index);
+      return "create device " + plan.rootfs + (d == nullptr ? "" : d->path);
+    }
+    case ChildStep::kPivotRoot: return "pivot_root to " + plan.rootfs;
+    case ChildStep::kDevSymlink: return "create /dev symlinks";
+    case ChildStep::kMaskPath: {
+      const std::string* p = At(plan.masked_paths, r.index);
+      return "mask " + (p == nullptr ? std::string("path") : *p);
+    }
+    case ChildStep::kReadonlyPath: {
+      const std::string* p = At(plan.readonly_paths, r.index);
+      return "make " + (p == nullptr ? std::string("path") : *p) + " read-only";
+    }
+    case ChildStep::kReadonlyRoot: return "remount rootfs read-only";
+    case ChildStep::kSysctl: {
+      const SysctlStep* s = At(plan.sysctls, r.index);
+      return "write sysctl " + (s == nullptr ? std::string() : s->path);
+    }
+    case ChildStep::kConsole: return "set up the console (step " + std::to_string(r.index) + ")";
+    case ChildStep::kRlimit: return "setrlimit " + std::to_string(r.index);
+    case ChildStep::kSeccomp: return "load seccomp filter";
+    case ChildStep::kBoundingDrop: return "drop capability " + std::to_string(r.index) + " from the bounding set";
+    case ChildStep::kSetgroups: return "setgroups";
+    case ChildStep::kSetgid: return "setgid " + std::to_string(plan.gid);
+    case ChildStep::kSetuid: return "setuid " + std::to_string(plan.uid);
+    case ChildStep::kCapset: return "set capabilities";
+    case ChildStep::kAmbient: return "raise ambient capability " + std::to_string(r.index);
+    case ChildStep::kNoNewPrivs: return "set no_new_privs";
+    case ChildStep::kChdir: return "chdir to " + plan.cwd;
+    case ChildStep::kLookup:
+      return "find executable \"" + (plan.args.empty() ? std::string() : plan.args[0]) +
+             "\" in the container";
+    case ChildStep::kWaitStart: return "wait for start";
+    case ChildStep::kExec: return "execve " + (plan.args.empty() ? std::string() : plan.args[0]);
+  }
+  return "container init";
+}
+
+}  // namespace
+
+Error RenderChildError(const ChildPlan& plan, const ChildReport& report) {
+  return Error::FromErrno(report.err, Action(plan, report));
+}
+
+}  // namespace cricket::oci

@@ -1,0 +1,19 @@
+#pragma once
+
+// The --console-socket protocol (runc's): the runtime connects to a unix stream socket and the
+// container's init sends the pty master over it with SCM_RIGHTS (oci/child_console.cc).
+
+#include <string>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace cricket::oci {
+
+// A connected, CLOEXEC socket to path.
+Result<UniqueFd> ConnectConsoleSocket(const std::string& path);
+
+// Receives one fd sent with SCM_RIGHTS on sock (the receiving end, for tests and tools).
+Result<UniqueFd> ReceiveFd(int sock);
+
+}  // namespace cricket::oci

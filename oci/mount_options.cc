@@ -1,0 +1,74 @@
+#include "oci/mount_options.h"
+
+#include <sys/mount.h>
+
+#include <string_view>
+
+#include "oci/spec_validate.h"
+
+namespace cricket::oci {
+namespace {
+
+struct FlagOption {
+  std::string_view name;
+  bool clear;  // the option turns the flag off ("rw" clears MS_RDONLY)
+  unsigned long flag;
+};
+
+constexpr FlagOption kFlagOptions[] = {
+    {"async", true, MS_SYNCHRONOUS},  {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},         {"defaults", false, 0},
+    {"dev", true, MS_NODEV},          {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},   {"exec", true, MS_NOEXEC},
+    {"iversion", false, MS_I_VERSION}, {"noiversion", true, MS_I_VERSION},
+    {"mand", false, MS_MANDLOCK},     {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},   {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME}, {"noexec", false, MS_NOEXEC},
+    {"nosuid", false, MS_NOSUID},     {"norelatime", true, MS_RELATIME},
+    {"relatime", false, MS_RELATIME}, {"rbind", false, MS_BIND | MS_REC},
+    {"remount", false, MS_REMOUNT},   {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},          {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME}, {"suid", true, MS_NOSUID},
+    {"sync", false, MS_SYNCHRONOUS},
+};
+
+}  // namespace
+
+Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options) {
+  MountOptions out;
+  for (const auto& option : options) {
+    if (option.empty()) {
+      return Error(Code::kInvalidArgument, "empty mount option");
+    }
+    bool known = false;
+    for (const auto& f : kFlagOptions) {
+      if (f.name == option) {
+        out.flags = f.clear ? (out.flags & ~f.flag) : (out.flags | f.flag);
+        known = true;
+        break;
+      }
+    }
+    if (known) {
+      continue;
+    }
+    if (unsigned long prop = PropagationFlags(option); prop != 0) {
+      out.propagation.push_back(prop);
+    } else if (option == "rro") {
+      out.recursive_readonly = true;
+    } else if (option == "rrw") {
+      out.recursive_readonly = false;
+    } else if (option == "tmpcopyup") {
+      // crun's extension: copy the image content up into a tmpfs; not supported, harmless to skip.
+    } else if (option == "idmap" || option == "ridmap") {
+      return Error(Code::kInvalidArgument, "mount option \"" + option + "\" is not supported");
+    } else {
+      if (!out.data.empty()) {
+        out.data += ',';
+      }
+      out.data += option;
+    }
+  }
+  return out;
+}
+
+}  // namespace cricket::oci

@@ -1,0 +1,177 @@
+// Runtime: everything after Create (see runtime.h; Create is in runtime_create.cc).
+
+#include "oci/runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/log.h"
+#include "oci/cgroup_manager.h"
+#include "oci/proc_stat.h"
+
+namespace cricket::oci {
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(5);
+constexpr auto kExitTimeout = std::chrono::seconds(10);
+
+// True while `pid` is still the process the state recorded (and not a zombie).
+bool Alive(const ContainerState& state) {
+  if (state.pid <= 0) {
+    return false;
+  }
+  auto stat = ReadProcStat(state.pid);
+  if (!stat.ok() || stat->state == 'Z' || stat->state == 'X') {
+    return false;
+  }
+  return state.pid_start_time == 0 || stat->start_time == state.pid_start_time;
+}
+
+// Reaps pid when it is our child; harmless (ECHILD) when it is not.
+void TryReap(pid_t pid) { ::waitpid(pid, nullptr, WNOHANG); }
+
+}  // namespace
+
+Result<void> Runtime::Refresh(ContainerState& state) {
+  if (state.status == Status::kCreating && state.pid == 0) {
+    return Ok();
+  }
+  TryReap(state.pid);
+  if (!Alive(state)) {
+    if (state.status != Status::kStopped) {
+      auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+      auto oom = cgroup->OomKilled();
+      state.oom_killed = oom.ok() && *oom;
+      state.status = Status::kStopped;
+      CR_RETURN_IF_ERROR(store_.Save(state));
+    }
+    return Ok();
+  }
+  struct stat st {};
+  bool waiting = ::stat((store_.Dir(state.id) + "/exec.fifo").c_str(), &st) == 0;
+  state.status = waiting ? Status::kCreated : Status::kRunning;
+  return Ok();
+}
+
+Result<ContainerState> Runtime::State(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
+  CR_RETURN_IF_ERROR(Refresh(state));
+  return state;
+}
+
+Result<void> Runtime::Start(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kCreated) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not created");
+  }
+  std::string fifo = store_.Dir(id) + "/exec.fifo";
+  // O_NONBLOCK: ENXIO instead of hanging when the init is gone.
+  UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid()) {
+    return Error::FromErrno(errno, "open " + fifo + " (is the init still waiting?)");
+  }
+  CR_RETURN_IF_ERROR(sys_.Unlink(fifo));
+  CR_ASSIGN_OR_RETURN(size_t sent, sys_.Write(fd.get(), "0"));
+  (void)sent;
+  state.status = Status::kRunning;
+  CR_RETURN_IF_ERROR(store_.Save(state));
+  log::Info({.ctr = id}, "container started pid={}", state.pid);
+  return Ok();
+}
+
+Result<void> Runtime::Kill(const std::string& id, int signal, bool all) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status == Status::kStopped || state.pid <= 0) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is not running");
+  }
+  if (all) {
+    auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+    CR_ASSIGN_OR_RETURN(auto pids, cgroup->Pids());
+    for (pid_t pid : pids) {
+      (void)sys_.Kill(pid, signal);  // a process may exit meanwhile
+    }
+  }
+  return sys_.Kill(state.pid, signal);
+}
+
+Result<void> Runtime::KillAndReap(const ContainerState& state) {
+  auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+  auto deadline = std::chrono::steady_clock::now() + kExitTimeout;
+  for (;;) {
+    if (Alive(state)) {
+      (void)sys_.Kill(state.pid, SIGKILL);
+    }
+    TryReap(state.pid);
+    auto pids = cgroup->Pids();
+    if (pids.ok()) {
+      for (pid_t pid : *pids) {
+        (void)sys_.Kill(pid, SIGKILL);
+      }
+    }
+    bool empty = pids.ok() && pids->empty();
+    if (!Alive(state) && empty) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Error(Code::kDeadlineExceeded, "processes of container \"" + state.id + "\" did not exit");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  // The last exits may still be leaving the cgroup: rmdir says EBUSY until they are gone.
+  for (;;) {
+    auto removed = cgroup->Destroy();
+    if (removed.ok() || std::chrono::steady_clock::now() > deadline) {
+      return removed;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+Result<void> Runtime::Delete(const std::string& id, bool force) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status == Status::kRunning && !force) {
+    return Error(Code::kFailedPrecondition,
+                 "container \"" + id + "\" is running: stop it first or use --force");
+  }
+  CR_RETURN_IF_ERROR(KillAndReap(state));
+  CR_RETURN_IF_ERROR(store_.Remove(id));
+  log::Info({.ctr = id}, "container deleted");
+  return Ok();
+}
+
+Result<std::vector<ContainerState>> Runtime::List() {
+  CR_ASSIGN_OR_RETURN(auto ids, store_.List());
+  std::vector<ContainerState> out;
+  for (const auto& id : ids) {
+    auto state = State(id);
+    if (state.ok()) {
+      out.push_back(std::move(state).value());
+    }
+  }
+  return out;
+}
+
+Result<int> Runtime::Wait(pid_t pid) {
+  int status = 0;
+  for (;;) {
+    if (::waitpid(pid, &status, 0) >= 0) {
+      break;
+    }
+    if (errno != EINTR) {
+      return Error::FromErrno(errno, "wait for pid " + std::to_string(pid));
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    return 128 + WTERMSIG(status);
+  }
+  return WEXITSTATUS(status);
+}
+
+}  // namespace cricket::oci

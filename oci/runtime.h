@@ -1,0 +1,71 @@
+#pragma once
+
+// Runtime: the OCI lifecycle (create, start, state, kill, delete) of containers whose state
+// lives under a root directory (default /run/cricket/runtime/<id>/state.json). Used by the
+// cricket-runtime CLI and, in-process, by the shim. Like runc, `Create` leaves the container's
+// init waiting on <root>/<id>/exec.fifo; `Start` releases it into execve.
+// Not thread-safe; one Runtime per process.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/syscalls.h"
+#include "oci/cgroup_detect.h"
+#include "oci/spec.h"
+#include "oci/state.h"
+
+namespace cricket::oci {
+
+inline constexpr const char* kDefaultRuntimeRoot = "/run/cricket/runtime";
+
+struct ExecOptions {
+  std::string console_socket;  // for process.terminal
+};
+
+struct CreateOptions {
+  std::string bundle;          // directory holding config.json
+  std::string console_socket;  // unix socket to receive the pty master (process.terminal)
+};
+
+class Runtime {
+ public:
+  Runtime(Syscalls& sys, std::string root_dir, CgroupInfo cgroups)
+      : sys_(sys), store_(std::move(root_dir)), cgroups_(std::move(cgroups)) {}
+
+  // kAlreadyExists for a used id, kInvalidArgument for a bad config (naming the field),
+  // kNotFound for a missing bundle or rootfs, or the child's error ("mount proc on
+  // /b/rootfs/proc: EPERM"). On failure nothing is left: no process, cgroup or state dir.
+  // The init is a child of the calling process: Wait() may reap it.
+  Result<ContainerState> Create(const std::string& id, const CreateOptions& options);
+  // kFailedPrecondition unless the container is `created`.
+  Result<void> Start(const std::string& id);
+  // The state with its status looked up now. kNotFound for an unknown id.
+  Result<ContainerState> State(const std::string& id);
+  // kFailedPrecondition when the container is stopped. `all` signals every process of its cgroup.
+  Result<void> Kill(const std::string& id, int signal, bool all);
+  // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
+  Result<void> Delete(const std::string& id, bool force);
+  Result<std::vector<ContainerState>> List();
+  // Runs `process` in the running container: all its namespaces, its cgroup, the container's
+  // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
+  // this process. kFailedPrecondition unless the container is running.
+  Result<pid_t> Exec(const std::string& id, const Process& process, const ExecOptions& options);
+  // Waits for a child of this process (an init from Create) and returns its exit code,
+  // 128+signal when a signal ended it.
+  Result<int> Wait(pid_t pid);
+
+  const std::string& root_dir() const { return store_.root_dir(); }
+
+ private:
+  Result<void> Refresh(ContainerState& state);
+  Result<void> KillAndReap(const ContainerState& state);
+
+  Syscalls& sys_;
+  StateStore store_;
+  CgroupInfo cgroups_;
+};
+
+}  // namespace cricket::oci

@@ -1,0 +1,149 @@
+// Runtime::Create: spec -> cgroup -> clone -> the init waiting for `start` (see runtime.h).
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "common/cleanup.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "oci/bundle.h"
+#include "oci/cgroup_manager.h"
+#include "oci/console_socket.h"
+#include "oci/child_launch.h"
+#include "oci/proc_stat.h"
+#include "oci/runtime.h"
+#include "oci/spec_json.h"
+#include "oci/spec_validate.h"
+
+namespace cricket::oci {
+namespace {
+
+std::string NowRfc3339() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<void> WriteIdMap(pid_t pid, const char* file, const std::vector<IdMapping>& mappings) {
+  if (mappings.empty()) {
+    return Ok();
+  }
+  std::string text;
+  for (const auto& m : mappings) {
+    text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+            std::to_string(m.size) + "\n";
+  }
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid() || ::write(fd.get(), text.data(), text.size()) < 0) {
+    return Error::FromErrno(errno, "write " + path);
+  }
+  return Ok();
+}
+
+// The kernel refuses to lower oom_score_adj without CAP_SYS_RESOURCE; a container still runs
+// with the value it inherited, so this only warns.
+void SetOomScoreAdj(pid_t pid, const std::optional<int>& value, const std::string& id) {
+  if (!value) {
+    return;
+  }
+  std::string path = "/proc/" + std::to_string(pid) + "/oom_score_adj";
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  std::string text = std::to_string(*value);
+  if (!fd.valid() || ::write(fd.get(), text.data(), text.size()) < 0) {
+    log::Warn({.ctr = id}, "oomScoreAdj {} not applied: {}", *value, std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+Result<ContainerState> Runtime::Create(const std::string& id, const CreateOptions& options) {
+  CR_RETURN_IF_ERROR(store_.Reserve(id));
+  auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
+  CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
+  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
+  const Linux empty_linux;
+  const Linux& l = spec.linux ? *spec.linux : empty_linux;
+
+  ContainerState state;
+  state.oci_version = kOciVersion;
+  state.id = id;
+  state.bundle = bundle;
+  state.rootfs = spec.root->path;
+  state.created = NowRfc3339();
+  state.annotations = spec.annotations;
+  CR_ASSIGN_OR_RETURN(state.cgroup_path, CgroupPathFor(l.cgroups_path, id));
+  // Intent first: a crash from here on leaves a state dir that names the cgroup to remove.
+  CR_RETURN_IF_ERROR(store_.Save(state));
+
+  auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+  if (auto made = cgroup->Create(l.resources ? &*l.resources : nullptr); !made.ok()) {
+    return made.error().Wrap("create cgroup " + state.cgroup_path);
+  }
+  auto remove_cgroup = Cleanup([&] { (void)cgroup->Destroy(); });
+
+  std::string fifo = store_.Dir(id) + "/exec.fifo";
+  if (::mkfifo(fifo.c_str(), 0600) < 0) {
+    return Error::FromErrno(errno, "mkfifo " + fifo);
+  }
+  UniqueFd start_fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!start_fd.valid()) {
+    return Error::FromErrno(errno, "open " + fifo);
+  }
+  UniqueFd console;
+  if (spec.process->terminal) {
+    if (options.console_socket.empty()) {
+      return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
+    }
+    CR_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(options.console_socket));
+  }
+
+  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, 0}));
+  auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
+  plan.start_fd = start_fd.get();
+  plan.console_fd = console.valid() ? console.get() : -1;
+  CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
+    console.Reset();
+    if (plan.new_user_ns) {
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
+    }
+    if (auto added = cgroup->AddProcess(child); !added.ok()) {
+      return added.error().Wrap("move init into cgroup " + state.cgroup_path);
+    }
+    SetOomScoreAdj(child, spec.process->oom_score_adj, id);
+    return Ok();
+  }));
+  auto kill_init = Cleanup([pid] {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  });
+
+  state.pid = pid;
+  state.status = Status::kCreated;
+  auto stat = ReadProcStat(pid);
+  state.pid_start_time = stat.ok() ? stat->start_time : 0;
+  CR_RETURN_IF_ERROR(store_.Save(state));
+  kill_init.Dismiss();
+  remove_cgroup.Dismiss();
+  remove_dir.Dismiss();
+  log::Info({.ctr = id}, "container created pid={}", pid);
+  return state;
+}
+
+}  // namespace cricket::oci

@@ -1,0 +1,45 @@
+// Runtime::Exec: an extra process in a running container (see runtime.h).
+
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "oci/bundle.h"
+#include "oci/cgroup_manager.h"
+#include "oci/child_launch.h"
+#include "oci/console_socket.h"
+#include "oci/runtime.h"
+#include "oci/spec_validate.h"
+
+namespace cricket::oci {
+
+Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
+                            const ExecOptions& options) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kRunning) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not running");
+  }
+  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(state.bundle));
+  spec.process = process;
+  if (auto valid = ValidateSpec(spec); !valid.ok()) {
+    return valid.error().Wrap("exec process");
+  }
+  UniqueFd console;
+  if (process.terminal) {
+    if (options.console_socket.empty()) {
+      return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
+    }
+    CR_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(options.console_socket));
+  }
+  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, state.pid}));
+  auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
+  plan.console_fd = console.valid() ? console.get() : -1;
+  auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+  CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
+    console.Reset();
+    return cgroup->AddProcess(child);
+  }));
+  log::Info({.ctr = id}, "exec pid={} {}", pid, process.args[0]);
+  return pid;
+}
+
+}  // namespace cricket::oci

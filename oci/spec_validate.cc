@@ -1,0 +1,209 @@
+#include "oci/spec_validate.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <set>
+
+#include "oci/mount_options.h"
+#include "oci/rlimits.h"
+
+namespace cricket::oci {
+namespace {
+
+Error Invalid(const std::string& field, const std::string& what) {
+  return Error(Code::kInvalidArgument, field + ": " + what);
+}
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+std::string Index(const char* field, size_t i) {
+  return std::string(field) + "[" + std::to_string(i) + "]";
+}
+
+Result<void> ValidateVersion(const std::string& version) {
+  if (version.empty()) {
+    return Invalid("ociVersion", "missing");
+  }
+  size_t dot = version.find('.');
+  std::string major = version.substr(0, dot);
+  if (major.empty() || major.find_first_not_of("0123456789") != std::string::npos) {
+    return Invalid("ociVersion", "not a version: " + Quote(version));
+  }
+  // SemVer: a runtime supports one major version; 1.x.y configs are all readable by 1.2.0 code.
+  if (major != "1") {
+    return Invalid("ociVersion", "unsupported major version " + major + " in " + Quote(version) +
+                                     " (this runtime implements " + kOciVersion + ")");
+  }
+  return Ok();
+}
+
+Result<void> ValidateProcess(const Process& p) {
+  if (p.args.empty()) {
+    return Invalid("process.args", "must name the program to run");
+  }
+  if (p.cwd.empty() || p.cwd[0] != '/') {
+    return Invalid("process.cwd", "must be an absolute path, got " + Quote(p.cwd));
+  }
+  for (size_t i = 0; i < p.env.size(); ++i) {
+    if (p.env[i].find('=') == std::string::npos) {
+      return Invalid(Index("process.env", i), "expected NAME=VALUE, got " + Quote(p.env[i]));
+    }
+  }
+  for (size_t i = 0; i < p.rlimits.size(); ++i) {
+    const Rlimit& r = p.rlimits[i];
+    if (RlimitResource(r.type) < 0) {
+      return Invalid(Index("process.rlimits", i) + ".type", "unknown rlimit " + Quote(r.type));
+    }
+    if (r.soft > r.hard) {
+      return Invalid(Index("process.rlimits", i), "soft limit above hard limit");
+    }
+  }
+  return Ok();
+}
+
+Result<void> ValidateMount(const Mount& m, const std::string& field) {
+  if (m.destination.empty() || m.destination[0] != '/') {
+    return Invalid(field + ".destination", "must be an absolute path, got " + Quote(m.destination));
+  }
+  auto parsed = ParseMountOptions(m.options);
+  if (!parsed.ok()) {
+    return Invalid(field + ".options", parsed.error().message());
+  }
+  bool bind = (parsed->flags & MS_BIND) != 0;
+  if (m.type.empty() && !bind) {
+    return Invalid(field + ".type", "missing (only bind mounts may leave it out)");
+  }
+  if (bind && m.source.empty()) {
+    return Invalid(field + ".source", "a bind mount needs a source");
+  }
+  return Ok();
+}
+
+Result<void> ValidateLinux(const Linux& l, const Spec& spec) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < l.namespaces.size(); ++i) {
+    const Namespace& ns = l.namespaces[i];
+    std::string field = Index("linux.namespaces", i);
+    if (NamespaceCloneFlag(ns.type) == 0) {
+      return Invalid(field + ".type", "unknown namespace type " + Quote(ns.type));
+    }
+    if (!seen.insert(ns.type).second) {
+      return Invalid(field + ".type", "namespace " + Quote(ns.type) + " listed twice");
+    }
+    if (!ns.path.empty() && ns.path[0] != '/') {
+      return Invalid(field + ".path", "must be an absolute path, got " + Quote(ns.path));
+    }
+  }
+  if (!spec.hostname.empty() && seen.count("uts") == 0) {
+    return Invalid("hostname", "needs its own uts namespace");
+  }
+  if ((!l.uid_mappings.empty() || !l.gid_mappings.empty()) && seen.count("user") == 0) {
+    return Invalid("linux.uidMappings", "mappings need a user namespace");
+  }
+  if (!l.rootfs_propagation.empty() && PropagationFlags(l.rootfs_propagation) == 0) {
+    return Invalid("linux.rootfsPropagation", "unknown propagation " + Quote(l.rootfs_propagation));
+  }
+  for (size_t i = 0; i < l.devices.size(); ++i) {
+    const Device& d = l.devices[i];
+    std::string field = Index("linux.devices", i);
+    if (d.path.empty() || d.path[0] != '/') {
+      return Invalid(field + ".path", "must be an absolute path, got " + Quote(d.path));
+    }
+    if (d.type != "c" && d.type != "b" && d.type != "u" && d.type != "p") {
+      return Invalid(field + ".type", "must be c, b, u or p, got " + Quote(d.type));
+    }
+  }
+  for (const auto& path : l.masked_paths) {
+    if (path.empty() || path[0] != '/') {
+      return Invalid("linux.maskedPaths", "must be absolute paths, got " + Quote(path));
+    }
+  }
+  for (const auto& path : l.readonly_paths) {
+    if (path.empty() || path[0] != '/') {
+      return Invalid("linux.readonlyPaths", "must be absolute paths, got " + Quote(path));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+int NamespaceCloneFlag(std::string_view type) {
+  if (type == "pid") {
+    return CLONE_NEWPID;
+  }
+  if (type == "network") {
+    return CLONE_NEWNET;
+  }
+  if (type == "mount") {
+    return CLONE_NEWNS;
+  }
+  if (type == "ipc") {
+    return CLONE_NEWIPC;
+  }
+  if (type == "uts") {
+    return CLONE_NEWUTS;
+  }
+  if (type == "user") {
+    return CLONE_NEWUSER;
+  }
+  if (type == "cgroup") {
+    return CLONE_NEWCGROUP;
+  }
+  if (type == "time") {
+    return 0x00000080;  // CLONE_NEWTIME; glibc 2.36 headers lack it
+  }
+  return 0;
+}
+
+unsigned long PropagationFlags(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    unsigned long flags;
+  };
+  static constexpr Entry kTable[] = {
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (const auto& e : kTable) {
+    if (e.name == name) {
+      return e.flags;
+    }
+  }
+  return 0;
+}
+
+void ResolveRootPath(Spec& spec, const std::string& bundle_dir) {
+  if (spec.root && !spec.root->path.empty() && spec.root->path[0] != '/') {
+    spec.root->path = bundle_dir + "/" + spec.root->path;
+  }
+}
+
+Result<void> ValidateSpec(const Spec& spec) {
+  CR_RETURN_IF_ERROR(ValidateVersion(spec.oci_version));
+  if (!spec.root || spec.root->path.empty()) {
+    return Invalid("root.path", "missing");
+  }
+  if (spec.root->path[0] != '/') {
+    return Invalid("root.path", "must be absolute (or resolved against the bundle), got " +
+                                    Quote(spec.root->path));
+  }
+  if (!spec.process) {
+    return Invalid("process", "missing");
+  }
+  CR_RETURN_IF_ERROR(ValidateProcess(*spec.process));
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    CR_RETURN_IF_ERROR(ValidateMount(spec.mounts[i], Index("mounts", i)));
+  }
+  if (spec.linux) {
+    CR_RETURN_IF_ERROR(ValidateLinux(*spec.linux, spec));
+  } else if (!spec.hostname.empty()) {
+    return Invalid("hostname", "needs its own uts namespace");
+  }
+  return Ok();
+}
+
+}  // namespace cricket::oci

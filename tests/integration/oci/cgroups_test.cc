@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/files.h"
+#include "tests/integration/oci/container_fixture.h"
+
+namespace cricket::oci::testing {
+namespace {
+
+class CgroupsTest : public ContainerTest {
+ protected:
+  std::string Control(const std::string& controller, const std::string& file) {
+    auto text = ReadFile("/sys/fs/cgroup/" + controller + CgroupName() + "/" + file);
+    return text.ok() ? text->substr(0, text->find('\n')) : "<" + text.error().message() + ">";
+  }
+};
+
+TEST_F(CgroupsTest, MemoryLimitOomKillsAndStateSaysSo) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("dd if=/dev/zero of=/dev/null bs=64M count=1");
+  auto& memory = spec.linux->resources->memory.emplace();
+  memory.limit = 16 << 20;
+  if (std::filesystem::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")) {
+    memory.swap = 16 << 20;
+  }
+  WriteSpec(spec);
+  auto created = runtime_->Create("oom", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(Control("memory", "memory.limit_in_bytes"), std::to_string(16 << 20));
+  ASSERT_TRUE(runtime_->Start("oom").ok());
+  auto code = runtime_->Wait(created->pid);
+  EXPECT_EQ(code.value_or(-1), 128 + 9);
+  auto state = runtime_->State("oom");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->status, Status::kStopped);
+  EXPECT_TRUE(state->oom_killed);
+  ASSERT_TRUE(runtime_->Delete("oom", false).ok());
+  EXPECT_FALSE(CgroupExists("memory"));
+}
+
+TEST_F(CgroupsTest, PidsLimitEnforced) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("for i in $(seq 10); do sleep 1 & done 2>/out/log; kill $(jobs -p) 2>/dev/null; true");
+  spec.linux->resources->pids = PidsResources{4};
+  WriteSpec(spec);
+  auto created = runtime_->Create("pids", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(Control("pids", "pids.max"), "4");
+  ASSERT_TRUE(runtime_->Start("pids").ok());
+  (void)runtime_->Wait(created->pid);
+  EXPECT_NE(ReadOut("log").find("fork"), std::string::npos) << ReadOut("log");
+  EXPECT_NE(Control("pids", "pids.events"), "max 0");
+  ASSERT_TRUE(runtime_->Delete("pids", true).ok());
+  EXPECT_FALSE(CgroupExists("pids"));
+}
+
+TEST_F(CgroupsTest, CpuSharesQuotaAndCpusetWritten) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("true");
+  auto& cpu = spec.linux->resources->cpu.emplace();
+  cpu.shares = 512;
+  cpu.quota = 50000;
+  cpu.period = 100000;
+  cpu.cpus = "0";
+  WriteSpec(spec);
+  auto created = runtime_->Create("cpu", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(Control("cpu", "cpu.shares"), "512");
+  EXPECT_EQ(Control("cpu", "cpu.cfs_quota_us"), "50000");
+  EXPECT_EQ(Control("cpu", "cpu.cfs_period_us"), "100000");
+  EXPECT_EQ(Control("cpuset", "cpuset.cpus"), "0");
+  EXPECT_EQ(Control("pids", "cgroup.procs"), std::to_string(created->pid));
+  ASSERT_TRUE(runtime_->Delete("cpu", false).ok());
+  for (const char* controller : {"cpu", "cpuset", "memory", "pids", "devices"}) {
+    EXPECT_FALSE(CgroupExists(controller)) << controller;
+  }
+}
+
+TEST_F(CgroupsTest, DeviceCgroupDeniesOtherDevices) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("echo x > /dev/null && echo null-ok > /out/log; "
+                       "cat /sys/fs/cgroup/devices/devices.list >/dev/null 2>&1; true");
+  WriteSpec(spec);
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "null-ok\n");
+}
+
+}  // namespace
+}  // namespace cricket::oci::testing

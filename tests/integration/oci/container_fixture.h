@@ -1,0 +1,49 @@
+#pragma once
+
+// Shared set-up of the oci integration tests: a busybox rootfs, a bundle whose config.json the
+// test edits, a runtime root and a host directory bind-mounted at /out for results. Everything
+// lives in TempDirs named crtest-<pid>-…; cgroups are /crtest-<pid>-<test>. TearDown deletes
+// whatever container the test left behind, so a failing test still cleans up.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "common/syscalls.h"
+#include "oci/runtime.h"
+#include "oci/spec.h"
+#include "tests/support/temp_dir.h"
+
+namespace cricket::oci::testing {
+
+class ContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // The default spec with busybox, /out bound, cgroup crtest-<pid>-<test>, running `script`
+  // with sh -c.
+  Spec MakeSpec(const std::string& script);
+  void WriteSpec(const Spec& spec);
+
+  struct RunResult {
+    int exit_code = -1;
+    std::string out;  // what the script wrote to /out/log
+  };
+  // create + start + wait + delete; fails the test on a runtime error.
+  RunResult Run(const Spec& spec, const std::string& id = "c1");
+
+  std::string ReadOut(const std::string& name) const;
+  std::string CgroupName() const;
+  bool CgroupExists(const std::string& controller) const;
+
+  LinuxSyscalls sys_;
+  std::unique_ptr<cricket::testing::TempDir> bundle_;
+  std::unique_ptr<cricket::testing::TempDir> out_;
+  std::unique_ptr<cricket::testing::TempDir> root_;
+  std::unique_ptr<Runtime> runtime_;
+  std::string rootfs_;
+};
+
+}  // namespace cricket::oci::testing

@@ -1,0 +1,101 @@
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/integration/oci/container_fixture.h"
+
+namespace cricket::oci::testing {
+namespace {
+
+class LifecycleTest : public ContainerTest {};
+
+TEST_F(LifecycleTest, CreateStartRunStopDelete) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("echo hello > /out/log"));
+  auto created = runtime_->Create("life", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(created->status, Status::kCreated);
+  auto state = runtime_->State("life");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->status, Status::kCreated);
+  EXPECT_EQ(ReadOut("log"), "");  // not started yet
+  ASSERT_TRUE(runtime_->Start("life").ok());
+  auto code = runtime_->Wait(created->pid);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(ReadOut("log"), "hello\n");
+  state = runtime_->State("life");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->status, Status::kStopped);
+  ASSERT_TRUE(runtime_->Delete("life", false).ok());
+  EXPECT_EQ(runtime_->State("life").error().code(), Code::kNotFound);
+  EXPECT_FALSE(CgroupExists("memory"));
+  EXPECT_FALSE(std::filesystem::exists(root_->Join("life")));
+}
+
+TEST_F(LifecycleTest, RunningStateAndSigterm) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("trap 'echo term > /out/log; exit 3' TERM; touch /out/ready; while true; do sleep 0.05; done"));
+  auto created = runtime_->Create("term", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("term").ok());
+  EXPECT_EQ(runtime_->State("term")->status, Status::kRunning);
+  while (ReadOut("ready").empty() && !std::filesystem::exists(out_->Join("ready"))) {
+    usleep(5000);
+  }
+  EXPECT_EQ(runtime_->Delete("term", false).error().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(runtime_->Kill("term", SIGTERM, false).ok());
+  auto code = runtime_->Wait(created->pid);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 3);
+  EXPECT_EQ(ReadOut("log"), "term\n");
+  EXPECT_EQ(runtime_->Kill("term", SIGTERM, false).error().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(runtime_->Delete("term", false).ok());
+}
+
+TEST_F(LifecycleTest, SigkillAndForceDelete) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("sleep 100"));
+  auto created = runtime_->Create("force", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("force").ok());
+  ASSERT_TRUE(runtime_->Delete("force", true).ok());
+  EXPECT_FALSE(CgroupExists("memory"));
+  EXPECT_FALSE(std::filesystem::exists(root_->Join("force")));
+  EXPECT_EQ(runtime_->State("force").error().code(), Code::kNotFound);
+}
+
+TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("echo never > /out/log"));
+  auto created = runtime_->Create("waiting", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Delete("waiting", false).ok());
+  EXPECT_EQ(ReadOut("log"), "");
+  EXPECT_FALSE(CgroupExists("pids"));
+}
+
+TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("true"));
+  ASSERT_TRUE(runtime_->Create("dup", {bundle_->path(), ""}).ok());
+  auto again = runtime_->Create("dup", {bundle_->path(), ""});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(runtime_->State("dup")->status, Status::kCreated);
+}
+
+TEST_F(LifecycleTest, ListShowsContainers) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("true"));
+  ASSERT_TRUE(runtime_->Create("a1", {bundle_->path(), ""}).ok());
+  auto list = runtime_->List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].id, "a1");
+}
+
+}  // namespace
+}  // namespace cricket::oci::testing

@@ -1,0 +1,104 @@
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/cleanup.h"
+#include "tests/integration/oci/container_fixture.h"
+
+namespace cricket::oci::testing {
+namespace {
+
+class MountsTest : public ContainerTest {};
+
+Mount Bind(const std::string& source, const std::string& destination,
+           std::vector<std::string> options) {
+  Mount m;
+  m.source = source;
+  m.destination = destination;
+  m.type = "bind";
+  m.options = std::move(options);
+  return m;
+}
+
+TEST_F(MountsTest, ReadOnlyBindRefusesWrites) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("data");
+  std::ofstream(data.Join("file")) << "content";
+  Spec spec = MakeSpec("cat /data/file > /out/log; touch /data/new 2>/dev/null || echo refused >> /out/log");
+  spec.mounts.push_back(Bind(data.path(), "/data", {"rbind", "ro", "nosuid"}));
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "contentrefused\n");
+  EXPECT_FALSE(std::filesystem::exists(data.Join("new")));
+}
+
+TEST_F(MountsTest, MaskedPathsReadEmpty) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("cat /proc/version | wc -c > /out/log; ls /proc/acpi | wc -l >> /out/log");
+  spec.linux->masked_paths.push_back("/proc/version");
+  spec.linux->masked_paths.push_back("/proc/does-not-exist");
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "0\n0\n");
+}
+
+TEST_F(MountsTest, ReadonlyRootfsAndReadonlyPaths) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec(
+      "touch /newfile 2>/dev/null || echo rootro > /out/log; "
+      "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null || echo sysro >> /out/log; "
+      "touch /tmp/x 2>/dev/null || echo tmpro >> /out/log");
+  spec.root->readonly = true;
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "rootro\nsysro\ntmpro\n");
+  EXPECT_FALSE(std::filesystem::exists(rootfs_ + "/newfile"));
+}
+
+TEST_F(MountsTest, TmpfsSizeOption) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec(
+      "dd if=/dev/zero of=/small/f bs=1024 count=200 2>/dev/null || echo full > /out/log; "
+      "stat -c %s /small/f >> /out/log");
+  Mount tmpfs;
+  tmpfs.destination = "/small";
+  tmpfs.type = "tmpfs";
+  tmpfs.source = "tmpfs";
+  tmpfs.options = {"size=64k", "nosuid"};
+  spec.mounts.push_back(tmpfs);
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "full\n65536\n");
+}
+
+TEST_F(MountsTest, RslaveSeesALaterHostMount) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir shared("shared");
+  std::filesystem::create_directories(shared.Join("sub"));
+  ASSERT_EQ(::mount(shared.path().c_str(), shared.path().c_str(), nullptr, MS_BIND, nullptr), 0);
+  auto unmount = Cleanup([&] {
+    ::umount2(shared.Join("sub").c_str(), MNT_DETACH);
+    ::umount2(shared.path().c_str(), MNT_DETACH);
+  });
+  ASSERT_EQ(::mount(nullptr, shared.path().c_str(), nullptr, MS_SHARED, nullptr), 0);
+  Spec spec = MakeSpec(
+      "touch /out/ready; i=0; while [ ! -e /shared/sub/marker ] && [ $i -lt 400 ]; do sleep 0.01; "
+      "i=$((i+1)); done; cat /shared/sub/marker > /out/log");
+  spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rslave"}));
+  WriteSpec(spec);
+  auto created = runtime_->Create("prop", {bundle_->path(), ""});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("prop").ok());
+  for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join("ready")); ++i) {
+    ::usleep(5000);
+  }
+  ASSERT_EQ(::mount("tmpfs", shared.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
+  std::ofstream(shared.Join("sub/marker")) << "seen";
+  auto code = runtime_->Wait(created->pid);
+  EXPECT_EQ(code.value_or(-1), 0);
+  EXPECT_EQ(ReadOut("log"), "seen");
+}
+
+}  // namespace
+}  // namespace cricket::oci::testing

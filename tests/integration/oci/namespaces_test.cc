@@ -1,0 +1,85 @@
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/integration/oci/container_fixture.h"
+
+namespace cricket::oci::testing {
+namespace {
+
+class NamespacesTest : public ContainerTest {};
+
+TEST_F(NamespacesTest, HostnamePidOneAndOnlyLoopback) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("hostname > /out/log; echo $$ >> /out/log; ls /sys/class/net >> /out/log");
+  spec.hostname = "crbox";
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "crbox\n1\nlo\n");
+}
+
+TEST_F(NamespacesTest, IpcAndUtsDifferFromHost) {
+  CR_REQUIRE_ROOT();
+  auto result = Run(MakeSpec("readlink /proc/self/ns/ipc > /out/log; readlink /proc/self/ns/uts >> /out/log"));
+  std::string host = std::filesystem::read_symlink("/proc/self/ns/ipc").string() + "\n" +
+                     std::filesystem::read_symlink("/proc/self/ns/uts").string() + "\n";
+  EXPECT_EQ(result.exit_code, 0);
+  ASSERT_FALSE(result.out.empty());
+  EXPECT_NE(result.out.substr(0, result.out.find('\n')), host.substr(0, host.find('\n')));
+  EXPECT_NE(result.out.substr(result.out.find('\n')), host.substr(host.find('\n')));
+}
+
+TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("sleep 100"));
+  auto sandbox = runtime_->Create("sandbox", {bundle_->path(), ""});
+  ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
+  std::string ns_dir = "/proc/" + std::to_string(sandbox->pid) + "/ns/";
+  std::string sandbox_net = std::filesystem::read_symlink(ns_dir + "net").string();
+  std::string sandbox_uts = std::filesystem::read_symlink(ns_dir + "uts").string();
+
+  Spec spec = MakeSpec("readlink /proc/self/ns/net > /out/log; readlink /proc/self/ns/uts >> /out/log; hostname >> /out/log");
+  spec.hostname.clear();
+  for (auto& ns : spec.linux->namespaces) {
+    if (ns.type == "network" || ns.type == "uts") {
+      ns.path = ns_dir + (ns.type == "network" ? "net" : "uts");
+    }
+  }
+  auto result = Run(spec, "member");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, sandbox_net + "\n" + sandbox_uts + "\ncricket\n");
+  ASSERT_TRUE(runtime_->Delete("sandbox", true).ok());
+}
+
+TEST_F(NamespacesTest, UserNamespaceWithMappings) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("cat /proc/self/uid_map /proc/self/gid_map > /out/log; id -u >> /out/log");
+  spec.linux->namespaces.push_back(Namespace{"user", ""});
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  // A v1 cgroup filesystem cannot be mounted from a user namespace.
+  std::erase_if(spec.mounts, [](const Mount& m) { return m.type == "cgroup"; });
+  ::chmod(bundle_->path().c_str(), 0755);  // mapped root is uid 100000 on the host
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.out.find("100000"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.substr(result.out.rfind('\n', result.out.size() - 2) + 1), "0\n");
+}
+
+TEST_F(NamespacesTest, SysctlRlimitAndOomScoreAdj) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec(
+      "cat /proc/sys/net/ipv4/ip_forward > /out/log; ulimit -n >> /out/log; "
+      "echo hi > /proc/sys/net/ipv4/ip_forward 2>/dev/null || echo ro >> /out/log");
+  spec.linux->sysctl["net.ipv4.ip_forward"] = "1";
+  spec.process->rlimits = {Rlimit{"RLIMIT_NOFILE", 200, 100}};
+  spec.process->oom_score_adj = -500;  // needs CAP_SYS_RESOURCE: warned about, not fatal
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "1\n100\nro\n");
+}
+
+}  // namespace
+}  // namespace cricket::oci::testing
