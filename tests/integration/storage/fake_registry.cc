@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -128,6 +129,9 @@ void FakeRegistry::HandleConnection(int fd) {
     body = body.substr(0, static_cast<size_t>(resp.drop_after));
   }
   SendAll(fd, body);
+  if (resp.stall_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(resp.stall_ms));
+  }
 }
 
 FakeResponse FakeRegistry::Answer(const FakeRequest& req) {

@@ -384,5 +384,64 @@ TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
   EXPECT_TRUE(resumed) << "the second request did not ask for the rest of the blob";
 }
 
+TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
+  std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
+  std::atomic<int> stalls{0};
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path.find("/blobs/" + big_layer) != std::string::npos && stalls == 0) {
+      ++stalls;
+      auto blob = ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
+      out.status = 200;
+      out.body = *blob;
+      out.drop_after = static_cast<long>(blob->size() / 2);
+      out.stall_ms = 3000;  // a slow link: the pull's deadline passes meanwhile
+      return true;
+    }
+    return false;
+  });
+  auto first = store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(1));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code(), Code::kDeadlineExceeded) << first.error().ToString();
+  EXPECT_EQ(Count("content/ingest"), 1U);  // the partial layer stays for a resume
+  EXPECT_TRUE(store_->List()->empty());
+
+  auto second = store_->Pull(fake.host() + "/test/busybox:latest", {});
+  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  bool resumed = false;
+  for (const auto& r : fake.requests()) {
+    auto range = r.headers.find("range");
+    resumed = resumed || (r.path.find(big_layer) != std::string::npos && range != r.headers.end());
+  }
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(Count("content/ingest"), 0U);
+}
+
+TEST_F(RegistryPullTest, FollowsBlobRedirects) {
+  std::string small_layer = env_["BUSYBOX_LAYERS"].substr(env_["BUSYBOX_LAYERS"].find(',') + 1);
+  testing::FakeRegistry* self = nullptr;
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path == "/v2/test/busybox/blobs/" + small_layer) {
+      out.status = 307;
+      out.headers.push_back("Location: http://" + self->host() + "/storage/" + small_layer);
+      return true;
+    }
+    if (req.path == "/storage/" + small_layer) {
+      out.body = *ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + small_layer.substr(7));
+      return true;
+    }
+    return false;
+  });
+  self = &fake;
+  auto image = store_->Pull(fake.host() + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  bool redirected = false;
+  for (const auto& r : fake.requests()) {
+    redirected = redirected || r.path == "/storage/" + small_layer;
+  }
+  EXPECT_TRUE(redirected);
+}
+
 }  // namespace
 }  // namespace cricket::storage
