@@ -323,6 +323,12 @@ TEST_F(RegistryPullTest, ExpiredDeadlineIsDeadlineExceeded) {
   EXPECT_EQ(image.error().code(), Code::kDeadlineExceeded) << image.error().ToString();
 }
 
+TEST_F(RegistryPullTest, BearerTokenFlowWithRealRegistry) {
+  auto image = store_->Pull(env_["TOKEN_REGISTRY"] + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  EXPECT_EQ(image->id, env_["BUSYBOX_CONFIG"]);
+}
+
 TEST_F(RegistryPullTest, BearerTokenFlow) {
   std::string token_path = "/token";
   testing::FakeRegistry* self = nullptr;
