@@ -19,6 +19,7 @@ struct FakeRequest {
   std::string method;
   std::string path;  // with query
   std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
 };
 
 struct FakeResponse {

@@ -361,6 +361,40 @@ TEST_F(RegistryPullTest, BearerTokenFlow) {
   EXPECT_GE(token_requests, 1);
 }
 
+TEST_F(RegistryPullTest, IdentityTokenUsesOAuthRefreshGrant) {
+  testing::FakeRegistry* self = nullptr;
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path == "/oauth") {
+      bool good = req.method == "POST" &&
+                  req.body.find("grant_type=refresh_token") != std::string::npos &&
+                  req.body.find("refresh_token=refresh-me") != std::string::npos;
+      out.status = good ? 200 : 401;
+      out.body = R"({"access_token":"oauth-tok"})";
+      return true;
+    }
+    auto auth = req.headers.find("authorization");
+    if (auth == req.headers.end() || auth->second != "Bearer oauth-tok") {
+      out.status = 401;
+      out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
+                            "/oauth\",service=\"fake\"");
+      return true;
+    }
+    return false;
+  });
+  self = &fake;
+  AuthConfig auth;
+  auth.identity_token = "refresh-me";
+  auto image = store_->Pull(fake.host() + "/test/busybox:latest", auth);
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  AuthConfig stale;
+  stale.identity_token = "expired";
+  OpenStore();
+  auto refused = store_->Pull(fake.host() + "/test/busybox:latest", stale);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Code::kUnauthenticated) << refused.error().ToString();
+}
+
 TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
   std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
   std::atomic<int> drops{0};
