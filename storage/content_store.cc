@@ -56,6 +56,12 @@ Result<int64_t> DirBytes(const std::string& dir) {
 
 }  // namespace
 
+Ingest::~Ingest() {
+  if (fd_.valid() && offset_ == 0) {
+    ::unlink(partial_path_.c_str());  // nothing to resume
+  }
+}
+
 Result<void> Ingest::HashExisting() {
   if (::lseek(fd_.get(), 0, SEEK_SET) < 0) {
     return Error::FromErrno(errno, "seek " + partial_path_);

@@ -23,14 +23,15 @@
 namespace cricket::storage {
 
 // One blob being written. Move-only; holds an exclusive lock on the partial file until it is
-// committed or destroyed. Destroying an uncommitted Ingest keeps the partial file for a resume.
+// committed or destroyed. Destroying an uncommitted Ingest keeps a non-empty partial file for a
+// resume (an empty one is removed).
 class Ingest {
  public:
   Ingest(Ingest&&) noexcept = default;
   Ingest& operator=(Ingest&&) noexcept = default;
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
-  ~Ingest() = default;
+  ~Ingest();
 
   const std::string& digest() const { return digest_; }
   // Bytes already written (a resumed download continues from here).

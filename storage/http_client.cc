@@ -148,6 +148,9 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& 
   }
   if (request.method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "POST") {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
   }
   if (!request.basic_auth.empty()) {
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -23,7 +23,8 @@ namespace cricket::storage {
 using Deadline = std::chrono::steady_clock::time_point;
 
 struct HttpRequest {
-  std::string method = "GET";  // GET or HEAD
+  std::string method = "GET";  // GET, HEAD or POST
+  std::string body;            // POST only, sent as given (set Content-Type in headers)
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   // user:password for basic authentication, sent only to the request's host.

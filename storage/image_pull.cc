@@ -27,6 +27,59 @@ bool KeepsPartialWork(const Error& e) {
          e.code() == Code::kCancelled;
 }
 
+// One download thread of a pull: takes the next layer not yet taken until none is left or any
+// failed. Returns the number of blob requests it sent.
+int DownloadLayers(const RegistryConfig& registry, const HttpClient& http, const Reference& ref,
+                   const AuthConfig& auth, const std::vector<Descriptor>& layers,
+                   ContentStore& content, Deadline deadline, LayerDownloads& shared) {
+  auto session = RegistrySession::Create(registry, http, ref, auth);
+  for (;;) {
+    size_t i = 0;
+    {
+      std::lock_guard lock(shared.mu);
+      if (!session.ok() && !shared.error) {
+        shared.error = session.error();
+      }
+      if (shared.error || shared.next >= layers.size()) {
+        shared.changed.notify_all();
+        break;
+      }
+      i = shared.next++;
+    }
+    auto r = (*session)->FetchBlob(layers[i], content, deadline);
+    std::lock_guard lock(shared.mu);
+    if (!r.ok() && !shared.error) {
+      shared.error = r.error().Wrap("fetch layer " + layers[i].digest);
+    }
+    shared.done[i] = true;
+    shared.changed.notify_all();
+  }
+  return session.ok() ? (*session)->blob_requests() : 0;
+}
+
+Image MakeImage(const Reference& ref, const ResolvedImage& resolved, ImageConfig config) {
+  const ImageManifest& manifest = resolved.manifest;
+  Image image;
+  image.id = manifest.config.digest;
+  if (!ref.tag().empty()) {
+    image.repo_tags.push_back(ref.TagString());
+  }
+  image.repo_digests.push_back(ref.Name() + "@" + resolved.target_digest);
+  image.size_bytes = static_cast<int64_t>(resolved.manifest_body.size()) + manifest.config.size;
+  image.target_digest = resolved.target_digest;
+  image.manifest_digest = resolved.manifest_digest;
+  image.blobs = {resolved.target_digest, resolved.manifest_digest, manifest.config.digest};
+  for (const Descriptor& l : manifest.layers) {
+    image.size_bytes += l.size;
+    image.blobs.push_back(l.digest);
+  }
+  std::vector<std::string> chains = ChainIds(config.diff_ids);
+  image.chain_id = chains.empty() ? "" : chains.back();
+  image.config = std::move(config);
+  image.pulled_at_unix = static_cast<int64_t>(std::time(nullptr));
+  return image;
+}
+
 }  // namespace
 
 Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& auth,
@@ -35,32 +88,7 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
   LayerDownloads shared;
   shared.done.assign(layers.size(), false);
   auto worker = [&] {
-    auto session = RegistrySession::Create(options_.registry, http_, ref, auth);
-    for (;;) {
-      size_t i = 0;
-      {
-        std::lock_guard lock(shared.mu);
-        if (!session.ok() && !shared.error) {
-          shared.error = session.error();
-        }
-        if (shared.error || shared.next >= layers.size()) {
-          break;
-        }
-        i = shared.next++;
-      }
-      auto r = (*session)->FetchBlob(layers[i], *content_, deadline);
-      std::lock_guard lock(shared.mu);
-      if (!r.ok() && !shared.error) {
-        shared.error = r.error().Wrap("fetch layer " + layers[i].digest);
-      }
-      shared.done[i] = true;
-      shared.changed.notify_all();
-    }
-    if (session.ok()) {
-      blob_requests_ += (*session)->blob_requests();
-    }
-    std::lock_guard lock(shared.mu);
-    shared.changed.notify_all();
+    blob_requests_ += DownloadLayers(options_.registry, http_, ref, auth, layers, *content_, deadline, shared);
   };
   size_t n_workers = std::min<size_t>(layers.size(), static_cast<size_t>(options_.max_parallel_downloads));
   Result<void> result = Ok();
@@ -130,25 +158,7 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     held.insert(held.end(), chains.begin(), chains.end());
     CR_RETURN_IF_ERROR(FetchLayers(ref, auth, manifest.layers, config.diff_ids, deadline));
 
-    Image image;
-    image.id = manifest.config.digest;
-    if (!ref.tag().empty()) {
-      image.repo_tags.push_back(ref.TagString());
-    }
-    image.repo_digests.push_back(ref.Name() + "@" + resolved->target_digest);
-    image.size_bytes = static_cast<int64_t>(resolved->manifest_body.size()) + manifest.config.size;
-    for (const Descriptor& l : manifest.layers) {
-      image.size_bytes += l.size;
-    }
-    image.target_digest = resolved->target_digest;
-    image.manifest_digest = resolved->manifest_digest;
-    image.chain_id = chains.empty() ? "" : chains.back();
-    image.blobs = {resolved->target_digest, resolved->manifest_digest, manifest.config.digest};
-    for (const Descriptor& l : manifest.layers) {
-      image.blobs.push_back(l.digest);
-    }
-    image.config = std::move(config);
-    image.pulled_at_unix = static_cast<int64_t>(std::time(nullptr));
+    Image image = MakeImage(ref, *resolved, std::move(config));
     CR_RETURN_IF_ERROR(db_->Put(image));
     return Status(image.id);
   }();

@@ -142,6 +142,39 @@ bool LooksLikeDomain(std::string_view first) {
          first.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos;
 }
 
+struct NameTagDigest {
+  std::string_view name;
+  std::string tag;
+  std::string digest;
+};
+
+Result<NameTagDigest> SplitTagAndDigest(std::string_view text) {
+  NameTagDigest out;
+  std::string_view rest = text;
+  size_t at = rest.find('@');
+  if (at != std::string_view::npos) {
+    std::string_view digest = rest.substr(at + 1);
+    if (!ValidateDigestSyntax(digest).ok()) {
+      return Invalid(text, "malformed digest");
+    }
+    out.digest = std::string(digest);
+    rest = rest.substr(0, at);
+  }
+  // A tag follows the last ':' unless that ':' belongs to the domain's port ("host:5000/x").
+  size_t colon = rest.rfind(':');
+  size_t slash = rest.rfind('/');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
+    std::string_view tag = rest.substr(colon + 1);
+    if (!IsTag(tag)) {
+      return Invalid(text, "malformed tag");
+    }
+    out.tag = std::string(tag);
+    rest = rest.substr(0, colon);
+  }
+  out.name = rest;
+  return out;
+}
+
 }  // namespace
 
 bool IsHex64(std::string_view text) {
@@ -201,28 +234,11 @@ Result<Reference> ParseReference(std::string_view text) {
   if (IsHex64(text)) {
     return Invalid(text, "a 64-character hex string is an image id, not a reference");
   }
+  CR_ASSIGN_OR_RETURN(NameTagDigest split, SplitTagAndDigest(text));
   Reference ref;
-  std::string_view rest = text;
-  size_t at = rest.find('@');
-  if (at != std::string_view::npos) {
-    std::string_view digest = rest.substr(at + 1);
-    if (!ValidateDigestSyntax(digest).ok()) {
-      return Invalid(text, "malformed digest");
-    }
-    ref.digest_ = std::string(digest);
-    rest = rest.substr(0, at);
-  }
-  // A tag follows the last ':' unless that ':' belongs to the domain's port ("host:5000/x").
-  size_t colon = rest.rfind(':');
-  size_t slash = rest.rfind('/');
-  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
-    std::string_view tag = rest.substr(colon + 1);
-    if (!IsTag(tag)) {
-      return Invalid(text, "malformed tag");
-    }
-    ref.tag_ = std::string(tag);
-    rest = rest.substr(0, colon);
-  }
+  ref.tag_ = std::move(split.tag);
+  ref.digest_ = std::move(split.digest);
+  std::string_view rest = split.name;
   if (rest.empty()) {
     return Invalid(text, "missing repository name");
   }

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/auth_challenge.h"
 
 namespace cricket::storage {
 
@@ -31,6 +30,63 @@ Result<std::string> RegistryAuth::UserPassword() const {
   return std::string();
 }
 
+Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint, const AuthChallenge& challenge,
+                                              const std::string& user_password, Deadline deadline) {
+  std::string realm = challenge.Param("realm");
+  size_t scheme_end = realm.find("://");
+  if (scheme_end == std::string::npos) {
+    return Error(Code::kUnauthenticated, "registry " + endpoint.host + " sent no token realm");
+  }
+  std::string realm_host = realm.substr(scheme_end + 3);
+  realm_host = realm_host.substr(0, realm_host.find('/'));
+  if (realm.rfind("http://", 0) == 0 && !IsLoopbackHost(realm_host) && !endpoint.skip_tls_verify) {
+    return Error(Code::kUnauthenticated, "token realm " + realm + " of registry " + endpoint.host +
+                                             " uses plain HTTP");
+  }
+  std::string scope = challenge.Param("scope");
+  if (scope.empty()) {
+    scope = "repository:" + repository_path_ + ":pull";
+  }
+  std::string service = challenge.Param("service");
+  HttpRequest req;
+  req.deadline = deadline;
+  req.skip_tls_verify = endpoint.skip_tls_verify;
+  if (!auth_.identity_token.empty()) {
+    // OAuth2 refresh-token grant (distribution token spec, "oauth").
+    req.method = "POST";
+    req.url = realm;
+    req.headers = {"Content-Type: application/x-www-form-urlencoded"};
+    req.body = "grant_type=refresh_token&client_id=cricket&refresh_token=" +
+               UrlEncode(auth_.identity_token) + "&service=" + UrlEncode(service) +
+               "&scope=" + UrlEncode(scope);
+  } else {
+    req.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + UrlEncode(scope);
+    if (!service.empty()) {
+      req.url += "&service=" + UrlEncode(service);
+    }
+    req.basic_auth = user_password;
+  }
+  CR_ASSIGN_OR_RETURN(HttpResponse resp, http_.Do(req, nullptr, 1 << 20));
+  if (resp.status == 401 || resp.status == 403) {
+    return Error(Code::kUnauthenticated, "token service " + realm_host + " of registry " +
+                                             endpoint.host + " rejected the credentials");
+  }
+  if (resp.status != 200) {
+    return Error(Code::kUnavailable, "token service " + realm_host + " answered HTTP " +
+                                         std::to_string(resp.status));
+  }
+  auto json = nlohmann::json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object()) {
+    for (const char* key : {"token", "access_token"}) {
+      auto it = json.find(key);
+      if (it != json.end() && it->is_string() && !it->get<std::string>().empty()) {
+        return it->get<std::string>();
+      }
+    }
+  }
+  return Error(Code::kUnauthenticated, "token service " + realm_host + " returned no token");
+}
+
 Result<void> RegistryAuth::Answer(const Endpoint& endpoint, const std::string& www_authenticate,
                                   Deadline deadline) {
   auto challenge = ParseAuthChallenge(www_authenticate);
@@ -50,52 +106,7 @@ Result<void> RegistryAuth::Answer(const Endpoint& endpoint, const std::string& w
     return Error(Code::kUnauthenticated, "registry " + endpoint.host +
                                              " uses unsupported auth scheme " + challenge->scheme);
   }
-  std::string realm = challenge->Param("realm");
-  size_t scheme_end = realm.find("://");
-  if (scheme_end == std::string::npos) {
-    return Error(Code::kUnauthenticated, "registry " + endpoint.host + " sent no token realm");
-  }
-  std::string realm_host = realm.substr(scheme_end + 3);
-  realm_host = realm_host.substr(0, realm_host.find('/'));
-  if (realm.rfind("http://", 0) == 0 && !IsLoopbackHost(realm_host) && !endpoint.skip_tls_verify) {
-    return Error(Code::kUnauthenticated, "token realm " + realm + " of registry " + endpoint.host +
-                                             " uses plain HTTP");
-  }
-  std::string scope = challenge->Param("scope");
-  if (scope.empty()) {
-    scope = "repository:" + repository_path_ + ":pull";
-  }
-  HttpRequest req;
-  req.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + UrlEncode(scope);
-  if (!challenge->Param("service").empty()) {
-    req.url += "&service=" + UrlEncode(challenge->Param("service"));
-  }
-  req.basic_auth = user_password;
-  req.deadline = deadline;
-  req.skip_tls_verify = endpoint.skip_tls_verify;
-  CR_ASSIGN_OR_RETURN(HttpResponse resp, http_.Do(req, nullptr, 1 << 20));
-  if (resp.status == 401 || resp.status == 403) {
-    return Error(Code::kUnauthenticated, "token service " + realm_host + " of registry " +
-                                             endpoint.host + " rejected the credentials");
-  }
-  if (resp.status != 200) {
-    return Error(Code::kUnavailable, "token service " + realm_host + " answered HTTP " +
-                                         std::to_string(resp.status));
-  }
-  auto json = nlohmann::json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
-  std::string token;
-  if (json.is_object()) {
-    for (const char* key : {"token", "access_token"}) {
-      auto it = json.find(key);
-      if (it != json.end() && it->is_string() && !it->get<std::string>().empty()) {
-        token = it->get<std::string>();
-        break;
-      }
-    }
-  }
-  if (token.empty()) {
-    return Error(Code::kUnauthenticated, "token service " + realm_host + " returned no token");
-  }
+  CR_ASSIGN_OR_RETURN(std::string token, FetchToken(endpoint, *challenge, user_password, deadline));
   headers_[endpoint.host] = "Authorization: Bearer " + token;
   return Ok();
 }

@@ -3,7 +3,8 @@
 // RegistryAuth: answers a registry's 401 challenge for one repository and keeps the resulting
 // Authorization header per endpoint host.
 //   Bearer: GET <realm>?service=<service>&scope=repository:<path>:pull, with basic credentials
-//           when the user gave some, and send the returned token.
+//           when the user gave some, and send the returned token; with a CRI identity_token,
+//           POST the OAuth2 refresh_token grant to <realm> instead.
 //   Basic:  send the user's credentials.
 // CRI registry_token is sent as a bearer token right away. Credentials are never logged.
 // Not thread-safe: one per pull.
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "storage/auth_challenge.h"
 #include "storage/http_client.h"
 #include "storage/registry_config.h"
 
@@ -31,6 +33,9 @@ class RegistryAuth {
  private:
   // "user:password" from username/password or the base64 `auth` field; "" when none.
   Result<std::string> UserPassword() const;
+  // Asks the token service named by a bearer challenge for a token.
+  Result<std::string> FetchToken(const Endpoint& endpoint, const AuthChallenge& challenge,
+                                 const std::string& user_password, Deadline deadline);
 
   const HttpClient& http_;
   AuthConfig auth_;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the small OCI test images for the storage tests from Debian's busybox-static.
 
-Usage: make-images.py <out-dir>
+Usage: make-images.py <out-dir> [--bench]
 Writes one OCI image layout per image under <out-dir>/<name> (tag "latest") and
 <out-dir>/images.env with the digests the tests check against:
   busybox  two gzip layers: busybox + a symlink + a hardlink + /etc files (layer 1), a whiteout
@@ -9,6 +9,7 @@ Writes one OCI image layout per image under <out-dir>/<name> (tag "latest") and
            USER app (uid 1000), Env, Entrypoint, Cmd, WorkingDir, StopSignal, Volumes, Labels
   multi    an OCI index: linux/amd64 -> the busybox manifest, linux/arm64 -> a tiny other one
   corrupt  one small layer of its own; the fixture corrupts its blob in the registry
+  bench    (with --bench) ~50 MB in three gzip layers of half-random data, for hack/bench/pull
 """
 import gzip
 import hashlib
@@ -188,6 +189,18 @@ def main():
     bad.index(mdesc)
     env["CORRUPT_MANIFEST"] = mdesc["digest"]
     env["CORRUPT_LAYER"] = layers[0]["digest"]
+
+    if "--bench" in sys.argv[2:]:
+        bench = Layout(os.path.join(out, "bench"))
+        layers = []
+        for i in range(3):
+            files = [{"name": f"data{i}", "kind": "dir"}]
+            for j in range(32):
+                chunk = os.urandom(256 * 1024) + bytes(256 * 1024)
+                files.append({"name": f"data{i}/blob{j}", "kind": "file", "data": chunk * 2})
+            layers.append(tar_layer(files))
+        mdesc, _, _, _ = image(bench, layers, {"Cmd": ["/bin/true"]})
+        bench.index(mdesc)
 
     with open(os.path.join(out, "images.env"), "w") as f:
         for k, v in sorted(env.items()):

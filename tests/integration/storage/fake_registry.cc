@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -108,6 +109,17 @@ void FakeRegistry::HandleConnection(int fd) {
     req.headers[name] = value;
     pos = end + 2;
   }
+  size_t body_start = data.find("\r\n\r\n") + 4;
+  auto length = req.headers.find("content-length");
+  size_t want = length == req.headers.end() ? 0 : std::stoul(length->second);
+  req.body = data.substr(body_start);
+  while (req.body.size() < want) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      return;
+    }
+    req.body.append(buf, static_cast<size_t>(n));
+  }
   {
     std::lock_guard lock(mu_);
     requests_.push_back(req);
@@ -128,6 +140,9 @@ void FakeRegistry::HandleConnection(int fd) {
     body = body.substr(0, static_cast<size_t>(resp.drop_after));
   }
   SendAll(fd, body);
+  if (resp.stall_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(resp.stall_ms));
+  }
 }
 
 FakeResponse FakeRegistry::Answer(const FakeRequest& req) {

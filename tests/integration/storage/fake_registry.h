@@ -19,6 +19,7 @@ struct FakeRequest {
   std::string method;
   std::string path;  // with query
   std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
 };
 
 struct FakeResponse {
@@ -27,6 +28,8 @@ struct FakeResponse {
   std::string body;
   // Send only this many body bytes, then close (with the full Content-Length announced).
   long drop_after = -1;
+  // Wait this long after the (possibly cut) body before closing the connection.
+  int stall_ms = 0;
 };
 
 class FakeRegistry {

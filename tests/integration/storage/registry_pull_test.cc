@@ -323,6 +323,12 @@ TEST_F(RegistryPullTest, ExpiredDeadlineIsDeadlineExceeded) {
   EXPECT_EQ(image.error().code(), Code::kDeadlineExceeded) << image.error().ToString();
 }
 
+TEST_F(RegistryPullTest, BearerTokenFlowWithRealRegistry) {
+  auto image = store_->Pull(env_["TOKEN_REGISTRY"] + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  EXPECT_EQ(image->id, env_["BUSYBOX_CONFIG"]);
+}
+
 TEST_F(RegistryPullTest, BearerTokenFlow) {
   std::string token_path = "/token";
   testing::FakeRegistry* self = nullptr;
@@ -355,6 +361,40 @@ TEST_F(RegistryPullTest, BearerTokenFlow) {
   EXPECT_GE(token_requests, 1);
 }
 
+TEST_F(RegistryPullTest, IdentityTokenUsesOAuthRefreshGrant) {
+  testing::FakeRegistry* self = nullptr;
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path == "/oauth") {
+      bool good = req.method == "POST" &&
+                  req.body.find("grant_type=refresh_token") != std::string::npos &&
+                  req.body.find("refresh_token=refresh-me") != std::string::npos;
+      out.status = good ? 200 : 401;
+      out.body = R"({"access_token":"oauth-tok"})";
+      return true;
+    }
+    auto auth = req.headers.find("authorization");
+    if (auth == req.headers.end() || auth->second != "Bearer oauth-tok") {
+      out.status = 401;
+      out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
+                            "/oauth\",service=\"fake\"");
+      return true;
+    }
+    return false;
+  });
+  self = &fake;
+  AuthConfig auth;
+  auth.identity_token = "refresh-me";
+  auto image = store_->Pull(fake.host() + "/test/busybox:latest", auth);
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  AuthConfig stale;
+  stale.identity_token = "expired";
+  OpenStore();
+  auto refused = store_->Pull(fake.host() + "/test/busybox:latest", stale);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code(), Code::kUnauthenticated) << refused.error().ToString();
+}
+
 TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
   std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
   std::atomic<int> drops{0};
@@ -382,6 +422,65 @@ TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
     }
   }
   EXPECT_TRUE(resumed) << "the second request did not ask for the rest of the blob";
+}
+
+TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
+  std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
+  std::atomic<int> stalls{0};
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path.find("/blobs/" + big_layer) != std::string::npos && stalls == 0) {
+      ++stalls;
+      auto blob = ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
+      out.status = 200;
+      out.body = *blob;
+      out.drop_after = static_cast<long>(blob->size() / 2);
+      out.stall_ms = 3000;  // a slow link: the pull's deadline passes meanwhile
+      return true;
+    }
+    return false;
+  });
+  auto first = store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(1));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code(), Code::kDeadlineExceeded) << first.error().ToString();
+  EXPECT_EQ(Count("content/ingest"), 1U);  // the partial layer stays for a resume
+  EXPECT_TRUE(store_->List()->empty());
+
+  auto second = store_->Pull(fake.host() + "/test/busybox:latest", {});
+  ASSERT_TRUE(second.ok()) << second.error().ToString();
+  bool resumed = false;
+  for (const auto& r : fake.requests()) {
+    auto range = r.headers.find("range");
+    resumed = resumed || (r.path.find(big_layer) != std::string::npos && range != r.headers.end());
+  }
+  EXPECT_TRUE(resumed);
+  EXPECT_EQ(Count("content/ingest"), 0U);
+}
+
+TEST_F(RegistryPullTest, FollowsBlobRedirects) {
+  std::string small_layer = env_["BUSYBOX_LAYERS"].substr(env_["BUSYBOX_LAYERS"].find(',') + 1);
+  testing::FakeRegistry* self = nullptr;
+  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
+                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+    if (req.path == "/v2/test/busybox/blobs/" + small_layer) {
+      out.status = 307;
+      out.headers.push_back("Location: http://" + self->host() + "/storage/" + small_layer);
+      return true;
+    }
+    if (req.path == "/storage/" + small_layer) {
+      out.body = *ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + small_layer.substr(7));
+      return true;
+    }
+    return false;
+  });
+  self = &fake;
+  auto image = store_->Pull(fake.host() + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  bool redirected = false;
+  for (const auto& r : fake.requests()) {
+    redirected = redirected || r.path == "/storage/" + small_layer;
+  }
+  EXPECT_TRUE(redirected);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
@@ -137,6 +138,26 @@ TEST_F(ContentStoreTest, ListAndDelete) {
   EXPECT_TRUE(store_->Delete(a).ok());
   EXPECT_EQ(store_->List()->size(), 1U);
   EXPECT_GT(*store_->UsageBytes(), 0);
+}
+
+TEST_F(ContentStoreTest, ConcurrentWriteBlobOfSameDigest) {
+  std::string data(100000, 'm');
+  std::string digest = Sha256Digest(data);
+  std::vector<std::jthread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (!store_->WriteBlob(digest, data).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  writers.clear();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(*store_->ReadBlob(digest), data);
+  EXPECT_EQ(FilesUnder("ingest"), 0U);
 }
 
 TEST_F(ContentStoreTest, RejectsBadDigests) {
