@@ -25,3 +25,10 @@ Result<Spec> LoadSpec(const std::string& bundle_dir);
 std::string SpecToJson(const Spec& spec);
 
 }  // namespace cricket::oci
+
+namespace cricket::oci {
+
+// The process object alone, as ParseProcess reads it (what a shim's exec request carries).
+std::string ProcessToJson(const Process& process);
+
+}  // namespace cricket::oci

@@ -229,3 +229,9 @@ std::string SpecToJson(const Spec& spec) {
 }
 
 }  // namespace cricket::oci
+
+namespace cricket::oci {
+
+std::string ProcessToJson(const Process& process) { return ProcessJson(process).dump(); }
+
+}  // namespace cricket::oci
