@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <fmt/chrono.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <atomic>
@@ -86,6 +87,18 @@ Result<Format> ParseFormat(std::string_view name) {
     return Format::kJson;
   }
   return cricket::Error(Code::kInvalidArgument, fmt::format("expected text or json, got \"{}\"", name));
+}
+
+Result<void> RedirectToFile(const std::string& path) {
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+    auto& sinks = Logger().sinks();
+    sinks.clear();
+    sinks.push_back(std::move(sink));
+  } catch (const spdlog::spdlog_ex& e) {  // spdlog reports open failures by throwing
+    return cricket::Error(Code::kUnavailable, std::string("log to ") + path + ": " + e.what());
+  }
+  return Ok();
 }
 
 void Init(Level level, Format format) {

@@ -31,6 +31,10 @@ Result<Format> ParseFormat(std::string_view name);
 // Sets level and format for the whole process. Safe to call again.
 void Init(Level level, Format format);
 
+// Sends every later line to `path` (appending) instead of stderr. For processes that lend their
+// fd 2 to others, like the shim while it starts a container.
+Result<void> RedirectToFile(const std::string& path);
+
 bool Enabled(Level level);
 void Write(Level level, const Fields& fields, std::string_view message);
 

@@ -1,8 +1,116 @@
-// cricket-shim: the per-container monitor process. Not implemented yet (#5).
+// cricket-shim: the monitor of one container (see shim/shim_server.h).
+//
+// Started by cricketd, which waits for this first process to exit: it forks the real shim,
+// which leaves the session (so it outlives cricketd), creates the container and reports "ok"
+// or the error back through a pipe. The first process prints that and exits 0 or 1.
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
-int main() {
-  std::fputs("cricket-shim: not implemented yet\n", stderr);
+#include "common/files.h"
+#include "common/log.h"
+#include "common/syscalls.h"
+#include "shim/shim_options.h"
+#include "shim/shim_server.h"
+
+namespace {
+
+// The parent: relays the child's verdict, one line. (Reading to EOF would hang: the container's
+// init, waiting for `start`, still holds a copy of the pipe until it execs.)
+int AwaitReady(int ready_fd) {
+  std::string message;
+  char c = 0;
+  while (::read(ready_fd, &c, 1) == 1 && c != '\n') {
+    message += c;
+  }
+  if (message == "ok") {
+    return 0;
+  }
+  std::fprintf(stderr, "%s\n", message.empty() ? "cricket-shim died before it was ready"
+                                               : message.c_str());
   return 1;
+}
+
+void Report(int ready_fd, std::string message) {
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  message += '\n';
+  (void)!::write(ready_fd, message.data(), message.size());
+  ::close(ready_fd);
+}
+
+// Detaches from cricketd's stdio: cricketd reads our first process's output to EOF.
+void RedirectStdio(const std::string& state_dir) {
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // NOLINT
+  int log_fd = ::open((state_dir + "/shim.log").c_str(),    // NOLINT
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  ::dup2(null_fd, 0);
+  ::dup2(log_fd >= 0 ? log_fd : null_fd, 1);
+  ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
+  ::close(null_fd);
+  if (log_fd >= 0) {
+    ::close(log_fd);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto options = cricket::shim::ParseShimArgs({argv + 1, argv + argc});
+  if (!options.ok()) {
+    std::fprintf(stderr, "cricket-shim: %s\n", options.error().message().c_str());
+    return 2;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  // SIGCHLD arrives through the server's signalfd; blocked before any thread exists.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) < 0) {
+    std::perror("cricket-shim: pipe");
+    return 1;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("cricket-shim: fork");
+    return 1;
+  }
+  if (pid > 0) {
+    ::close(ready[1]);
+    return AwaitReady(ready[0]);
+  }
+  ::close(ready[0]);
+  ::setsid();
+  // Orphans of the container (and exec'd processes) are reparented to us, not to init.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (auto made = cricket::MakeDirs(options->state_dir, 0700); !made.ok()) {
+    Report(ready[1], made.error().message());
+    return 1;
+  }
+  RedirectStdio(options->state_dir);
+  // Who to signal if the shim itself must be stopped (cricketd and tests stop it by pid).
+  (void)cricket::WriteFileAtomic(options->state_dir + "/shim.pid", std::to_string(::getpid()),
+                                 0600);
+  cricket::log::Init(cricket::log::Level::kInfo, cricket::log::Format::kText);
+  // fd 2 is lent to containers and exec'd processes while they start: log by name instead.
+  (void)cricket::log::RedirectToFile(options->state_dir + "/shim.log");
+
+  cricket::LinuxSyscalls sys;
+  auto server = cricket::shim::ShimServer::Create(*options, sys);
+  if (!server.ok()) {
+    Report(ready[1], server.error().ToString());
+    return 1;
+  }
+  Report(ready[1], "ok");
+  (*server)->Run();
+  return 0;
 }

@@ -1,0 +1,68 @@
+#pragma once
+
+// The cricketd side of the shim: starting one and talking to it over its control socket.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "oci/spec.h"
+#include "shim/exit_record.h"
+#include "shim/shim_options.h"
+
+namespace cricket::shim {
+
+// Runs `shim_binary` with `options` and waits until the container is created (not started).
+// The error carries the shim's own message ("INVALID_ARGUMENT: process.args: ...").
+Result<void> LaunchShim(const std::string& shim_binary, const ShimOptions& options,
+                        std::chrono::milliseconds timeout);
+
+struct ShimStatus {
+  std::string state;  // "created", "running", "stopped"
+  int pid = 0;
+  int64_t started_at_ns = 0;
+  std::optional<ExitRecord> exit;
+};
+
+struct ExecSyncResult {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+class ShimClient {
+ public:
+  explicit ShimClient(std::string control_socket) : socket_(std::move(control_socket)) {}
+
+  // kUnavailable when the shim is gone.
+  Result<ShimStatus> Status() const;
+  Result<void> Start() const;
+  Result<void> Kill(int signal, bool all) const;
+  // Waits up to `timeout` for the container to exit; its exit code.
+  Result<int> Wait(std::chrono::milliseconds timeout) const;
+  Result<void> ReopenLog() const;
+  Result<void> Resize(int width, int height) const;
+  // Deletes the container; the shim exits afterwards.
+  Result<void> Delete(bool force) const;
+
+  // Runs `process` in the container and collects its output (each stream capped at
+  // `max_output_bytes`). On timeout the process is killed and timed_out is set.
+  Result<ExecSyncResult> ExecSync(const oci::Process& process, std::chrono::milliseconds timeout,
+                                  size_t max_output_bytes = 16 << 20) const;
+
+  // One request, one reply.
+  Result<nlohmann::json> Call(const nlohmann::json& request, const std::vector<int>& fds = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+  Result<UniqueFd> Connect() const;
+
+ private:
+  std::string socket_;
+};
+
+}  // namespace cricket::shim

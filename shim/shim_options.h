@@ -1,0 +1,32 @@
+#pragma once
+
+// The command line of cricket-shim, shared by the shim (parsing) and cricketd (building it).
+//
+//   cricket-shim --id ID --bundle DIR --state-dir DIR --log-path FILE --runtime-root DIR
+//                [--tty] [--stdin] [--stdin-once]
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace cricket::shim {
+
+struct ShimOptions {
+  std::string id;            // container id
+  std::string bundle;        // OCI bundle (config.json + rootfs)
+  std::string state_dir;     // control.sock, exit.json, shim.log
+  std::string log_path;      // the CRI log file
+  std::string runtime_root;  // oci::Runtime state root
+  bool tty = false;
+  bool stdin = false;
+  bool stdin_once = false;
+
+  std::string control_socket() const { return state_dir + "/control.sock"; }
+};
+
+// kInvalidArgument naming the flag for an unknown or incomplete command line.
+Result<ShimOptions> ParseShimArgs(const std::vector<std::string>& args);
+std::vector<std::string> ShimArgs(const ShimOptions& options);
+
+}  // namespace cricket::shim
