@@ -1,0 +1,203 @@
+#include "cri/container_spec.h"
+
+#include <map>
+
+#include "cri/container_security.h"
+#include "cri/container_user.h"
+#include "oci/spec_default.h"
+
+namespace cricket::cri {
+namespace {
+
+namespace v1 = ::runtime::v1;
+
+// Env of the image, then of the config, later entries replacing earlier ones by name.
+std::vector<std::string> MergedEnv(const v1::ContainerConfig& config,
+                                   const storage::ImageConfig& image) {
+  std::vector<std::string> env;
+  std::map<std::string, size_t> index;
+  auto put = [&](const std::string& key, const std::string& entry) {
+    auto it = index.find(key);
+    if (it != index.end()) {
+      env[it->second] = entry;
+    } else {
+      index[key] = env.size();
+      env.push_back(entry);
+    }
+  };
+  for (const auto& entry : image.env) {
+    put(entry.substr(0, entry.find('=')), entry);
+  }
+  for (const auto& kv : config.envs()) {
+    put(kv.key(), kv.key() + "=" + kv.value());
+  }
+  if (!index.contains("PATH")) {
+    put("PATH", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  }
+  return env;
+}
+
+oci::Mount BindMount(const std::string& source, const std::string& destination, bool readonly,
+                     v1::MountPropagation propagation) {
+  oci::Mount m;
+  m.type = "bind";
+  m.source = source;
+  m.destination = destination;
+  m.options = {"rbind"};
+  switch (propagation) {
+    case v1::PROPAGATION_HOST_TO_CONTAINER: m.options.emplace_back("rslave"); break;
+    case v1::PROPAGATION_BIDIRECTIONAL: m.options.emplace_back("rshared"); break;
+    default: m.options.emplace_back("rprivate"); break;
+  }
+  m.options.emplace_back(readonly ? "ro" : "rw");
+  return m;
+}
+
+Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
+  const v1::ContainerConfig& config = *in.config;
+  std::map<std::string, bool> taken;  // destinations set by the config win over ours
+  for (int i = 0; i < config.mounts_size(); ++i) {
+    const v1::Mount& m = config.mounts(i);
+    const std::string field = "mounts[" + std::to_string(i) + "]";
+    if (m.container_path().empty() || m.container_path().front() != '/') {
+      return Error(Code::kInvalidArgument,
+                   field + ".container_path must be absolute, got \"" + m.container_path() + "\"");
+    }
+    if (m.host_path().empty()) {
+      return Error(Code::kInvalidArgument, field + ".host_path is empty");
+    }
+    spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
+                                    m.propagation()));
+    taken[m.container_path()] = true;
+  }
+  const bool readonly_rootfs = config.linux().security_context().readonly_rootfs();
+  for (auto [path, dest] : {std::pair{in.sandbox.hosts_path, "/etc/hosts"},
+                            std::pair{in.sandbox.resolv_conf_path, "/etc/resolv.conf"},
+                            std::pair{in.sandbox.hostname_path, "/etc/hostname"}}) {
+    if (!path.empty() && !taken.contains(dest)) {
+      spec.mounts.push_back(BindMount(path, dest, readonly_rootfs, v1::PROPAGATION_PRIVATE));
+    }
+  }
+  return Ok();
+}
+
+void SetNamespaces(const ContainerSpecInput& in, oci::Spec& spec) {
+  const auto& sandbox = in.sandbox;
+  const auto& ctr_ns = in.config->linux().security_context().namespace_options();
+  const std::string proc = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/";
+  std::vector<oci::Namespace> out = {{"mount", ""}};
+  // Network: the pod's pinned namespace, or the node's.
+  if (sandbox.namespaces.network() != v1::NODE && !sandbox.netns_path.empty()) {
+    out.push_back({"network", sandbox.netns_path});
+  }
+  // PID: the container's own, the pod's (the infra process is pid 1), or the node's.
+  if (ctr_ns.pid() == v1::CONTAINER) {
+    out.push_back({"pid", ""});
+  } else if (ctr_ns.pid() == v1::POD && sandbox.infra_pid > 0) {
+    out.push_back({"pid", proc + "pid"});
+  }
+  // IPC and UTS follow the pod unless it uses the node's.
+  if (sandbox.namespaces.ipc() != v1::NODE) {
+    out.push_back({"ipc", sandbox.infra_pid > 0 ? proc + "ipc" : ""});
+  }
+  if (sandbox.namespaces.network() != v1::NODE) {
+    out.push_back({"uts", sandbox.infra_pid > 0 ? proc + "uts" : ""});
+  }
+  spec.linux->namespaces = std::move(out);
+}
+
+void SetResources(const v1::LinuxContainerResources& r, oci::Spec& spec) {
+  oci::Resources& res = spec.linux->resources ? *spec.linux->resources
+                                              : spec.linux->resources.emplace();
+  if (r.cpu_shares() > 0 || r.cpu_quota() != 0 || r.cpu_period() > 0 || !r.cpuset_cpus().empty() ||
+      !r.cpuset_mems().empty()) {
+    oci::CpuResources& cpu = res.cpu.emplace();
+    if (r.cpu_shares() > 0) {
+      cpu.shares = static_cast<uint64_t>(r.cpu_shares());
+    }
+    if (r.cpu_quota() != 0) {
+      cpu.quota = r.cpu_quota();
+    }
+    if (r.cpu_period() > 0) {
+      cpu.period = static_cast<uint64_t>(r.cpu_period());
+    }
+    cpu.cpus = r.cpuset_cpus();
+    cpu.mems = r.cpuset_mems();
+  }
+  if (r.memory_limit_in_bytes() > 0) {
+    oci::MemoryResources& mem = res.memory.emplace();
+    mem.limit = r.memory_limit_in_bytes();
+    if (r.memory_swap_limit_in_bytes() > 0) {
+      mem.swap = r.memory_swap_limit_in_bytes();
+    }
+  }
+  for (const auto& [key, value] : r.unified()) {
+    res.unified[key] = value;
+  }
+  if (r.oom_score_adj() != 0) {
+    spec.process->oom_score_adj = static_cast<int>(r.oom_score_adj());
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> EffectiveArgs(const v1::ContainerConfig& config,
+                                       const storage::ImageConfig& image) {
+  std::vector<std::string> args;
+  if (config.command_size() > 0) {
+    args.assign(config.command().begin(), config.command().end());
+    args.insert(args.end(), config.args().begin(), config.args().end());
+    return args;
+  }
+  args = image.entrypoint;
+  if (config.args_size() > 0) {
+    args.insert(args.end(), config.args().begin(), config.args().end());
+  } else {
+    args.insert(args.end(), image.cmd.begin(), image.cmd.end());
+  }
+  return args;
+}
+
+std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id) {
+  std::string parent = cgroup_parent.empty() ? "/cricket" : cgroup_parent;
+  if (parent.front() != '/') {
+    parent.insert(parent.begin(), '/');
+  }
+  while (parent.size() > 1 && parent.back() == '/') {
+    parent.pop_back();
+  }
+  return parent + "/" + container_id;
+}
+
+Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& in) {
+  const v1::ContainerConfig& config = *in.config;
+  oci::Spec spec = oci::DefaultSpec();
+  spec.root->path = "rootfs";
+  spec.root->readonly = config.linux().security_context().readonly_rootfs();
+  spec.hostname = in.sandbox.hostname;
+  spec.process->args = EffectiveArgs(config, *in.image);
+  if (spec.process->args.empty()) {
+    return Error(Code::kInvalidArgument,
+                 "no command: neither the container config nor the image gives one");
+  }
+  spec.process->env = MergedEnv(config, *in.image);
+  spec.process->cwd = !config.working_dir().empty() ? config.working_dir()
+                      : !in.image->working_dir.empty() ? in.image->working_dir
+                                                       : "/";
+  spec.process->terminal = config.tty();
+  CR_ASSIGN_OR_RETURN(spec.process->user,
+                      ResolveUser(config.linux().security_context(), in.image->user, in.rootfs));
+  CR_RETURN_IF_ERROR(AddMounts(in, spec));
+  SetNamespaces(in, spec);
+  spec.linux->cgroups_path = ContainerCgroupPath(in.sandbox.cgroup_parent, in.container_id);
+  SetResources(config.linux().resources(), spec);
+  CR_RETURN_IF_ERROR(ApplySecurityContext(config.linux().security_context(), spec));
+  for (const auto& [key, value] : config.annotations()) {
+    spec.annotations[key] = value;
+  }
+  spec.annotations["io.kubernetes.cri.sandbox-id"] = in.sandbox.id;
+  spec.annotations["io.kubernetes.cri.container-type"] = "container";
+  return spec;
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,52 @@
+#pragma once
+
+// BuildContainerSpec: a CRI ContainerConfig, its image's config and its sandbox turned into the
+// OCI spec the shim runs. Pure apart from reading the rootfs's /etc/passwd and /etc/group for
+// user names; unit-tested without root.
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/result.h"
+#include "oci/spec.h"
+#include "runtime/v1/api.pb.h"
+#include "storage/manifest.h"
+
+namespace cricket::cri {
+
+// What a container takes from its sandbox.
+struct SandboxContext {
+  std::string id;
+  std::string netns_path;   // empty: the node's network
+  pid_t infra_pid = 0;      // the sandbox process whose pid/ipc/uts namespaces are shared
+  std::string hostname;
+  std::string resolv_conf_path;
+  std::string hosts_path;
+  std::string hostname_path;
+  std::string cgroup_parent;  // "/kubepods/..." or empty for Cricket's default
+  runtime::v1::NamespaceOption namespaces;  // the pod's modes
+};
+
+struct ContainerSpecInput {
+  std::string container_id;
+  const runtime::v1::ContainerConfig* config = nullptr;
+  const storage::ImageConfig* image = nullptr;
+  SandboxContext sandbox;
+  std::string rootfs;  // the mounted rootfs, for user and group names
+};
+
+// kInvalidArgument naming the CRI field for a config that cannot run (no command at all, a
+// relative container path, run_as_group without a user, an unknown user name, a bad
+// capability), kNotFound for a missing localhost seccomp profile.
+Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& input);
+
+// Kubernetes' command rule: command replaces the image's entrypoint (and then drops its cmd);
+// args replace the image's cmd.
+std::vector<std::string> EffectiveArgs(const runtime::v1::ContainerConfig& config,
+                                       const storage::ImageConfig& image);
+
+// The cgroup a container of `sandbox` gets: <parent or /cricket>/<container id>.
+std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id);
+
+}  // namespace cricket::cri

@@ -1,0 +1,175 @@
+#include "cri/container_user.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "common/files.h"
+
+namespace cricket::cri {
+namespace {
+
+std::optional<uint32_t> Number(const std::string& text) {
+  uint32_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::vector<std::string> Fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  std::string field;
+  while (std::getline(in, field, ':')) {
+    out.push_back(field);
+  }
+  return out;
+}
+
+struct PasswdEntry {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// Lines of the rootfs's file, empty when it has none (a scratch image).
+std::vector<std::vector<std::string>> Table(const std::string& rootfs, const char* file) {
+  std::vector<std::vector<std::string>> rows;
+  auto text = ReadFile(rootfs + file);
+  if (!text.ok()) {
+    return rows;
+  }
+  std::stringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.front() != '#') {
+      rows.push_back(Fields(line));
+    }
+  }
+  return rows;
+}
+
+std::optional<PasswdEntry> FindUser(const std::string& rootfs, const std::string& name_or_uid) {
+  auto uid = Number(name_or_uid);
+  for (const auto& row : Table(rootfs, "/etc/passwd")) {
+    if (row.size() < 4) {
+      continue;
+    }
+    auto row_uid = Number(row[2]);
+    auto row_gid = Number(row[3]);
+    if (!row_uid || !row_gid) {
+      continue;
+    }
+    if ((uid && *row_uid == *uid) || (!uid && row[0] == name_or_uid)) {
+      return PasswdEntry{row[0], *row_uid, *row_gid};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<uint32_t> FindGroup(const std::string& rootfs, const std::string& name) {
+  for (const auto& row : Table(rootfs, "/etc/group")) {
+    if (row.size() >= 3 && row[0] == name) {
+      return Number(row[2]);
+    }
+  }
+  return std::nullopt;
+}
+
+// Groups of /etc/group that list `user` as a member (the image's own grouping).
+std::vector<uint32_t> MemberGroups(const std::string& rootfs, const std::string& user) {
+  std::vector<uint32_t> out;
+  if (user.empty()) {
+    return out;
+  }
+  for (const auto& row : Table(rootfs, "/etc/group")) {
+    if (row.size() < 4) {
+      continue;
+    }
+    std::stringstream members(row[3]);
+    std::string member;
+    while (std::getline(members, member, ',')) {
+      auto gid = Number(row[2]);
+      if (member == user && gid) {
+        out.push_back(*gid);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& sc,
+                              const std::string& image_user, const std::string& rootfs) {
+  const bool has_user = sc.has_run_as_user() || !sc.run_as_username().empty();
+  if (sc.has_run_as_group() && !has_user) {
+    // CRI: a group alone is refused; the image's user might not belong to it.
+    return Error(Code::kInvalidArgument,
+                 "linux.security_context.run_as_group needs run_as_user or run_as_username");
+  }
+  oci::User user;
+  std::string user_name;
+  std::string spec_user;   // "uid", "name", from the config or the image
+  std::string spec_group;  // the image's ":group" part
+  if (sc.has_run_as_user()) {
+    if (sc.run_as_user().value() < 0) {
+      return Error(Code::kInvalidArgument, "linux.security_context.run_as_user is negative");
+    }
+    spec_user = std::to_string(sc.run_as_user().value());
+  } else if (!sc.run_as_username().empty()) {
+    spec_user = sc.run_as_username();
+  } else {
+    size_t colon = image_user.find(':');
+    spec_user = image_user.substr(0, colon);
+    if (colon != std::string::npos) {
+      spec_group = image_user.substr(colon + 1);
+    }
+  }
+  if (!spec_user.empty()) {
+    auto entry = FindUser(rootfs, spec_user);
+    if (auto uid = Number(spec_user)) {
+      user.uid = *uid;
+      user.gid = entry ? entry->gid : 0;
+      user_name = entry ? entry->name : "";
+    } else if (entry) {
+      user.uid = entry->uid;
+      user.gid = entry->gid;
+      user_name = entry->name;
+    } else {
+      return Error(Code::kInvalidArgument,
+                   "user \"" + spec_user + "\" is not in the image's /etc/passwd");
+    }
+  }
+  if (!spec_group.empty()) {
+    if (auto gid = Number(spec_group)) {
+      user.gid = *gid;
+    } else if (auto named = FindGroup(rootfs, spec_group)) {
+      user.gid = *named;
+    } else {
+      return Error(Code::kInvalidArgument,
+                   "group \"" + spec_group + "\" is not in the image's /etc/group");
+    }
+  }
+  if (sc.has_run_as_group()) {
+    if (sc.run_as_group().value() < 0) {
+      return Error(Code::kInvalidArgument, "linux.security_context.run_as_group is negative");
+    }
+    user.gid = static_cast<uint32_t>(sc.run_as_group().value());
+  }
+  // Supplementary groups: the image's memberships merged with the pod's (policy Merge).
+  std::vector<uint32_t> groups = MemberGroups(rootfs, user_name);
+  for (int64_t gid : sc.supplemental_groups()) {
+    groups.push_back(static_cast<uint32_t>(gid));
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  user.additional_gids = std::move(groups);
+  return user;
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,214 @@
+#include "cri/container_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/files.h"
+#include "tests/support/temp_dir.h"
+
+namespace cricket::cri {
+namespace {
+
+using ::cricket::testing::TempDir;
+namespace v1 = ::runtime::v1;
+
+class ContainerSpecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.Join("rootfs/etc"));
+    ASSERT_TRUE(WriteFileAtomic(dir_.Join("rootfs/etc/passwd"),
+                                "root:x:0:0:root:/root:/bin/sh\n"
+                                "www-data:x:33:33:www-data:/var/www:/bin/sh\n"
+                                "app:x:1000:1000::/home/app:/bin/sh\n",
+                                0644)
+                    .ok());
+    ASSERT_TRUE(WriteFileAtomic(dir_.Join("rootfs/etc/group"),
+                                "root:x:0:\nwww-data:x:33:\nextra:x:50000:app\ngrp:x:1004:\n",
+                                0644)
+                    .ok());
+    image_.entrypoint = {"/entry"};
+    image_.cmd = {"--serve"};
+    image_.env = {"PATH=/usr/bin", "FROM_IMAGE=1", "OVERRIDE=image"};
+    image_.working_dir = "/srv";
+    sandbox_.id = "sb";
+    sandbox_.infra_pid = 4242;
+    sandbox_.netns_path = "/run/cricket/netns/sb";
+    sandbox_.hostname = "pod-host";
+    sandbox_.hosts_path = "/run/cricket/sandboxes/sb/hosts";
+  }
+
+  Result<oci::Spec> Build() {
+    ContainerSpecInput in;
+    in.container_id = "c1";
+    in.config = &config_;
+    in.image = &image_;
+    in.sandbox = sandbox_;
+    in.rootfs = dir_.Join("rootfs");
+    return BuildContainerSpec(in);
+  }
+
+  static bool Has(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  }
+
+  TempDir dir_;
+  v1::ContainerConfig config_;
+  storage::ImageConfig image_;
+  SandboxContext sandbox_;
+};
+
+TEST_F(ContainerSpecTest, KubernetesCommandRules) {
+  EXPECT_EQ(EffectiveArgs(config_, image_), (std::vector<std::string>{"/entry", "--serve"}));
+  config_.add_args("--debug");
+  EXPECT_EQ(EffectiveArgs(config_, image_), (std::vector<std::string>{"/entry", "--debug"}));
+  config_.add_command("/bin/sh");
+  EXPECT_EQ(EffectiveArgs(config_, image_), (std::vector<std::string>{"/bin/sh", "--debug"}));
+  config_.clear_args();
+  EXPECT_EQ(EffectiveArgs(config_, image_), (std::vector<std::string>{"/bin/sh"}));
+}
+
+TEST_F(ContainerSpecTest, EnvCwdHostnameAndNamespaces) {
+  auto* kv = config_.add_envs();
+  kv->set_key("OVERRIDE");
+  kv->set_value("config");
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  const auto& env = spec->process->env;
+  EXPECT_TRUE(Has(env, "FROM_IMAGE=1"));
+  EXPECT_TRUE(Has(env, "OVERRIDE=config"));
+  EXPECT_FALSE(Has(env, "OVERRIDE=image"));
+  EXPECT_EQ(spec->process->cwd, "/srv");
+  EXPECT_EQ(spec->hostname, "pod-host");
+  std::map<std::string, std::string> ns;
+  for (const auto& n : spec->linux->namespaces) {
+    ns[n.type] = n.path;
+  }
+  EXPECT_EQ(ns.at("network"), "/run/cricket/netns/sb");
+  EXPECT_EQ(ns.at("pid"), "/proc/4242/ns/pid");
+  EXPECT_EQ(ns.at("ipc"), "/proc/4242/ns/ipc");
+  EXPECT_EQ(ns.at("uts"), "/proc/4242/ns/uts");
+  EXPECT_EQ(ns.at("mount"), "");
+  EXPECT_EQ(spec->linux->cgroups_path, "/cricket/c1");
+  bool hosts = false;
+  for (const auto& m : spec->mounts) {
+    hosts = hosts || (m.destination == "/etc/hosts" && m.source == sandbox_.hosts_path);
+  }
+  EXPECT_TRUE(hosts);
+}
+
+TEST_F(ContainerSpecTest, NoCommandAnywhereIsInvalid) {
+  image_.entrypoint.clear();
+  image_.cmd.clear();
+  EXPECT_EQ(Build().error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(ContainerSpecTest, UsersFromImageAndConfig) {
+  image_.user = "1003:1004";
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.uid, 1003u);
+  EXPECT_EQ(spec->process->user.gid, 1004u);
+
+  image_.user = "www-data:grp";
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.uid, 33u);
+  EXPECT_EQ(spec->process->user.gid, 1004u);
+
+  config_.mutable_linux()->mutable_security_context()->set_run_as_username("app");
+  config_.mutable_linux()->mutable_security_context()->add_supplemental_groups(7);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.uid, 1000u);
+  EXPECT_EQ(spec->process->user.gid, 1000u);
+  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 50000}));
+
+  config_.mutable_linux()->mutable_security_context()->set_run_as_username("nobody-here");
+  EXPECT_EQ(Build().error().message(), "user \"nobody-here\" is not in the image's /etc/passwd");
+}
+
+TEST_F(ContainerSpecTest, GroupWithoutUserIsRefused) {
+  config_.mutable_linux()->mutable_security_context()->mutable_run_as_group()->set_value(5);
+  auto spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().code(), Code::kInvalidArgument);
+  config_.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(1);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.gid, 5u);
+}
+
+TEST_F(ContainerSpecTest, CapabilitiesDropAllThenAdd) {
+  auto* caps = config_.mutable_linux()->mutable_security_context()->mutable_capabilities();
+  caps->add_drop_capabilities("ALL");
+  caps->add_add_capabilities("net_admin");
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  EXPECT_EQ(spec->process->capabilities->bounding, (std::vector<std::string>{"CAP_NET_ADMIN"}));
+  EXPECT_EQ(spec->process->capabilities->permitted, (std::vector<std::string>{"CAP_NET_ADMIN"}));
+  caps->add_add_capabilities("CAP_BOGUS");
+  EXPECT_EQ(Build().error().message(), "unknown capability \"CAP_BOGUS\"");
+}
+
+TEST_F(ContainerSpecTest, DefaultCapsDropOne) {
+  config_.mutable_linux()->mutable_security_context()->mutable_capabilities()
+      ->add_drop_capabilities("NET_RAW");
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_FALSE(Has(spec->process->capabilities->effective, "CAP_NET_RAW"));
+  EXPECT_TRUE(Has(spec->process->capabilities->effective, "CAP_CHOWN"));
+}
+
+TEST_F(ContainerSpecTest, PrivilegedGetsEverythingAndNoSeccomp) {
+  auto* sc = config_.mutable_linux()->mutable_security_context();
+  sc->set_privileged(true);
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_TRUE(Has(spec->process->capabilities->bounding, "CAP_SYS_ADMIN"));
+  EXPECT_FALSE(spec->linux->seccomp.has_value());
+  EXPECT_TRUE(spec->linux->masked_paths.empty());
+}
+
+TEST_F(ContainerSpecTest, SeccompKinds) {
+  auto* sc = config_.mutable_linux()->mutable_security_context();
+  auto spec = Build();
+  EXPECT_FALSE(spec->linux->seccomp.has_value());  // nothing asked: unconfined
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::RuntimeDefault);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  ASSERT_TRUE(spec->linux->seccomp.has_value());
+  EXPECT_EQ(spec->linux->seccomp->default_action, "SCMP_ACT_ERRNO");
+  sc->mutable_seccomp()->set_profile_type(v1::SecurityProfile::Localhost);
+  sc->mutable_seccomp()->set_localhost_ref(dir_.Join("missing.json"));
+  EXPECT_EQ(Build().error().code(), Code::kNotFound);
+  ASSERT_TRUE(WriteFileAtomic(dir_.Join("p.json"),
+                              R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+                                 {"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]})",
+                              0644)
+                  .ok());
+  sc->mutable_seccomp()->set_localhost_ref(dir_.Join("p.json"));
+  spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  EXPECT_EQ(spec->linux->seccomp->default_action, "SCMP_ACT_ALLOW");
+}
+
+TEST_F(ContainerSpecTest, ResourcesAndRelativeMountRefused) {
+  auto* r = config_.mutable_linux()->mutable_resources();
+  r->set_memory_limit_in_bytes(64 << 20);
+  r->set_cpu_shares(512);
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(*spec->linux->resources->memory->limit, 64 << 20);
+  EXPECT_EQ(*spec->linux->resources->cpu->shares, 512u);
+  auto* m = config_.add_mounts();
+  m->set_container_path("relative");
+  m->set_host_path("/tmp");
+  EXPECT_EQ(Build().error().message(),
+            "mounts[0].container_path must be absolute, got \"relative\"");
+}
+
+}  // namespace
+}  // namespace cricket::cri
