@@ -17,7 +17,8 @@ struct LayerDownloads {
   std::mutex mu;
   std::condition_variable changed;
   std::vector<bool> done;           // Guarded by mu.
-  size_t next = 0;                  // Guarded by mu.
+  std::vector<size_t> todo;         // layers to download (not unpacked yet); set before start
+  size_t next = 0;                  // Guarded by mu. Index into todo.
   std::optional<Error> error;       // Guarded by mu.
 };
 
@@ -40,11 +41,11 @@ int DownloadLayers(const RegistryConfig& registry, const HttpClient& http, const
       if (!session.ok() && !shared.error) {
         shared.error = session.error();
       }
-      if (shared.error || shared.next >= layers.size()) {
+      if (shared.error || shared.next >= shared.todo.size()) {
         shared.changed.notify_all();
         break;
       }
-      i = shared.next++;
+      i = shared.todo[shared.next++];
     }
     auto r = (*session)->FetchBlob(layers[i], content, deadline);
     std::lock_guard lock(shared.mu);
@@ -87,10 +88,19 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
                                      const std::vector<std::string>& diff_ids, Deadline deadline) {
   LayerDownloads shared;
   shared.done.assign(layers.size(), false);
+  // A layer already unpacked under its chain ID (shared with another image) is not downloaded.
+  std::vector<std::string> chains = ChainIds(diff_ids);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (snapshots_->HasLayer(chains[i])) {
+      shared.done[i] = true;
+    } else {
+      shared.todo.push_back(i);
+    }
+  }
   auto worker = [&] {
     blob_requests_ += DownloadLayers(options_.registry, http_, ref, auth, layers, *content_, deadline, shared);
   };
-  size_t n_workers = std::min<size_t>(layers.size(), static_cast<size_t>(options_.max_parallel_downloads));
+  size_t n_workers = std::min<size_t>(shared.todo.size(), static_cast<size_t>(options_.max_parallel_downloads));
   Result<void> result = Ok();
   {
     std::vector<std::jthread> workers;  // joined when this block ends, before `shared` goes
@@ -98,7 +108,6 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
       workers.emplace_back(worker);
     }
     // Unpack in order while later layers still download.
-    std::string parent;
     for (size_t i = 0; i < layers.size() && result.ok(); ++i) {
       {
         std::unique_lock lock(shared.mu);
@@ -108,12 +117,11 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
           break;
         }
       }
-      std::string chain = ChainId(parent, diff_ids[i]);
-      if (!snapshots_->HasLayer(chain)) {
+      std::string parent = i == 0 ? "" : chains[i - 1];
+      if (!snapshots_->HasLayer(chains[i])) {
         auto fd = content_->OpenBlob(layers[i].digest);
-        result = fd.ok() ? snapshots_->ApplyLayer(chain, parent, diff_ids[i], fd->get()) : fd.error();
+        result = fd.ok() ? snapshots_->ApplyLayer(chains[i], parent, diff_ids[i], fd->get()) : fd.error();
       }
-      parent = chain;
       if (!result.ok()) {
         std::lock_guard lock(shared.mu);
         shared.error = result.error();  // stops the download threads

@@ -131,7 +131,7 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
     return Error(Code::kInvalidArgument, "chain id " + chain_id + " does not match parent " +
                                              parent_chain_id + " and diff id " + diff_id);
   }
-  CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
+  CR_RETURN_IF_ERROR(LayerDir(chain_id));  // a well-formed chain ID
   if (HasLayer(chain_id)) {
     return Ok();
   }
@@ -139,6 +139,26 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
     return Error(Code::kFailedPrecondition, "parent layer " + parent_chain_id + " of " + chain_id +
                                                 " is not unpacked");
   }
+  {
+    std::unique_lock lock(unpack_mu_);
+    unpack_done_.wait(lock, [&] { return unpacking_.count(chain_id) == 0; });
+    if (HasLayer(chain_id)) {
+      return Ok();  // another caller unpacked it while we waited
+    }
+    unpacking_.insert(chain_id);
+  }
+  auto result = Unpack(chain_id, parent_chain_id, diff_id, blob_fd);
+  {
+    std::lock_guard lock(unpack_mu_);
+    unpacking_.erase(chain_id);
+  }
+  unpack_done_.notify_all();
+  return result;
+}
+
+Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string& parent_chain_id,
+                                 const std::string& diff_id, int blob_fd) {
+  CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
   CR_ASSIGN_OR_RETURN(std::string tmp, MakeTempDir(root_ + "/layers", dir.substr(dir.rfind('/') + 1, 12)));
   Cleanup remove_tmp([&] {
     auto removed = RemoveAllAt(AT_FDCWD, tmp);

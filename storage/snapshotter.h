@@ -11,10 +11,14 @@
 // a half-unpacked layer under its chain ID; Open() removes leftover temporaries.
 //
 // Mounting and unmounting go through the Syscalls seam. Thread-safe: every operation works on
-// its own directories and publishes with rename(2).
+// its own directories and publishes with rename(2); concurrent ApplyLayer calls for one chain
+// in this process unpack it once (the others wait).
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,10 +84,15 @@ class Snapshotter {
       : root_(std::move(root)), sys_(sys), unpack_(std::move(unpack)) {}
   Result<std::string> LayerDir(const std::string& chain_id) const;
   Result<std::string> SnapshotDir(const std::string& key) const;
+  Result<void> Unpack(const std::string& chain_id, const std::string& parent_chain_id,
+                      const std::string& diff_id, int blob_fd);
 
   std::string root_;
   Syscalls& sys_;
   UnpackOptions unpack_;
+  std::mutex unpack_mu_;
+  std::condition_variable unpack_done_;
+  std::set<std::string> unpacking_;  // Guarded by unpack_mu_. Chain IDs being unpacked.
 };
 
 }  // namespace cricket::storage

@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/syscalls.h"
 #include "storage/auth_challenge.h"
@@ -132,6 +133,45 @@ TEST_F(RegistryPullTest, PullByTag) {
   int64_t before = store_->blob_requests();
   ASSERT_TRUE(store_->Pull(ref, {}).ok());
   EXPECT_EQ(store_->blob_requests(), before);
+}
+
+TEST_F(RegistryPullTest, UnpackedLayersAreNotDownloadedAgain) {
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  // Drop the compressed layers: their unpacked snapshots are all a pull needs.
+  for (const std::string& layer : {env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(',')),
+                                   env_["BUSYBOX_LAYERS"].substr(env_["BUSYBOX_LAYERS"].find(',') + 1)}) {
+    ASSERT_TRUE(store_->content().Delete(layer).ok());
+  }
+  int64_t before = store_->blob_requests();
+  auto again = store_->Pull(registry_ + "/test/multi:latest", {});
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(store_->blob_requests(), before);
+}
+
+TEST_F(RegistryPullTest, ContainerRootfsMergedView) {
+  CR_REQUIRE_ROOT();
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  Snapshotter& snaps = store_->snapshotter();
+  ASSERT_TRUE(snaps.Prepare("crtest-rootfs", image->chain_id).ok());
+  std::string merged = dir_.Join("merged");
+  ASSERT_TRUE(MakeDirs(merged, 0755).ok());
+  auto mounted = snaps.Mount("crtest-rootfs", merged);
+  ASSERT_TRUE(mounted.ok()) << mounted.error().ToString();
+  Cleanup unmount([&] { (void)snaps.Unmount(merged); });
+  EXPECT_FALSE(fs::exists(merged + "/etc/motd"));            // whiteout in layer 2
+  EXPECT_TRUE(fs::exists(merged + "/etc/passwd"));
+  EXPECT_FALSE(fs::exists(merged + "/var/cache/old"));       // opaque dir in layer 2
+  EXPECT_EQ(*ReadFile(merged + "/var/cache/new"), "layer 2\n");
+  EXPECT_EQ(fs::read_symlink(merged + "/bin/sh"), "busybox");
+  struct stat home {};
+  ASSERT_EQ(::stat((merged + "/home/app").c_str(), &home), 0);
+  EXPECT_EQ(home.st_uid, 1000U);
+  EXPECT_EQ(home.st_mode & 07777, 0750U);
+  ASSERT_TRUE(snaps.Unmount(merged).ok());
+  unmount.Dismiss();
+  ASSERT_TRUE(snaps.Remove("crtest-rootfs").ok());
 }
 
 TEST_F(RegistryPullTest, PullByDigestAndByTagPlusDigest) {
