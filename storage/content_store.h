@@ -52,8 +52,8 @@ class Ingest {
 
  private:
   friend class ContentStore;
-  Ingest(std::string digest, int64_t expected_size, std::string partial_path,
-         std::string blob_path, UniqueFd fd)
+  Ingest(std::string digest, int64_t expected_size, std::string partial_path, std::string blob_path,
+         UniqueFd fd)
       : digest_(std::move(digest)),
         expected_size_(expected_size),
         partial_path_(std::move(partial_path)),

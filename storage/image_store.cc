@@ -34,7 +34,8 @@ Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, 
   std::unique_ptr<ImageStore> store(new ImageStore());
   CR_RETURN_IF_ERROR(MakeDirs(options.root, 0700));
   CR_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(options.root + "/content"));
-  CR_ASSIGN_OR_RETURN(store->snapshots_, Snapshotter::Open(options.root + "/snapshots", sys, options.unpack));
+  CR_ASSIGN_OR_RETURN(store->snapshots_,
+                      Snapshotter::Open(options.root + "/snapshots", sys, options.unpack));
   CR_ASSIGN_OR_RETURN(store->db_, ImageDb::Open(options.root + "/images.db"));
   for (const std::string& p : options.pinned) {
     std::string id = AsFullId(p);

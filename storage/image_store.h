@@ -49,7 +49,7 @@ struct ImageStoreOptions {
 };
 
 struct FsInfo {
-  std::string image_fs_path;      // where images live (content + layers)
+  std::string image_fs_path;  // where images live (content + layers)
   DiskUsage image_fs;
   std::string container_fs_path;  // container writable layers
   DiskUsage container_fs;
@@ -65,7 +65,8 @@ class ImageStore {
   // kInvalidArgument (bad reference), kNotFound, kUnauthenticated, kDataLoss (a blob or layer
   // failed verification; nothing of it is kept), kUnavailable, kDeadlineExceeded (partial
   // downloads are kept for a resume).
-  Result<Image> Pull(const std::string& ref, const AuthConfig& auth, Deadline deadline = Deadline::max());
+  Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
+                     Deadline deadline = Deadline::max());
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.
   Result<Image> Status(const std::string& ref_or_id) const;
   Result<std::vector<Image>> List() const;
@@ -87,8 +88,8 @@ class ImageStore {
   Result<std::optional<std::string>> Lookup(const std::string& ref_or_id) const;
   Image WithPinned(Image image) const;
   Result<void> FetchLayers(const Reference& ref, const AuthConfig& auth,
-                           const std::vector<Descriptor>& layers, const std::vector<std::string>& diff_ids,
-                           Deadline deadline);
+                           const std::vector<Descriptor>& layers,
+                           const std::vector<std::string>& diff_ids, Deadline deadline);
   void Hold(const std::vector<std::string>& keys);
   void Release(const std::vector<std::string>& keys);
 

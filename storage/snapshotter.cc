@@ -64,7 +64,8 @@ Result<std::string> MakeTempDir(const std::string& parent, const std::string& ta
 }
 
 void FsyncDir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.valid()) {
     ::fsync(fd.get());  // best effort: the rename already happened
   }
@@ -125,8 +126,9 @@ bool Snapshotter::HasLayer(const std::string& chain_id) const {
   return dir.ok() && IsDir(*dir + "/fs");
 }
 
-Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::string& parent_chain_id,
-                                     const std::string& diff_id, int blob_fd) {
+Result<void> Snapshotter::ApplyLayer(const std::string& chain_id,
+                                     const std::string& parent_chain_id, const std::string& diff_id,
+                                     int blob_fd) {
   if (ChainId(parent_chain_id, diff_id) != chain_id) {
     return Error(Code::kInvalidArgument, "chain id " + chain_id + " does not match parent " +
                                              parent_chain_id + " and diff id " + diff_id);
@@ -136,8 +138,8 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
     return Ok();
   }
   if (!parent_chain_id.empty() && !HasLayer(parent_chain_id)) {
-    return Error(Code::kFailedPrecondition, "parent layer " + parent_chain_id + " of " + chain_id +
-                                                " is not unpacked");
+    return Error(Code::kFailedPrecondition,
+                 "parent layer " + parent_chain_id + " of " + chain_id + " is not unpacked");
   }
   {
     std::unique_lock lock(unpack_mu_);
@@ -159,7 +161,8 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
 Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string& parent_chain_id,
                                  const std::string& diff_id, int blob_fd) {
   CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
-  CR_ASSIGN_OR_RETURN(std::string tmp, MakeTempDir(root_ + "/layers", dir.substr(dir.rfind('/') + 1, 12)));
+  CR_ASSIGN_OR_RETURN(std::string tmp,
+                      MakeTempDir(root_ + "/layers", dir.substr(dir.rfind('/') + 1, 12)));
   Cleanup remove_tmp([&] {
     auto removed = RemoveAllAt(AT_FDCWD, tmp);
     if (!removed.ok()) {
@@ -169,7 +172,8 @@ Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string&
   if (::mkdir((tmp + "/fs").c_str(), 0755) < 0) {
     return Error::FromErrno(errno, "create " + tmp + "/fs");
   }
-  UniqueFd fs_fd(::open((tmp + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fs_fd(::open((tmp + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fs_fd.valid()) {
     return Error::FromErrno(errno, "open " + tmp + "/fs");
   }
@@ -180,7 +184,8 @@ Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string&
     return stats.error().Wrap("unpack layer " + diff_id);
   }
   CR_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/parent", parent_chain_id, 0600));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/size", std::to_string(stats->uncompressed_bytes), 0600));
+  CR_RETURN_IF_ERROR(
+      WriteFileAtomic(tmp + "/size", std::to_string(stats->uncompressed_bytes), 0600));
   if (::rename(tmp.c_str(), dir.c_str()) < 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && HasLayer(chain_id)) {
       return Ok();  // a concurrent pull unpacked the same layer first; ours is dropped
@@ -218,7 +223,8 @@ Result<void> Snapshotter::RemoveLayer(const std::string& chain_id) {
   CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
   // Rename first so a crash mid-removal leaves a temporary that Open() sweeps, never a partial
   // layer under its chain ID.
-  std::string doomed = root_ + "/layers/" + std::string(kTmpPrefix) + "rm-" + dir.substr(dir.rfind('/') + 1);
+  std::string doomed =
+      root_ + "/layers/" + std::string(kTmpPrefix) + "rm-" + dir.substr(dir.rfind('/') + 1);
   if (::rename(dir.c_str(), doomed.c_str()) < 0) {
     if (errno == ENOENT) {
       return Ok();

@@ -17,11 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::_;
-using ::testing::Return;
-using ::testing::StrictMock;
 using testing::BuildLayer;
 using testing::Compression;
 using testing::File;
+using ::testing::Return;
+using ::testing::StrictMock;
 
 // Only Mount and Umount2 are used by the snapshotter.
 class MountSyscalls : public Syscalls {
@@ -64,7 +64,8 @@ class SnapshotterTest : public ::testing::Test {
                     Result<void>* result = nullptr) {
     std::string path = dir_.Join("blob");
     EXPECT_TRUE(WriteFileAtomic(path, plain, 0644).ok());
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string diff_id = Sha256Digest(plain);
     auto r = snap_->ApplyLayer(ChainId(parent_chain, diff_id), parent_chain, diff_id, fd.get());
     if (result != nullptr) {
@@ -107,9 +108,9 @@ TEST_F(SnapshotterTest, ApplyPrepareMountsRemove) {
   EXPECT_EQ(snap_->Prepare("ctr1", top).error().code(), Code::kAlreadyExists);
   auto m = snap_->Mounts("ctr1");
   ASSERT_TRUE(m.ok());
-  std::string want = "lowerdir=" + (*lowers)[0] + ":" + (*lowers)[1] + ",upperdir=" +
-                     dir_.Join("snap/containers/ctr1/upper") + ",workdir=" +
-                     dir_.Join("snap/containers/ctr1/work") + ",userxattr";
+  std::string want = "lowerdir=" + (*lowers)[0] + ":" + (*lowers)[1] +
+                     ",upperdir=" + dir_.Join("snap/containers/ctr1/upper") +
+                     ",workdir=" + dir_.Join("snap/containers/ctr1/work") + ",userxattr";
   EXPECT_EQ(m->options, want);
   EXPECT_CALL(sys_, Mount("overlay", "/target", "overlay", 0UL, want)).WillOnce(Return(Ok()));
   EXPECT_TRUE(snap_->Mount("ctr1", "/target").ok());
