@@ -320,6 +320,21 @@ TEST_F(RegistryPullTest, MirrorOnlyServesOtherRegistries) {
   EXPECT_EQ(image->repo_digests[0], "registry.k8s.io/test/busybox@" + env_["BUSYBOX_MANIFEST"]);
 }
 
+TEST_F(RegistryPullTest, LiveMirrorIsUsedBeforeOrigin) {
+  testing::FakeRegistry mirror(env_["STATE"] + "/images/busybox", "test/busybox", nullptr);
+  RegistryConfig config;
+  config.hosts[registry_].mirrors = {"http://" + mirror.host()};
+  OpenStore(config);
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  int blob_requests = 0;
+  for (const auto& r : mirror.requests()) {
+    blob_requests += r.path.find("/blobs/") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(blob_requests, 3);  // config and both layers came from the mirror
+  EXPECT_EQ(image->repo_tags, std::vector<std::string>{registry_ + "/test/busybox:latest"});
+}
+
 TEST_F(RegistryPullTest, DeadMirrorFallsBackToOriginUnlessMirrorOnly) {
   // A port nobody listens on: bind, read the port, close.
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
