@@ -2,8 +2,8 @@
 
 // ImageStore: the storage API the CRI ImageService uses.
 //
-// Layout under `root`:
-//   content/blobs/sha256/<hex>, content/ingest/   ContentStore (verified, resumable blobs)
+// Layout under `root` (ARCHITECTURE.md: /var/lib/cricket):
+//   blobs/sha256/<hex>, ingest/                     ContentStore (verified, resumable blobs)
 //   snapshots/layers/<chain>, snapshots/containers/<key>   Snapshotter (overlayfs)
 //   images.db                                       ImageDb (image metadata, SQLite)
 //
@@ -39,7 +39,7 @@
 namespace cricket::storage {
 
 struct ImageStoreOptions {
-  std::string root = "/var/lib/cricket/storage";
+  std::string root = "/var/lib/cricket";
   RegistryConfig registry;
   UnpackOptions unpack;
   Platform platform = HostPlatform();
@@ -49,7 +49,7 @@ struct ImageStoreOptions {
 };
 
 struct FsInfo {
-  std::string image_fs_path;  // where images live (content + layers)
+  std::string image_fs_path;  // where images live (blobs + layers)
   DiskUsage image_fs;
   std::string container_fs_path;  // container writable layers
   DiskUsage container_fs;

@@ -277,6 +277,15 @@ Result<std::string> Snapshotter::SnapshotParent(const std::string& key) const {
   return parent;
 }
 
+Result<DiskUsage> Snapshotter::Usage(const std::string& key) const {
+  CR_ASSIGN_OR_RETURN(std::string dir, SnapshotDir(key));
+  auto usage = MeasureDiskUsage(dir + "/upper");
+  if (!usage.ok() && usage.error().code() == Code::kNotFound) {
+    return Error(Code::kNotFound, "snapshot " + key + " not found");
+  }
+  return usage;
+}
+
 Result<OverlayMount> Snapshotter::Mounts(const std::string& key) const {
   CR_ASSIGN_OR_RETURN(std::string dir, SnapshotDir(key));
   CR_ASSIGN_OR_RETURN(std::string parent, SnapshotParent(key));

@@ -24,6 +24,7 @@
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "storage/disk_usage.h"
 #include "storage/layer_unpack.h"
 
 namespace cricket::storage {
@@ -76,6 +77,9 @@ class Snapshotter {
   // Removes snapshot `key` (unmount it first). OK for an unknown key.
   Result<void> Remove(const std::string& key);
   Result<std::vector<std::string>> ListSnapshots() const;
+  // Bytes and inodes of the writable layer of snapshot `key` (CRI ContainerStats). kNotFound for
+  // an unknown key.
+  Result<DiskUsage> Usage(const std::string& key) const;
   // The chain ID snapshot `key` sits on.
   Result<std::string> SnapshotParent(const std::string& key) const;
 

@@ -302,7 +302,7 @@ TEST_F(RegistryPullTest, CorruptedBlobRejectedWithDigestAndNothingKept) {
       << image.error().ToString();
   EXPECT_FALSE(store_->content().Has(env_["CORRUPT_LAYER"]));
   EXPECT_TRUE(store_->content().List()->empty());
-  EXPECT_EQ(Count("content/ingest"), 0U);
+  EXPECT_EQ(Count("ingest"), 0U);
   EXPECT_TRUE(store_->snapshotter().ListLayers()->empty());
   EXPECT_TRUE(store_->List()->empty());
 }
@@ -509,7 +509,7 @@ TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
       store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(1));
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.error().code(), Code::kDeadlineExceeded) << first.error().ToString();
-  EXPECT_EQ(Count("content/ingest"), 1U);  // the partial layer stays for a resume
+  EXPECT_EQ(Count("ingest"), 1U);  // the partial layer stays for a resume
   EXPECT_TRUE(store_->List()->empty());
 
   auto second = store_->Pull(fake.host() + "/test/busybox:latest", {});
@@ -520,7 +520,7 @@ TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
     resumed = resumed || (r.path.find(big_layer) != std::string::npos && range != r.headers.end());
   }
   EXPECT_TRUE(resumed);
-  EXPECT_EQ(Count("content/ingest"), 0U);
+  EXPECT_EQ(Count("ingest"), 0U);
 }
 
 TEST_F(RegistryPullTest, FollowsBlobRedirects) {

@@ -120,6 +120,14 @@ TEST_F(SnapshotterTest, ApplyPrepareMountsRemove) {
   EXPECT_TRUE(snap_->Unmount("/target").ok());
   EXPECT_TRUE(snap_->Unmount("/target").ok());  // idempotent
 
+  ASSERT_TRUE(
+      WriteFileAtomic(dir_.Join("snap/containers/ctr1/upper/new"), std::string(10000, 'x'), 0644)
+          .ok());
+  auto usage = snap_->Usage("ctr1");
+  ASSERT_TRUE(usage.ok()) << usage.error().ToString();
+  EXPECT_EQ(usage->inodes_used, 2);  // upper and the new file
+  EXPECT_GE(usage->used_bytes, 10000);
+  EXPECT_EQ(snap_->Usage("nope").error().code(), Code::kNotFound);
   EXPECT_EQ(*snap_->ListSnapshots(), std::vector<std::string>{"ctr1"});
   EXPECT_EQ(*snap_->SnapshotParent("ctr1"), top);
   ASSERT_TRUE(snap_->Remove("ctr1").ok());
