@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 
 #include "common/files.h"
 #include "storage/reference.h"
@@ -294,6 +295,40 @@ Result<std::vector<std::string>> ContentStore::List() const {
   }
   ::closedir(d);
   return out;
+}
+
+Result<int> ContentStore::PruneIngest(int64_t max_age_seconds) {
+  std::string dir = root_ + "/ingest";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return Error::FromErrno(errno, "open directory " + dir);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(std::move(name));
+    }
+  }
+  ::closedir(d);
+  int removed = 0;
+  time_t now = ::time(nullptr);
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) < 0 || now - st.st_mtime < max_age_seconds) {
+      continue;
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      continue;  // a download is writing it right now
+    }
+    if (::unlink(path.c_str()) == 0) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<int64_t> ContentStore::UsageBytes() const {

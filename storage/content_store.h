@@ -95,6 +95,9 @@ class ContentStore {
   Result<void> Delete(std::string_view digest);
   // Digests of all committed blobs.
   Result<std::vector<std::string>> List() const;
+  // Removes partial downloads not written to for `max_age_seconds` and not locked by a writer.
+  // Returns how many were removed.
+  Result<int> PruneIngest(int64_t max_age_seconds);
   // Bytes used by blobs and partial files.
   Result<int64_t> UsageBytes() const;
 

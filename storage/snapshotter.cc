@@ -19,6 +19,7 @@ namespace cricket::storage {
 namespace {
 
 constexpr std::string_view kTmpPrefix = ".tmp-";
+constexpr size_t kMaxMountData = 4096;
 
 bool IsValidKey(const std::string& key) {
   if (key.empty() || key.size() > 128 || key == "." || key == ".." || key.front() == '.') {
@@ -298,6 +299,14 @@ Result<OverlayMount> Snapshotter::Mounts(const std::string& key) const {
   m.options += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
   if (unpack_.overlay_xattr_prefix == "user.overlay.") {
     m.options += ",userxattr";
+  }
+  // mount(2) copies one page of options; a longer string would be cut, not refused.
+  if (m.options.size() >= kMaxMountData) {
+    return Error(Code::kResourceExhausted,
+                 "overlay options of snapshot " + key + " need " +
+                     std::to_string(m.options.size()) + " bytes for " +
+                     std::to_string(lowers.size()) + " layers, more than the " +
+                     std::to_string(kMaxMountData - 1) + " the kernel takes");
   }
   return m;
 }

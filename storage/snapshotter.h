@@ -68,7 +68,8 @@ class Snapshotter {
   // `chain_id`. kAlreadyExists when it exists, kNotFound when the chain is incomplete,
   // kInvalidArgument for a bad key.
   Result<void> Prepare(const std::string& key, const std::string& chain_id);
-  // The overlay mount of snapshot `key`. kNotFound for an unknown key.
+  // The overlay mount of snapshot `key`. kNotFound for an unknown key; kResourceExhausted when
+  // the chain is too long for one page of mount options.
   Result<OverlayMount> Mounts(const std::string& key) const;
   // Mounts snapshot `key` on `target` (an existing directory).
   Result<void> Mount(const std::string& key, const std::string& target);
