@@ -162,6 +162,19 @@ TEST_F(SnapshotterTest, MissingParentIsFailedPrecondition) {
   EXPECT_EQ(r.error().code(), Code::kFailedPrecondition);
 }
 
+TEST_F(SnapshotterTest, TooManyLayersForOneMountIsResourceExhausted) {
+  std::string chain;
+  for (int i = 0; i < 45; ++i) {
+    std::string diff =
+        Apply(chain, BuildLayer({File("f" + std::to_string(i), "x")}, Compression::kNone));
+    chain = ChainId(chain, diff);
+  }
+  ASSERT_TRUE(snap_->Prepare("deep", chain).ok());
+  auto m = snap_->Mounts("deep");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), Code::kResourceExhausted) << m.error().ToString();
+}
+
 TEST_F(SnapshotterTest, RejectsBadKeysAndIncompleteChains) {
   EXPECT_EQ(snap_->Prepare("../x", Sha256Digest("a")).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(snap_->Prepare("a/b", Sha256Digest("a")).error().code(), Code::kInvalidArgument);
