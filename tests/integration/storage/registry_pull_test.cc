@@ -500,13 +500,13 @@ TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
           out.status = 200;
           out.body = *blob;
           out.drop_after = static_cast<long>(blob->size() / 2);
-          out.stall_ms = 3000;  // a slow link: the pull's deadline passes meanwhile
+          out.stall_ms = 5000;  // a slow link: the pull's deadline passes meanwhile
           return true;
         }
         return false;
       });
   auto first =
-      store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(1));
+      store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(2));
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.error().code(), Code::kDeadlineExceeded) << first.error().ToString();
   EXPECT_EQ(Count("ingest"), 1U);  // the partial layer stays for a resume
