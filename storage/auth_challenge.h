@@ -1,7 +1,8 @@
 #pragma once
 
 // Parsing of WWW-Authenticate challenges (RFC 7235) as registries send them:
-//   Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"
+//   Bearer
+//   realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"
 //   Basic realm="Registry Realm"
 // Pure functions, thread-safe.
 

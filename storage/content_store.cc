@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 
 #include "common/files.h"
 #include "storage/reference.h"
@@ -32,7 +33,8 @@ Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
 }
 
 void FsyncDir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.valid()) {
     ::fsync(fd.get());  // best effort: the rename already happened
   }
@@ -173,7 +175,8 @@ Result<int64_t> ContentStore::Size(std::string_view digest) const {
 
 Result<UniqueFd> ContentStore::OpenBlob(std::string_view digest) const {
   CR_ASSIGN_OR_RETURN(std::string path, BlobPath(digest));
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open blob " + std::string(digest));
   }
@@ -195,8 +198,8 @@ Result<void> ContentStore::WriteBlob(std::string_view digest, std::string_view d
   CR_ASSIGN_OR_RETURN(std::string blob_path, BlobPath(digest));
   std::string actual = Sha256Digest(data);
   if (actual != digest) {
-    return Error(Code::kDataLoss,
-                 "blob " + std::string(digest) + " failed verification: content has digest " + actual);
+    return Error(Code::kDataLoss, "blob " + std::string(digest) +
+                                      " failed verification: content has digest " + actual);
   }
   if (Has(digest)) {
     return Ok();
@@ -228,20 +231,23 @@ Result<void> ContentStore::WriteBlob(std::string_view digest, std::string_view d
 
 Result<Ingest> ContentStore::StartIngest(std::string_view digest, int64_t expected_size) {
   CR_ASSIGN_OR_RETURN(std::string blob_path, BlobPath(digest));
-  std::string partial = root_ + "/ingest/" + blob_path.substr(blob_path.rfind('/') + 1) + ".partial";
+  std::string partial =
+      root_ + "/ingest/" + blob_path.substr(blob_path.rfind('/') + 1) + ".partial";
   // Another writer may commit (rename) or discard (unlink) the partial file between our open and
   // our lock; then the locked inode is no longer the one at `partial`, and we start over.
   for (int attempt = 0; attempt < 8; ++attempt) {
     if (Has(digest)) {
       return Error(Code::kAlreadyExists, "blob " + std::string(digest) + " already exists");
     }
-    UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd.valid()) {
       return Error::FromErrno(errno, "open " + partial);
     }
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
       if (errno == EWOULDBLOCK) {
-        return Error(Code::kAborted, "blob " + std::string(digest) + " is being written by another pull");
+        return Error(Code::kAborted,
+                     "blob " + std::string(digest) + " is being written by another pull");
       }
       return Error::FromErrno(errno, "lock " + partial);
     }
@@ -263,7 +269,8 @@ Result<Ingest> ContentStore::StartIngest(std::string_view digest, int64_t expect
 
 Result<void> ContentStore::Delete(std::string_view digest) {
   CR_ASSIGN_OR_RETURN(std::string blob_path, BlobPath(digest));
-  std::string partial = root_ + "/ingest/" + blob_path.substr(blob_path.rfind('/') + 1) + ".partial";
+  std::string partial =
+      root_ + "/ingest/" + blob_path.substr(blob_path.rfind('/') + 1) + ".partial";
   if (::unlink(blob_path.c_str()) < 0 && errno != ENOENT) {
     return Error::FromErrno(errno, "remove blob " + std::string(digest));
   }
@@ -288,6 +295,40 @@ Result<std::vector<std::string>> ContentStore::List() const {
   }
   ::closedir(d);
   return out;
+}
+
+Result<int> ContentStore::PruneIngest(int64_t max_age_seconds) {
+  std::string dir = root_ + "/ingest";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return Error::FromErrno(errno, "open directory " + dir);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(std::move(name));
+    }
+  }
+  ::closedir(d);
+  int removed = 0;
+  time_t now = ::time(nullptr);
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) < 0 || now - st.st_mtime < max_age_seconds) {
+      continue;
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      continue;  // a download is writing it right now
+    }
+    if (::unlink(path.c_str()) == 0) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<int64_t> ContentStore::UsageBytes() const {

@@ -52,8 +52,8 @@ class Ingest {
 
  private:
   friend class ContentStore;
-  Ingest(std::string digest, int64_t expected_size, std::string partial_path,
-         std::string blob_path, UniqueFd fd)
+  Ingest(std::string digest, int64_t expected_size, std::string partial_path, std::string blob_path,
+         UniqueFd fd)
       : digest_(std::move(digest)),
         expected_size_(expected_size),
         partial_path_(std::move(partial_path)),
@@ -95,6 +95,9 @@ class ContentStore {
   Result<void> Delete(std::string_view digest);
   // Digests of all committed blobs.
   Result<std::vector<std::string>> List() const;
+  // Removes partial downloads not written to for `max_age_seconds` and not locked by a writer.
+  // Returns how many were removed.
+  Result<int> PruneIngest(int64_t max_age_seconds);
   // Bytes used by blobs and partial files.
   Result<int64_t> UsageBytes() const;
 

@@ -14,8 +14,8 @@ Result<std::string> Sha256Hex(std::string_view digest) {
   }
   std::string hex(digest.substr(kPrefix.size()));
   if (!IsHex64(hex)) {
-    return Error(Code::kInvalidArgument,
-                 "sha256 digest \"" + std::string(digest) + "\" must be 64 lowercase hex characters");
+    return Error(Code::kInvalidArgument, "sha256 digest \"" + std::string(digest) +
+                                             "\" must be 64 lowercase hex characters");
   }
   return hex;
 }

@@ -32,7 +32,8 @@ void WalkDir(Walk& w, int dir_fd, int depth) {
   if (depth > kMaxDepth) {
     return;
   }
-  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return;
   }
@@ -52,7 +53,8 @@ void WalkDir(Walk& w, int dir_fd, int depth) {
     }
     Count(w, st);
     if (S_ISDIR(st.st_mode) && st.st_dev == w.dev) {
-      int child = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+      int child = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (child >= 0) {
         WalkDir(w, child, depth + 1);
         ::close(child);
@@ -65,7 +67,8 @@ void WalkDir(Walk& w, int dir_fd, int depth) {
 }  // namespace
 
 Result<DiskUsage> MeasureDiskUsage(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return Error::FromErrno(errno, "open " + path);
   }

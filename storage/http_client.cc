@@ -66,9 +66,9 @@ size_t OnBody(char* data, size_t size, size_t count, void* opaque) {
     return n;
   }
   if (t->response->body.size() + n > t->max_body_bytes) {
-    t->error = std::make_unique<Error>(Code::kResourceExhausted,
-                                       "response body is larger than " +
-                                           std::to_string(t->max_body_bytes) + " bytes");
+    t->error = std::make_unique<Error>(
+        Code::kResourceExhausted,
+        "response body is larger than " + std::to_string(t->max_body_bytes) + " bytes");
     return 0;
   }
   t->response->body.append(data, n);
@@ -173,8 +173,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& 
     return Error(Code::kDeadlineExceeded, "deadline exceeded while fetching " + request.url);
   }
   if (rc != CURLE_OK) {
-    return Error(Code::kUnavailable,
-                 "fetch " + request.url + ": " + curl_easy_strerror(rc));
+    return Error(Code::kUnavailable, "fetch " + request.url + ": " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   char* effective = nullptr;

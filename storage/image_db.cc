@@ -120,20 +120,29 @@ Result<void> ImageDb::Put(const Image& image) {
   CR_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
   Cleanup rollback([&] { (void)db_->Exec("ROLLBACK"); });
   {
-    CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
-        "INSERT INTO images(id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
-        "target_digest=?2, manifest_digest=?3, chain_id=?4, size=?5, config=?6, blobs=?7, pulled_at=?8"));
-    st.Bind(1, image.id).Bind(2, image.target_digest).Bind(3, image.manifest_digest)
-        .Bind(4, image.chain_id).Bind(5, image.size_bytes).Bind(6, ConfigToJson(image.config))
-        .Bind(7, Dump(Json(image.blobs))).Bind(8, image.pulled_at_unix);
+    CR_ASSIGN_OR_RETURN(
+        Statement st,
+        db_->Prepare("INSERT INTO images(id, target_digest, manifest_digest, chain_id, size, "
+                     "config, blobs, pulled_at) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+                     "target_digest=?2, manifest_digest=?3, chain_id=?4, size=?5, config=?6, "
+                     "blobs=?7, pulled_at=?8"));
+    st.Bind(1, image.id)
+        .Bind(2, image.target_digest)
+        .Bind(3, image.manifest_digest)
+        .Bind(4, image.chain_id)
+        .Bind(5, image.size_bytes)
+        .Bind(6, ConfigToJson(image.config))
+        .Bind(7, Dump(Json(image.blobs)))
+        .Bind(8, image.pulled_at_unix);
     CR_RETURN_IF_ERROR(st.Run());
   }
   auto put_names = [&](const std::vector<std::string>& names, int64_t is_digest) -> Result<void> {
     for (const std::string& name : names) {
-      CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
-          "INSERT INTO image_names(name, is_digest, image_id) VALUES(?1, ?2, ?3) "
-          "ON CONFLICT(name) DO UPDATE SET is_digest=?2, image_id=?3"));
+      CR_ASSIGN_OR_RETURN(
+          Statement st,
+          db_->Prepare("INSERT INTO image_names(name, is_digest, image_id) VALUES(?1, ?2, ?3) "
+                       "ON CONFLICT(name) DO UPDATE SET is_digest=?2, image_id=?3"));
       st.Bind(1, name).Bind(2, is_digest).Bind(3, image.id);
       CR_RETURN_IF_ERROR(st.Run());
     }
@@ -152,9 +161,11 @@ Result<Image> ImageDb::Get(const std::string& id) const {
 }
 
 Result<Image> ImageDb::GetLocked(const std::string& id) const {
-  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare(
-      "SELECT id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at "
-      "FROM images WHERE id = ?1"));
+  CR_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare(
+          "SELECT id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at "
+          "FROM images WHERE id = ?1"));
   st.Bind(1, id);
   CR_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) {
@@ -169,8 +180,9 @@ Result<Image> ImageDb::GetLocked(const std::string& id) const {
   CR_ASSIGN_OR_RETURN(image.config, ConfigFromJson(st.ColumnText(5)));
   CR_ASSIGN_OR_RETURN(image.blobs, ParseList(st.ColumnText(6)));
   image.pulled_at_unix = st.ColumnInt(7);
-  CR_ASSIGN_OR_RETURN(Statement names, db_->Prepare(
-      "SELECT name, is_digest FROM image_names WHERE image_id = ?1 ORDER BY rowid"));
+  CR_ASSIGN_OR_RETURN(
+      Statement names,
+      db_->Prepare("SELECT name, is_digest FROM image_names WHERE image_id = ?1 ORDER BY rowid"));
   names.Bind(1, id);
   for (;;) {
     CR_ASSIGN_OR_RETURN(bool more, names.Step());
@@ -184,7 +196,8 @@ Result<Image> ImageDb::GetLocked(const std::string& id) const {
 
 Result<std::optional<std::string>> ImageDb::FindByName(const std::string& name) const {
   std::lock_guard lock(mu_);
-  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
+  CR_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
   st.Bind(1, name);
   CR_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) {
@@ -195,7 +208,8 @@ Result<std::optional<std::string>> ImageDb::FindByName(const std::string& name) 
 
 Result<std::vector<std::string>> ImageDb::FindByIdPrefix(const std::string& hex_prefix) const {
   std::lock_guard lock(mu_);
-  CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("SELECT id FROM images WHERE substr(id, 1, ?2) = ?1"));
+  CR_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare("SELECT id FROM images WHERE substr(id, 1, ?2) = ?1"));
   std::string prefix = "sha256:" + hex_prefix;
   st.Bind(1, prefix).Bind(2, static_cast<int64_t>(prefix.size()));
   std::vector<std::string> out;
@@ -231,7 +245,8 @@ Result<std::vector<Image>> ImageDb::List() const {
 
 Result<std::optional<std::string>> ImageDb::DeleteName(const std::string& name) {
   std::lock_guard lock(mu_);
-  CR_ASSIGN_OR_RETURN(Statement find, db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
+  CR_ASSIGN_OR_RETURN(Statement find,
+                      db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
   find.Bind(1, name);
   CR_ASSIGN_OR_RETURN(bool row, find.Step());
   if (!row) {

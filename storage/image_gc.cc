@@ -4,6 +4,11 @@
 #include "storage/image_store.h"
 
 namespace cricket::storage {
+namespace {
+
+constexpr int64_t kStalePartialSeconds = 7 * 24 * 3600;
+
+}  // namespace
 
 // Mark and sweep under gc_mu_, so a pull cannot Hold() something between our mark and sweep.
 Result<void> ImageStore::GarbageCollect() {
@@ -40,6 +45,9 @@ Result<void> ImageStore::GarbageCollect() {
       ++layers_removed;
     }
   }
+  // Partial downloads nobody resumed for a week are given up.
+  CR_ASSIGN_OR_RETURN(int partials_removed, content_->PruneIngest(kStalePartialSeconds));
+  blobs_removed += partials_removed;
   if (blobs_removed + layers_removed > 0) {
     log::Info({}, "image gc removed {} blobs and {} layers", blobs_removed, layers_removed);
   }

@@ -16,9 +16,10 @@ namespace {
 struct LayerDownloads {
   std::mutex mu;
   std::condition_variable changed;
-  std::vector<bool> done;           // Guarded by mu.
-  size_t next = 0;                  // Guarded by mu.
-  std::optional<Error> error;       // Guarded by mu.
+  std::vector<bool> done;      // Guarded by mu.
+  std::vector<size_t> todo;    // layers to download (not unpacked yet); set before start
+  size_t next = 0;             // Guarded by mu. Index into todo.
+  std::optional<Error> error;  // Guarded by mu.
 };
 
 // Keeps the partial downloads of a pull that may be resumed; drops the rest.
@@ -40,11 +41,11 @@ int DownloadLayers(const RegistryConfig& registry, const HttpClient& http, const
       if (!session.ok() && !shared.error) {
         shared.error = session.error();
       }
-      if (shared.error || shared.next >= layers.size()) {
+      if (shared.error || shared.next >= shared.todo.size()) {
         shared.changed.notify_all();
         break;
       }
-      i = shared.next++;
+      i = shared.todo[shared.next++];
     }
     auto r = (*session)->FetchBlob(layers[i], content, deadline);
     std::lock_guard lock(shared.mu);
@@ -87,10 +88,21 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
                                      const std::vector<std::string>& diff_ids, Deadline deadline) {
   LayerDownloads shared;
   shared.done.assign(layers.size(), false);
+  // A layer already unpacked under its chain ID (shared with another image) is not downloaded.
+  std::vector<std::string> chains = ChainIds(diff_ids);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (snapshots_->HasLayer(chains[i])) {
+      shared.done[i] = true;
+    } else {
+      shared.todo.push_back(i);
+    }
+  }
   auto worker = [&] {
-    blob_requests_ += DownloadLayers(options_.registry, http_, ref, auth, layers, *content_, deadline, shared);
+    blob_requests_ +=
+        DownloadLayers(options_.registry, http_, ref, auth, layers, *content_, deadline, shared);
   };
-  size_t n_workers = std::min<size_t>(layers.size(), static_cast<size_t>(options_.max_parallel_downloads));
+  size_t n_workers =
+      std::min<size_t>(shared.todo.size(), static_cast<size_t>(options_.max_parallel_downloads));
   Result<void> result = Ok();
   {
     std::vector<std::jthread> workers;  // joined when this block ends, before `shared` goes
@@ -98,7 +110,6 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
       workers.emplace_back(worker);
     }
     // Unpack in order while later layers still download.
-    std::string parent;
     for (size_t i = 0; i < layers.size() && result.ok(); ++i) {
       {
         std::unique_lock lock(shared.mu);
@@ -108,12 +119,12 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
           break;
         }
       }
-      std::string chain = ChainId(parent, diff_ids[i]);
-      if (!snapshots_->HasLayer(chain)) {
+      std::string parent = i == 0 ? "" : chains[i - 1];
+      if (!snapshots_->HasLayer(chains[i])) {
         auto fd = content_->OpenBlob(layers[i].digest);
-        result = fd.ok() ? snapshots_->ApplyLayer(chain, parent, diff_ids[i], fd->get()) : fd.error();
+        result = fd.ok() ? snapshots_->ApplyLayer(chains[i], parent, diff_ids[i], fd->get())
+                         : fd.error();
       }
-      parent = chain;
       if (!result.ok()) {
         std::lock_guard lock(shared.mu);
         shared.error = result.error();  // stops the download threads
@@ -123,7 +134,8 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
   return result;
 }
 
-Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& auth, Deadline deadline) {
+Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& auth,
+                               Deadline deadline) {
   CR_ASSIGN_OR_RETURN(Reference ref, ParseReference(ref_text));
   auto session = RegistrySession::Create(options_.registry, http_, ref, auth);
   if (!session.ok()) {
@@ -134,7 +146,8 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     return resolved.error().Wrap("pull " + ref.String());
   }
   const ImageManifest& manifest = resolved->manifest;
-  std::vector<std::string> held = {resolved->target_digest, resolved->manifest_digest, manifest.config.digest};
+  std::vector<std::string> held = {resolved->target_digest, resolved->manifest_digest,
+                                   manifest.config.digest};
   for (const Descriptor& l : manifest.layers) {
     held.push_back(l.digest);
   }
@@ -148,10 +161,10 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     CR_ASSIGN_OR_RETURN(std::string config_body, content_->ReadBlob(manifest.config.digest));
     CR_ASSIGN_OR_RETURN(ImageConfig config, ParseImageConfig(config_body));
     if (config.diff_ids.size() != manifest.layers.size()) {
-      return Error(Code::kInvalidArgument, "manifest " + resolved->manifest_digest + " has " +
-                                               std::to_string(manifest.layers.size()) +
-                                               " layers but its config lists " +
-                                               std::to_string(config.diff_ids.size()) + " diff_ids");
+      return Error(Code::kInvalidArgument,
+                   "manifest " + resolved->manifest_digest + " has " +
+                       std::to_string(manifest.layers.size()) + " layers but its config lists " +
+                       std::to_string(config.diff_ids.size()) + " diff_ids");
     }
     std::vector<std::string> chains = ChainIds(config.diff_ids);
     Hold(chains);

@@ -33,8 +33,9 @@ ImageStore::~ImageStore() = default;
 Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, Syscalls& sys) {
   std::unique_ptr<ImageStore> store(new ImageStore());
   CR_RETURN_IF_ERROR(MakeDirs(options.root, 0700));
-  CR_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(options.root + "/content"));
-  CR_ASSIGN_OR_RETURN(store->snapshots_, Snapshotter::Open(options.root + "/snapshots", sys, options.unpack));
+  CR_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(options.root));
+  CR_ASSIGN_OR_RETURN(store->snapshots_,
+                      Snapshotter::Open(options.root + "/snapshots", sys, options.unpack));
   CR_ASSIGN_OR_RETURN(store->db_, ImageDb::Open(options.root + "/images.db"));
   for (const std::string& p : options.pinned) {
     std::string id = AsFullId(p);
@@ -136,7 +137,9 @@ Result<void> ImageStore::Remove(const std::string& ref_or_id) {
 Result<FsInfo> ImageStore::GetFsInfo() const {
   FsInfo info;
   info.image_fs_path = options_.root;
-  CR_ASSIGN_OR_RETURN(DiskUsage content, MeasureDiskUsage(content_->root()));
+  CR_ASSIGN_OR_RETURN(DiskUsage blobs, MeasureDiskUsage(content_->root() + "/blobs"));
+  CR_ASSIGN_OR_RETURN(DiskUsage ingest, MeasureDiskUsage(content_->root() + "/ingest"));
+  DiskUsage content{blobs.used_bytes + ingest.used_bytes, blobs.inodes_used + ingest.inodes_used};
   CR_ASSIGN_OR_RETURN(DiskUsage layers, MeasureDiskUsage(snapshots_->root() + "/layers"));
   info.image_fs.used_bytes = content.used_bytes + layers.used_bytes;
   info.image_fs.inodes_used = content.inodes_used + layers.inodes_used;

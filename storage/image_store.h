@@ -2,8 +2,8 @@
 
 // ImageStore: the storage API the CRI ImageService uses.
 //
-// Layout under `root`:
-//   content/blobs/sha256/<hex>, content/ingest/   ContentStore (verified, resumable blobs)
+// Layout under `root` (ARCHITECTURE.md: /var/lib/cricket):
+//   blobs/sha256/<hex>, ingest/                     ContentStore (verified, resumable blobs)
 //   snapshots/layers/<chain>, snapshots/containers/<key>   Snapshotter (overlayfs)
 //   images.db                                       ImageDb (image metadata, SQLite)
 //
@@ -39,7 +39,7 @@
 namespace cricket::storage {
 
 struct ImageStoreOptions {
-  std::string root = "/var/lib/cricket/storage";
+  std::string root = "/var/lib/cricket";
   RegistryConfig registry;
   UnpackOptions unpack;
   Platform platform = HostPlatform();
@@ -49,7 +49,7 @@ struct ImageStoreOptions {
 };
 
 struct FsInfo {
-  std::string image_fs_path;      // where images live (content + layers)
+  std::string image_fs_path;  // where images live (blobs + layers)
   DiskUsage image_fs;
   std::string container_fs_path;  // container writable layers
   DiskUsage container_fs;
@@ -65,7 +65,8 @@ class ImageStore {
   // kInvalidArgument (bad reference), kNotFound, kUnauthenticated, kDataLoss (a blob or layer
   // failed verification; nothing of it is kept), kUnavailable, kDeadlineExceeded (partial
   // downloads are kept for a resume).
-  Result<Image> Pull(const std::string& ref, const AuthConfig& auth, Deadline deadline = Deadline::max());
+  Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
+                     Deadline deadline = Deadline::max());
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.
   Result<Image> Status(const std::string& ref_or_id) const;
   Result<std::vector<Image>> List() const;
@@ -87,8 +88,8 @@ class ImageStore {
   Result<std::optional<std::string>> Lookup(const std::string& ref_or_id) const;
   Image WithPinned(Image image) const;
   Result<void> FetchLayers(const Reference& ref, const AuthConfig& auth,
-                           const std::vector<Descriptor>& layers, const std::vector<std::string>& diff_ids,
-                           Deadline deadline);
+                           const std::vector<Descriptor>& layers,
+                           const std::vector<std::string>& diff_ids, Deadline deadline);
   void Hold(const std::vector<std::string>& keys);
   void Release(const std::vector<std::string>& keys);
 

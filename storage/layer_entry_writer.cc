@@ -30,7 +30,8 @@ std::string Join(const std::vector<std::string>& comps, const std::string& name)
   return out + name;
 }
 
-Result<void> PwriteAll(int fd, const char* data, size_t size, int64_t offset, const std::string& what) {
+Result<void> PwriteAll(int fd, const char* data, size_t size, int64_t offset,
+                       const std::string& what) {
   while (size > 0) {
     ssize_t n = ::pwrite(fd, data, size, offset);
     if (n < 0) {
@@ -64,7 +65,8 @@ Result<void> ReplaceExisting(int parent_fd, const std::string& name, bool keep_d
 
 Error ArchiveError(archive* a, const std::string& what) {
   const char* msg = archive_error_string(a);
-  return Error(Code::kDataLoss, "read layer entry " + what + ": " + (msg != nullptr ? msg : "unknown error"));
+  return Error(Code::kDataLoss,
+               "read layer entry " + what + ": " + (msg != nullptr ? msg : "unknown error"));
 }
 
 }  // namespace
@@ -125,7 +127,8 @@ Result<void> LayerEntryWriter::WriteWhiteout(int parent_fd, const std::string& n
 }
 
 Result<void> LayerEntryWriter::WriteOpaque(int parent_fd, const std::string& what) {
-  UniqueFd dir(::openat(parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd dir(::openat(parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) {
     return Error::FromErrno(errno, "open directory of layer entry " + what);
   }
@@ -142,7 +145,8 @@ Result<void> LayerEntryWriter::WriteDirectory(int parent_fd, const std::string& 
   if (::mkdirat(parent_fd, name.c_str(), 0700) < 0 && errno != EEXIST) {
     return Error::FromErrno(errno, "create directory " + path);
   }
-  UniqueFd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open directory " + path);
   }
@@ -160,7 +164,9 @@ Result<void> LayerEntryWriter::WriteRegular(int parent_fd, const std::string& na
                                             archive_entry* entry) {
   std::string what = archive_entry_pathname(entry);
   CR_RETURN_IF_ERROR(ReplaceExisting(parent_fd, name, /*keep_dir=*/false));
-  UniqueFd fd(::openat(parent_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::openat(parent_fd, name.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     return Error::FromErrno(errno, "create layer entry " + what);
   }
@@ -177,7 +183,8 @@ Result<void> LayerEntryWriter::WriteRegular(int parent_fd, const std::string& na
     }
     CR_RETURN_IF_ERROR(PwriteAll(fd.get(), static_cast<const char*>(buf), size, offset, what));
   }
-  if (archive_entry_size_is_set(entry) != 0 && ::ftruncate(fd.get(), archive_entry_size(entry)) < 0) {
+  if (archive_entry_size_is_set(entry) != 0 &&
+      ::ftruncate(fd.get(), archive_entry_size(entry)) < 0) {
     return Error::FromErrno(errno, "size layer entry " + what);  // sparse files end in a hole
   }
   return ApplyMetadata(parent_fd, name, fd.get(), entry);
@@ -202,8 +209,8 @@ Result<void> LayerEntryWriter::WriteHardlink(int parent_fd, const std::string& n
     return Error(Code::kInvalidArgument, "layer entry \"" + what + "\" hardlinks a directory");
   }
   struct stat st {};
-  if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == tst.st_ino &&
-      st.st_dev == tst.st_dev) {
+  if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      st.st_ino == tst.st_ino && st.st_dev == tst.st_dev) {
     return Ok();  // already the same file
   }
   CR_RETURN_IF_ERROR(ReplaceExisting(parent_fd, name, /*keep_dir=*/false));

@@ -35,7 +35,8 @@ Result<void> RemoveAllAtDepth(int dir_fd, const std::string& name, int depth) {
   if (errno != EISDIR && errno != EPERM) {
     return Error::FromErrno(errno, "remove " + name);
   }
-  int child = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  int child = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (child < 0) {
     return Error::FromErrno(errno, "open " + name + " for removal");
   }
@@ -67,7 +68,8 @@ Result<void> RemoveAllAtDepth(int dir_fd, const std::string& name, int depth) {
 
 Result<std::vector<std::string>> SplitEntryPath(std::string_view name) {
   if (!name.empty() && name.front() == '/') {
-    return Error(Code::kInvalidArgument, "layer entry \"" + std::string(name) + "\" is an absolute path");
+    return Error(Code::kInvalidArgument,
+                 "layer entry \"" + std::string(name) + "\" is an absolute path");
   }
   std::vector<std::string> out;
   size_t start = 0;
@@ -89,12 +91,13 @@ Result<std::vector<std::string>> SplitEntryPath(std::string_view name) {
   return out;
 }
 
-Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags, const std::string& what) {
+Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags,
+                            const std::string& what) {
   long fd = Openat2(root_fd, path.empty() ? "." : path.c_str(), flags);
   if (fd < 0) {
     if (errno == ELOOP || errno == EXDEV) {
-      return Error(Code::kInvalidArgument, "layer entry \"" + what +
-                                               "\" goes through a symlink or mount point", errno);
+      return Error(Code::kInvalidArgument,
+                   "layer entry \"" + what + "\" goes through a symlink or mount point", errno);
     }
     return Error::FromErrno(errno, "open " + path + " in layer");
   }

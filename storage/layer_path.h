@@ -21,7 +21,8 @@ Result<std::vector<std::string>> SplitEntryPath(std::string_view name);
 
 // openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV.
 // A symlink anywhere on the way fails with kInvalidArgument naming `what`.
-Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags, const std::string& what);
+Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags,
+                            const std::string& what);
 
 // Opens (O_PATH | O_DIRECTORY) the directory `components` names under `root_fd`, creating missing
 // directories with mode 0755 when `create` is set.

@@ -53,10 +53,11 @@ la_ssize_t ReadDecompressed(archive* tar, void* opaque, const void** buf) {
 }
 
 Error StreamError(archive* a, const Decompressed& d, const char* step) {
-  std::string msg = !d.error.empty() ? d.error
+  std::string msg = !d.error.empty()                     ? d.error
                     : archive_error_string(a) != nullptr ? archive_error_string(a)
                                                          : "unknown error";
-  return Error(Code::kDataLoss, std::string("layer stream is corrupt or truncated (") + step + "): " + msg);
+  return Error(Code::kDataLoss,
+               std::string("layer stream is corrupt or truncated (") + step + "): " + msg);
 }
 
 Result<ArchivePtr> OpenRaw(int blob_fd) {
@@ -69,7 +70,8 @@ Result<ArchivePtr> OpenRaw(int blob_fd) {
   archive_read_support_filter_zstd(raw.get());
   archive_read_support_format_raw(raw.get());
   if (archive_read_open_fd(raw.get(), blob_fd, kBlockBytes) != ARCHIVE_OK) {
-    return Error(Code::kDataLoss, std::string("open layer stream: ") + archive_error_string(raw.get()));
+    return Error(Code::kDataLoss,
+                 std::string("open layer stream: ") + archive_error_string(raw.get()));
   }
   return raw;
 }

@@ -31,7 +31,7 @@ struct UnpackOptions {
 };
 
 struct UnpackStats {
-  std::string diff_id;         // sha256 of the uncompressed tar stream
+  std::string diff_id;  // sha256 of the uncompressed tar stream
   int64_t uncompressed_bytes = 0;
   int64_t entries = 0;
 };

@@ -56,12 +56,12 @@ Result<Descriptor> ParseDescriptor(const Json& j, std::string_view what) {
     d.size = size->get<int64_t>();
   }
   if (!ValidateDigestSyntax(d.digest).ok()) {
-    return Error(Code::kInvalidArgument, std::string(what) + " descriptor has an invalid digest \"" +
-                                             d.digest + "\"");
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " descriptor has an invalid digest \"" + d.digest + "\"");
   }
   if (d.size < 0) {
-    return Error(Code::kInvalidArgument, std::string(what) + " descriptor " + d.digest +
-                                             " has no valid size");
+    return Error(Code::kInvalidArgument,
+                 std::string(what) + " descriptor " + d.digest + " has no valid size");
   }
   auto platform = j.find("platform");
   if (platform != j.end() && platform->is_object()) {
@@ -141,8 +141,8 @@ Result<ImageManifest> ParseImageManifest(std::string_view body) {
   for (const Json& l : *layers) {
     CR_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(l, "layer"));
     if (!IsSupportedLayerMediaType(d.media_type)) {
-      return Error(Code::kUnimplemented, "layer " + d.digest + " has unsupported media type \"" +
-                                             d.media_type + "\"");
+      return Error(Code::kUnimplemented,
+                   "layer " + d.digest + " has unsupported media type \"" + d.media_type + "\"");
     }
     out.layers.push_back(std::move(d));
   }
@@ -216,12 +216,14 @@ Result<Descriptor> SelectPlatform(const std::vector<Descriptor>& manifests, cons
     if (d.platform.os != want.os || d.platform.architecture != want.architecture) {
       continue;
     }
-    if (!want.variant.empty() && !d.platform.variant.empty() && d.platform.variant != want.variant) {
+    if (!want.variant.empty() && !d.platform.variant.empty() &&
+        d.platform.variant != want.variant) {
       continue;
     }
     return d;
   }
-  std::string name = want.os + "/" + want.architecture + (want.variant.empty() ? "" : "/" + want.variant);
+  std::string name =
+      want.os + "/" + want.architecture + (want.variant.empty() ? "" : "/" + want.variant);
   return Error(Code::kNotFound, "no manifest for platform " + name + " in the image index");
 }
 

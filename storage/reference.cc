@@ -201,17 +201,20 @@ Result<void> ValidateDigestSyntax(std::string_view digest) {
   for (char c : algo) {
     if (want_component) {
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-        return Error(Code::kInvalidArgument, "invalid digest algorithm in \"" + std::string(digest) + "\"");
+        return Error(Code::kInvalidArgument,
+                     "invalid digest algorithm in \"" + std::string(digest) + "\"");
       }
       want_component = false;
     } else if (c == '+' || c == '.' || c == '_' || c == '-') {
       want_component = true;
     } else if (!IsAlnum(c)) {
-      return Error(Code::kInvalidArgument, "invalid digest algorithm in \"" + std::string(digest) + "\"");
+      return Error(Code::kInvalidArgument,
+                   "invalid digest algorithm in \"" + std::string(digest) + "\"");
     }
   }
   if (want_component) {
-    return Error(Code::kInvalidArgument, "invalid digest algorithm in \"" + std::string(digest) + "\"");
+    return Error(Code::kInvalidArgument,
+                 "invalid digest algorithm in \"" + std::string(digest) + "\"");
   }
   if (hex.size() < 32) {
     return Error(Code::kInvalidArgument, "digest \"" + std::string(digest) + "\" is too short");
@@ -222,7 +225,8 @@ Result<void> ValidateDigestSyntax(std::string_view digest) {
     }
   }
   if (algo == "sha256" && hex.size() != 64) {
-    return Error(Code::kInvalidArgument, "sha256 digest \"" + std::string(digest) + "\" must have 64 hex characters");
+    return Error(Code::kInvalidArgument,
+                 "sha256 digest \"" + std::string(digest) + "\" must have 64 hex characters");
   }
   return Ok();
 }

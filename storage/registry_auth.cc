@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-
 namespace cricket::storage {
 
 std::string RegistryAuth::HeaderFor(const std::string& host) const {
@@ -30,8 +29,9 @@ Result<std::string> RegistryAuth::UserPassword() const {
   return std::string();
 }
 
-Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint, const AuthChallenge& challenge,
-                                              const std::string& user_password, Deadline deadline) {
+Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint,
+                                             const AuthChallenge& challenge,
+                                             const std::string& user_password, Deadline deadline) {
   std::string realm = challenge.Param("realm");
   size_t scheme_end = realm.find("://");
   if (scheme_end == std::string::npos) {
@@ -40,8 +40,8 @@ Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint, const Aut
   std::string realm_host = realm.substr(scheme_end + 3);
   realm_host = realm_host.substr(0, realm_host.find('/'));
   if (realm.rfind("http://", 0) == 0 && !IsLoopbackHost(realm_host) && !endpoint.skip_tls_verify) {
-    return Error(Code::kUnauthenticated, "token realm " + realm + " of registry " + endpoint.host +
-                                             " uses plain HTTP");
+    return Error(Code::kUnauthenticated,
+                 "token realm " + realm + " of registry " + endpoint.host + " uses plain HTTP");
   }
   std::string scope = challenge.Param("scope");
   if (scope.empty()) {
@@ -60,7 +60,8 @@ Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint, const Aut
                UrlEncode(auth_.identity_token) + "&service=" + UrlEncode(service) +
                "&scope=" + UrlEncode(scope);
   } else {
-    req.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + UrlEncode(scope);
+    req.url =
+        realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + UrlEncode(scope);
     if (!service.empty()) {
       req.url += "&service=" + UrlEncode(service);
     }
@@ -72,8 +73,8 @@ Result<std::string> RegistryAuth::FetchToken(const Endpoint& endpoint, const Aut
                                              endpoint.host + " rejected the credentials");
   }
   if (resp.status != 200) {
-    return Error(Code::kUnavailable, "token service " + realm_host + " answered HTTP " +
-                                         std::to_string(resp.status));
+    return Error(Code::kUnavailable,
+                 "token service " + realm_host + " answered HTTP " + std::to_string(resp.status));
   }
   auto json = nlohmann::json::parse(resp.body, nullptr, /*allow_exceptions=*/false);
   if (json.is_object()) {
@@ -91,8 +92,9 @@ Result<void> RegistryAuth::Answer(const Endpoint& endpoint, const std::string& w
                                   Deadline deadline) {
   auto challenge = ParseAuthChallenge(www_authenticate);
   if (!challenge.ok()) {
-    return Error(Code::kUnauthenticated, "registry " + endpoint.host +
-                                             " requires authentication with an unreadable challenge");
+    return Error(
+        Code::kUnauthenticated,
+        "registry " + endpoint.host + " requires authentication with an unreadable challenge");
   }
   CR_ASSIGN_OR_RETURN(std::string user_password, UserPassword());
   if (challenge->scheme == "basic") {

@@ -28,7 +28,8 @@ class RegistryAuth {
   std::string HeaderFor(const std::string& host) const;
   // Handles a 401 from `endpoint` carrying `www_authenticate`. kUnauthenticated when the
   // challenge needs credentials the user did not give or the token service refuses them.
-  Result<void> Answer(const Endpoint& endpoint, const std::string& www_authenticate, Deadline deadline);
+  Result<void> Answer(const Endpoint& endpoint, const std::string& www_authenticate,
+                      Deadline deadline);
 
  private:
   // "user:password" from username/password or the base64 `auth` field; "" when none.

@@ -38,7 +38,8 @@ Error StatusError(long status, const std::string& what, const std::string& host)
 // Sleeps before attempt `attempt` (1-based), never past the deadline. False when there is no
 // time left.
 bool Backoff(int attempt, Deadline deadline) {
-  auto wait = std::min<std::chrono::steady_clock::duration>(kFirstBackoff * (1 << (attempt - 1)), kMaxBackoff);
+  auto wait = std::min<std::chrono::steady_clock::duration>(kFirstBackoff * (1 << (attempt - 1)),
+                                                            kMaxBackoff);
   if (std::chrono::steady_clock::now() + wait >= deadline) {
     return false;
   }
@@ -65,7 +66,8 @@ int64_t ContentRangeStart(const std::string& header) {
 
 Result<std::unique_ptr<RegistrySession>> RegistrySession::Create(const RegistryConfig& config,
                                                                  const HttpClient& http,
-                                                                 const Reference& ref, AuthConfig auth) {
+                                                                 const Reference& ref,
+                                                                 AuthConfig auth) {
   CR_ASSIGN_OR_RETURN(std::vector<Endpoint> endpoints, ResolveEndpoints(config, ref.domain()));
   return std::unique_ptr<RegistrySession>(
       new RegistrySession(http, ref, std::move(endpoints), std::move(auth)));
@@ -96,22 +98,22 @@ Result<HttpResponse> RegistrySession::Send(const Endpoint& endpoint, HttpRequest
       return resp;
     }
     if (round == 1) {
-      return Error(Code::kUnauthenticated, "registry " + endpoint.host +
-                                               " rejected the credentials for " + ref_.Name());
+      return Error(Code::kUnauthenticated,
+                   "registry " + endpoint.host + " rejected the credentials for " + ref_.Name());
     }
     CR_RETURN_IF_ERROR(auth_.Answer(endpoint, resp.Header("www-authenticate"), req.deadline));
   }
   return Error(Code::kInternal, "unreachable");
 }
 
-Result<RegistrySession::Manifest> RegistrySession::FetchManifestFrom(const Endpoint& endpoint,
-                                                                     const std::string& tag_or_digest,
-                                                                     Deadline deadline) {
+Result<RegistrySession::Manifest> RegistrySession::FetchManifestFrom(
+    const Endpoint& endpoint, const std::string& tag_or_digest, Deadline deadline) {
   HttpRequest req;
   req.url = endpoint.base_url + "/v2/" + ref_.path() + "/manifests/" + tag_or_digest;
   req.headers = {"Accept: " + ManifestAcceptHeader()};
   req.deadline = deadline;
-  std::string what = "manifest " + ref_.Name() + (tag_or_digest.find(':') == std::string::npos ? ":" : "@") + tag_or_digest;
+  std::string what = "manifest " + ref_.Name() +
+                     (tag_or_digest.find(':') == std::string::npos ? ":" : "@") + tag_or_digest;
   Result<HttpResponse> resp = Error(Code::kUnknown, "no attempt");
   for (int attempt = 0; attempt < kManifestAttempts; ++attempt) {
     if (attempt > 0 && !Backoff(attempt, deadline)) {
@@ -177,7 +179,8 @@ Result<ResolvedImage> RegistrySession::Resolve(const Platform& platform, Deadlin
   }
   if (!IsManifestMediaType(image.media_type)) {
     return Error(Code::kUnimplemented, "manifest " + image.digest + " of " + ref_.String() +
-                                           " has unsupported media type \"" + image.media_type + "\"");
+                                           " has unsupported media type \"" + image.media_type +
+                                           "\"");
   }
   CR_ASSIGN_OR_RETURN(out.manifest, ParseImageManifest(image.body));
   out.manifest.media_type = image.media_type;
@@ -187,7 +190,8 @@ Result<ResolvedImage> RegistrySession::Resolve(const Platform& platform, Deadlin
   return out;
 }
 
-Result<void> RegistrySession::DownloadInto(const Endpoint& endpoint, Ingest& ingest, Deadline deadline) {
+Result<void> RegistrySession::DownloadInto(const Endpoint& endpoint, Ingest& ingest,
+                                           Deadline deadline) {
   HttpRequest req;
   req.url = endpoint.base_url + "/v2/" + ref_.path() + "/blobs/" + ingest.digest();
   req.deadline = deadline;
@@ -196,14 +200,16 @@ Result<void> RegistrySession::DownloadInto(const Endpoint& endpoint, Ingest& ing
   std::string error_body;
   BodySink sink = [&](const HttpResponse& head, std::string_view chunk) -> Result<void> {
     if (head.status != 200 && head.status != 206) {
-      error_body.append(chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body.size())));
+      error_body.append(
+          chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, error_body.size())));
       return Ok();
     }
     if (!started) {
       started = true;
       if (head.status == 200 && ingest.offset() > 0) {
         CR_RETURN_IF_ERROR(ingest.Restart());  // the server ignored our Range: start over
-      } else if (head.status == 206 && ContentRangeStart(head.Header("content-range")) != ingest.offset()) {
+      } else if (head.status == 206 &&
+                 ContentRangeStart(head.Header("content-range")) != ingest.offset()) {
         CR_RETURN_IF_ERROR(ingest.Restart());
         return Error(Code::kUnavailable, "registry " + endpoint.host + " resumed blob " +
                                              ingest.digest() + " at the wrong offset");
@@ -221,7 +227,8 @@ Result<void> RegistrySession::DownloadInto(const Endpoint& endpoint, Ingest& ing
   }
   if (ingest.expected_size() >= 0 && ingest.offset() < ingest.expected_size()) {
     return Error(Code::kUnavailable, "blob " + ingest.digest() + " from " + endpoint.host +
-                                         " ended after " + std::to_string(ingest.offset()) + " bytes");
+                                         " ended after " + std::to_string(ingest.offset()) +
+                                         " bytes");
   }
   return Ok();
 }
@@ -241,7 +248,8 @@ Result<Ingest> RegistrySession::WaitForIngest(const Descriptor& blob, ContentSto
   }
 }
 
-Result<void> RegistrySession::FetchBlob(const Descriptor& blob, ContentStore& store, Deadline deadline) {
+Result<void> RegistrySession::FetchBlob(const Descriptor& blob, ContentStore& store,
+                                        Deadline deadline) {
   auto ingest = WaitForIngest(blob, store, deadline);
   if (!ingest.ok() && ingest.error().code() == Code::kAlreadyExists) {
     return Ok();
@@ -252,8 +260,8 @@ Result<void> RegistrySession::FetchBlob(const Descriptor& blob, ContentStore& st
   Error last(Code::kUnavailable, "no registry endpoint");
   for (int attempt = 0; attempt < kBlobAttempts; ++attempt) {
     if (attempt > 0 && !Backoff(attempt, deadline)) {
-      return Error(Code::kDeadlineExceeded, "deadline exceeded fetching blob " + blob.digest +
-                                                " after: " + last.message());
+      return Error(Code::kDeadlineExceeded,
+                   "deadline exceeded fetching blob " + blob.digest + " after: " + last.message());
     }
     bool transient = false;
     for (size_t i : EndpointOrder()) {

@@ -56,7 +56,8 @@ class RegistrySession {
   int blob_requests() const { return blob_requests_; }
 
  private:
-  RegistrySession(const HttpClient& http, Reference ref, std::vector<Endpoint> endpoints, AuthConfig auth)
+  RegistrySession(const HttpClient& http, Reference ref, std::vector<Endpoint> endpoints,
+                  AuthConfig auth)
       : http_(http),
         ref_(std::move(ref)),
         endpoints_(std::move(endpoints)),

@@ -25,7 +25,8 @@ const RegistryHostConfig* Find(const RegistryConfig& config, const std::string& 
 Result<Endpoint> MirrorEndpoint(const RegistryConfig& config, const std::string& url) {
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
-    return Error(Code::kInvalidArgument, "registry mirror \"" + url + "\" needs http:// or https://");
+    return Error(Code::kInvalidArgument,
+                 "registry mirror \"" + url + "\" needs http:// or https://");
   }
   std::string scheme = url.substr(0, scheme_end);
   std::string rest = url.substr(scheme_end + 3);
@@ -36,8 +37,9 @@ Result<Endpoint> MirrorEndpoint(const RegistryConfig& config, const std::string&
   const RegistryHostConfig* own = Find(config, host);
   bool insecure = own != nullptr && own->insecure;
   if (scheme == "http" && !IsLoopbackHost(host) && !insecure) {
-    return Error(Code::kInvalidArgument, "registry mirror \"" + url +
-                                             "\" uses plain HTTP but is neither loopback nor insecure");
+    return Error(
+        Code::kInvalidArgument,
+        "registry mirror \"" + url + "\" uses plain HTTP but is neither loopback nor insecure");
   }
   Endpoint e;
   e.base_url = url;
@@ -65,7 +67,8 @@ bool IsLoopbackHost(const std::string& host_port) {
   return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-Result<std::vector<Endpoint>> ResolveEndpoints(const RegistryConfig& config, const std::string& domain) {
+Result<std::vector<Endpoint>> ResolveEndpoints(const RegistryConfig& config,
+                                               const std::string& domain) {
   std::vector<Endpoint> out;
   const RegistryHostConfig* host = Find(config, domain);
   if (host != nullptr) {
@@ -75,7 +78,8 @@ Result<std::vector<Endpoint>> ResolveEndpoints(const RegistryConfig& config, con
     }
     if (host->mirror_only) {
       if (out.empty()) {
-        return Error(Code::kFailedPrecondition, "registry " + domain + " is mirror-only but has no mirrors");
+        return Error(Code::kFailedPrecondition,
+                     "registry " + domain + " is mirror-only but has no mirrors");
       }
       return out;
     }

@@ -19,7 +19,8 @@
 namespace cricket::storage {
 
 struct RegistryHostConfig {
-  std::vector<std::string> mirrors;  // endpoint URLs: "https://mirror.example", "http://localhost:5000"
+  std::vector<std::string>
+      mirrors;  // endpoint URLs: "https://mirror.example", "http://localhost:5000"
   bool mirror_only = false;
   bool insecure = false;  // plain HTTP allowed, TLS verification skipped
 };
@@ -56,6 +57,7 @@ bool IsLoopbackHost(const std::string& host_port);
 // The endpoints to try for `domain`, in order. kInvalidArgument for a malformed mirror URL or a
 // plain-HTTP mirror that is neither loopback nor insecure; kFailedPrecondition when a
 // mirror-only registry has no usable mirror.
-Result<std::vector<Endpoint>> ResolveEndpoints(const RegistryConfig& config, const std::string& domain);
+Result<std::vector<Endpoint>> ResolveEndpoints(const RegistryConfig& config,
+                                               const std::string& domain);
 
 }  // namespace cricket::storage

@@ -19,6 +19,7 @@ namespace cricket::storage {
 namespace {
 
 constexpr std::string_view kTmpPrefix = ".tmp-";
+constexpr size_t kMaxMountData = 4096;
 
 bool IsValidKey(const std::string& key) {
   if (key.empty() || key.size() > 128 || key == "." || key == ".." || key.front() == '.') {
@@ -64,7 +65,8 @@ Result<std::string> MakeTempDir(const std::string& parent, const std::string& ta
 }
 
 void FsyncDir(const std::string& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.valid()) {
     ::fsync(fd.get());  // best effort: the rename already happened
   }
@@ -125,21 +127,43 @@ bool Snapshotter::HasLayer(const std::string& chain_id) const {
   return dir.ok() && IsDir(*dir + "/fs");
 }
 
-Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::string& parent_chain_id,
-                                     const std::string& diff_id, int blob_fd) {
+Result<void> Snapshotter::ApplyLayer(const std::string& chain_id,
+                                     const std::string& parent_chain_id, const std::string& diff_id,
+                                     int blob_fd) {
   if (ChainId(parent_chain_id, diff_id) != chain_id) {
     return Error(Code::kInvalidArgument, "chain id " + chain_id + " does not match parent " +
                                              parent_chain_id + " and diff id " + diff_id);
   }
-  CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
+  CR_RETURN_IF_ERROR(LayerDir(chain_id));  // a well-formed chain ID
   if (HasLayer(chain_id)) {
     return Ok();
   }
   if (!parent_chain_id.empty() && !HasLayer(parent_chain_id)) {
-    return Error(Code::kFailedPrecondition, "parent layer " + parent_chain_id + " of " + chain_id +
-                                                " is not unpacked");
+    return Error(Code::kFailedPrecondition,
+                 "parent layer " + parent_chain_id + " of " + chain_id + " is not unpacked");
   }
-  CR_ASSIGN_OR_RETURN(std::string tmp, MakeTempDir(root_ + "/layers", dir.substr(dir.rfind('/') + 1, 12)));
+  {
+    std::unique_lock lock(unpack_mu_);
+    unpack_done_.wait(lock, [&] { return unpacking_.count(chain_id) == 0; });
+    if (HasLayer(chain_id)) {
+      return Ok();  // another caller unpacked it while we waited
+    }
+    unpacking_.insert(chain_id);
+  }
+  auto result = Unpack(chain_id, parent_chain_id, diff_id, blob_fd);
+  {
+    std::lock_guard lock(unpack_mu_);
+    unpacking_.erase(chain_id);
+  }
+  unpack_done_.notify_all();
+  return result;
+}
+
+Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string& parent_chain_id,
+                                 const std::string& diff_id, int blob_fd) {
+  CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
+  CR_ASSIGN_OR_RETURN(std::string tmp,
+                      MakeTempDir(root_ + "/layers", dir.substr(dir.rfind('/') + 1, 12)));
   Cleanup remove_tmp([&] {
     auto removed = RemoveAllAt(AT_FDCWD, tmp);
     if (!removed.ok()) {
@@ -149,7 +173,8 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
   if (::mkdir((tmp + "/fs").c_str(), 0755) < 0) {
     return Error::FromErrno(errno, "create " + tmp + "/fs");
   }
-  UniqueFd fs_fd(::open((tmp + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fs_fd(::open((tmp + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fs_fd.valid()) {
     return Error::FromErrno(errno, "open " + tmp + "/fs");
   }
@@ -160,7 +185,8 @@ Result<void> Snapshotter::ApplyLayer(const std::string& chain_id, const std::str
     return stats.error().Wrap("unpack layer " + diff_id);
   }
   CR_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/parent", parent_chain_id, 0600));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/size", std::to_string(stats->uncompressed_bytes), 0600));
+  CR_RETURN_IF_ERROR(
+      WriteFileAtomic(tmp + "/size", std::to_string(stats->uncompressed_bytes), 0600));
   if (::rename(tmp.c_str(), dir.c_str()) < 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && HasLayer(chain_id)) {
       return Ok();  // a concurrent pull unpacked the same layer first; ours is dropped
@@ -198,7 +224,8 @@ Result<void> Snapshotter::RemoveLayer(const std::string& chain_id) {
   CR_ASSIGN_OR_RETURN(std::string dir, LayerDir(chain_id));
   // Rename first so a crash mid-removal leaves a temporary that Open() sweeps, never a partial
   // layer under its chain ID.
-  std::string doomed = root_ + "/layers/" + std::string(kTmpPrefix) + "rm-" + dir.substr(dir.rfind('/') + 1);
+  std::string doomed =
+      root_ + "/layers/" + std::string(kTmpPrefix) + "rm-" + dir.substr(dir.rfind('/') + 1);
   if (::rename(dir.c_str(), doomed.c_str()) < 0) {
     if (errno == ENOENT) {
       return Ok();
@@ -251,6 +278,15 @@ Result<std::string> Snapshotter::SnapshotParent(const std::string& key) const {
   return parent;
 }
 
+Result<DiskUsage> Snapshotter::Usage(const std::string& key) const {
+  CR_ASSIGN_OR_RETURN(std::string dir, SnapshotDir(key));
+  auto usage = MeasureDiskUsage(dir + "/upper");
+  if (!usage.ok() && usage.error().code() == Code::kNotFound) {
+    return Error(Code::kNotFound, "snapshot " + key + " not found");
+  }
+  return usage;
+}
+
 Result<OverlayMount> Snapshotter::Mounts(const std::string& key) const {
   CR_ASSIGN_OR_RETURN(std::string dir, SnapshotDir(key));
   CR_ASSIGN_OR_RETURN(std::string parent, SnapshotParent(key));
@@ -263,6 +299,14 @@ Result<OverlayMount> Snapshotter::Mounts(const std::string& key) const {
   m.options += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
   if (unpack_.overlay_xattr_prefix == "user.overlay.") {
     m.options += ",userxattr";
+  }
+  // mount(2) copies one page of options; a longer string would be cut, not refused.
+  if (m.options.size() >= kMaxMountData) {
+    return Error(Code::kResourceExhausted,
+                 "overlay options of snapshot " + key + " need " +
+                     std::to_string(m.options.size()) + " bytes for " +
+                     std::to_string(lowers.size()) + " layers, more than the " +
+                     std::to_string(kMaxMountData - 1) + " the kernel takes");
   }
   return m;
 }

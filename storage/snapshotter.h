@@ -11,15 +11,20 @@
 // a half-unpacked layer under its chain ID; Open() removes leftover temporaries.
 //
 // Mounting and unmounting go through the Syscalls seam. Thread-safe: every operation works on
-// its own directories and publishes with rename(2).
+// its own directories and publishes with rename(2); concurrent ApplyLayer calls for one chain
+// in this process unpack it once (the others wait).
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "storage/disk_usage.h"
 #include "storage/layer_unpack.h"
 
 namespace cricket::storage {
@@ -63,7 +68,8 @@ class Snapshotter {
   // `chain_id`. kAlreadyExists when it exists, kNotFound when the chain is incomplete,
   // kInvalidArgument for a bad key.
   Result<void> Prepare(const std::string& key, const std::string& chain_id);
-  // The overlay mount of snapshot `key`. kNotFound for an unknown key.
+  // The overlay mount of snapshot `key`. kNotFound for an unknown key; kResourceExhausted when
+  // the chain is too long for one page of mount options.
   Result<OverlayMount> Mounts(const std::string& key) const;
   // Mounts snapshot `key` on `target` (an existing directory).
   Result<void> Mount(const std::string& key, const std::string& target);
@@ -72,6 +78,9 @@ class Snapshotter {
   // Removes snapshot `key` (unmount it first). OK for an unknown key.
   Result<void> Remove(const std::string& key);
   Result<std::vector<std::string>> ListSnapshots() const;
+  // Bytes and inodes of the writable layer of snapshot `key` (CRI ContainerStats). kNotFound for
+  // an unknown key.
+  Result<DiskUsage> Usage(const std::string& key) const;
   // The chain ID snapshot `key` sits on.
   Result<std::string> SnapshotParent(const std::string& key) const;
 
@@ -80,10 +89,15 @@ class Snapshotter {
       : root_(std::move(root)), sys_(sys), unpack_(std::move(unpack)) {}
   Result<std::string> LayerDir(const std::string& chain_id) const;
   Result<std::string> SnapshotDir(const std::string& key) const;
+  Result<void> Unpack(const std::string& chain_id, const std::string& parent_chain_id,
+                      const std::string& diff_id, int blob_fd);
 
   std::string root_;
   Syscalls& sys_;
   UnpackOptions unpack_;
+  std::mutex unpack_mu_;
+  std::condition_variable unpack_done_;
+  std::set<std::string> unpacking_;  // Guarded by unpack_mu_. Chain IDs being unpacked.
 };
 
 }  // namespace cricket::storage

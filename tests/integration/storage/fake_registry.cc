@@ -28,11 +28,16 @@ void SendAll(int fd, std::string_view data) {
 
 std::string ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 206:
+      return "Partial Content";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    default:
+      return "Status";
   }
 }
 
@@ -103,7 +108,8 @@ void FakeRegistry::HandleConnection(int fd) {
     std::string line = data.substr(pos, end - pos);
     size_t colon = line.find(':');
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     req.headers[name] = value;
@@ -125,7 +131,8 @@ void FakeRegistry::HandleConnection(int fd) {
     requests_.push_back(req);
   }
   FakeResponse resp = Answer(req);
-  std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + ReasonPhrase(resp.status) + "\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(resp.status) + " " + ReasonPhrase(resp.status) + "\r\n";
   head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\nConnection: close\r\n";
   for (const std::string& h : resp.headers) {
     head += h + "\r\n";
@@ -164,7 +171,8 @@ FakeResponse FakeRegistry::Answer(const FakeRequest& req) {
   std::string ref = rest.substr(rest.find('/') + 1);
   std::string media_type = "application/octet-stream";
   if (kind == "manifests" && ref == "latest") {
-    auto index = nlohmann::json::parse(ReadFile(layout_ + "/index.json").value_or("{}"), nullptr, false);
+    auto index =
+        nlohmann::json::parse(ReadFile(layout_ + "/index.json").value_or("{}"), nullptr, false);
     ref = index["manifests"][0]["digest"].get<std::string>();
     media_type = index["manifests"][0]["mediaType"].get<std::string>();
   } else if (kind == "manifests") {
@@ -185,7 +193,8 @@ FakeResponse FakeRegistry::Answer(const FakeRequest& req) {
     long start = std::stol(range->second.substr(6));  // "bytes=N-"
     resp.status = 206;
     resp.headers.push_back("Content-Range: bytes " + std::to_string(start) + "-" +
-                           std::to_string(resp.body.size() - 1) + "/" + std::to_string(resp.body.size()));
+                           std::to_string(resp.body.size() - 1) + "/" +
+                           std::to_string(resp.body.size()));
     resp.body = resp.body.substr(static_cast<size_t>(start));
   }
   return resp;

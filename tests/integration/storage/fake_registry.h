@@ -17,7 +17,7 @@ namespace cricket::storage::testing {
 
 struct FakeRequest {
   std::string method;
-  std::string path;  // with query
+  std::string path;                            // with query
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };

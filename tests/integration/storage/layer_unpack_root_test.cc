@@ -27,8 +27,10 @@ class LayerUnpackRootTest : public ::testing::Test {
     std::string blob_path = dir_.Join("blob");
     EXPECT_TRUE(WriteFileAtomic(blob_path, blob, 0644).ok());
     EXPECT_TRUE(MakeDirs(dir_.Join("layer"), 0755).ok());
-    UniqueFd blob_fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-    UniqueFd layer_fd(::open(dir_.Join("layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd blob_fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd layer_fd(::open(dir_.Join("layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     UnpackOptions options;  // privileged, trusted.overlay.
     return UnpackLayer(blob_fd.get(), layer_fd.get(), options);
   }
@@ -63,7 +65,8 @@ TEST_F(LayerUnpackRootTest, DeviceNodesOwnersAndFifos) {
   TarEntry link = Symlink("home/user/link", "file");
   link.uid = 1000;
   link.gid = 1000;
-  auto stats = Unpack(BuildLayer({Dir("dev/"), null_dev, loop, fifo, home, owned, link}, Compression::kGzip));
+  auto stats = Unpack(
+      BuildLayer({Dir("dev/"), null_dev, loop, fifo, home, owned, link}, Compression::kGzip));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
 
   struct stat st {};
@@ -94,7 +97,8 @@ TEST_F(LayerUnpackRootTest, OpaqueDirGetsTrustedXattrAndForgedOnesAreDropped) {
   CR_REQUIRE_ROOT();
   TarEntry forged = Dir("other/");
   forged.xattrs = {{"trusted.overlay.opaque", "y"}, {"trusted.custom", "kept"}};
-  auto stats = Unpack(BuildLayer({Dir("d/"), File("d/.wh..wh..opq", ""), forged}, Compression::kZstd));
+  auto stats =
+      Unpack(BuildLayer({Dir("d/"), File("d/.wh..wh..opq", ""), forged}, Compression::kZstd));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   char value[8] = {};
   ASSERT_EQ(::getxattr(L("d").c_str(), "trusted.overlay.opaque", value, sizeof(value)), 1);

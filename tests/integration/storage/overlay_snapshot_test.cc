@@ -37,7 +37,8 @@ class OverlaySnapshotTest : public ::testing::Test {
   std::string Apply(const std::string& parent, const std::string& plain) {
     std::string path = dir_.Join("blob");
     EXPECT_TRUE(WriteFileAtomic(path, plain, 0644).ok());
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string diff_id = Sha256Digest(plain);
     std::string chain = ChainId(parent, diff_id);
     auto r = snap_->ApplyLayer(chain, parent, diff_id, fd.get());
@@ -56,13 +57,13 @@ TEST_F(OverlaySnapshotTest, WhiteoutAndOpaqueDirGiveMergedView) {
   ASSERT_TRUE(s.ok()) << s.error().ToString();
   snap_ = std::move(*s);
 
-  std::string base = Apply("", BuildLayer({Dir("etc/"), File("etc/removed", "r"),
-                                           File("etc/kept", "k"), Dir("var/"), Dir("var/cache/"),
-                                           File("var/cache/old1", "1"), File("var/cache/old2", "2"),
-                                           File("replaced", "old")},
-                                          Compression::kNone));
-  std::string top = Apply(base, BuildLayer({File("etc/.wh.removed", ""),
-                                            Dir("var/cache/"), File("var/cache/.wh..wh..opq", ""),
+  std::string base =
+      Apply("", BuildLayer({Dir("etc/"), File("etc/removed", "r"), File("etc/kept", "k"),
+                            Dir("var/"), Dir("var/cache/"), File("var/cache/old1", "1"),
+                            File("var/cache/old2", "2"), File("replaced", "old")},
+                           Compression::kNone));
+  std::string top = Apply(base, BuildLayer({File("etc/.wh.removed", ""), Dir("var/cache/"),
+                                            File("var/cache/.wh..wh..opq", ""),
                                             File("var/cache/new", "n"), File("replaced", "new")},
                                            Compression::kNone));
   ASSERT_TRUE(snap_->Prepare("crtest-ctr", top).ok());

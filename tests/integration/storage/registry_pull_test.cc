@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/syscalls.h"
 #include "storage/auth_challenge.h"
@@ -67,7 +68,8 @@ class RegistryPullTest : public ::testing::Test {
     options.registry = std::move(registry);
     options.platform = Platform{"linux", "amd64", ""};
     options.unpack.privileged = cricket::testing::IsRoot();
-    options.unpack.overlay_xattr_prefix = options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
+    options.unpack.overlay_xattr_prefix =
+        options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
     options.pinned = pinned_;
     auto store = ImageStore::Open(options, sys_);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
@@ -134,6 +136,46 @@ TEST_F(RegistryPullTest, PullByTag) {
   EXPECT_EQ(store_->blob_requests(), before);
 }
 
+TEST_F(RegistryPullTest, UnpackedLayersAreNotDownloadedAgain) {
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  // Drop the compressed layers: their unpacked snapshots are all a pull needs.
+  for (const std::string& layer :
+       {env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(',')),
+        env_["BUSYBOX_LAYERS"].substr(env_["BUSYBOX_LAYERS"].find(',') + 1)}) {
+    ASSERT_TRUE(store_->content().Delete(layer).ok());
+  }
+  int64_t before = store_->blob_requests();
+  auto again = store_->Pull(registry_ + "/test/multi:latest", {});
+  ASSERT_TRUE(again.ok()) << again.error().ToString();
+  EXPECT_EQ(store_->blob_requests(), before);
+}
+
+TEST_F(RegistryPullTest, ContainerRootfsMergedView) {
+  CR_REQUIRE_ROOT();
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  Snapshotter& snaps = store_->snapshotter();
+  ASSERT_TRUE(snaps.Prepare("crtest-rootfs", image->chain_id).ok());
+  std::string merged = dir_.Join("merged");
+  ASSERT_TRUE(MakeDirs(merged, 0755).ok());
+  auto mounted = snaps.Mount("crtest-rootfs", merged);
+  ASSERT_TRUE(mounted.ok()) << mounted.error().ToString();
+  Cleanup unmount([&] { (void)snaps.Unmount(merged); });
+  EXPECT_FALSE(fs::exists(merged + "/etc/motd"));  // whiteout in layer 2
+  EXPECT_TRUE(fs::exists(merged + "/etc/passwd"));
+  EXPECT_FALSE(fs::exists(merged + "/var/cache/old"));  // opaque dir in layer 2
+  EXPECT_EQ(*ReadFile(merged + "/var/cache/new"), "layer 2\n");
+  EXPECT_EQ(fs::read_symlink(merged + "/bin/sh"), "busybox");
+  struct stat home {};
+  ASSERT_EQ(::stat((merged + "/home/app").c_str(), &home), 0);
+  EXPECT_EQ(home.st_uid, 1000U);
+  EXPECT_EQ(home.st_mode & 07777, 0750U);
+  ASSERT_TRUE(snaps.Unmount(merged).ok());
+  unmount.Dismiss();
+  ASSERT_TRUE(snaps.Remove("crtest-rootfs").ok());
+}
+
 TEST_F(RegistryPullTest, PullByDigestAndByTagPlusDigest) {
   std::string by_digest = registry_ + "/test/busybox@" + env_["BUSYBOX_MANIFEST"];
   auto image = store_->Pull(by_digest, {});
@@ -182,7 +224,8 @@ TEST_F(RegistryPullTest, StatusListRemoveRoundTripAndGc) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1U);  // two tags of one image are one image
   std::string id = image->id;
-  for (const std::string& name : {id, id.substr(7), id.substr(7, 12), latest, v1, image->repo_digests[0]}) {
+  for (const std::string& name :
+       {id, id.substr(7), id.substr(7, 12), latest, v1, image->repo_digests[0]}) {
     auto status = store_->Status(name);
     ASSERT_TRUE(status.ok()) << name << ": " << status.error().ToString();
     EXPECT_EQ(status->id, id);
@@ -259,7 +302,7 @@ TEST_F(RegistryPullTest, CorruptedBlobRejectedWithDigestAndNothingKept) {
       << image.error().ToString();
   EXPECT_FALSE(store_->content().Has(env_["CORRUPT_LAYER"]));
   EXPECT_TRUE(store_->content().List()->empty());
-  EXPECT_EQ(Count("content/ingest"), 0U);
+  EXPECT_EQ(Count("ingest"), 0U);
   EXPECT_TRUE(store_->snapshotter().ListLayers()->empty());
   EXPECT_TRUE(store_->List()->empty());
 }
@@ -275,6 +318,21 @@ TEST_F(RegistryPullTest, MirrorOnlyServesOtherRegistries) {
   ASSERT_TRUE(image.ok()) << image.error().ToString();
   EXPECT_EQ(image->repo_tags, std::vector<std::string>{"registry.k8s.io/test/busybox:latest"});
   EXPECT_EQ(image->repo_digests[0], "registry.k8s.io/test/busybox@" + env_["BUSYBOX_MANIFEST"]);
+}
+
+TEST_F(RegistryPullTest, LiveMirrorIsUsedBeforeOrigin) {
+  testing::FakeRegistry mirror(env_["STATE"] + "/images/busybox", "test/busybox", nullptr);
+  RegistryConfig config;
+  config.hosts[registry_].mirrors = {"http://" + mirror.host()};
+  OpenStore(config);
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {});
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  int blob_requests = 0;
+  for (const auto& r : mirror.requests()) {
+    blob_requests += r.path.find("/blobs/") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(blob_requests, 3);  // config and both layers came from the mirror
+  EXPECT_EQ(image->repo_tags, std::vector<std::string>{registry_ + "/test/busybox:latest"});
 }
 
 TEST_F(RegistryPullTest, DeadMirrorFallsBackToOriginUnlessMirrorOnly) {
@@ -332,24 +390,26 @@ TEST_F(RegistryPullTest, BearerTokenFlowWithRealRegistry) {
 TEST_F(RegistryPullTest, BearerTokenFlow) {
   std::string token_path = "/token";
   testing::FakeRegistry* self = nullptr;
-  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
-                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
-    if (req.path.rfind(token_path, 0) == 0) {
-      bool scoped = req.path.find("scope=repository%3Atest%2Fbusybox%3Apull") != std::string::npos &&
-                    req.path.find("service=fake") != std::string::npos;
-      out.status = scoped ? 200 : 400;
-      out.body = R"({"token":"tok-123","expires_in":300})";
-      return true;
-    }
-    auto auth = req.headers.find("authorization");
-    if (auth == req.headers.end() || auth->second != "Bearer tok-123") {
-      out.status = 401;
-      out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
-                            "/token\",service=\"fake\",scope=\"repository:test/busybox:pull\"");
-      return true;
-    }
-    return false;
-  });
+  testing::FakeRegistry fake(
+      env_["STATE"] + "/images/busybox", "test/busybox",
+      [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        if (req.path.rfind(token_path, 0) == 0) {
+          bool scoped =
+              req.path.find("scope=repository%3Atest%2Fbusybox%3Apull") != std::string::npos &&
+              req.path.find("service=fake") != std::string::npos;
+          out.status = scoped ? 200 : 400;
+          out.body = R"({"token":"tok-123","expires_in":300})";
+          return true;
+        }
+        auto auth = req.headers.find("authorization");
+        if (auth == req.headers.end() || auth->second != "Bearer tok-123") {
+          out.status = 401;
+          out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
+                                "/token\",service=\"fake\",scope=\"repository:test/busybox:pull\"");
+          return true;
+        }
+        return false;
+      });
   self = &fake;
   auto image = store_->Pull(fake.host() + "/test/busybox:latest", {});
   ASSERT_TRUE(image.ok()) << image.error().ToString();
@@ -363,25 +423,26 @@ TEST_F(RegistryPullTest, BearerTokenFlow) {
 
 TEST_F(RegistryPullTest, IdentityTokenUsesOAuthRefreshGrant) {
   testing::FakeRegistry* self = nullptr;
-  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
-                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
-    if (req.path == "/oauth") {
-      bool good = req.method == "POST" &&
-                  req.body.find("grant_type=refresh_token") != std::string::npos &&
-                  req.body.find("refresh_token=refresh-me") != std::string::npos;
-      out.status = good ? 200 : 401;
-      out.body = R"({"access_token":"oauth-tok"})";
-      return true;
-    }
-    auto auth = req.headers.find("authorization");
-    if (auth == req.headers.end() || auth->second != "Bearer oauth-tok") {
-      out.status = 401;
-      out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
-                            "/oauth\",service=\"fake\"");
-      return true;
-    }
-    return false;
-  });
+  testing::FakeRegistry fake(
+      env_["STATE"] + "/images/busybox", "test/busybox",
+      [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        if (req.path == "/oauth") {
+          bool good = req.method == "POST" &&
+                      req.body.find("grant_type=refresh_token") != std::string::npos &&
+                      req.body.find("refresh_token=refresh-me") != std::string::npos;
+          out.status = good ? 200 : 401;
+          out.body = R"({"access_token":"oauth-tok"})";
+          return true;
+        }
+        auto auth = req.headers.find("authorization");
+        if (auth == req.headers.end() || auth->second != "Bearer oauth-tok") {
+          out.status = 401;
+          out.headers.push_back("WWW-Authenticate: Bearer realm=\"http://" + self->host() +
+                                "/oauth\",service=\"fake\"");
+          return true;
+        }
+        return false;
+      });
   self = &fake;
   AuthConfig auth;
   auth.identity_token = "refresh-me";
@@ -398,18 +459,20 @@ TEST_F(RegistryPullTest, IdentityTokenUsesOAuthRefreshGrant) {
 TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
   std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
   std::atomic<int> drops{0};
-  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
-                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
-    if (req.path.find("/blobs/" + big_layer) != std::string::npos && drops == 0) {
-      ++drops;
-      auto blob = ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
-      out.status = 200;
-      out.body = *blob;
-      out.drop_after = static_cast<long>(blob->size() / 3);
-      return true;
-    }
-    return false;
-  });
+  testing::FakeRegistry fake(
+      env_["STATE"] + "/images/busybox", "test/busybox",
+      [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        if (req.path.find("/blobs/" + big_layer) != std::string::npos && drops == 0) {
+          ++drops;
+          auto blob =
+              ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
+          out.status = 200;
+          out.body = *blob;
+          out.drop_after = static_cast<long>(blob->size() / 3);
+          return true;
+        }
+        return false;
+      });
   auto image = store_->Pull(fake.host() + "/test/busybox:latest", {});
   ASSERT_TRUE(image.ok()) << image.error().ToString();
   EXPECT_EQ(drops, 1);
@@ -427,23 +490,26 @@ TEST_F(RegistryPullTest, DroppedConnectionMidBlobResumesWithRange) {
 TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
   std::string big_layer = env_["BUSYBOX_LAYERS"].substr(0, env_["BUSYBOX_LAYERS"].find(','));
   std::atomic<int> stalls{0};
-  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
-                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
-    if (req.path.find("/blobs/" + big_layer) != std::string::npos && stalls == 0) {
-      ++stalls;
-      auto blob = ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
-      out.status = 200;
-      out.body = *blob;
-      out.drop_after = static_cast<long>(blob->size() / 2);
-      out.stall_ms = 3000;  // a slow link: the pull's deadline passes meanwhile
-      return true;
-    }
-    return false;
-  });
-  auto first = store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(1));
+  testing::FakeRegistry fake(
+      env_["STATE"] + "/images/busybox", "test/busybox",
+      [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        if (req.path.find("/blobs/" + big_layer) != std::string::npos && stalls == 0) {
+          ++stalls;
+          auto blob =
+              ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + big_layer.substr(7));
+          out.status = 200;
+          out.body = *blob;
+          out.drop_after = static_cast<long>(blob->size() / 2);
+          out.stall_ms = 5000;  // a slow link: the pull's deadline passes meanwhile
+          return true;
+        }
+        return false;
+      });
+  auto first =
+      store_->Pull(fake.host() + "/test/busybox:latest", {}, steady_clock::now() + seconds(2));
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.error().code(), Code::kDeadlineExceeded) << first.error().ToString();
-  EXPECT_EQ(Count("content/ingest"), 1U);  // the partial layer stays for a resume
+  EXPECT_EQ(Count("ingest"), 1U);  // the partial layer stays for a resume
   EXPECT_TRUE(store_->List()->empty());
 
   auto second = store_->Pull(fake.host() + "/test/busybox:latest", {});
@@ -454,25 +520,27 @@ TEST_F(RegistryPullTest, DeadlineKeepsPartialDownloadForResume) {
     resumed = resumed || (r.path.find(big_layer) != std::string::npos && range != r.headers.end());
   }
   EXPECT_TRUE(resumed);
-  EXPECT_EQ(Count("content/ingest"), 0U);
+  EXPECT_EQ(Count("ingest"), 0U);
 }
 
 TEST_F(RegistryPullTest, FollowsBlobRedirects) {
   std::string small_layer = env_["BUSYBOX_LAYERS"].substr(env_["BUSYBOX_LAYERS"].find(',') + 1);
   testing::FakeRegistry* self = nullptr;
-  testing::FakeRegistry fake(env_["STATE"] + "/images/busybox", "test/busybox",
-                             [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
-    if (req.path == "/v2/test/busybox/blobs/" + small_layer) {
-      out.status = 307;
-      out.headers.push_back("Location: http://" + self->host() + "/storage/" + small_layer);
-      return true;
-    }
-    if (req.path == "/storage/" + small_layer) {
-      out.body = *ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + small_layer.substr(7));
-      return true;
-    }
-    return false;
-  });
+  testing::FakeRegistry fake(
+      env_["STATE"] + "/images/busybox", "test/busybox",
+      [&](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        if (req.path == "/v2/test/busybox/blobs/" + small_layer) {
+          out.status = 307;
+          out.headers.push_back("Location: http://" + self->host() + "/storage/" + small_layer);
+          return true;
+        }
+        if (req.path == "/storage/" + small_layer) {
+          out.body =
+              *ReadFile(env_["STATE"] + "/images/busybox/blobs/sha256/" + small_layer.substr(7));
+          return true;
+        }
+        return false;
+      });
   self = &fake;
   auto image = store_->Pull(fake.host() + "/test/busybox:latest", {});
   ASSERT_TRUE(image.ok()) << image.error().ToString();

@@ -1,5 +1,6 @@
 #include "storage/content_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -158,6 +159,33 @@ TEST_F(ContentStoreTest, ConcurrentWriteBlobOfSameDigest) {
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(*store_->ReadBlob(digest), data);
   EXPECT_EQ(FilesUnder("ingest"), 0U);
+}
+
+TEST_F(ContentStoreTest, PruneIngestRemovesOnlyStaleUnlockedPartials) {
+  std::string old_digest = Sha256Digest("old");
+  {
+    auto ingest = store_->StartIngest(old_digest, 3);
+    ASSERT_TRUE(ingest.ok());
+    ASSERT_TRUE(ingest->Write("ol").ok());
+  }
+  timespec old_times[2] = {{1000000, 0}, {1000000, 0}};
+  ASSERT_EQ(
+      ::utimensat(AT_FDCWD, dir_.Join("root/ingest/" + old_digest.substr(7) + ".partial").c_str(),
+                  old_times, 0),
+      0);
+  std::string busy_digest = Sha256Digest("busy");
+  auto busy = store_->StartIngest(busy_digest, 4);
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE(busy->Write("bu").ok());
+  ASSERT_EQ(
+      ::utimensat(AT_FDCWD, dir_.Join("root/ingest/" + busy_digest.substr(7) + ".partial").c_str(),
+                  old_times, 0),
+      0);
+  auto removed = store_->PruneIngest(3600);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);  // the busy one is locked by its writer
+  EXPECT_EQ(FilesUnder("ingest"), 1U);
+  EXPECT_EQ(*store_->PruneIngest(3600), 0);
 }
 
 TEST_F(ContentStoreTest, RejectsBadDigests) {

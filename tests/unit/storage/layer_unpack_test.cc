@@ -41,8 +41,10 @@ class LayerUnpackTest : public ::testing::Test {
   Result<UnpackStats> Unpack(const std::string& blob) {
     std::string blob_path = dir_.Join("blob");
     EXPECT_TRUE(WriteFileAtomic(blob_path, blob, 0644).ok());
-    UniqueFd blob_fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-    UniqueFd layer_fd(::open(dir_.Join("layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd blob_fd(::open(blob_path.c_str(), O_RDONLY | O_CLOEXEC));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd layer_fd(::open(dir_.Join("layer").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     return UnpackLayer(blob_fd.get(), layer_fd.get(), options_);
   }
 
@@ -115,7 +117,8 @@ TEST_P(LayerUnpackCompressionTest, UnpacksTreeWithMetadataAndDiffId) {
   EXPECT_EQ(::getxattr(L("usr/bin/tool").c_str(), "user.test", value, sizeof(value)), 5);
   EXPECT_EQ(std::string(value), "value");
   // Forged overlay metadata is dropped.
-  EXPECT_LT(::getxattr(L("usr/bin/tool").c_str(), "trusted.overlay.opaque", value, sizeof(value)), 0);
+  EXPECT_LT(::getxattr(L("usr/bin/tool").c_str(), "trusted.overlay.opaque", value, sizeof(value)),
+            0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Compressions, LayerUnpackCompressionTest,
@@ -133,8 +136,8 @@ TEST_F(LayerUnpackTest, WhiteoutBecomesCharDevice00) {
 }
 
 TEST_F(LayerUnpackTest, OpaqueMarkerSetsXattr) {
-  auto stats = Unpack(BuildLayer({Dir("var/"), Dir("var/cache/"), File("var/cache/.wh..wh..opq", ""),
-                                  File("var/cache/new", "n")},
+  auto stats = Unpack(BuildLayer({Dir("var/"), Dir("var/cache/"),
+                                  File("var/cache/.wh..wh..opq", ""), File("var/cache/new", "n")},
                                  Compression::kGzip));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   char value[4] = {};
@@ -146,9 +149,9 @@ TEST_F(LayerUnpackTest, OpaqueMarkerSetsXattr) {
 }
 
 TEST_F(LayerUnpackTest, LaterEntryReplacesEarlier) {
-  auto stats = Unpack(BuildLayer({File("a", "one"), File("a", "two"), Dir("d/"), File("d/x", "x"),
-                                  File("d", "file now")},
-                                 Compression::kNone));
+  auto stats = Unpack(BuildLayer(
+      {File("a", "one"), File("a", "two"), Dir("d/"), File("d/x", "x"), File("d", "file now")},
+      Compression::kNone));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   EXPECT_EQ(*ReadFile(L("a")), "two");
   EXPECT_EQ(*ReadFile(L("d")), "file now");
@@ -205,16 +208,16 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(LayerUnpackTest, SymlinkReplacedByFileIsNotFollowed) {
   // A later file entry with the name of an earlier symlink replaces the link, not its target.
-  auto stats = Unpack(BuildLayer({Symlink("evil", "../outside/victim"), File("evil", "mine")},
-                                 Compression::kNone));
+  auto stats = Unpack(
+      BuildLayer({Symlink("evil", "../outside/victim"), File("evil", "mine")}, Compression::kNone));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   EXPECT_EQ(*ReadFile(L("evil")), "mine");
   ExpectOutsideUntouched();
 }
 
 TEST_F(LayerUnpackTest, TruncatedGzipIsDataLoss) {
-  std::string blob = BuildLayer({File("big", std::string(300000, 'z')), File("after", "a")},
-                                Compression::kGzip);
+  std::string blob =
+      BuildLayer({File("big", std::string(300000, 'z')), File("after", "a")}, Compression::kGzip);
   auto stats = Unpack(blob.substr(0, blob.size() / 2));
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.error().code(), Code::kDataLoss) << stats.error().ToString();

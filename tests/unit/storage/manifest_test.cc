@@ -10,8 +10,10 @@ const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
 
 TEST(ManifestTest, MediaTypeFromFieldHeaderOrShape) {
-  EXPECT_EQ(*ManifestMediaType(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})", ""), kOciIndex);
-  EXPECT_EQ(*ManifestMediaType("{}", std::string(kDockerManifest) + "; charset=utf-8"), kDockerManifest);
+  EXPECT_EQ(*ManifestMediaType(R"({"mediaType":"application/vnd.oci.image.index.v1+json"})", ""),
+            kOciIndex);
+  EXPECT_EQ(*ManifestMediaType("{}", std::string(kDockerManifest) + "; charset=utf-8"),
+            kDockerManifest);
   EXPECT_EQ(*ManifestMediaType(R"({"manifests":[]})", "application/json"), kOciIndex);
   EXPECT_EQ(*ManifestMediaType(R"({"config":{}})", ""), kOciManifest);
   EXPECT_EQ(ManifestMediaType("not json", "").error().code(), Code::kInvalidArgument);
@@ -20,11 +22,14 @@ TEST(ManifestTest, MediaTypeFromFieldHeaderOrShape) {
 
 TEST(ManifestTest, ParsesIndexAndSelectsPlatform) {
   std::string body = R"({"schemaVersion":2,"manifests":[
-    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kD1 + R"(","size":10,
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                     kD1 + R"(","size":10,
      "platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
-    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kD2 + R"(","size":11,
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                     kD2 + R"(","size":11,
      "platform":{"os":"linux","architecture":"amd64"}},
-    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kD3 + R"(","size":12,
+    {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                     kD3 + R"(","size":12,
      "platform":{"os":"linux","architecture":"arm","variant":"v7"}}]})";
   auto entries = ParseIndex(body);
   ASSERT_TRUE(entries.ok()) << entries.error().ToString();
@@ -40,10 +45,14 @@ TEST(ManifestTest, ParsesIndexAndSelectsPlatform) {
 }
 
 TEST(ManifestTest, ParsesImageManifest) {
-  std::string body = R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
-    "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" + kD1 + R"(","size":100},
-    "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":")" + kD2 + R"(","size":200},
-              {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" + kD3 + R"(","size":300}]})";
+  std::string body =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
+    "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
+      kD1 + R"(","size":100},
+    "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":")" +
+      kD2 + R"(","size":200},
+              {"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
+      kD3 + R"(","size":300}]})";
   auto m = ParseImageManifest(body);
   ASSERT_TRUE(m.ok()) << m.error().ToString();
   EXPECT_EQ(m->config.digest, kD1);
@@ -58,7 +67,8 @@ TEST(ManifestTest, RejectsBadManifests) {
   std::string no_size = R"({"config":{"digest":")" + kD1 + R"("},"layers":[]})";
   EXPECT_EQ(ParseImageManifest(no_size).error().code(), Code::kInvalidArgument);
   std::string encrypted = R"({"config":{"digest":")" + kD1 + R"(","size":1},"layers":[
-    {"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip+encrypted","digest":")" + kD2 + R"(","size":1}]})";
+    {"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip+encrypted","digest":")" +
+                          kD2 + R"(","size":1}]})";
   EXPECT_EQ(ParseImageManifest(encrypted).error().code(), Code::kUnimplemented);
   EXPECT_EQ(ParseIndex(R"({"manifests":"x"})").error().code(), Code::kInvalidArgument);
 }
@@ -68,7 +78,8 @@ TEST(ManifestTest, ParsesImageConfig) {
     "config":{"User":"1000:1000","Env":["PATH=/bin","A=b"],"Entrypoint":["/bin/sh","-c"],
               "Cmd":["echo hi"],"WorkingDir":"/work","StopSignal":"SIGQUIT",
               "Volumes":{"/data":{},"/cache":{}},"Labels":{"a":"1","b":"2","n":3}},
-    "rootfs":{"type":"layers","diff_ids":[")" + kD1 + R"(",")" + kD2 + R"("]}})";
+    "rootfs":{"type":"layers","diff_ids":[")" +
+                     kD1 + R"(",")" + kD2 + R"("]}})";
   auto c = ParseImageConfig(body);
   ASSERT_TRUE(c.ok()) << c.error().ToString();
   EXPECT_EQ(c->user, "1000:1000");

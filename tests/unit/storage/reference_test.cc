@@ -45,8 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "docker.io/library/busybox:latest"},
         NormCase{"index.docker.io/library/busybox:x", "docker.io", "library/busybox", "x", "",
                  "docker.io/library/busybox:x"},
-        NormCase{"user/repo", "docker.io", "user/repo", "latest", "",
-                 "docker.io/user/repo:latest"},
+        NormCase{"user/repo", "docker.io", "user/repo", "latest", "", "docker.io/user/repo:latest"},
         NormCase{"registry.k8s.io/pause:3.9", "registry.k8s.io", "pause", "3.9", "",
                  "registry.k8s.io/pause:3.9"},
         NormCase{"gcr.io/k8s-staging-cri-tools/test-image-1:latest", "gcr.io",
@@ -57,8 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "localhost:5000/a/b/c:v1"},
         NormCase{"127.0.0.1:5000/busybox", "127.0.0.1:5000", "busybox", "latest", "",
                  "127.0.0.1:5000/busybox:latest"},
-        NormCase{"[::1]:5000/busybox:t", "[::1]:5000", "busybox", "t", "",
-                 "[::1]:5000/busybox:t"},
+        NormCase{"[::1]:5000/busybox:t", "[::1]:5000", "busybox", "t", "", "[::1]:5000/busybox:t"},
         NormCase{"busybox@" + kDigest, "docker.io", "library/busybox", "", kDigest,
                  "docker.io/library/busybox@" + kDigest},
         NormCase{"busybox:1.36@" + kDigest, "docker.io", "library/busybox", "1.36", kDigest,
@@ -69,7 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "", "a.b-c.example/x__y/z-----q.r_s:latest"},
         NormCase{"Example.COM/foo:TAG_1.0-x", "Example.COM", "foo", "TAG_1.0-x", "",
                  "Example.COM/foo:TAG_1.0-x"},
-        NormCase{"foo:_tag", "docker.io", "library/foo", "_tag", "", "docker.io/library/foo:_tag"}));
+        NormCase{"foo:_tag", "docker.io", "library/foo", "_tag", "",
+                 "docker.io/library/foo:_tag"}));
 
 class ReferenceInvalidTest : public ::testing::TestWithParam<std::string> {};
 
@@ -86,9 +85,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "foo/Bar", "-foo", "foo-", "foo/", "/foo", "foo//bar", "foo..bar",
                       "foo___bar", "foo/.bar", "foo:-tag", "foo:.tag", "foo:tag!",
                       "foo:" + std::string(129, 'a'), "foo@sha256:abc", "foo@sha256:" + kHex + "z",
-                      "foo@" + kHex, "foo@:abc" + kHex, "foo@sha256" + kHex,
-                      "localhost:port/foo", "local_host.io/foo", "-a.io/foo", "a.io:99999999/foo",
-                      "[::1/foo", "[zz]:5000/foo", kHex, "foo bar", "foo\tbar", "foo/bar baz",
+                      "foo@" + kHex, "foo@:abc" + kHex, "foo@sha256" + kHex, "localhost:port/foo",
+                      "local_host.io/foo", "-a.io/foo", "a.io:99999999/foo", "[::1/foo",
+                      "[zz]:5000/foo", kHex, "foo bar", "foo\tbar", "foo/bar baz",
                       "a/" + std::string(260, 'b'), "foo:a:b", "foo@sha256:" + kHex + "@x"));
 
 TEST(ReferenceTest, UppercasePathSaysLowercase) {

@@ -6,10 +6,12 @@ namespace cricket::storage {
 namespace {
 
 TEST(RegistryConfigTest, LoopbackHosts) {
-  for (const char* h : {"localhost", "localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]:5000", "::1"}) {
+  for (const char* h :
+       {"localhost", "localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]:5000", "::1"}) {
     EXPECT_TRUE(IsLoopbackHost(h)) << h;
   }
-  for (const char* h : {"10.0.0.1", "example.com", "localhost.example.com", "[::2]:5000", "128.0.0.1"}) {
+  for (const char* h :
+       {"10.0.0.1", "example.com", "localhost.example.com", "[::2]:5000", "128.0.0.1"}) {
     EXPECT_FALSE(IsLoopbackHost(h)) << h;
   }
 }

@@ -17,11 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::_;
-using ::testing::Return;
-using ::testing::StrictMock;
 using testing::BuildLayer;
 using testing::Compression;
 using testing::File;
+using ::testing::Return;
+using ::testing::StrictMock;
 
 // Only Mount and Umount2 are used by the snapshotter.
 class MountSyscalls : public Syscalls {
@@ -64,7 +64,8 @@ class SnapshotterTest : public ::testing::Test {
                     Result<void>* result = nullptr) {
     std::string path = dir_.Join("blob");
     EXPECT_TRUE(WriteFileAtomic(path, plain, 0644).ok());
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     std::string diff_id = Sha256Digest(plain);
     auto r = snap_->ApplyLayer(ChainId(parent_chain, diff_id), parent_chain, diff_id, fd.get());
     if (result != nullptr) {
@@ -107,9 +108,9 @@ TEST_F(SnapshotterTest, ApplyPrepareMountsRemove) {
   EXPECT_EQ(snap_->Prepare("ctr1", top).error().code(), Code::kAlreadyExists);
   auto m = snap_->Mounts("ctr1");
   ASSERT_TRUE(m.ok());
-  std::string want = "lowerdir=" + (*lowers)[0] + ":" + (*lowers)[1] + ",upperdir=" +
-                     dir_.Join("snap/containers/ctr1/upper") + ",workdir=" +
-                     dir_.Join("snap/containers/ctr1/work") + ",userxattr";
+  std::string want = "lowerdir=" + (*lowers)[0] + ":" + (*lowers)[1] +
+                     ",upperdir=" + dir_.Join("snap/containers/ctr1/upper") +
+                     ",workdir=" + dir_.Join("snap/containers/ctr1/work") + ",userxattr";
   EXPECT_EQ(m->options, want);
   EXPECT_CALL(sys_, Mount("overlay", "/target", "overlay", 0UL, want)).WillOnce(Return(Ok()));
   EXPECT_TRUE(snap_->Mount("ctr1", "/target").ok());
@@ -119,6 +120,14 @@ TEST_F(SnapshotterTest, ApplyPrepareMountsRemove) {
   EXPECT_TRUE(snap_->Unmount("/target").ok());
   EXPECT_TRUE(snap_->Unmount("/target").ok());  // idempotent
 
+  ASSERT_TRUE(
+      WriteFileAtomic(dir_.Join("snap/containers/ctr1/upper/new"), std::string(10000, 'x'), 0644)
+          .ok());
+  auto usage = snap_->Usage("ctr1");
+  ASSERT_TRUE(usage.ok()) << usage.error().ToString();
+  EXPECT_EQ(usage->inodes_used, 2);  // upper and the new file
+  EXPECT_GE(usage->used_bytes, 10000);
+  EXPECT_EQ(snap_->Usage("nope").error().code(), Code::kNotFound);
   EXPECT_EQ(*snap_->ListSnapshots(), std::vector<std::string>{"ctr1"});
   EXPECT_EQ(*snap_->SnapshotParent("ctr1"), top);
   ASSERT_TRUE(snap_->Remove("ctr1").ok());
@@ -151,6 +160,19 @@ TEST_F(SnapshotterTest, MissingParentIsFailedPrecondition) {
   Apply(Sha256Digest("missing"), BuildLayer({File("a", "1")}, Compression::kNone), &r);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(SnapshotterTest, TooManyLayersForOneMountIsResourceExhausted) {
+  std::string chain;
+  for (int i = 0; i < 45; ++i) {
+    std::string diff =
+        Apply(chain, BuildLayer({File("f" + std::to_string(i), "x")}, Compression::kNone));
+    chain = ChainId(chain, diff);
+  }
+  ASSERT_TRUE(snap_->Prepare("deep", chain).ok());
+  auto m = snap_->Mounts("deep");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code(), Code::kResourceExhausted) << m.error().ToString();
 }
 
 TEST_F(SnapshotterTest, RejectsBadKeysAndIncompleteChains) {
