@@ -44,6 +44,22 @@ Result<void> RemoveStaleSocket(const std::string& socket_path) {
   return Ok();
 }
 
+// A helper binary installed beside cricketd, or where the build tree puts it.
+Result<std::string> FindHelper(const std::string& name, const std::string& build_subdir) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return Error(Code::kInternal, "cannot find cricketd's own path: " + ec.message());
+  }
+  const auto dir = self.parent_path();
+  for (const auto& candidate : {dir / name, dir.parent_path() / build_subdir / name}) {
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+  }
+  return Error(Code::kFailedPrecondition, name + " not found beside " + self.string());
+}
+
 }  // namespace
 
 Daemon::Daemon(const Config& config, LockFile root_lock, LockFile socket_lock)
@@ -103,7 +119,7 @@ Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
 
 Result<void> Daemon::OpenImageStore() {
   storage::ImageStoreOptions options;
-  options.root = config_.root + "/storage";
+  options.root = config_.root;  // blobs/, snapshots/, images.db beside metadata.db
   options.pinned = config_.images.pinned;
   options.max_parallel_downloads = config_.images.max_parallel_downloads;
   for (const auto& [domain, host] : config_.registries) {
@@ -131,6 +147,8 @@ Result<void> Daemon::Serve() {
   deps.cgroups = std::move(cgroups);
   deps.network = network;
   deps.images = images_.get();
+  CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
+  CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
   runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_, calls_);
   image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_, calls_);

@@ -90,23 +90,14 @@ grpc::Status Unimplemented(std::string_view rpc) {
           std::string(rpc) + " is not implemented by cricket yet"};
 }
 
-grpc::Status RuntimeServiceAdapter::Version(grpc::ServerContext* /*ctx*/,
-                                            const v1::VersionRequest* req,
-                                            v1::VersionResponse* resp) {
-  return Serve(calls_, "Version", *req, [&] { return service_.Version(*req, *resp); });
-}
-
-grpc::Status RuntimeServiceAdapter::Status(grpc::ServerContext* /*ctx*/,
-                                           const v1::StatusRequest* req,
-                                           v1::StatusResponse* resp) {
-  return Serve(calls_, "Status", *req, [&] { return service_.Status(*req, *resp); });
-}
-
-grpc::Status RuntimeServiceAdapter::RuntimeConfig(grpc::ServerContext* /*ctx*/,
-                                                  const v1::RuntimeConfigRequest* req,
-                                                  v1::RuntimeConfigResponse* resp) {
-  return Serve(calls_, "RuntimeConfig", *req, [&] { return service_.RuntimeConfig(*req, *resp); });
-}
+#define CR_HANDLED_(Name)                                                                  \
+  grpc::Status RuntimeServiceAdapter::Name(grpc::ServerContext* /*ctx*/,                     \
+                                           const v1::Name##Request* req,                     \
+                                           v1::Name##Response* resp) {                       \
+    return Serve(calls_, #Name, *req, [&] { return service_.Name(*req, *resp); });           \
+  }
+#include "cri/handled_runtime_rpcs.inc"
+#undef CR_HANDLED_
 
 grpc::Status ImageServiceAdapter::ListImages(grpc::ServerContext* /*ctx*/,
                                              const v1::ListImagesRequest* req,

@@ -35,12 +35,11 @@ class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
   RuntimeServiceAdapter(CriService& service, InflightCalls& calls)
       : service_(service), calls_(calls) {}
 
-  grpc::Status Version(grpc::ServerContext* ctx, const v1::VersionRequest* req,
-                       v1::VersionResponse* resp) override;
-  grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest* req,
-                      v1::StatusResponse* resp) override;
-  grpc::Status RuntimeConfig(grpc::ServerContext* ctx, const v1::RuntimeConfigRequest* req,
-                             v1::RuntimeConfigResponse* resp) override;
+#define CR_HANDLED_(Name)                                                                \
+  grpc::Status Name(grpc::ServerContext* ctx, const v1::Name##Request* req,              \
+                    v1::Name##Response* resp) override;
+#include "cri/handled_runtime_rpcs.inc"
+#undef CR_HANDLED_
 
 #include "cri/unimplemented_runtime_rpcs.inc"
 

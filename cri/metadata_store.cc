@@ -148,10 +148,13 @@ Result<void> MetadataStore::Update(const std::function<Result<void>(Tx&)>& fn) {
 
 Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
   CR_ASSIGN_OR_RETURN(Statement stmt,
-                      db_.Prepare(fmt::format("INSERT OR REPLACE INTO sandboxes ({}) VALUES "
-                                              "(?1, ?2, ?3, ?4, ?5, ?6)",
-                                              kSandboxColumns)));
-  // INSERT OR REPLACE would silently evict another sandbox holding the name; check first.
+                      db_.Prepare(fmt::format(
+                          "INSERT INTO sandboxes ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT(id) DO UPDATE SET name = ?2, state = ?3, "
+                          "created_at_ns = ?4, config = ?5, runtime = ?6",
+                          kSandboxColumns)));
+  // An upsert, not INSERT OR REPLACE: a replace deletes the row first, which the containers'
+  // foreign key refuses. A name held by another sandbox is checked here for a clear error.
   CR_ASSIGN_OR_RETURN(Statement clash,
                       db_.Prepare("SELECT id FROM sandboxes WHERE name = ?1 AND id != ?2"));
   clash.Bind(1, r.name).Bind(2, r.id);
@@ -191,9 +194,12 @@ Result<void> MetadataStore::Tx::PutContainer(const ContainerRecord& r) {
   }
   CR_ASSIGN_OR_RETURN(
       Statement stmt,
-      db_.Prepare(fmt::format("INSERT OR REPLACE INTO containers ({}) VALUES "
-                              "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                              kContainerColumns)));
+      db_.Prepare(fmt::format(
+          "INSERT INTO containers ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+          "ON CONFLICT(id) DO UPDATE SET sandbox_id = ?2, name = ?3, state = ?4, "
+          "created_at_ns = ?5, started_at_ns = ?6, finished_at_ns = ?7, exit_code = ?8, "
+          "reason = ?9, message = ?10, config = ?11, runtime = ?12",
+          kContainerColumns)));
   stmt.Bind(1, r.id).Bind(2, r.sandbox_id).Bind(3, r.name).Bind(4, static_cast<int64_t>(r.state));
   stmt.Bind(5, r.created_at_ns).Bind(6, r.started_at_ns).Bind(7, r.finished_at_ns);
   stmt.Bind(8, static_cast<int64_t>(r.exit_code)).Bind(9, r.reason).Bind(10, r.message);

@@ -12,7 +12,9 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
+#include "cri/object_info.h"
 #include "network/network_manager.h"
 #include "oci/cgroup_detect.h"
 #include "runtime/v1/api.pb.h"
@@ -31,6 +33,9 @@ struct CriDeps {
   // The pod network, or the error that kept it from being set up.
   Result<network::NetworkManager*> network = Error(Code::kUnavailable, "no pod network");
   storage::ImageStore* images = nullptr;
+  // Helper binaries (installed beside cricketd).
+  std::string shim_binary;
+  std::string pause_binary;
 };
 
 // When the caller gives up; Deadline::max() without one.
@@ -56,13 +61,54 @@ class CriService {
   // image_fs_info.cc
   Result<void> ImageFsInfo(const v1::ImageFsInfoRequest& req, v1::ImageFsInfoResponse& resp);
 
+  // sandbox_run.cc, sandbox_stop.cc, sandbox_remove.cc, sandbox_status.cc
+  Result<void> RunPodSandbox(const v1::RunPodSandboxRequest& req, v1::RunPodSandboxResponse& resp);
+  Result<void> StopPodSandbox(const v1::StopPodSandboxRequest& req,
+                              v1::StopPodSandboxResponse& resp);
+  Result<void> RemovePodSandbox(const v1::RemovePodSandboxRequest& req,
+                                v1::RemovePodSandboxResponse& resp);
+  Result<void> PodSandboxStatus(const v1::PodSandboxStatusRequest& req,
+                                v1::PodSandboxStatusResponse& resp);
+  Result<void> ListPodSandbox(const v1::ListPodSandboxRequest& req,
+                              v1::ListPodSandboxResponse& resp);
+
+  // container_create.cc, container_start.cc, container_stop.cc, container_remove.cc,
+  // container_status.cc, container_exec_sync.cc, container_log.cc
+  Result<void> CreateContainer(const v1::CreateContainerRequest& req,
+                               v1::CreateContainerResponse& resp);
+  Result<void> StartContainer(const v1::StartContainerRequest& req,
+                              v1::StartContainerResponse& resp);
+  Result<void> StopContainer(const v1::StopContainerRequest& req, v1::StopContainerResponse& resp);
+  Result<void> RemoveContainer(const v1::RemoveContainerRequest& req,
+                               v1::RemoveContainerResponse& resp);
+  Result<void> ContainerStatus(const v1::ContainerStatusRequest& req,
+                               v1::ContainerStatusResponse& resp);
+  Result<void> ListContainers(const v1::ListContainersRequest& req,
+                              v1::ListContainersResponse& resp);
+  Result<void> ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp);
+  Result<void> ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
+                                  v1::ReopenContainerLogResponse& resp);
+
  private:
+  // Shared steps of the lifecycle (container_lifecycle.cc).
+  Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
+  Result<std::string> ResolveContainer(const std::string& id_or_prefix);
+  // Brings the record up to date with its shim (an exit while cricketd was down).
+  Result<ContainerRecord> RefreshContainer(ContainerRecord record);
+  // SIGTERM (or the image's stop signal), then SIGKILL after `timeout_s`. Caller holds its lock.
+  Result<void> StopContainerLocked(const std::string& id, int64_t timeout_s);
+  // Deletes the container, its rootfs and its record. Caller holds its lock.
+  Result<void> RemoveContainerLocked(const std::string& id);
+  // Stops the infra process and tears the network down. Caller holds the sandbox lock.
+  Result<void> StopSandboxLocked(const std::string& id);
+
   // OK when containers can be run: the store answers and the cgroup hierarchy is known.
   Result<void> RuntimeReady();
   // OK when pods can get a network.
   Result<void> NetworkReady();
 
   CriDeps deps_;
+  KeyedMutex locks_;
 };
 
 // The CRI view of an image (image_status.cc).

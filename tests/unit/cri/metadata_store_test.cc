@@ -110,6 +110,19 @@ TEST(MetadataStoreTest, ContainerNeedsItsSandboxAndKeepsItAlive) {
   EXPECT_EQ(busy.error().message(), "sandbox s1 still has containers");
 }
 
+TEST(MetadataStoreTest, UpdatingASandboxKeepsItsContainers) {
+  TempDir dir;
+  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "p")).ok());
+  ASSERT_TRUE(store->PutContainer(Container("c1", "s1", "a_b_0")).ok());
+  SandboxRecord stopped = *store->GetSandbox("s1");
+  stopped.state = SandboxState::kNotReady;
+  auto put = store->PutSandbox(stopped);
+  ASSERT_TRUE(put.ok()) << put.error().ToString();
+  EXPECT_EQ(store->GetSandbox("s1")->state, SandboxState::kNotReady);
+  EXPECT_EQ(store->ListContainers()->size(), 1u);
+}
+
 TEST(MetadataStoreTest, FailedUpdateRollsBackEveryWrite) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());

@@ -1,0 +1,155 @@
+// CreateContainer: a rootfs snapshot of the image, an OCI bundle from the CRI config, and a
+// shim holding the created (not yet started) container.
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/cleanup.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "cri/container_spec.h"
+#include "cri/ids.h"
+#include "cri/service.h"
+#include "oci/spec_json.h"
+#include "shim/shim_client.h"
+
+namespace cricket::cri {
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The image's STOPSIGNAL ("SIGQUIT", "QUIT" or "3"); 0 means SIGTERM.
+int ParseStopSignal(const std::string& text) {
+  static const std::pair<const char*, int> kNames[] = {
+      {"TERM", SIGTERM}, {"KILL", SIGKILL}, {"QUIT", SIGQUIT}, {"INT", SIGINT},
+      {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}};
+  std::string name = text.starts_with("SIG") ? text.substr(3) : text;
+  for (const auto& [n, sig] : kNames) {
+    if (name == n) {
+      return sig;
+    }
+  }
+  int number = std::atoi(text.c_str());
+  return number > 0 && number < 65 ? number : 0;
+}
+
+// kubelet gives a directory per pod and a path inside it per container.
+std::string LogPath(const SandboxInfo& sandbox, const v1::ContainerConfig& config,
+                    const std::string& bundle) {
+  if (!config.log_path().empty()) {
+    if (config.log_path().front() == '/') {
+      return config.log_path();
+    }
+    if (!sandbox.log_directory.empty()) {
+      return sandbox.log_directory + "/" + config.log_path();
+    }
+  }
+  return bundle + "/container.log";
+}
+
+}  // namespace
+
+Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
+                                         v1::CreateContainerResponse& resp) {
+  const v1::ContainerConfig& config = req.config();
+  if (config.metadata().name().empty()) {
+    return Error(Code::kInvalidArgument, "config.metadata.name is empty");
+  }
+  if (config.image().image().empty()) {
+    return Error(Code::kInvalidArgument, "config.image.image is empty");
+  }
+  CR_ASSIGN_OR_RETURN(std::string sandbox_id, ResolveSandbox(req.pod_sandbox_id()));
+  CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(sandbox_id));
+  if (sandbox.state != SandboxState::kReady) {
+    return Error(Code::kFailedPrecondition, "sandbox " + sandbox_id + " is not ready");
+  }
+  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
+  v1::PodSandboxConfig sandbox_config;
+  sandbox_config.ParseFromString(sandbox.config);
+  auto image = deps_.images->Status(config.image().image());
+  if (!image.ok()) {
+    return image.error().code() == Code::kNotFound
+               ? Error(Code::kNotFound, "image " + config.image().image() + " not found")
+               : image.error();
+  }
+
+  ContainerRecord record;
+  record.id = NewId();
+  record.sandbox_id = sandbox_id;
+  record.name = config.metadata().name() + "_" + sandbox.name + "_" +
+                std::to_string(config.metadata().attempt());
+  record.created_at_ns = NowNs();
+  record.state = ContainerState::kCreated;
+  config.SerializeToString(&record.config);
+  ContainerInfo info;
+  info.image_id = image->id;
+  info.image_name = config.image().image();
+  info.bundle = deps_.config->state + "/containers/" + record.id;
+  info.shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
+  info.tty = config.tty();
+  info.stop_signal = ParseStopSignal(image->config.stop_signal);
+  info.log_path = LogPath(sandbox_info, config, info.bundle);
+  record.runtime = ContainerInfoToJson(info);
+  auto lock = locks_.Acquire(record.id);
+  // Reserve the name first: a clash fails before anything is made.
+  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  Cleanup drop_record([&] { (void)deps_.store->DeleteContainer(record.id); });
+
+  const std::string rootfs = info.bundle + "/rootfs";
+  CR_RETURN_IF_ERROR(MakeDirs(rootfs, 0700));
+  Cleanup drop_bundle([&] {
+    std::error_code ec;
+    std::filesystem::remove_all(info.bundle, ec);
+  });
+  auto& snapshots = deps_.images->snapshotter();
+  CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image->chain_id));
+  Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
+  CR_RETURN_IF_ERROR(snapshots.Mount(record.id, rootfs));
+  Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
+
+  ContainerSpecInput input;
+  input.container_id = record.id;
+  input.config = &config;
+  input.image = &image->config;
+  input.rootfs = rootfs;
+  input.sandbox.id = sandbox_id;
+  input.sandbox.netns_path = sandbox_info.netns_path;
+  input.sandbox.infra_pid = sandbox_info.infra_pid;
+  input.sandbox.hostname = sandbox_info.hostname;
+  input.sandbox.resolv_conf_path = sandbox_info.resolv_conf;
+  input.sandbox.hosts_path = sandbox_info.hosts;
+  input.sandbox.hostname_path = sandbox_info.hostname_file;
+  input.sandbox.cgroup_parent = sandbox_info.cgroup_parent;
+  input.sandbox.namespaces = sandbox_config.linux().security_context().namespace_options();
+  CR_ASSIGN_OR_RETURN(oci::Spec spec, BuildContainerSpec(input));
+  CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600));
+  CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));
+
+  shim::ShimOptions shim_options;
+  shim_options.id = record.id;
+  shim_options.bundle = info.bundle;
+  shim_options.state_dir = info.shim_dir;
+  shim_options.log_path = info.log_path;
+  shim_options.runtime_root = deps_.config->state + "/runtime";
+  shim_options.tty = config.tty();
+  shim_options.stdin = config.stdin();
+  shim_options.stdin_once = config.stdin_once();
+  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
+
+  unmount.Dismiss();
+  drop_snapshot.Dismiss();
+  drop_bundle.Dismiss();
+  drop_record.Dismiss();
+  resp.set_container_id(record.id);
+  log::Info({.pod = sandbox_id, .ctr = record.id}, "container {} created from {}", record.name,
+            info.image_name);
+  return Ok();
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,54 @@
+// ExecSync and ReopenContainerLog: requests handed to the container's shim.
+
+#include <chrono>
+
+#include "cri/service.h"
+#include "oci/spec_json.h"
+#include "shim/shim_client.h"
+
+namespace cricket::cri {
+
+Result<void> CriService::ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp) {
+  if (req.cmd_size() == 0) {
+    return Error(Code::kInvalidArgument, "cmd is empty");
+  }
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
+  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  if (record.state != ContainerState::kRunning) {
+    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  // The exec'd process gets the container's own user, env and working dir.
+  CR_ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(info.bundle));
+  oci::Process process = *spec.process;
+  process.args.assign(req.cmd().begin(), req.cmd().end());
+  process.terminal = false;
+  // CRI: timeout 0 means none; a day stands in for it.
+  auto timeout = req.timeout() > 0 ? std::chrono::seconds(req.timeout()) : std::chrono::hours(24);
+  shim::ShimClient shim(info.shim_dir + "/control.sock");
+  CR_ASSIGN_OR_RETURN(shim::ExecSyncResult result,
+                      shim.ExecSync(process, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+  if (result.timed_out) {
+    return Error(Code::kDeadlineExceeded,
+                 "command timed out after " + std::to_string(req.timeout()) + " s and was killed");
+  }
+  resp.set_stdout(result.out);
+  resp.set_stderr(result.err);
+  resp.set_exit_code(result.exit_code);
+  return Ok();
+}
+
+Result<void> CriService::ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
+                                            v1::ReopenContainerLogResponse& /*resp*/) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
+  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  if (record.state != ContainerState::kRunning) {
+    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  return shim::ShimClient(info.shim_dir + "/control.sock").ReopenLog();
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,156 @@
+// Steps shared by the sandbox and container RPCs: id resolution, syncing a record with its
+// shim, stopping and removing.
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/log.h"
+#include "cri/ids.h"
+#include "cri/service.h"
+#include "shim/shim_client.h"
+
+namespace cricket::cri {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ShimSocket(const std::string& shim_dir) { return shim_dir + "/control.sock"; }
+
+void MarkExited(ContainerRecord& record, const shim::ExitRecord& exit) {
+  record.state = ContainerState::kExited;
+  record.exit_code = exit.exit_code;
+  record.finished_at_ns = exit.finished_at_ns;
+  if (record.started_at_ns == 0) {
+    record.started_at_ns = exit.started_at_ns;
+  }
+  // Kubernetes' reasons: OOMKilled, Completed, Error.
+  record.reason = exit.oom_killed ? "OOMKilled" : exit.exit_code == 0 ? "Completed" : "Error";
+}
+
+}  // namespace
+
+Result<std::string> CriService::ResolveSandbox(const std::string& id_or_prefix) {
+  CR_ASSIGN_OR_RETURN(auto sandboxes, deps_.store->ListSandboxes());
+  std::vector<std::string> ids;
+  for (const auto& s : sandboxes) {
+    ids.push_back(s.id);
+  }
+  return ResolveId(ids, id_or_prefix, "sandbox");
+}
+
+Result<std::string> CriService::ResolveContainer(const std::string& id_or_prefix) {
+  CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
+  std::vector<std::string> ids;
+  for (const auto& c : containers) {
+    ids.push_back(c.id);
+  }
+  return ResolveId(ids, id_or_prefix, "container");
+}
+
+Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
+  if (record.state != ContainerState::kRunning && record.state != ContainerState::kCreated) {
+    return record;
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  shim::ShimClient shim(ShimSocket(info.shim_dir));
+  auto status = shim.Status();
+  std::optional<shim::ExitRecord> exit;
+  if (status.ok()) {
+    exit = status->exit;
+  } else if (auto recorded = shim::ReadExitRecord(info.shim_dir); recorded.ok()) {
+    exit = *recorded;  // the shim is gone, but it wrote down how the container ended
+  } else if (record.state == ContainerState::kRunning) {
+    record.state = ContainerState::kUnknown;
+    record.reason = "Unknown";
+    record.message = "the container's shim is gone: " + status.error().message();
+    CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+    return record;
+  }
+  if (exit) {
+    MarkExited(record, *exit);
+    CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  }
+  return record;
+}
+
+Result<void> CriService::StopContainerLocked(const std::string& id, int64_t timeout_s) {
+  auto found = deps_.store->GetContainer(id);
+  if (!found.ok()) {
+    return found.error().code() == Code::kNotFound ? Ok() : Result<void>(found.error());
+  }
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(*found));
+  if (record.state != ContainerState::kRunning) {
+    return Ok();  // CRI: stopping a stopped (or never started) container is OK
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  shim::ShimClient shim(ShimSocket(info.shim_dir));
+  if (timeout_s > 0) {
+    int signal = info.stop_signal > 0 ? info.stop_signal : SIGTERM;
+    auto sent = shim.Kill(signal, /*all=*/false);
+    if (sent.ok() && shim.Wait(std::chrono::seconds(timeout_s)).ok()) {
+      CR_RETURN_IF_ERROR(RefreshContainer(record));
+      return Ok();
+    }
+  }
+  // Grace period over (or none): kill everything in the container's cgroup.
+  auto killed = shim.Kill(SIGKILL, /*all=*/true);
+  if (!killed.ok() && killed.error().code() != Code::kFailedPrecondition) {
+    return killed.error().Wrap("kill container " + id);
+  }
+  CR_RETURN_IF_ERROR(shim.Wait(30s));
+  CR_RETURN_IF_ERROR(RefreshContainer(record));
+  return Ok();
+}
+
+Result<void> CriService::RemoveContainerLocked(const std::string& id) {
+  auto found = deps_.store->GetContainer(id);
+  if (!found.ok()) {
+    return found.error().code() == Code::kNotFound ? Ok() : Result<void>(found.error());
+  }
+  CR_RETURN_IF_ERROR(StopContainerLocked(id, 0));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(found->runtime));
+  shim::ShimClient shim(ShimSocket(info.shim_dir));
+  auto deleted = shim.Delete(/*force=*/true);
+  if (!deleted.ok() && deleted.error().code() != Code::kUnavailable) {
+    return deleted.error().Wrap("delete container " + id);
+  }
+  CR_RETURN_IF_ERROR(deps_.images->snapshotter().Unmount(info.bundle + "/rootfs"));
+  CR_RETURN_IF_ERROR(deps_.images->snapshotter().Remove(id));
+  std::error_code ec;
+  std::filesystem::remove_all(info.bundle, ec);
+  std::filesystem::remove_all(info.shim_dir, ec);
+  CR_RETURN_IF_ERROR(deps_.store->DeleteContainer(id));
+  log::Info({.pod = found->sandbox_id, .ctr = id}, "container removed");
+  return Ok();
+}
+
+Result<void> CriService::StopSandboxLocked(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
+  CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
+  for (const auto& c : containers) {
+    if (c.sandbox_id == id) {
+      auto lock = locks_.Acquire(c.id);
+      CR_RETURN_IF_ERROR(StopContainerLocked(c.id, 0));
+    }
+  }
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
+  shim::ShimClient infra(ShimSocket(info.infra_shim_dir));
+  if (infra.Kill(SIGKILL, /*all=*/true).ok()) {
+    (void)infra.Wait(30s);
+  }
+  if (!info.host_network && deps_.network.ok()) {
+    network::PodNetworkConfig net;
+    net.sandbox_id = id;
+    CR_RETURN_IF_ERROR((*deps_.network)->TeardownPod(net));
+  }
+  if (record.state != SandboxState::kNotReady) {
+    record.state = SandboxState::kNotReady;
+    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+    log::Info({.pod = id}, "sandbox stopped");
+  }
+  return Ok();
+}
+
+}  // namespace cricket::cri

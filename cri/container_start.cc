@@ -1,0 +1,31 @@
+// StartContainer.
+
+#include <chrono>
+
+#include "common/log.h"
+#include "cri/service.h"
+#include "shim/shim_client.h"
+
+namespace cricket::cri {
+
+Result<void> CriService::StartContainer(const v1::StartContainerRequest& req,
+                                        v1::StartContainerResponse& /*resp*/) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
+  auto lock = locks_.Acquire(id);
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, deps_.store->GetContainer(id));
+  if (record.state != ContainerState::kCreated) {
+    return Error(Code::kFailedPrecondition, "container " + id + " is not in the created state");
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  shim::ShimClient shim(info.shim_dir + "/control.sock");
+  CR_RETURN_IF_ERROR(shim.Start());
+  record.state = ContainerState::kRunning;
+  record.started_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  log::Info({.pod = record.sandbox_id, .ctr = id}, "container started");
+  return Ok();
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,97 @@
+// ContainerStatus and ListContainers: records brought up to date with their shims.
+
+#include "cri/service.h"
+
+namespace cricket::cri {
+namespace {
+
+v1::ContainerState ToCri(ContainerState state) {
+  switch (state) {
+    case ContainerState::kCreated: return v1::CONTAINER_CREATED;
+    case ContainerState::kRunning: return v1::CONTAINER_RUNNING;
+    case ContainerState::kExited: return v1::CONTAINER_EXITED;
+    case ContainerState::kUnknown: return v1::CONTAINER_UNKNOWN;
+  }
+  return v1::CONTAINER_UNKNOWN;
+}
+
+bool LabelsMatch(const google::protobuf::Map<std::string, std::string>& selector,
+                 const google::protobuf::Map<std::string, std::string>& labels) {
+  for (const auto& [key, value] : selector) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<void> CriService::ContainerStatus(const v1::ContainerStatusRequest& req,
+                                         v1::ContainerStatusResponse& resp) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
+  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  v1::ContainerConfig config;
+  if (!config.ParseFromString(record.config)) {
+    return Error(Code::kDataLoss, "container " + id + ": stored config is corrupt");
+  }
+  v1::ContainerStatus& status = *resp.mutable_status();
+  status.set_id(id);
+  *status.mutable_metadata() = config.metadata();
+  status.set_state(ToCri(record.state));
+  status.set_created_at(record.created_at_ns);
+  status.set_started_at(record.started_at_ns);
+  status.set_finished_at(record.finished_at_ns);
+  status.set_exit_code(record.exit_code);
+  status.mutable_image()->set_image(info.image_name);
+  status.set_image_ref(info.image_id);
+  status.set_image_id(info.image_id);
+  status.set_reason(record.reason);
+  status.set_message(record.message);
+  *status.mutable_labels() = config.labels();
+  *status.mutable_annotations() = config.annotations();
+  *status.mutable_mounts() = config.mounts();
+  status.set_log_path(info.log_path);
+  return Ok();
+}
+
+Result<void> CriService::ListContainers(const v1::ListContainersRequest& req,
+                                        v1::ListContainersResponse& resp) {
+  CR_ASSIGN_OR_RETURN(auto records, deps_.store->ListContainers());
+  const auto& filter = req.filter();
+  for (auto& stored : records) {
+    if (!filter.id().empty() && !stored.id.starts_with(filter.id())) {
+      continue;
+    }
+    if (!filter.pod_sandbox_id().empty() && !stored.sandbox_id.starts_with(filter.pod_sandbox_id())) {
+      continue;
+    }
+    CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+    if (filter.has_state() && filter.state().state() != ToCri(record.state)) {
+      continue;
+    }
+    v1::ContainerConfig config;
+    if (!config.ParseFromString(record.config) ||
+        !LabelsMatch(filter.label_selector(), config.labels())) {
+      continue;
+    }
+    CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+    v1::Container& item = *resp.add_containers();
+    item.set_id(record.id);
+    item.set_pod_sandbox_id(record.sandbox_id);
+    *item.mutable_metadata() = config.metadata();
+    item.mutable_image()->set_image(info.image_name);
+    item.set_image_ref(info.image_id);
+    item.set_image_id(info.image_id);
+    item.set_state(ToCri(record.state));
+    item.set_created_at(record.created_at_ns);
+    *item.mutable_labels() = config.labels();
+    *item.mutable_annotations() = config.annotations();
+  }
+  return Ok();
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,67 @@
+#include "cri/object_info.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cricket::cri {
+namespace {
+
+Result<nlohmann::json> Parse(const std::string& text, const char* what) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Error(Code::kDataLoss, std::string("corrupt ") + what + " record");
+  }
+  return doc;
+}
+
+}  // namespace
+
+std::string SandboxInfoToJson(const SandboxInfo& i) {
+  return nlohmann::json{{"stateDir", i.state_dir},       {"netns", i.netns_path},
+                        {"ips", i.ips},                  {"hostNetwork", i.host_network},
+                        {"infraPid", i.infra_pid},       {"infraShimDir", i.infra_shim_dir},
+                        {"resolvConf", i.resolv_conf},   {"hosts", i.hosts},
+                        {"hostnameFile", i.hostname_file}, {"hostname", i.hostname},
+                        {"cgroupParent", i.cgroup_parent}, {"logDirectory", i.log_directory}}
+      .dump();
+}
+
+Result<SandboxInfo> SandboxInfoFromJson(const std::string& text) {
+  CR_ASSIGN_OR_RETURN(nlohmann::json d, Parse(text, "sandbox"));
+  SandboxInfo i;
+  i.state_dir = d.value("stateDir", "");
+  i.netns_path = d.value("netns", "");
+  i.ips = d.value("ips", std::vector<std::string>{});
+  i.host_network = d.value("hostNetwork", false);
+  i.infra_pid = d.value("infraPid", 0);
+  i.infra_shim_dir = d.value("infraShimDir", "");
+  i.resolv_conf = d.value("resolvConf", "");
+  i.hosts = d.value("hosts", "");
+  i.hostname_file = d.value("hostnameFile", "");
+  i.hostname = d.value("hostname", "");
+  i.cgroup_parent = d.value("cgroupParent", "");
+  i.log_directory = d.value("logDirectory", "");
+  return i;
+}
+
+std::string ContainerInfoToJson(const ContainerInfo& i) {
+  return nlohmann::json{{"imageId", i.image_id}, {"imageName", i.image_name},
+                        {"logPath", i.log_path}, {"bundle", i.bundle},
+                        {"shimDir", i.shim_dir}, {"tty", i.tty},
+                        {"stopSignal", i.stop_signal}}
+      .dump();
+}
+
+Result<ContainerInfo> ContainerInfoFromJson(const std::string& text) {
+  CR_ASSIGN_OR_RETURN(nlohmann::json d, Parse(text, "container"));
+  ContainerInfo i;
+  i.image_id = d.value("imageId", "");
+  i.image_name = d.value("imageName", "");
+  i.log_path = d.value("logPath", "");
+  i.bundle = d.value("bundle", "");
+  i.shim_dir = d.value("shimDir", "");
+  i.tty = d.value("tty", false);
+  i.stop_signal = d.value("stopSignal", 0);
+  return i;
+}
+
+}  // namespace cricket::cri

@@ -1,0 +1,202 @@
+// RunPodSandbox: a pod's network namespace and address, its name files, and the infra process
+// that holds its shared PID/IPC/UTS namespaces.
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/cleanup.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "cri/container_spec.h"
+#include "cri/ids.h"
+#include "cri/service.h"
+#include "network/dns_files.h"
+#include "oci/spec_default.h"
+#include "oci/spec_json.h"
+#include "shim/shim_client.h"
+
+namespace cricket::cri {
+namespace {
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<void> Validate(const v1::PodSandboxConfig& config) {
+  const auto& md = config.metadata();
+  for (auto [value, field] : {std::pair{&md.name(), "metadata.name"},
+                              std::pair{&md.namespace_(), "metadata.namespace"},
+                              std::pair{&md.uid(), "metadata.uid"}}) {
+    if (value->empty()) {
+      return Error(Code::kInvalidArgument, std::string("config.") + field + " is empty");
+    }
+  }
+  for (const auto& pm : config.port_mappings()) {
+    if (pm.host_port() < 0 || pm.host_port() > 65535 || pm.container_port() <= 0 ||
+        pm.container_port() > 65535) {
+      return Error(Code::kInvalidArgument, "config.port_mappings: ports must be 1..65535");
+    }
+  }
+  return Ok();
+}
+
+network::PodNetworkConfig NetworkConfigOf(const std::string& id, const v1::PodSandboxConfig& c) {
+  network::PodNetworkConfig net;
+  net.sandbox_id = id;
+  net.pod_name = c.metadata().name();
+  net.pod_namespace = c.metadata().namespace_();
+  net.pod_uid = c.metadata().uid();
+  for (const auto& pm : c.port_mappings()) {
+    if (pm.host_port() == 0) {
+      continue;  // no host port asked: nothing to map
+    }
+    network::PortMapping m;
+    m.protocol = pm.protocol() == v1::UDP    ? network::Protocol::kUdp
+                 : pm.protocol() == v1::SCTP ? network::Protocol::kSctp
+                                             : network::Protocol::kTcp;
+    m.container_port = pm.container_port();
+    m.host_port = pm.host_port();
+    m.host_ip = pm.host_ip();
+    net.port_mappings.push_back(m);
+  }
+  return net;
+}
+
+// The infra container: our static pause binary alone in a read-only rootfs, no capabilities.
+Result<void> WriteInfraBundle(const std::string& bundle, const std::string& pause_binary,
+                              const std::string& id, const v1::PodSandboxConfig& config,
+                              const SandboxInfo& info) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const char* dir : {"rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"}) {
+    fs::create_directories(bundle + "/" + dir, ec);
+  }
+  fs::copy_file(pause_binary, bundle + "/rootfs/pause", fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    return Error(Code::kFailedPrecondition, "copy " + pause_binary + ": " + ec.message());
+  }
+  oci::Spec spec = oci::DefaultSpec();
+  spec.root->path = "rootfs";
+  spec.root->readonly = true;
+  spec.hostname = info.host_network ? "" : info.hostname;
+  spec.process->args = {"/pause"};
+  spec.process->env = {};
+  spec.process->cwd = "/";
+  spec.process->capabilities = oci::Capabilities{};
+  spec.process->no_new_privileges = true;
+  const auto& ns = config.linux().security_context().namespace_options();
+  std::vector<oci::Namespace> namespaces = {{"mount", ""}};
+  if (ns.pid() != v1::NODE) {
+    namespaces.push_back({"pid", ""});
+  }
+  if (ns.ipc() != v1::NODE) {
+    namespaces.push_back({"ipc", ""});
+  }
+  if (!info.host_network) {
+    namespaces.push_back({"uts", ""});
+    namespaces.push_back({"network", info.netns_path});
+  }
+  spec.linux->namespaces = std::move(namespaces);
+  spec.linux->cgroups_path = ContainerCgroupPath(info.cgroup_parent, id);
+  for (const auto& [key, value] : config.linux().sysctls()) {
+    spec.linux->sysctl[key] = value;
+  }
+  spec.annotations["io.kubernetes.cri.container-type"] = "sandbox";
+  return WriteFileAtomic(bundle + "/config.json", oci::SpecToJson(spec), 0644);
+}
+
+}  // namespace
+
+Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
+                                       v1::RunPodSandboxResponse& resp) {
+  const v1::PodSandboxConfig& config = req.config();
+  CR_RETURN_IF_ERROR(Validate(config));
+  const auto& md = config.metadata();
+  SandboxRecord record;
+  record.id = NewId();
+  record.name = md.name() + "_" + md.namespace_() + "_" + md.uid() + "_" +
+                std::to_string(md.attempt());
+  record.created_at_ns = NowNs();
+  record.state = SandboxState::kNotReady;
+  if (!config.SerializeToString(&record.config)) {
+    return Error(Code::kInvalidArgument, "config cannot be serialized");
+  }
+  auto lock = locks_.Acquire(record.id);
+
+  SandboxInfo info;
+  info.state_dir = deps_.config->state + "/sandboxes/" + record.id;
+  info.infra_shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
+  info.host_network =
+      config.linux().security_context().namespace_options().network() == v1::NODE;
+  info.hostname = config.hostname().empty() ? md.name() : config.hostname();
+  info.cgroup_parent = config.linux().cgroup_parent();
+  info.log_directory = config.log_directory();
+  // Reserve the name first: a clash must fail before anything is made.
+  CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+  Cleanup drop_record([&] { (void)deps_.store->DeleteSandbox(record.id); });
+  CR_RETURN_IF_ERROR(MakeDirs(info.state_dir, 0711));
+  Cleanup drop_dir([&] {
+    std::error_code ec;
+    std::filesystem::remove_all(info.state_dir, ec);
+  });
+
+  network::PodNetworkConfig net = NetworkConfigOf(record.id, config);
+  std::optional<Cleanup<std::function<void()>>> unwire;
+  if (!info.host_network) {
+    if (!deps_.network.ok()) {
+      return deps_.network.error().Wrap("pod network");
+    }
+    CR_ASSIGN_OR_RETURN(network::PodNetworkStatus status, (*deps_.network)->SetupPod(net));
+    unwire.emplace([&] { (void)(*deps_.network)->TeardownPod(net); });
+    info.netns_path = (*deps_.network)->NetnsPath(record.id);
+    info.ips = status.ips;
+  }
+
+  network::DnsConfig dns{{config.dns_config().servers().begin(), config.dns_config().servers().end()},
+                         {config.dns_config().searches().begin(), config.dns_config().searches().end()},
+                         {config.dns_config().options().begin(), config.dns_config().options().end()}};
+  CR_ASSIGN_OR_RETURN(network::PodNameFiles files,
+                      network::WritePodNameFiles(info.state_dir, info.hostname,
+                                                 info.ips.empty() ? "" : info.ips.front(), dns,
+                                                 "/etc/resolv.conf"));
+  info.resolv_conf = files.resolv_conf;
+  info.hosts = files.hosts;
+  info.hostname_file = files.hostname;
+
+  const std::string bundle = info.state_dir + "/infra";
+  CR_RETURN_IF_ERROR(WriteInfraBundle(bundle, deps_.pause_binary, record.id, config, info));
+  shim::ShimOptions shim_options;
+  shim_options.id = record.id;
+  shim_options.bundle = bundle;
+  shim_options.state_dir = info.infra_shim_dir;
+  shim_options.log_path = info.state_dir + "/infra.log";
+  shim_options.runtime_root = deps_.config->state + "/runtime";
+  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
+  shim::ShimClient infra(shim_options.control_socket());
+  Cleanup stop_infra([&] {
+    (void)infra.Delete(/*force=*/true);
+    std::error_code ec;
+    std::filesystem::remove_all(info.infra_shim_dir, ec);
+  });
+  CR_RETURN_IF_ERROR(infra.Start());
+  CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra.Status());
+  info.infra_pid = status.pid;
+
+  record.state = SandboxState::kReady;
+  record.runtime = SandboxInfoToJson(info);
+  CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+  stop_infra.Dismiss();
+  if (unwire) {
+    unwire->Dismiss();
+  }
+  drop_dir.Dismiss();
+  drop_record.Dismiss();
+  resp.set_pod_sandbox_id(record.id);
+  log::Info({.pod = record.id}, "sandbox {} ready ip={}", record.name,
+            info.ips.empty() ? "host" : info.ips.front());
+  return Ok();
+}
+
+}  // namespace cricket::cri

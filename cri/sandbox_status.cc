@@ -1,0 +1,87 @@
+// PodSandboxStatus and ListPodSandbox: read-only views of the sandbox records.
+
+#include <nlohmann/json.hpp>
+
+#include "cri/service.h"
+
+namespace cricket::cri {
+namespace {
+
+bool LabelsMatch(const google::protobuf::Map<std::string, std::string>& selector,
+                 const google::protobuf::Map<std::string, std::string>& labels) {
+  for (const auto& [key, value] : selector) {
+    auto it = labels.find(key);
+    if (it == labels.end() || it->second != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req,
+                                          v1::PodSandboxStatusResponse& resp) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveSandbox(req.pod_sandbox_id()));
+  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
+  v1::PodSandboxConfig config;
+  if (!config.ParseFromString(record.config)) {
+    return Error(Code::kDataLoss, "sandbox " + id + ": stored config is corrupt");
+  }
+  v1::PodSandboxStatus& status = *resp.mutable_status();
+  status.set_id(id);
+  *status.mutable_metadata() = config.metadata();
+  status.set_state(record.state == SandboxState::kReady ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY);
+  status.set_created_at(record.created_at_ns);
+  if (!info.ips.empty() && record.state == SandboxState::kReady) {
+    status.mutable_network()->set_ip(info.ips.front());
+    for (size_t i = 1; i < info.ips.size(); ++i) {
+      status.mutable_network()->add_additional_ips()->set_ip(info.ips[i]);
+    }
+  }
+  *status.mutable_linux()->mutable_namespaces()->mutable_options() =
+      config.linux().security_context().namespace_options();
+  *status.mutable_labels() = config.labels();
+  *status.mutable_annotations() = config.annotations();
+  if (req.verbose()) {
+    nlohmann::json verbose = {{"netns", info.netns_path},     {"ips", info.ips},
+                              {"hostNetwork", info.host_network}, {"infraPid", info.infra_pid},
+                              {"stateDir", info.state_dir},   {"cgroupParent", info.cgroup_parent}};
+    (*resp.mutable_info())["info"] = verbose.dump();
+  }
+  return Ok();
+}
+
+Result<void> CriService::ListPodSandbox(const v1::ListPodSandboxRequest& req,
+                                        v1::ListPodSandboxResponse& resp) {
+  CR_ASSIGN_OR_RETURN(auto records, deps_.store->ListSandboxes());
+  const auto& filter = req.filter();
+  for (const auto& record : records) {
+    if (!filter.id().empty() && !record.id.starts_with(filter.id())) {
+      continue;
+    }
+    v1::PodSandboxState state =
+        record.state == SandboxState::kReady ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY;
+    if (filter.has_state() && filter.state().state() != state) {
+      continue;
+    }
+    v1::PodSandboxConfig config;
+    if (!config.ParseFromString(record.config)) {
+      continue;
+    }
+    if (!LabelsMatch(filter.label_selector(), config.labels())) {
+      continue;
+    }
+    v1::PodSandbox& item = *resp.add_items();
+    item.set_id(record.id);
+    *item.mutable_metadata() = config.metadata();
+    item.set_state(state);
+    item.set_created_at(record.created_at_ns);
+    *item.mutable_labels() = config.labels();
+    *item.mutable_annotations() = config.annotations();
+  }
+  return Ok();
+}
+
+}  // namespace cricket::cri
