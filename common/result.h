@@ -82,12 +82,14 @@ class [[nodiscard]] Result {
     CR_CHECK(ok());
     return std::get<0>(data_);
   }
-  T&& value() && {
+  // By value from a temporary, so `for (auto& x : *MakeResult())` cannot dangle.
+  T value() && {
     CR_CHECK(ok());
     return std::get<0>(std::move(data_));
   }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 

@@ -201,7 +201,9 @@ TEST_F(BridgeNetworkTest, TwoHundredPodsLeaveNothingBehind) {
   }
   auto nl = std::move(Netlink::Open().value());
   int bridge = *nl.LinkIndex(options_.bridge);
-  for (const auto& link : *nl.ListLinks()) {
+  auto links = nl.ListLinks();
+  ASSERT_TRUE(links.ok());
+  for (const auto& link : *links) {
     EXPECT_NE(link.master, bridge) << link.name << " still on the bridge";
   }
   EXPECT_TRUE(Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases()->empty());

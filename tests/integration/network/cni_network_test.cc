@@ -148,7 +148,9 @@ TEST_F(CniNetworkTest, TwoHundredPodsLeaveNothingBehind) {
   EXPECT_EQ(IpamLeases(), 0);
   auto nl = std::move(Netlink::Open().value());
   int bridge = *nl.LinkIndex(bridge_);
-  for (const auto& link : *nl.ListLinks()) {
+  auto links = nl.ListLinks();
+  ASSERT_TRUE(links.ok());
+  for (const auto& link : *links) {
     EXPECT_NE(link.master, bridge) << link.name << " still on the bridge";
   }
 }

@@ -1,0 +1,332 @@
+// Pods and containers end to end through a real cricketd: sandboxes with their own network and
+// infra process, containers from a pulled image, logs, exec, stop, remove, and recovery after
+// cricketd is killed. Root; images come from the local registry fixture (hack/test-registry).
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "common/files.h"
+#include "tests/integration/cri/cricketd_fixture.h"
+
+namespace cricket {
+namespace {
+
+using namespace std::chrono_literals;
+namespace v1 = ::runtime::v1;
+
+class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
+ protected:
+  void SetUp() override {
+    CR_REQUIRE_ROOT();
+    CricketdFixture::SetUp();
+    const char* state = std::getenv("CRICKET_TEST_REGISTRY_STATE");  // NOLINT
+    std::ifstream env(std::string(state != nullptr ? state : "/nonexistent") + "/env");
+    std::string line;
+    while (std::getline(env, line)) {
+      if (line.starts_with("REGISTRY=")) {
+        image_ = line.substr(9) + "/test/busybox:latest";
+      }
+    }
+    if (image_.empty()) {
+      GTEST_SKIP() << "needs the registry fixture: run through ctest";
+    }
+    Start();
+    grpc::ClientContext ctx;
+    v1::PullImageRequest pull;
+    pull.mutable_image()->set_image(image_);
+    v1::PullImageResponse pulled;
+    ASSERT_TRUE(ImageStub()->PullImage(&ctx, pull, &pulled).ok());
+  }
+
+  void TearDown() override {
+    if (daemon_ == nullptr) {
+      return;
+    }
+    // Remove whatever the test left, so no shim, mount or netns outlives it.
+    grpc::ClientContext ctx;
+    v1::ListPodSandboxResponse pods;
+    if (runtime_->ListPodSandbox(&ctx, {}, &pods).ok()) {
+      for (const auto& pod : pods.items()) {
+        grpc::ClientContext rm_ctx;
+        v1::RemovePodSandboxRequest rm;
+        rm.set_pod_sandbox_id(pod.id());
+        v1::RemovePodSandboxResponse rm_resp;
+        EXPECT_TRUE(runtime_->RemovePodSandbox(&rm_ctx, rm, &rm_resp).ok());
+      }
+    }
+  }
+
+  void Start() {
+    daemon_ = LaunchReady();
+    runtime_ = RuntimeStub();
+  }
+
+  v1::PodSandboxConfig PodConfig(const std::string& name) {
+    v1::PodSandboxConfig config;
+    config.mutable_metadata()->set_name(name);
+    config.mutable_metadata()->set_namespace_("default");
+    config.mutable_metadata()->set_uid("uid-" + name);
+    config.set_hostname(name + "-host");
+    config.set_log_directory(dir_.Join("logs/" + name));
+    (*config.mutable_labels())["app"] = name;
+    return config;
+  }
+
+  std::string RunPod(const v1::PodSandboxConfig& config) {
+    grpc::ClientContext ctx;
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    grpc::Status status = runtime_->RunPodSandbox(&ctx, req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return resp.pod_sandbox_id();
+  }
+
+  grpc::Status CreateContainer(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                               const std::string& name, const std::string& script,
+                               std::string* id) {
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args(script);
+    c.set_log_path(name + ".log");
+    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+    v1::CreateContainerResponse resp;
+    grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
+    *id = resp.container_id();
+    return status;
+  }
+
+  grpc::Status StartContainer(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::StartContainerRequest req;
+    req.set_container_id(id);
+    v1::StartContainerResponse resp;
+    return runtime_->StartContainer(&ctx, req, &resp);
+  }
+
+  v1::ContainerStatus Status(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    v1::ContainerStatusResponse resp;
+    grpc::Status status = runtime_->ContainerStatus(&ctx, req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return resp.status();
+  }
+
+  grpc::Status Exec(const std::string& id, const std::string& script, v1::ExecSyncResponse* out,
+                    int64_t timeout_s = 10) {
+    grpc::ClientContext ctx;
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    req.add_cmd("/bin/sh");
+    req.add_cmd("-c");
+    req.add_cmd(script);
+    req.set_timeout(timeout_s);
+    return runtime_->ExecSync(&ctx, req, out);
+  }
+
+  grpc::Status Stop(const std::string& id, int64_t timeout_s) {
+    grpc::ClientContext ctx;
+    v1::StopContainerRequest req;
+    req.set_container_id(id);
+    req.set_timeout(timeout_s);
+    v1::StopContainerResponse resp;
+    return runtime_->StopContainer(&ctx, req, &resp);
+  }
+
+  std::string ReadLog(const std::string& pod, const std::string& name) {
+    return ReadFile(dir_.Join("logs/" + pod + "/" + name + ".log")).value_or("");
+  }
+
+  bool WaitFor(const std::function<bool()>& cond) {
+    for (int i = 0; i < 500; ++i) {
+      if (cond()) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  size_t Entries(const std::string& dir) {
+    std::error_code ec;
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::string image_;
+  std::unique_ptr<::cricket::testing::CricketdProcess> daemon_;
+  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
+};
+
+TEST_F(PodLifecycleTest, PodWithTwoContainersFromStartToRemoval) {
+  v1::PodSandboxConfig pod_config = PodConfig("web");
+  std::string pod = RunPod(pod_config);
+  ASSERT_FALSE(pod.empty());
+  {
+    grpc::ClientContext ctx;
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(pod);
+    v1::PodSandboxStatusResponse resp;
+    ASSERT_TRUE(runtime_->PodSandboxStatus(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.status().state(), v1::SANDBOX_READY);
+    EXPECT_TRUE(resp.status().network().ip().starts_with("10.88.")) << resp.status().network().ip();
+  }
+
+  std::string first;
+  std::string second;
+  const std::string long_line(20000, 'x');
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "first",
+                              // Static busybox runs `sleep` inside the shell, where a trap waits
+                              // for it; a background sleep and `wait` keep the trap prompt.
+                              "trap 'exit 7' QUIT; echo hello; echo " + long_line +
+                                  "; while true; do busybox sleep 1 & wait $!; done",
+                              &first)
+                  .ok());
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "second", "exec busybox sleep 1000", &second).ok());
+  EXPECT_EQ(Status(first).state(), v1::CONTAINER_CREATED);
+  ASSERT_TRUE(StartContainer(first).ok());
+  ASSERT_TRUE(StartContainer(second).ok());
+  EXPECT_EQ(Status(first).state(), v1::CONTAINER_RUNNING);
+  EXPECT_EQ(StartContainer(first).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // CRI log format, with the long line split into partials.
+  ASSERT_TRUE(WaitFor([&] { return ReadLog("web", "first").find(" F x") != std::string::npos; }))
+      << ReadLog("web", "first");
+  std::string log = ReadLog("web", "first");
+  EXPECT_NE(log.find(" stdout F hello\n"), std::string::npos);
+  EXPECT_NE(log.find(" stdout P xxxx"), std::string::npos);
+
+  // Exec: output, exit code, the pod's shared pid namespace with our infra as pid 1,
+  // the pod's hostname, a timeout that kills.
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(first, "echo out; echo err >&2; exit 3", &out).ok());
+  EXPECT_EQ(out.stdout(), "out\n");
+  EXPECT_EQ(out.stderr(), "err\n");
+  EXPECT_EQ(out.exit_code(), 3);
+  ASSERT_TRUE(Exec(second, "busybox cat /proc/1/cmdline; echo; busybox hostname", &out).ok());
+  EXPECT_EQ(out.stdout(), std::string("/pause\0\nweb-host\n", 17));
+  grpc::Status timed_out = Exec(first, "busybox sleep 30", &out, 1);
+  EXPECT_EQ(timed_out.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  // Stop sends the image's STOPSIGNAL (SIGQUIT here): the trap gives exit 7, the other dies of
+  // the signal.
+  ASSERT_TRUE(Stop(first, 10).ok());
+  v1::ContainerStatus stopped = Status(first);
+  EXPECT_EQ(stopped.state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(stopped.exit_code(), 7);
+  EXPECT_EQ(stopped.reason(), "Error");
+  EXPECT_GT(stopped.finished_at(), stopped.started_at());
+  ASSERT_TRUE(Stop(second, 10).ok());
+  EXPECT_EQ(Status(second).exit_code(), 128 + SIGQUIT);
+  EXPECT_TRUE(Stop(second, 10).ok());  // idempotent
+
+  // Filters.
+  {
+    grpc::ClientContext ctx;
+    v1::ListContainersRequest req;
+    req.mutable_filter()->set_pod_sandbox_id(pod);
+    req.mutable_filter()->mutable_state()->set_state(v1::CONTAINER_EXITED);
+    v1::ListContainersResponse resp;
+    ASSERT_TRUE(runtime_->ListContainers(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.containers_size(), 2);
+  }
+
+  // Remove everything; nothing is left behind.
+  for (const auto& id : {first, second}) {
+    grpc::ClientContext ctx;
+    v1::RemoveContainerRequest req;
+    req.set_container_id(id);
+    v1::RemoveContainerResponse resp;
+    ASSERT_TRUE(runtime_->RemoveContainer(&ctx, req, &resp).ok());
+  }
+  grpc::ClientContext rm_ctx;
+  v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(pod);
+  v1::RemovePodSandboxResponse rm_resp;
+  ASSERT_TRUE(runtime_->RemovePodSandbox(&rm_ctx, rm, &rm_resp).ok());
+  EXPECT_EQ(Entries(state() + "/netns"), 0u);
+  EXPECT_EQ(Entries(state() + "/shims"), 0u);
+  EXPECT_EQ(Entries(state() + "/containers"), 0u);
+  EXPECT_EQ(Entries(state() + "/runtime"), 0u);
+  EXPECT_EQ(Entries(state() + "/sandboxes"), 0u);
+}
+
+TEST_F(PodLifecycleTest, ErrorsNameTheObjectAndStopRemoveAreIdempotent) {
+  v1::PodSandboxConfig pod_config = PodConfig("errs");
+  std::string id;
+  EXPECT_EQ(CreateContainer("no-such-pod", pod_config, "c", "true", &id).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  std::string pod = RunPod(pod_config);
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 100", &id).ok());
+  std::string dup;
+  EXPECT_EQ(CreateContainer(pod, pod_config, "c", "true", &dup).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(Stop("no-such-container", 1).ok());
+  grpc::ClientContext ctx;
+  v1::ContainerStatusRequest req;
+  req.set_container_id("no-such-container");
+  v1::ContainerStatusResponse resp;
+  EXPECT_EQ(runtime_->ContainerStatus(&ctx, req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext stop_ctx;
+    v1::StopPodSandboxRequest stop;
+    stop.set_pod_sandbox_id(i == 0 ? std::string("no-such-pod") : pod);
+    v1::StopPodSandboxResponse stop_resp;
+    EXPECT_TRUE(runtime_->StopPodSandbox(&stop_ctx, stop, &stop_resp).ok());
+  }
+  // A stopped pod takes no new containers.
+  EXPECT_EQ(CreateContainer(pod, pod_config, "late", "true", &dup).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
+  v1::PodSandboxConfig pod_config = PodConfig("survivor");
+  std::string pod = RunPod(pod_config);
+  std::string keeps;
+  std::string ends;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "keeps", "while true; do busybox sleep 1; done",
+                              &keeps)
+                  .ok());
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "ends",
+                              "while [ ! -e /tmp/go ]; do busybox sleep 0.1; done; exit 42", &ends)
+                  .ok());
+  ASSERT_TRUE(StartContainer(keeps).ok());
+  ASSERT_TRUE(StartContainer(ends).ok());
+
+  daemon_->Signal(SIGKILL);
+  ASSERT_TRUE(daemon_->WaitExit(5s).has_value());
+  // While cricketd is down, one container ends (its shim records how).
+  const std::string rootfs = state() + "/containers/" + ends + "/rootfs";
+  ASSERT_TRUE(WriteFileAtomic(rootfs + "/tmp/go", "", 0644).ok());
+  std::this_thread::sleep_for(500ms);
+
+  Start();
+  EXPECT_EQ(Status(keeps).state(), v1::CONTAINER_RUNNING);
+  v1::ContainerStatus ended = Status(ends);
+  EXPECT_EQ(ended.state(), v1::CONTAINER_EXITED);
+  EXPECT_EQ(ended.exit_code(), 42);
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(keeps, "echo still here", &out).ok());
+  EXPECT_EQ(out.stdout(), "still here\n");
+}
+
+}  // namespace
+}  // namespace cricket
