@@ -165,6 +165,7 @@ Result<void> BridgeNetwork::Reconcile(const std::set<std::string>& live_sandbox_
 Result<void> BridgeNetwork::Destroy() {
   CR_RETURN_IF_ERROR(Reconcile({}));
   CR_RETURN_IF_ERROR(iptables_.DeleteRule("nat", "POSTROUTING", MasqueradeRule()));
+  CR_RETURN_IF_ERROR(host_ports_.RemoveBase());
   CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
   auto deleted = nl.DeleteLink(options_.bridge);
   if (!deleted.ok() && deleted.error().code() != Code::kNotFound) {

@@ -37,7 +37,8 @@ class BridgeNetwork final : public PodNetwork {
   Result<void> Teardown(const PodNetworkConfig& config) override;
   Result<void> Reconcile(const std::set<std::string>& live_sandbox_ids) override;
 
-  // Removes the bridge and Cricket's shared iptables rules (for tests and uninstall).
+  // Removes the bridge, its leases, its veths and Cricket's iptables rules for it (the shared
+  // chains too once no bridge uses them). For tests and uninstall. ip_forward is left as is.
   Result<void> Destroy();
 
  private:

@@ -119,6 +119,25 @@ Result<void> HostPorts::Remove(const std::string& sandbox_id) {
   return claims_.ReleaseOwner(sandbox_id);
 }
 
+Result<void> HostPorts::RemoveBase() {
+  CR_RETURN_IF_ERROR(iptables_.DeleteRule(
+      "nat", kPostroutingChain, {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"}));
+  auto hostports = iptables_.ListRules("nat", kHostPortsChain);
+  auto postrouting = iptables_.ListRules("nat", kPostroutingChain);
+  const bool unused = (!hostports.ok() || hostports->empty()) &&
+                      (!postrouting.ok() || postrouting->empty());
+  if (!unused) {
+    return Ok();  // another bridge of Cricket's still needs them
+  }
+  for (const char* hook : {"PREROUTING", "OUTPUT"}) {
+    CR_RETURN_IF_ERROR(iptables_.DeleteRule(
+        "nat", hook, {"-m", "addrtype", "--dst-type", "LOCAL", "-j", kHostPortsChain}));
+  }
+  CR_RETURN_IF_ERROR(iptables_.DeleteRule("nat", "POSTROUTING", {"-j", kPostroutingChain}));
+  CR_RETURN_IF_ERROR(iptables_.RemoveChain("nat", kHostPortsChain));
+  return iptables_.RemoveChain("nat", kPostroutingChain);
+}
+
 Result<void> HostPorts::Reconcile(const std::set<std::string>& live) {
   std::set<std::string> live_chains;
   for (const auto& id : live) {

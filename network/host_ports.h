@@ -46,6 +46,9 @@ class HostPorts {
                    const std::vector<PortMapping>& mappings);
   // Removes the sandbox's chain, its jump and its claims. Idempotent.
   Result<void> Remove(const std::string& sandbox_id);
+  // Undoes EnsureBase for this bridge; the shared chains and their jumps go too once no
+  // bridge uses them. Idempotent.
+  Result<void> RemoveBase();
   // Removes chains and claims of sandboxes not in `live`.
   Result<void> Reconcile(const std::set<std::string>& live);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "network/bridge_network.h"
 #include "tests/integration/cri/cricketd_fixture.h"
 
 namespace cricket {
@@ -25,6 +26,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
   void SetUp() override {
     CR_REQUIRE_ROOT();
     CricketdFixture::SetUp();
+    ip_forward_ = ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
     const char* state = std::getenv("CRICKET_TEST_REGISTRY_STATE");  // NOLINT
     std::ifstream env(std::string(state != nullptr ? state : "/nonexistent") + "/env");
     std::string line;
@@ -48,6 +50,21 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
     if (daemon_ == nullptr) {
       return;
     }
+    RemovePods();
+    daemon_.reset();
+    // cricketd keeps its bridge and rules for the next pod; the test's must go with it.
+    network::BridgeOptions bridge;
+    bridge.bridge = "crd" + std::to_string(::getpid() % 100000);
+    bridge.data_dir = root() + "/network/" + bridge.bridge;
+    auto net = network::BridgeNetwork::Create(bridge);
+    ASSERT_TRUE(net.ok()) << net.error().ToString();
+    auto destroyed = (*net)->Destroy();
+    EXPECT_TRUE(destroyed.ok()) << destroyed.error().ToString();
+    // The bridge turned forwarding on for the node; the test hands the node back as it was.
+    (void)WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward_);
+  }
+
+  void RemovePods() {
     // Remove whatever the test left, so no shim, mount or netns outlives it.
     grpc::ClientContext ctx;
     v1::ListPodSandboxResponse pods;
@@ -172,6 +189,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
   }
 
   std::string image_;
+  std::string ip_forward_;
   std::unique_ptr<::cricket::testing::CricketdProcess> daemon_;
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
 };
