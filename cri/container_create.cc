@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -17,12 +18,6 @@
 
 namespace cricket::cri {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The image's STOPSIGNAL ("SIGQUIT", "QUIT" or "3"); 0 means SIGTERM.
 int ParseStopSignal(const std::string& text) {
@@ -84,7 +79,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   record.sandbox_id = sandbox_id;
   record.name = config.metadata().name() + "_" + sandbox.name + "_" +
                 std::to_string(config.metadata().attempt());
-  record.created_at_ns = NowNs();
+  record.created_at_ns = NowUnixNanos();
   record.state = ContainerState::kCreated;
   config.SerializeToString(&record.config);
   ContainerInfo info;

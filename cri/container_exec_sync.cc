@@ -12,13 +12,8 @@ Result<void> CriService::ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncRe
   if (req.cmd_size() == 0) {
     return Error(Code::kInvalidArgument, "cmd is empty");
   }
-  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
-  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
-  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
-  if (record.state != ContainerState::kRunning) {
-    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
-  }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(auto running, RunningContainer(req.container_id()));
+  const ContainerInfo& info = running.second;
   // The exec'd process gets the container's own user, env and working dir.
   CR_ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(info.bundle));
   oci::Process process = *spec.process;
@@ -41,14 +36,8 @@ Result<void> CriService::ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncRe
 
 Result<void> CriService::ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
                                             v1::ReopenContainerLogResponse& /*resp*/) {
-  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
-  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
-  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
-  if (record.state != ContainerState::kRunning) {
-    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
-  }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
-  return shim::ShimClient(info.shim_dir + "/control.sock").ReopenLog();
+  CR_ASSIGN_OR_RETURN(auto running, RunningContainer(req.container_id()));
+  return shim::ShimClient(running.second.shim_dir + "/control.sock").ReopenLog();
 }
 
 }  // namespace cricket::cri

@@ -75,6 +75,18 @@ Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
   return record;
 }
 
+Result<std::pair<ContainerRecord, ContainerInfo>> CriService::RunningContainer(
+    const std::string& id_or_prefix) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(id_or_prefix));
+  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  if (record.state != ContainerState::kRunning) {
+    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
+  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  return std::pair{std::move(record), std::move(info)};
+}
+
 Result<void> CriService::StopContainerLocked(const std::string& id, int64_t timeout_s) {
   auto found = deps_.store->GetContainer(id);
   if (!found.ok()) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "cri/service.h"
 #include "shim/shim_client.h"
@@ -20,9 +21,7 @@ Result<void> CriService::StartContainer(const v1::StartContainerRequest& req,
   shim::ShimClient shim(info.shim_dir + "/control.sock");
   CR_RETURN_IF_ERROR(shim.Start());
   record.state = ContainerState::kRunning;
-  record.started_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  record.started_at_ns = NowUnixNanos();
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   log::Info({.pod = record.sandbox_id, .ctr = id}, "container started");
   return Ok();

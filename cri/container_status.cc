@@ -1,5 +1,6 @@
 // ContainerStatus and ListContainers: records brought up to date with their shims.
 
+#include "cri/label_selector.h"
 #include "cri/service.h"
 
 namespace cricket::cri {
@@ -13,17 +14,6 @@ v1::ContainerState ToCri(ContainerState state) {
     case ContainerState::kUnknown: return v1::CONTAINER_UNKNOWN;
   }
   return v1::CONTAINER_UNKNOWN;
-}
-
-bool LabelsMatch(const google::protobuf::Map<std::string, std::string>& selector,
-                 const google::protobuf::Map<std::string, std::string>& labels) {
-  for (const auto& [key, value] : selector) {
-    auto it = labels.find(key);
-    if (it == labels.end() || it->second != value) {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace

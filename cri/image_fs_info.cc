@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "cri/service.h"
 
 namespace cricket::cri {
@@ -20,9 +21,7 @@ void Fill(const std::string& path, const storage::DiskUsage& usage, int64_t now_
 Result<void> CriService::ImageFsInfo(const v1::ImageFsInfoRequest& /*req*/,
                                      v1::ImageFsInfoResponse& resp) {
   CR_ASSIGN_OR_RETURN(storage::FsInfo info, deps_.images->GetFsInfo());
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
+  const int64_t now_ns = NowUnixNanos();
   Fill(info.image_fs_path, info.image_fs, now_ns, *resp.add_image_filesystems());
   Fill(info.container_fs_path, info.container_fs, now_ns, *resp.add_container_filesystems());
   return Ok();

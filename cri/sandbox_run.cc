@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -17,12 +18,6 @@
 
 namespace cricket::cri {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<void> Validate(const v1::PodSandboxConfig& config) {
   const auto& md = config.metadata();
@@ -118,7 +113,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   record.id = NewId();
   record.name = md.name() + "_" + md.namespace_() + "_" + md.uid() + "_" +
                 std::to_string(md.attempt());
-  record.created_at_ns = NowNs();
+  record.created_at_ns = NowUnixNanos();
   record.state = SandboxState::kNotReady;
   if (!config.SerializeToString(&record.config)) {
     return Error(Code::kInvalidArgument, "config cannot be serialized");

@@ -2,24 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cri/label_selector.h"
 #include "cri/service.h"
 
 namespace cricket::cri {
-namespace {
-
-bool LabelsMatch(const google::protobuf::Map<std::string, std::string>& selector,
-                 const google::protobuf::Map<std::string, std::string>& labels) {
-  for (const auto& [key, value] : selector) {
-    auto it = labels.find(key);
-    if (it == labels.end() || it->second != value) {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req,
                                           v1::PodSandboxStatusResponse& resp) {
   CR_ASSIGN_OR_RETURN(std::string id, ResolveSandbox(req.pod_sandbox_id()));

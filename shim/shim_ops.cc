@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "oci/console_socket.h"
 #include "oci/spec_json.h"
@@ -18,12 +19,6 @@
 
 namespace cricket::shim {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 nlohmann::json ExitJson(const ExitRecord& r) {
   return {{"exitCode", r.exit_code},   {"signal", r.signal},
@@ -86,7 +81,7 @@ Result<nlohmann::json> ShimServer::Status() {
 
 Result<nlohmann::json> ShimServer::Start() {
   CR_RETURN_IF_ERROR(runtime_.Start(options_.id));
-  started_at_ns_ = NowNs();
+  started_at_ns_ = NowUnixNanos();
   log::Info({.ctr = options_.id}, "container started pid={}", init_pid_);
   return nlohmann::json{{"pid", init_pid_}, {"startedAt", started_at_ns_}};
 }

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "oci/console_socket.h"
@@ -21,12 +22,6 @@
 
 namespace cricket::shim {
 namespace {
-
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<std::pair<UniqueFd, UniqueFd>> Pipe() {
   int fds[2];
@@ -295,7 +290,7 @@ void ShimServer::OnInitExit(int wait_status) {
   ExitRecord record;
   record.pid = init_pid_;
   record.started_at_ns = started_at_ns_;
-  record.finished_at_ns = NowNs();
+  record.finished_at_ns = NowUnixNanos();
   if (WIFSIGNALED(wait_status)) {
     record.signal = WTERMSIG(wait_status);
     record.exit_code = 128 + record.signal;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "tests/integration/cri/cricketd_fixture.h"
+#include "tests/support/registry_fixture.h"
 
 namespace cricket {
 namespace {
@@ -16,28 +17,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace v1 = ::runtime::v1;
 
-std::map<std::string, std::string> FixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* state = std::getenv("CRICKET_TEST_REGISTRY_STATE");  // NOLINT(concurrency-mt-unsafe)
-  if (state == nullptr) {
-    return env;
-  }
-  std::ifstream in(std::string(state) + "/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) {
-      env[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
-  return env;
-}
-
 class ImageServiceTest : public ::cricket::testing::CricketdFixture {
  protected:
   void SetUp() override {
     CricketdFixture::SetUp();
-    env_ = FixtureEnv();
+    env_ = ::cricket::testing::RegistryFixtureEnv();
     if (env_.count("REGISTRY") == 0) {
       GTEST_SKIP() << "needs the registry fixture: run through ctest (hack/test-registry/start)";
     }

@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "network/bridge_network.h"
 #include "tests/integration/cri/cricketd_fixture.h"
+#include "tests/support/registry_fixture.h"
 
 namespace cricket {
 namespace {
@@ -27,13 +28,9 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
     CR_REQUIRE_ROOT();
     CricketdFixture::SetUp();
     ip_forward_ = ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-    const char* state = std::getenv("CRICKET_TEST_REGISTRY_STATE");  // NOLINT
-    std::ifstream env(std::string(state != nullptr ? state : "/nonexistent") + "/env");
-    std::string line;
-    while (std::getline(env, line)) {
-      if (line.starts_with("REGISTRY=")) {
-        image_ = line.substr(9) + "/test/busybox:latest";
-      }
+    auto env = ::cricket::testing::RegistryFixtureEnv();
+    if (env.contains("REGISTRY")) {
+      image_ = env["REGISTRY"] + "/test/busybox:latest";
     }
     if (image_.empty()) {
       GTEST_SKIP() << "needs the registry fixture: run through ctest";

@@ -23,6 +23,7 @@
 #include "storage/auth_challenge.h"
 #include "storage/image_store.h"
 #include "tests/integration/storage/fake_registry.h"
+#include "tests/support/registry_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace cricket::storage {
@@ -32,28 +33,10 @@ namespace fs = std::filesystem;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 
-std::map<std::string, std::string> LoadFixtureEnv() {
-  std::map<std::string, std::string> env;
-  const char* state = std::getenv("CRICKET_TEST_REGISTRY_STATE");  // NOLINT(concurrency-mt-unsafe)
-  if (state == nullptr) {
-    return env;
-  }
-  std::ifstream in(std::string(state) + "/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) {
-      env[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
-  env["STATE"] = state;
-  return env;
-}
-
 class RegistryPullTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_ = LoadFixtureEnv();
+    env_ = ::cricket::testing::RegistryFixtureEnv();
     if (env_.count("REGISTRY") == 0) {
       GTEST_SKIP() << "needs the registry fixture: run through ctest (hack/test-registry/start)";
     }
