@@ -1,6 +1,8 @@
 // RunPodSandbox: a pod's network namespace and address, its name files, and the infra process
 // that holds its shared PID/IPC/UTS namespaces.
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -18,6 +20,13 @@
 
 namespace cricket::cri {
 namespace {
+
+// As containerd does: a pod that names no hostname gets the node's.
+std::string NodeHostname() {
+  char name[256] = {};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
 
 Result<void> Validate(const v1::PodSandboxConfig& config) {
   const auto& md = config.metadata();
@@ -125,7 +134,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.infra_shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
   info.host_network =
       config.linux().security_context().namespace_options().network() == v1::NODE;
-  info.hostname = config.hostname().empty() ? md.name() : config.hostname();
+  info.hostname = config.hostname().empty() ? NodeHostname() : config.hostname();
   info.cgroup_parent = config.linux().cgroup_parent();
   info.log_directory = config.log_directory();
   // Reserve the name first: a clash must fail before anything is made.
