@@ -15,10 +15,15 @@ namespace {
 
 namespace v1 = ::runtime::v1;
 
-// Every capability this kernel knows, as "CAP_..." names.
+// Every capability this process may hand on (its bounding set), as "CAP_..." names. A node can
+// withhold some (this project's hosts lack CAP_SYS_RESOURCE): asking for more fails with EPERM,
+// so "ALL" and privileged mean all that the node grants, as with containerd.
 std::vector<std::string> AllCapabilities() {
   std::vector<std::string> out;
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (cap_get_bound(static_cast<cap_value_t>(cap)) != 1) {
+      continue;
+    }
     char* name = cap_to_name(static_cast<cap_value_t>(cap));
     if (name == nullptr) {
       continue;
@@ -40,8 +45,8 @@ Result<std::string> CapabilityName(const std::string& given) {
   if (!upper.starts_with("CAP_")) {
     upper = "CAP_" + upper;
   }
-  static const std::vector<std::string> kAll = AllCapabilities();
-  if (std::find(kAll.begin(), kAll.end(), upper) == kAll.end()) {
+  cap_value_t value = 0;
+  if (cap_from_name(upper.c_str(), &value) != 0) {
     return Error(Code::kInvalidArgument, "unknown capability \"" + given + "\"");
   }
   return upper;
@@ -73,6 +78,11 @@ Result<std::vector<std::string>> EffectiveCapabilities(const v1::Capability& cap
       continue;
     }
     CR_ASSIGN_OR_RETURN(std::string name, CapabilityName(add));
+    static const std::vector<std::string> kGrantable = AllCapabilities();
+    if (std::find(kGrantable.begin(), kGrantable.end(), name) == kGrantable.end()) {
+      return Error(Code::kFailedPrecondition,
+                   "capability " + name + " is not available on this node");
+    }
     set.insert(name);
   }
   return std::vector<std::string>(set.begin(), set.end());
