@@ -175,9 +175,7 @@ Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& in) {
   spec.root->path = "rootfs";
   spec.root->readonly = config.linux().security_context().readonly_rootfs();
   // With the node's network the container shares the node's UTS namespace: no hostname to set.
-  if (in.sandbox.namespaces.network() != v1::NODE) {
-    spec.hostname = in.sandbox.hostname;
-  }
+  spec.hostname = in.sandbox.namespaces.network() != v1::NODE ? in.sandbox.hostname : "";
   spec.process->args = EffectiveArgs(config, *in.image);
   if (spec.process->args.empty()) {
     return Error(Code::kInvalidArgument,

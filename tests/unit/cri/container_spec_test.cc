@@ -98,6 +98,18 @@ TEST_F(ContainerSpecTest, EnvCwdHostnameAndNamespaces) {
   EXPECT_TRUE(hosts);
 }
 
+TEST_F(ContainerSpecTest, HostNetworkJoinsNodeNamespacesAndSetsNoHostname) {
+  sandbox_.namespaces.set_network(v1::NODE);
+  sandbox_.netns_path.clear();
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->hostname, "");
+  for (const auto& n : spec->linux->namespaces) {
+    EXPECT_NE(n.type, "network");
+    EXPECT_NE(n.type, "uts");
+  }
+}
+
 TEST_F(ContainerSpecTest, NoCommandAnywhereIsInvalid) {
   image_.entrypoint.clear();
   image_.cmd.clear();
