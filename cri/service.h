@@ -88,8 +88,14 @@ class CriService {
   Result<void> ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp);
   Result<void> ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
                                   v1::ReopenContainerLogResponse& resp);
+  // container_stats.cc
+  Result<void> ContainerStats(const v1::ContainerStatsRequest& req,
+                              v1::ContainerStatsResponse& resp);
+  Result<void> ListContainerStats(const v1::ListContainerStatsRequest& req,
+                                  v1::ListContainerStatsResponse& resp);
 
  private:
+  Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
   // Shared steps of the lifecycle (container_lifecycle.cc).
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
   Result<std::string> ResolveContainer(const std::string& id_or_prefix);

@@ -116,6 +116,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
     c.add_args("-c");
     c.add_args(script);
     c.set_log_path(name + ".log");
+    (*c.mutable_labels())["name"] = name;
     c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
     v1::CreateContainerResponse resp;
     grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
@@ -240,6 +241,26 @@ TEST_F(PodLifecycleTest, PodWithTwoContainersFromStartToRemoval) {
   EXPECT_EQ(out.stdout(), std::string("/pause\0\nweb-host\n", 17));
   grpc::Status timed_out = Exec(first, "busybox sleep 30", &out, 1);
   EXPECT_EQ(timed_out.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  // Stats: a running container has used CPU and memory; the label filter selects one.
+  {
+    grpc::ClientContext ctx;
+    v1::ContainerStatsRequest req;
+    req.set_container_id(first);
+    v1::ContainerStatsResponse resp;
+    ASSERT_TRUE(runtime_->ContainerStats(&ctx, req, &resp).ok());
+    EXPECT_GT(resp.stats().cpu().timestamp(), 0);
+    EXPECT_GT(resp.stats().cpu().usage_core_nano_seconds().value(), 0u);
+    EXPECT_GT(resp.stats().memory().working_set_bytes().value(), 0u);
+    EXPECT_EQ(resp.stats().attributes().id(), first);
+    grpc::ClientContext list_ctx;
+    v1::ListContainerStatsRequest list;
+    (*list.mutable_filter()->mutable_label_selector())["name"] = "second";
+    v1::ListContainerStatsResponse listed;
+    ASSERT_TRUE(runtime_->ListContainerStats(&list_ctx, list, &listed).ok());
+    ASSERT_EQ(listed.stats_size(), 1);
+    EXPECT_EQ(listed.stats(0).attributes().id(), second);
+  }
 
   // Stop sends the image's STOPSIGNAL (SIGQUIT here): the trap gives exit 7, the other dies of
   // the signal.
