@@ -110,6 +110,28 @@ TEST_F(ContainerSpecTest, HostNetworkJoinsNodeNamespacesAndSetsNoHostname) {
   }
 }
 
+TEST_F(ContainerSpecTest, PropagationSetsTheRootfsPropagation) {
+  auto* m = config_.add_mounts();
+  m->set_container_path("/mnt/slave");
+  m->set_host_path("/tmp");
+  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->linux->rootfs_propagation, "rslave");
+  auto slave = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                            [](const oci::Mount& mount) { return mount.destination == "/mnt/slave"; });
+  ASSERT_NE(slave, spec->mounts.end());
+  EXPECT_EQ(slave->options, (std::vector<std::string>{"rbind", "rslave", "rw"}));
+  auto* shared = config_.add_mounts();
+  shared->set_container_path("/mnt/shared");
+  shared->set_host_path("/tmp");
+  shared->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+  shared->set_readonly(true);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->linux->rootfs_propagation, "rshared");
+}
+
 TEST_F(ContainerSpecTest, NoCommandAnywhereIsInvalid) {
   image_.entrypoint.clear();
   image_.cmd.clear();
