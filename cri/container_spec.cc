@@ -69,12 +69,11 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
                                     m.propagation()));
     taken[m.container_path()] = true;
-    // A mount only propagates if the rootfs mount tree it sits in lets it (as containerd does):
-    // rshared for bidirectional, at least rslave for host-to-container.
-    if (m.propagation() == v1::PROPAGATION_BIDIRECTIONAL) {
-      spec.linux->rootfs_propagation = "rshared";
-    } else if (m.propagation() == v1::PROPAGATION_HOST_TO_CONTAINER &&
-               spec.linux->rootfs_propagation != "rshared") {
+    // A mount only propagates if the rootfs mount tree it sits in lets it (as containerd does).
+    // TODO(oci): bidirectional needs rootfsPropagation "rshared", which our runtime's
+    // pivot_root refuses until it makes the rootfs parent mount private first, as runc does.
+    // #5
+    if (m.propagation() != v1::PROPAGATION_PRIVATE) {
       spec.linux->rootfs_propagation = "rslave";
     }
   }
