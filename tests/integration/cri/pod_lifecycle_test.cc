@@ -352,7 +352,9 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   // While cricketd is down, one container ends (its shim records how).
   const std::string rootfs = state() + "/containers/" + ends + "/rootfs";
   ASSERT_TRUE(WriteFileAtomic(rootfs + "/tmp/go", "", 0644).ok());
-  std::this_thread::sleep_for(500ms);
+  const std::string exit_record = state() + "/shims/" + ends.substr(0, 16) + "/exit.json";
+  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(exit_record); }))
+      << "the container did not end while cricketd was down";
 
   Start();
   EXPECT_EQ(Status(keeps).state(), v1::CONTAINER_RUNNING);
