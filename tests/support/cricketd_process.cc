@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "runtime/v1/api.grpc.pb.h"
 
 namespace cricket::testing {
 
@@ -45,9 +46,12 @@ bool CricketdProcess::WaitReady(const std::string& socket_path,
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (::access(socket_path.c_str(), F_OK) == 0) {
-      auto channel = UnixChannel(socket_path);
-      if (channel->WaitForConnected(std::chrono::system_clock::now() +
-                                    std::chrono::milliseconds(500))) {
+      // A real call, not just a connect: a socket file can outlive the daemon that made it.
+      auto stub = runtime::v1::RuntimeService::NewStub(UnixChannel(socket_path));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+      runtime::v1::VersionResponse version;
+      if (stub->Version(&ctx, {}, &version).ok()) {
         return true;
       }
     }

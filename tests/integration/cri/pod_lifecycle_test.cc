@@ -3,6 +3,7 @@
 // cricketd is killed. Root; images come from the local registry fixture (hack/test-registry).
 
 #include <gtest/gtest.h>
+#include <iostream>
 #include <signal.h>
 
 #include <cstdlib>
@@ -47,6 +48,12 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
     if (daemon_ == nullptr) {
       return;
     }
+    if (HasFailure()) {
+      for (int i = 1; i <= starts_; ++i) {
+        std::cerr << "cricketd start " << i << ":\n"
+                  << ReadFile(dir_.Join("cricketd-" + std::to_string(i) + ".log")).value_or("");
+      }
+    }
     RemovePods();
     daemon_.reset();
     // cricketd keeps its bridge and rules for the next pod; the test's must go with it.
@@ -77,7 +84,10 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
   }
 
   void Start() {
-    daemon_ = LaunchReady();
+    // Each start logs to a file of its own, so a failure shows every daemon's story.
+    const std::string log = "cricketd-" + std::to_string(++starts_) + ".log";
+    daemon_ = Launch({}, log);
+    ASSERT_TRUE(daemon_->WaitReady(socket(), 20s)) << daemon_->Stderr();
     runtime_ = RuntimeStub();
   }
 
@@ -188,6 +198,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
 
   std::string image_;
   std::string ip_forward_;
+  int starts_ = 0;
   std::unique_ptr<::cricket::testing::CricketdProcess> daemon_;
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
 };
