@@ -57,6 +57,14 @@ class CgroupV1 final : public CgroupManager {
     return Ok();
   }
 
+  std::vector<std::string> SelfJoinFiles() const override {
+    std::vector<std::string> files;
+    for (const auto& h : info_.v1) {
+      files.push_back(h.mount_point + path_ + "/tasks");
+    }
+    return files;
+  }
+
   Result<std::vector<pid_t>> Pids() const override {
     for (const auto& h : info_.v1) {
       if (Has(h, "pids") || Has(h, "memory")) {

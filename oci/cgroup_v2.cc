@@ -53,6 +53,9 @@ class CgroupV2 final : public CgroupManager {
     return cgroupfs::WriteControl(sys_, dir_, "cgroup.procs", std::to_string(pid));
   }
 
+  // v2 has no such shortcut: cgroup.procs always takes the threadgroup lock.
+  std::vector<std::string> SelfJoinFiles() const override { return {}; }
+
   Result<std::vector<pid_t>> Pids() const override { return cgroupfs::ReadProcs(dir_); }
 
   Result<bool> OomKilled() const override {

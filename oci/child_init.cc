@@ -190,7 +190,14 @@ void RunChild(const ChildPlan& plan) {
   char byte = 0;
   Check(plan, ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
   ::close(plan.sync_fd);
+  for (size_t i = 0; i < plan.cgroup_join_files.size(); ++i) {
+    int fd = ::open(plan.cgroup_join_files[i].c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    Check(plan, fd >= 0 && ::write(fd, "0", 1) == 1, ChildStep::kCgroupJoin, i);
+    ::close(fd);
+  }
   EnterNamespaces(plan);
+  Check(plan, !plan.unshare_cgroupns || ::unshare(CLONE_NEWCGROUP) == 0, ChildStep::kSetns,
+        plan.joins.size());
   Check(plan, ::setsid() >= 0, ChildStep::kSetsid);
   Check(plan, !plan.set_hostname ||
                   ::sethostname(plan.hostname.c_str(), plan.hostname.size()) == 0,

@@ -110,6 +110,10 @@ Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
   // A joined user namespace owns the others: enter it first.
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const NsJoin& j) { return j.type == "user"; });
+  if ((plan.clone_flags & CLONE_NEWCGROUP) != 0) {
+    plan.clone_flags &= ~CLONE_NEWCGROUP;
+    plan.unshare_cgroupns = true;
+  }
   plan.new_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
   plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins[0].type == "user");
   plan.setup_rootfs = (plan.clone_flags & CLONE_NEWNS) != 0;

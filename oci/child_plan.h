@@ -27,6 +27,7 @@ namespace cricket::oci {
 enum class ChildStep : int32_t {
   kReady = 0,  // not an error: the init is waiting for `start`
   kSync,
+  kCgroupJoin,
   kSetns,
   kSetsid,
   kBecomeRoot,
@@ -115,6 +116,11 @@ struct ChildPlan {
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
   bool exec = false;          // an extra process in a running container (ChildPlanInputs)
+  // Written "0" by the child to move itself into its cgroup (CgroupManager::SelfJoinFiles).
+  std::vector<std::string> cgroup_join_files;
+  // A new cgroup namespace is made by unshare after the cgroup join, not by clone, so that its
+  // root is the container's cgroup.
+  bool unshare_cgroupns = false;
 
   std::string hostname;
   bool set_hostname = false;

@@ -117,14 +117,21 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.start_fd = start_fd.get();
   plan.console_fd = console.valid() ? console.get() : -1;
+  // A child in a new user namespace loses its host identity once it becomes root there, so the
+  // runtime moves it; otherwise it moves itself, cheaply (see SelfJoinFiles).
+  if (!plan.new_user_ns) {
+    plan.cgroup_join_files = cgroup->SelfJoinFiles();
+  }
   CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
     if (plan.new_user_ns) {
       CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
       CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
     }
-    if (auto added = cgroup->AddProcess(child); !added.ok()) {
-      return added.error().Wrap("move init into cgroup " + state.cgroup_path);
+    if (plan.cgroup_join_files.empty()) {
+      if (auto added = cgroup->AddProcess(child); !added.ok()) {
+        return added.error().Wrap("move init into cgroup " + state.cgroup_path);
+      }
     }
     SetOomScoreAdj(child, spec.process->oom_score_adj, id);
     return Ok();

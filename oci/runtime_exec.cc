@@ -34,9 +34,11 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.console_fd = console.valid() ? console.get() : -1;
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+  // Before it joins a user namespace the child still has its host identity: it moves itself.
+  plan.cgroup_join_files = cgroup->SelfJoinFiles();
   CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
-    return cgroup->AddProcess(child);
+    return plan.cgroup_join_files.empty() ? cgroup->AddProcess(child) : Ok();
   }));
   log::Info({.ctr = id}, "exec pid={} {}", pid, process.args[0]);
   return pid;
