@@ -13,7 +13,9 @@
 
 #include "common/log.h"
 #include "oci/cgroup_manager.h"
+#include "oci/hooks.h"
 #include "oci/proc_stat.h"
+#include "oci/spec_json.h"
 
 namespace cricket::oci {
 namespace {
@@ -31,6 +33,22 @@ bool Alive(const ContainerState& state) {
     return false;
   }
   return state.pid_start_time == 0 || stat->start_time == state.pid_start_time;
+}
+
+// poststart and poststop hooks cannot undo anything: the spec has their failures logged and
+// the lifecycle go on.
+void RunLateHooks(const ContainerState& state, std::vector<Hook> Hooks::*which, const char* field) {
+  auto spec = LoadSpec(state.bundle);
+  if (!spec.ok()) {
+    log::Warn({.ctr = state.id}, "{} not run: {}", field, spec.error().ToString());
+    return;
+  }
+  if (!spec->hooks || ((*spec->hooks).*which).empty()) {
+    return;
+  }
+  if (auto ran = RunHooks((*spec->hooks).*which, field, StateToJson(state)); !ran.ok()) {
+    log::Warn({.ctr = state.id}, "{}", ran.error().ToString());
+  }
 }
 
 // Reaps pid when it is our child; harmless (ECHILD) when it is not.
@@ -83,6 +101,7 @@ Result<void> Runtime::Start(const std::string& id) {
   state.status = Status::kRunning;
   CR_RETURN_IF_ERROR(store_.Save(state));
   log::Info({.ctr = id}, "container started pid={}", state.pid);
+  RunLateHooks(state, &Hooks::poststart, "hooks.poststart");
   return Ok();
 }
 
@@ -143,6 +162,8 @@ Result<void> Runtime::Delete(const std::string& id, bool force) {
   CR_RETURN_IF_ERROR(KillAndReap(state));
   CR_RETURN_IF_ERROR(store_.Remove(id));
   log::Info({.ctr = id}, "container deleted");
+  state.status = Status::kStopped;
+  RunLateHooks(state, &Hooks::poststop, "hooks.poststop");
   return Ok();
 }
 

@@ -20,6 +20,7 @@
 #include "oci/bundle.h"
 #include "oci/cgroup_manager.h"
 #include "oci/console_socket.h"
+#include "oci/hooks.h"
 #include "oci/child_launch.h"
 #include "oci/proc_stat.h"
 #include "oci/runtime.h"
@@ -77,6 +78,7 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
   CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
+  CR_RETURN_IF_ERROR(CheckHooksSupported(spec));
   const Linux empty_linux;
   const Linux& l = spec.linux ? *spec.linux : empty_linux;
 
@@ -142,9 +144,13 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   });
 
   state.pid = pid;
-  state.status = Status::kCreated;
   auto stat = ReadProcStat(pid);
   state.pid_start_time = stat.ok() ? stat->start_time : 0;
+  if (spec.hooks) {
+    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, "hooks.prestart", StateToJson(state)));
+    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, "hooks.createRuntime", StateToJson(state)));
+  }
+  state.status = Status::kCreated;
   CR_RETURN_IF_ERROR(store_.Save(state));
   kill_init.Dismiss();
   remove_cgroup.Dismiss();
