@@ -229,6 +229,12 @@ void RunChild(const ChildPlan& plan) {
   Check(plan, ::chdir(plan.cwd.c_str()) == 0, ChildStep::kChdir);
   char path[4096];
   Check(plan, LookupExecutable(plan, path, sizeof(path)), ChildStep::kLookup);
+  if (!plan.lsm_attr_path.empty()) {
+    int fd = ::open(plan.lsm_attr_path.c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    Check(plan, fd >= 0 && ::write(fd, plan.lsm_attr_value.data(), plan.lsm_attr_value.size()) >= 0,
+          ChildStep::kLsm);
+    ::close(fd);
+  }
   if (plan.exec) {
     // exec: the parent learns of success from the report pipe closing on execve.
     if (plan.seccomp && plan.no_new_privileges) {

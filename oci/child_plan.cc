@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "common/files.h"
+#include "common/log.h"
 #include "oci/mount_options.h"
 #include "oci/rlimits.h"
 #include "oci/seccomp_filter.h"
@@ -143,6 +145,35 @@ void AddDevices(const Spec& spec, ChildPlan& plan) {
   }
 }
 
+bool Exists(const char* path) {
+  struct stat st {};
+  return ::stat(path, &st) == 0;
+}
+
+// AppArmor and SELinux labels apply when the kernel runs that LSM; otherwise they are skipped
+// with a logged reason, as containerd and CRI-O do on nodes without them.
+void AddLsm(const Process& p, ChildPlan& plan) {
+  if (!p.apparmor_profile.empty()) {
+    auto enabled = ReadFile("/sys/module/apparmor/parameters/enabled");
+    if (enabled.ok() && !enabled->empty() && (*enabled)[0] == 'Y') {
+      plan.lsm_attr_path = Exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec"
+                                                                   : "/proc/self/attr/exec";
+      plan.lsm_attr_value = "exec " + p.apparmor_profile;
+    } else {
+      log::Info({}, "apparmorProfile {} skipped: AppArmor is not enabled on this node",
+                p.apparmor_profile);
+    }
+  }
+  if (!p.selinux_label.empty()) {
+    if (Exists("/sys/fs/selinux/enforce")) {
+      plan.lsm_attr_path = "/proc/self/attr/exec";
+      plan.lsm_attr_value = p.selinux_label;
+    } else {
+      log::Info({}, "selinuxLabel {} skipped: SELinux is not enabled on this node", p.selinux_label);
+    }
+  }
+}
+
 Result<void> AddProcess(const Process& p, ChildPlan& plan) {
   plan.terminal = p.terminal;
   if (p.console_size) {
@@ -178,6 +209,7 @@ Result<void> AddProcess(const Process& p, ChildPlan& plan) {
     }
   }
   plan.no_new_privileges = p.no_new_privileges;
+  AddLsm(p, plan);
   plan.cwd = p.cwd;
   plan.args = p.args;
   plan.env = p.env;

@@ -60,6 +60,7 @@ enum class ChildStep : int32_t {
   kLookup,
   kWaitStart,
   kExec,
+  kLsm,
 };
 
 struct ChildReport {
@@ -154,6 +155,10 @@ struct ChildPlan {
   std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree> cap_state;
   int last_cap = 0;
   bool no_new_privileges = false;
+
+  // Written just before execve: "exec <profile>" for AppArmor, the label for SELinux.
+  std::string lsm_attr_path;
+  std::string lsm_attr_value;
 
   bool seccomp = false;
   std::vector<sock_filter> seccomp_program;

@@ -88,6 +88,7 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
       return "find executable \"" + (plan.args.empty() ? std::string() : plan.args[0]) +
              "\" in the container";
     case ChildStep::kWaitStart: return "wait for start";
+    case ChildStep::kLsm: return "write " + plan.lsm_attr_value + " to " + plan.lsm_attr_path;
     case ChildStep::kExec: return "execve " + (plan.args.empty() ? std::string() : plan.args[0]);
   }
   return "container init";
