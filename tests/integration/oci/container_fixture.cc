@@ -46,7 +46,8 @@ void ContainerTest::SetUp() {
   std::ofstream(rootfs_ + "/etc/passwd") << "root:x:0:0:root:/:/bin/sh\n";
   auto cgroups = DetectCgroups();
   ASSERT_TRUE(cgroups.ok()) << cgroups.error().ToString();
-  runtime_ = std::make_unique<Runtime>(sys_, root_->path(), *cgroups);
+  cgroups_ = *cgroups;
+  runtime_ = std::make_unique<Runtime>(sys_, root_->path(), cgroups_);
 }
 
 void ContainerTest::TearDown() {
@@ -66,8 +67,19 @@ std::string ContainerTest::CgroupName() const {
   return "/crtest-" + std::to_string(::getpid()) + "-" + TestName();
 }
 
+std::string ContainerTest::CgroupDir(const std::string& controller) const {
+  return v2() ? cgroups_.unified_mount + CgroupName()
+              : "/sys/fs/cgroup/" + controller + CgroupName();
+}
+
 bool ContainerTest::CgroupExists(const std::string& controller) const {
-  return std::filesystem::exists("/sys/fs/cgroup/" + controller + CgroupName());
+  return std::filesystem::exists(CgroupDir(controller));
+}
+
+std::string ContainerTest::Control(const std::string& controller, const std::string& v1_file,
+                                   const std::string& v2_file) const {
+  auto text = ReadFile(CgroupDir(controller) + "/" + (v2() ? v2_file : v1_file));
+  return text.ok() ? text->substr(0, text->find('\n')) : "<" + text.error().message() + ">";
 }
 
 Spec ContainerTest::MakeSpec(const std::string& script) {
