@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "common/unique_fd.h"
 #include "oci/cgroup_detect.h"
 #include "oci/spec.h"
 
@@ -34,6 +35,9 @@ class CgroupManager {
   // hierarchy's `tasks`). Moving oneself that way skips the kernel's global threadgroup lock,
   // whose RCU grace period makes a cgroup.procs write cost ~10 ms. Empty: use AddProcess.
   virtual std::vector<std::string> SelfJoinFiles() const = 0;
+  // v2: the cgroup directory opened for clone3(CLONE_INTO_CGROUP), which starts a child in the
+  // cgroup without any migration. Invalid fd where that does not apply (v1).
+  virtual Result<UniqueFd> OpenForClone() const = 0;
   // Pids in the cgroup (empty when it does not exist).
   virtual Result<std::vector<pid_t>> Pids() const = 0;
   // True when the kernel OOM-killed a process of this cgroup.

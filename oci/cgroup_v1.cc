@@ -65,6 +65,8 @@ class CgroupV1 final : public CgroupManager {
     return files;
   }
 
+  Result<UniqueFd> OpenForClone() const override { return UniqueFd(); }
+
   Result<std::vector<pid_t>> Pids() const override {
     for (const auto& h : info_.v1) {
       if (Has(h, "pids") || Has(h, "memory")) {

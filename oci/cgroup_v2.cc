@@ -1,5 +1,7 @@
 // The cgroup v2 (unified) backend of CgroupManager.
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -55,6 +57,10 @@ class CgroupV2 final : public CgroupManager {
 
   // v2 has no such shortcut: cgroup.procs always takes the threadgroup lock.
   std::vector<std::string> SelfJoinFiles() const override { return {}; }
+
+  Result<UniqueFd> OpenForClone() const override {
+    return sys_.Open(dir_, O_RDONLY | O_DIRECTORY, 0);
+  }
 
   Result<std::vector<pid_t>> Pids() const override { return cgroupfs::ReadProcs(dir_); }
 

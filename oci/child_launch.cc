@@ -1,6 +1,7 @@
 #include "oci/child_launch.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -29,8 +30,21 @@ Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
       }
     }
   }
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
-                       nullptr, nullptr, nullptr);
+  long pid = -1;
+  if (plan.clone_cgroup_fd >= 0) {
+    // clone3 without a stack behaves like fork; CLONE_INTO_CGROUP starts the child in its
+    // cgroup, with no migration afterwards.
+    clone_args args{};
+    args.flags = static_cast<uint64_t>(plan.clone_flags) | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(plan.clone_cgroup_fd);
+    pid = ::syscall(SYS_clone3, &args, sizeof(args));
+    plan.cgroup_joined_by_clone = pid >= 0;
+  }
+  if (pid < 0 && (plan.clone_cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
+    pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
+                    nullptr, nullptr, nullptr);
+  }
   if (pid == 0) {
     ::close(sync_write);
     ::close(report_read);

@@ -122,6 +122,10 @@ struct ChildPlan {
   // A new cgroup namespace is made by unshare after the cgroup join, not by clone, so that its
   // root is the container's cgroup.
   bool unshare_cgroupns = false;
+  // A v2 cgroup directory to start the child in (clone3 CLONE_INTO_CGROUP), or -1.
+  int clone_cgroup_fd = -1;
+  bool cgroup_joined_by_clone = false;  // set by LaunchChild
+
 
   std::string hostname;
   bool set_hostname = false;

@@ -124,13 +124,15 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   if (!plan.new_user_ns) {
     plan.cgroup_join_files = cgroup->SelfJoinFiles();
   }
+  CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup->OpenForClone());
+  plan.clone_cgroup_fd = cgroup_fd.get();
   CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
     if (plan.new_user_ns) {
       CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
       CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
     }
-    if (plan.cgroup_join_files.empty()) {
+    if (plan.cgroup_join_files.empty() && !plan.cgroup_joined_by_clone) {
       if (auto added = cgroup->AddProcess(child); !added.ok()) {
         return added.error().Wrap("move init into cgroup " + state.cgroup_path);
       }

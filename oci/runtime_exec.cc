@@ -36,9 +36,12 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
   // Before it joins a user namespace the child still has its host identity: it moves itself.
   plan.cgroup_join_files = cgroup->SelfJoinFiles();
+  CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup->OpenForClone());
+  plan.clone_cgroup_fd = cgroup_fd.get();
   CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
-    return plan.cgroup_join_files.empty() ? cgroup->AddProcess(child) : Ok();
+    bool joined = !plan.cgroup_join_files.empty() || plan.cgroup_joined_by_clone;
+    return joined ? Ok() : cgroup->AddProcess(child);
   }));
   log::Info({.ctr = id}, "exec pid={} {}", pid, process.args[0]);
   return pid;
