@@ -181,6 +181,22 @@ Result<int> List(Context& ctx) {
   return 0;
 }
 
+Result<int> Ps(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
+                      ParseFlags(ctx.args, ctx.next, {{"format", 'f', true}}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "ps"));
+  CR_ASSIGN_OR_RETURN(auto pids, ctx.runtime.Processes(id));
+  if (parsed.Get("format", "table") == "json") {
+    std::printf("%s\n", nlohmann::json(pids).dump().c_str());
+    return 0;
+  }
+  std::printf("PID\n");
+  for (pid_t pid : pids) {
+    std::printf("%d\n", pid);
+  }
+  return 0;
+}
+
 Result<int> Spec(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
                       ParseFlags(ctx.args, ctx.next, {{"bundle", 'b', true}, {"rootless", 0, false}},

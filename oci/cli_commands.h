@@ -27,5 +27,6 @@ Result<int> Run(Context& ctx);
 Result<int> List(Context& ctx);
 Result<int> Spec(Context& ctx);
 Result<int> Exec(Context& ctx);
+Result<int> Ps(Context& ctx);
 
 }  // namespace cricket::oci::cli

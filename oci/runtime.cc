@@ -179,6 +179,11 @@ Result<std::vector<ContainerState>> Runtime::List() {
   return out;
 }
 
+Result<std::vector<pid_t>> Runtime::Processes(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Pids();
+}
+
 Result<int> Runtime::Wait(pid_t pid) {
   int status = 0;
   for (;;) {

@@ -49,6 +49,8 @@ class Runtime {
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // Pids of every process in the container's cgroup. kNotFound for an unknown id.
+  Result<std::vector<pid_t>> Processes(const std::string& id);
   // Runs `process` in the running container: all its namespaces, its cgroup, the container's
   // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
   // this process. kFailedPrecondition unless the container is running.

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <set>
 
 #include "oci/mount_options.h"
@@ -176,9 +177,16 @@ unsigned long PropagationFlags(std::string_view name) {
   return 0;
 }
 
-void ResolveRootPath(Spec& spec, const std::string& bundle_dir) {
+void ResolveBundlePaths(Spec& spec, const std::string& bundle_dir) {
   if (spec.root && !spec.root->path.empty() && spec.root->path[0] != '/') {
     spec.root->path = bundle_dir + "/" + spec.root->path;
+  }
+  for (Mount& m : spec.mounts) {
+    bool bind = m.type == "bind" || std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
+                std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
+    if (bind && !m.source.empty() && m.source[0] != '/') {
+      m.source = bundle_dir + "/" + m.source;
+    }
   }
 }
 

@@ -56,6 +56,7 @@ TEST_F(CliTest, CreateStartStateKillDelete) {
   ASSERT_EQ(Cli("start cli1").code, 0);
   EXPECT_NE(Cli("state cli1").out.find("\"status\": \"running\""), std::string::npos);
   EXPECT_NE(Cli("list").out.find("cli1"), std::string::npos);
+  EXPECT_EQ(Cli("ps --format json cli1").out, "[" + ReadOut("pid") + "]\n");
   auto refused = Cli("delete cli1");
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.out.find("is running"), std::string::npos) << refused.out;
