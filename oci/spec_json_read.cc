@@ -3,6 +3,7 @@
 #include "common/files.h"
 #include "oci/json_reader.h"
 #include "oci/spec_json.h"
+#include "oci/spec_json_read.h"
 
 namespace cricket::oci {
 
