@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -40,6 +41,22 @@ void Check(const ChildPlan& plan, bool ok, ChildStep step, size_t index = 0) {
   if (!ok) {
     Die(plan, step, index);
   }
+}
+
+// The plan's fds may sit on 0-2 themselves; dup2 leaves a same-number fd alone but keeps its
+// CLOEXEC, so that case clears the flag instead. Every other inherited fd above the preserved
+// ones is closed on execve.
+void SetupStdio(const ChildPlan& plan) {
+  for (int target = 0; target < 3; ++target) {
+    int fd = plan.stdio_fds[target];
+    if (fd < 0) {
+      continue;
+    }
+    bool ok = fd == target ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(fd, target) == target;
+    Check(plan, ok, ChildStep::kStdio, static_cast<size_t>(target));
+  }
+  // Best effort: close_range(CLOSE_RANGE_CLOEXEC) needs Linux 5.11.
+  ::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 void EnterNamespaces(const ChildPlan& plan) {
@@ -187,6 +204,7 @@ void RunChild(const ChildPlan& plan) {
     ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL, SIGSTOP and gaps
   }
   ::umask(0);
+  SetupStdio(plan);
   char byte = 0;
   Check(plan, ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
   ::close(plan.sync_fd);

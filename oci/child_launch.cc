@@ -73,6 +73,13 @@ Error DescribeEarlyExit(pid_t pid) {
 
 }  // namespace
 
+void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan) {
+  plan.stdio_fds[0] = stdio.stdin_fd;
+  plan.stdio_fds[1] = stdio.stdout_fd;
+  plan.stdio_fds[2] = stdio.stderr_fd;
+  plan.preserve_fds = stdio.preserve_fds;
+}
+
 Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare) {
   int sync_pipe[2];
   int report_pipe[2];

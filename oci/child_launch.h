@@ -9,8 +9,12 @@
 
 #include "common/result.h"
 #include "oci/child_plan.h"
+#include "oci/stdio_options.h"
 
 namespace cricket::oci {
+
+// Copies the caller's stdio choice into the plan.
+void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan);
 
 // `prepare` runs in the parent after clone and before the child goes on. Success means the
 // child reported kReady (create) or closed the report pipe by execve (plan.exec). On failure

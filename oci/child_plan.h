@@ -27,6 +27,7 @@ namespace cricket::oci {
 enum class ChildStep : int32_t {
   kReady = 0,  // not an error: the init is waiting for `start`
   kSync,
+  kStdio,
   kCgroupJoin,
   kSetns,
   kSetsid,
@@ -142,6 +143,9 @@ struct ChildPlan {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::vector<SysctlStep> sysctls;
+
+  int stdio_fds[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 when >= 0
+  int preserve_fds = 0;
 
   bool terminal = false;
   uint16_t console_rows = 0;

@@ -36,6 +36,7 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
   switch (r.step) {
     case ChildStep::kReady: return "container init";
     case ChildStep::kSync: return "wait for the runtime";
+    case ChildStep::kStdio: return "set up stdio fd " + std::to_string(r.index);
     case ChildStep::kCgroupJoin: {
       const std::string* f = At(plan.cgroup_join_files, r.index);
       return "join cgroup through " + (f == nullptr ? std::string() : *f);

@@ -56,10 +56,21 @@ Result<void> WritePidFile(const std::string& path, pid_t pid) {
   return WriteFileAtomic(path, std::to_string(pid), 0644);
 }
 
+Result<int> PreserveFds(const ParsedArgs& parsed) {
+  std::string text = parsed.Get("preserve-fds", "0");
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) {
+    return Error(Code::kInvalidArgument, "--preserve-fds: expected a count, got \"" + text + "\"");
+  }
+  return value;
+}
+
 Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id) {
   CreateOptions options;
   options.bundle = parsed.Get("bundle", ".");
   options.console_socket = parsed.Get("console-socket");
+  CR_ASSIGN_OR_RETURN(options.stdio.preserve_fds, PreserveFds(parsed));
   CR_ASSIGN_OR_RETURN(ContainerState state, ctx.runtime.Create(id, options));
   if (auto written = WritePidFile(parsed.Get("pid-file"), state.pid); !written.ok()) {
     (void)ctx.runtime.Delete(id, true);
@@ -250,7 +261,10 @@ Result<int> Exec(Context& ctx) {
       }
     }
   }
-  CR_ASSIGN_OR_RETURN(pid_t pid, ctx.runtime.Exec(id, process, {parsed.Get("console-socket")}));
+  ExecOptions options;
+  options.console_socket = parsed.Get("console-socket");
+  CR_ASSIGN_OR_RETURN(options.stdio.preserve_fds, PreserveFds(parsed));
+  CR_ASSIGN_OR_RETURN(pid_t pid, ctx.runtime.Exec(id, process, options));
   CR_RETURN_IF_ERROR(WritePidFile(parsed.Get("pid-file"), pid));
   if (parsed.Has("detach")) {
     return 0;

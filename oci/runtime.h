@@ -16,6 +16,7 @@
 #include "oci/cgroup_detect.h"
 #include "oci/spec.h"
 #include "oci/state.h"
+#include "oci/stdio_options.h"
 
 namespace cricket::oci {
 
@@ -23,11 +24,13 @@ inline constexpr const char* kDefaultRuntimeRoot = "/run/cricket/runtime";
 
 struct ExecOptions {
   std::string console_socket;  // for process.terminal
+  StdioOptions stdio;
 };
 
 struct CreateOptions {
   std::string bundle;          // directory holding config.json
   std::string console_socket;  // unix socket to receive the pty master (process.terminal)
+  StdioOptions stdio;
 };
 
 class Runtime {

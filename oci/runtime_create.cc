@@ -119,6 +119,7 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.start_fd = start_fd.get();
   plan.console_fd = console.valid() ? console.get() : -1;
+  ApplyStdio(options.stdio, plan);
   // A child in a new user namespace loses its host identity once it becomes root there, so the
   // runtime moves it; otherwise it moves itself, cheaply (see SelfJoinFiles).
   if (!plan.new_user_ns) {

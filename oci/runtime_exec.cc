@@ -33,6 +33,7 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, state.pid}));
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.console_fd = console.valid() ? console.get() : -1;
+  ApplyStdio(options.stdio, plan);
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
   // Before it joins a user namespace the child still has its host identity: it moves itself.
   plan.cgroup_join_files = cgroup->SelfJoinFiles();

@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ TEST_F(ExecConsoleTest, ExecSeesTheContainersNamespaces) {
   Spec spec = MakeSpec("sleep 100");
   spec.hostname = "execbox";
   WriteSpec(spec);
-  auto created = runtime_->Create("ex", {bundle_->path(), ""});
+  auto created = runtime_->Create("ex", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("ex").ok());
   Process p = *spec.process;
@@ -60,7 +61,7 @@ TEST_F(ExecConsoleTest, ExecOfMissingBinaryIsAClearError) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("sleep 100");
   WriteSpec(spec);
-  ASSERT_TRUE(runtime_->Create("ex2", {bundle_->path(), ""}).ok());
+  ASSERT_TRUE(runtime_->Create("ex2", {bundle_->path(), "", {}}).ok());
   Process p = *spec.process;
   p.args = {"nope"};
   EXPECT_EQ(runtime_->Exec("ex2", p, {}).error().code(), Code::kFailedPrecondition);  // created
@@ -70,6 +71,25 @@ TEST_F(ExecConsoleTest, ExecOfMissingBinaryIsAClearError) {
   EXPECT_NE(pid.error().message().find("find executable \"nope\""), std::string::npos);
 }
 
+TEST_F(ExecConsoleTest, StdioFromTheCallerAndNoLeakedFds) {
+  CR_REQUIRE_ROOT();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  UniqueFd leaked(::open("/dev/null", O_RDONLY));  // no O_CLOEXEC on purpose
+  WriteSpec(MakeSpec("echo piped; ls /proc/self/fd | wc -l"));
+  CreateOptions options{bundle_->path(), "", {}};
+  options.stdio.stdout_fd = write_end.get();
+  auto created = runtime_->Create("stdio", options);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  write_end.Reset();
+  ASSERT_TRUE(runtime_->Start("stdio").ok());
+  EXPECT_EQ(runtime_->Wait(created->pid).value_or(-1), 0);
+  // 0, 1, 2 and the directory ls reads: the test's own fds did not reach the container.
+  EXPECT_EQ(ReadAll(read_end.get()), "piped\n4\n");
+}
+
 TEST_F(ExecConsoleTest, TerminalOutputArrivesThroughTheConsoleSocket) {
   CR_REQUIRE_ROOT();
   std::string sock_path = out_->Join("console.sock");
@@ -77,7 +97,7 @@ TEST_F(ExecConsoleTest, TerminalOutputArrivesThroughTheConsoleSocket) {
   Spec spec = MakeSpec("echo hello-tty; tty > /out/log");
   spec.process->terminal = true;
   WriteSpec(spec);
-  auto created = runtime_->Create("tty", {bundle_->path(), sock_path});
+  auto created = runtime_->Create("tty", {bundle_->path(), sock_path, {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_TRUE(conn.valid());

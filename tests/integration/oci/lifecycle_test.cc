@@ -14,7 +14,7 @@ class LifecycleTest : public ContainerTest {};
 TEST_F(LifecycleTest, CreateStartRunStopDelete) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("echo hello > /out/log"));
-  auto created = runtime_->Create("life", {bundle_->path(), ""});
+  auto created = runtime_->Create("life", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_EQ(created->status, Status::kCreated);
   auto state = runtime_->State("life");
@@ -38,7 +38,7 @@ TEST_F(LifecycleTest, CreateStartRunStopDelete) {
 TEST_F(LifecycleTest, RunningStateAndSigterm) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("trap 'echo term > /out/log; exit 3' TERM; touch /out/ready; while true; do sleep 0.05; done"));
-  auto created = runtime_->Create("term", {bundle_->path(), ""});
+  auto created = runtime_->Create("term", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("term").ok());
   EXPECT_EQ(runtime_->State("term")->status, Status::kRunning);
@@ -58,7 +58,7 @@ TEST_F(LifecycleTest, RunningStateAndSigterm) {
 TEST_F(LifecycleTest, SigkillAndForceDelete) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
-  auto created = runtime_->Create("force", {bundle_->path(), ""});
+  auto created = runtime_->Create("force", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("force").ok());
   ASSERT_TRUE(runtime_->Delete("force", true).ok());
@@ -70,7 +70,7 @@ TEST_F(LifecycleTest, SigkillAndForceDelete) {
 TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("echo never > /out/log"));
-  auto created = runtime_->Create("waiting", {bundle_->path(), ""});
+  auto created = runtime_->Create("waiting", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Delete("waiting", false).ok());
   EXPECT_EQ(ReadOut("log"), "");
@@ -80,8 +80,8 @@ TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
 TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
-  ASSERT_TRUE(runtime_->Create("dup", {bundle_->path(), ""}).ok());
-  auto again = runtime_->Create("dup", {bundle_->path(), ""});
+  ASSERT_TRUE(runtime_->Create("dup", {bundle_->path(), "", {}}).ok());
+  auto again = runtime_->Create("dup", {bundle_->path(), "", {}});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
   EXPECT_EQ(runtime_->State("dup")->status, Status::kCreated);
@@ -90,7 +90,7 @@ TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
 TEST_F(LifecycleTest, ListShowsContainers) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
-  ASSERT_TRUE(runtime_->Create("a1", {bundle_->path(), ""}).ok());
+  ASSERT_TRUE(runtime_->Create("a1", {bundle_->path(), "", {}}).ok());
   auto list = runtime_->List();
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);

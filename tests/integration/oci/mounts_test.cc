@@ -87,7 +87,7 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
       "i=$((i+1)); done; cat /shared/sub/marker > /out/log");
   spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rslave"}));
   WriteSpec(spec);
-  auto created = runtime_->Create("prop", {bundle_->path(), ""});
+  auto created = runtime_->Create("prop", {bundle_->path(), "", {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("prop").ok());
   for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join("ready")); ++i) {

@@ -34,7 +34,7 @@ TEST_F(NamespacesTest, IpcAndUtsDifferFromHost) {
 TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
-  auto sandbox = runtime_->Create("sandbox", {bundle_->path(), ""});
+  auto sandbox = runtime_->Create("sandbox", {bundle_->path(), "", {}});
   ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
   std::string ns_dir = "/proc/" + std::to_string(sandbox->pid) + "/ns/";
   std::string sandbox_net = std::filesystem::read_symlink(ns_dir + "net").string();
