@@ -7,9 +7,9 @@
 
 #include "common/cleanup.h"
 #include "common/files.h"
-#include "common/log.h"
 #include "oci/cgroup_fs.h"
 #include "oci/cgroup_manager.h"
+#include "oci/device_filter.h"
 
 namespace cricket::oci {
 namespace {
@@ -166,9 +166,10 @@ class CgroupV2 final : public CgroupManager {
       }
       CR_RETURN_IF_ERROR(Write(file, value));
     }
-    if (r.devices.size() > 1 || (r.devices.size() == 1 && r.devices[0].allow)) {
-      // TODO(oci): device rules on v2 need an eBPF program; not written yet. #8
-      log::Debug({}, "cgroup v2: {} device rules not enforced (no eBPF device filter)", r.devices.size());
+    if (!r.devices.empty()) {
+      CR_ASSIGN_OR_RETURN(auto program, GenerateDeviceFilter(r.devices));
+      CR_ASSIGN_OR_RETURN(UniqueFd dir, sys_.Open(dir_, O_RDONLY | O_DIRECTORY, 0));
+      CR_RETURN_IF_ERROR(AttachDeviceFilter(dir.get(), program));
     }
     return Ok();
   }

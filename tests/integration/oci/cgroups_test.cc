@@ -76,13 +76,16 @@ TEST_F(CgroupsTest, CpuSharesQuotaAndCpusetWritten) {
   }
 }
 
-TEST_F(CgroupsTest, DeviceCgroupDeniesOtherDevices) {
+// v1: devices.deny/devices.allow; v2: the eBPF device filter.
+TEST_F(CgroupsTest, DeviceRulesAreEnforced) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("echo x > /dev/null && echo null-ok > /out/log; "
-                       "cat /sys/fs/cgroup/devices/devices.list >/dev/null 2>&1; true");
-  WriteSpec(spec);
+                       "head -c1 /dev/zero >/dev/null 2>&1 || echo zero-denied >> /out/log");
+  std::erase_if(spec.linux->resources->devices, [](const DeviceCgroup& d) {
+    return d.allow && d.major == 1 && d.minor == 5;
+  });
   auto result = Run(spec);
-  EXPECT_EQ(result.out, "null-ok\n");
+  EXPECT_EQ(result.out, "null-ok\nzero-denied\n");
 }
 
 }  // namespace
