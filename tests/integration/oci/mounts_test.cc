@@ -35,6 +35,19 @@ TEST_F(MountsTest, ReadOnlyBindRefusesWrites) {
   EXPECT_FALSE(std::filesystem::exists(data.Join("new")));
 }
 
+TEST_F(MountsTest, RecursiveReadOnlyCoversSubmounts) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("rro");
+  std::filesystem::create_directories(data.Join("sub"));
+  ASSERT_EQ(::mount("tmpfs", data.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
+  auto unmount = Cleanup([&] { ::umount2(data.Join("sub").c_str(), MNT_DETACH); });
+  Spec spec = MakeSpec("touch /data/sub/x 2>/dev/null || echo sub-ro > /out/log; "
+                       "touch /data/x 2>/dev/null || echo top-ro >> /out/log");
+  spec.mounts.push_back(Bind(data.path(), "/data", {"rbind", "rro"}));
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "sub-ro\ntop-ro\n");
+}
+
 TEST_F(MountsTest, MaskedPathsReadEmpty) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("cat /proc/version | wc -c > /out/log; ls /proc/acpi | wc -l >> /out/log");

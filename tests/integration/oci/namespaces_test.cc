@@ -53,6 +53,24 @@ TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
   ASSERT_TRUE(runtime_->Delete("sandbox", true).ok());
 }
 
+TEST_F(NamespacesTest, JoiningAPidNamespaceSeesItsProcesses) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("exec sleep 100"));
+  auto first = runtime_->Create("pidns", {bundle_->path(), "", {}});
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  ASSERT_TRUE(runtime_->Start("pidns").ok());
+  Spec spec = MakeSpec("cat /proc/1/comm > /out/log; echo $$ >> /out/log");
+  for (auto& ns : spec.linux->namespaces) {
+    if (ns.type == "pid") {
+      ns.path = "/proc/" + std::to_string(first->pid) + "/ns/pid";
+    }
+  }
+  auto result = Run(spec, "joiner");
+  EXPECT_EQ(result.out.substr(0, result.out.find('\n')), "sleep");
+  EXPECT_NE(result.out.substr(result.out.find('\n') + 1), "1\n");
+  ASSERT_TRUE(runtime_->Delete("pidns", true).ok());
+}
+
 TEST_F(NamespacesTest, UserNamespaceWithMappings) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("cat /proc/self/uid_map /proc/self/gid_map > /out/log; id -u >> /out/log");
