@@ -51,8 +51,14 @@ void RunLateHooks(const ContainerState& state, std::vector<Hook> Hooks::*which, 
   }
 }
 
-// Reaps pid when it is our child; harmless (ECHILD) when it is not.
-void TryReap(pid_t pid) { ::waitpid(pid, nullptr, WNOHANG); }
+// Reaps pid when it is our child; harmless (ECHILD) when it is not. Only Delete reaps: a
+// caller that created the container (a shim) waits for its init itself and must not lose the
+// exit status to a State call. pid 0 would mean "any child of our process group".
+void TryReap(pid_t pid) {
+  if (pid > 0) {
+    ::waitpid(pid, nullptr, WNOHANG);
+  }
+}
 
 }  // namespace
 
@@ -60,7 +66,6 @@ Result<void> Runtime::Refresh(ContainerState& state) {
   if (state.status == Status::kCreating && state.pid == 0) {
     return Ok();
   }
-  TryReap(state.pid);
   if (!Alive(state)) {
     if (state.status != Status::kStopped) {
       auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);

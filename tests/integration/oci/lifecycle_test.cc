@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,21 @@ TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
   ASSERT_TRUE(runtime_->Delete("waiting", false).ok());
   EXPECT_EQ(ReadOut("log"), "");
   EXPECT_FALSE(CgroupExists("pids"));
+}
+
+TEST_F(LifecycleTest, StateLeavesTheExitStatusToTheCaller) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("exit 5"));
+  auto created = runtime_->Create("status", {bundle_->path(), "", {}});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("status").ok());
+  for (int i = 0; i < 400 && runtime_->State("status")->status != Status::kStopped; ++i) {
+    ::usleep(5000);
+  }
+  EXPECT_EQ(runtime_->State("status")->status, Status::kStopped);
+  auto code = runtime_->Wait(created->pid);  // still ours to reap
+  ASSERT_TRUE(code.ok()) << code.error().ToString();
+  EXPECT_EQ(*code, 5);
 }
 
 TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
