@@ -25,6 +25,16 @@ Result<UniqueFd> ConnectConsoleSocket(const std::string& path) {
   return fd;
 }
 
+Result<UniqueFd> ConsoleFor(bool terminal, const std::string& socket_path) {
+  if (!terminal) {
+    return UniqueFd();
+  }
+  if (socket_path.empty()) {
+    return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
+  }
+  return ConnectConsoleSocket(socket_path);
+}
+
 Result<UniqueFd> ReceiveFd(int sock) {
   char name[256];
   iovec iov{name, sizeof(name)};

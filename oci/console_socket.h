@@ -10,6 +10,10 @@
 
 namespace cricket::oci {
 
+// The connected console socket when the process has a terminal, an invalid fd otherwise.
+// kInvalidArgument when a terminal is asked for without a socket.
+Result<UniqueFd> ConsoleFor(bool terminal, const std::string& socket_path);
+
 // A connected, CLOEXEC socket to path.
 Result<UniqueFd> ConnectConsoleSocket(const std::string& path);
 

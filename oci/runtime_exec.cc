@@ -23,13 +23,7 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   if (auto valid = ValidateSpec(spec); !valid.ok()) {
     return valid.error().Wrap("exec process");
   }
-  UniqueFd console;
-  if (process.terminal) {
-    if (options.console_socket.empty()) {
-      return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
-    }
-    CR_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(options.console_socket));
-  }
+  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(process.terminal, options.console_socket));
   CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, state.pid}));
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.console_fd = console.valid() ? console.get() : -1;
