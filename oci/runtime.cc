@@ -184,6 +184,29 @@ Result<std::vector<ContainerState>> Runtime::List() {
   return out;
 }
 
+Result<std::vector<std::string>> Runtime::Reconcile() {
+  CR_ASSIGN_OR_RETURN(auto ids, store_.List());
+  std::vector<std::string> removed;
+  for (const auto& id : ids) {
+    auto state = store_.Load(id);
+    if (!state.ok()) {
+      // A state dir without a readable state.json: Reserve ran, the first Save did not.
+      log::Warn({.ctr = id}, "removing a container without state: {}", state.error().ToString());
+      CR_RETURN_IF_ERROR(store_.Remove(id));
+      removed.push_back(id);
+      continue;
+    }
+    if (state->status != Status::kCreating || Alive(*state)) {
+      continue;
+    }
+    CR_RETURN_IF_ERROR(KillAndReap(*state));
+    CR_RETURN_IF_ERROR(store_.Remove(id));
+    log::Info({.ctr = id}, "removed the leftovers of an interrupted create");
+    removed.push_back(id);
+  }
+  return removed;
+}
+
 Result<std::vector<pid_t>> Runtime::Processes(const std::string& id) {
   CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
   return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Pids();

@@ -52,6 +52,9 @@ class Runtime {
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // Removes what a crashed Create left behind: every container still `creating` whose init is
+  // gone loses its processes, cgroup and state dir. Returns the ids it removed. Call at start-up.
+  Result<std::vector<std::string>> Reconcile();
   // Pids of every process in the container's cgroup. kNotFound for an unknown id.
   Result<std::vector<pid_t>> Processes(const std::string& id);
   // Runs `process` in the running container: all its namespaces, its cgroup, the container's

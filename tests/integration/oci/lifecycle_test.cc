@@ -93,6 +93,29 @@ TEST_F(LifecycleTest, StateLeavesTheExitStatusToTheCaller) {
   EXPECT_EQ(*code, 5);
 }
 
+TEST_F(LifecycleTest, ReconcileRemovesAnInterruptedCreate) {
+  CR_REQUIRE_ROOT();
+  // What a create killed after recording intent and making the cgroup leaves behind.
+  ContainerState half;
+  half.id = "half";
+  half.status = Status::kCreating;
+  half.cgroup_path = CgroupName() + "-half";
+  std::string half_dir = CgroupDir("pids") + "-half";
+  StateStore store(root_->path());
+  ASSERT_TRUE(store.Reserve("half").ok());
+  ASSERT_TRUE(store.Save(half).ok());
+  ASSERT_TRUE(std::filesystem::create_directory(half_dir));
+  ASSERT_TRUE(store.Reserve("empty").ok());  // no state.json at all
+  WriteSpec(MakeSpec("sleep 100"));
+  ASSERT_TRUE(runtime_->Create("alive", {bundle_->path(), "", {}}).ok());
+
+  auto removed = runtime_->Reconcile();
+  ASSERT_TRUE(removed.ok()) << removed.error().ToString();
+  EXPECT_EQ(*removed, (std::vector<std::string>{"empty", "half"}));
+  EXPECT_FALSE(std::filesystem::exists(half_dir));
+  EXPECT_EQ(runtime_->State("alive")->status, Status::kCreated);
+}
+
 TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
