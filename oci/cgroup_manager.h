@@ -29,6 +29,9 @@ class CgroupManager {
   // Creates the cgroup directories (parents too) and writes the resource limits. On failure
   // the directories this call created are removed again.
   virtual Result<void> Create(const Resources* resources) = 0;
+  // Rewrites the limits of an existing cgroup (CRI UpdateContainerResources, `update`).
+  // Device rules are left as they are.
+  virtual Result<void> Update(const Resources& resources) = 0;
   // Moves pid into the cgroup (cgroup.procs of every hierarchy).
   virtual Result<void> AddProcess(pid_t pid) = 0;
   // Files a single-threaded process writes "0" to in order to move itself in (v1: each

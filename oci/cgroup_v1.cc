@@ -49,6 +49,12 @@ class CgroupV1 final : public CgroupManager {
     return Ok();
   }
 
+  Result<void> Update(const Resources& resources) override {
+    Resources without_devices = resources;
+    without_devices.devices.clear();
+    return Apply(without_devices);
+  }
+
   Result<void> AddProcess(pid_t pid) override {
     for (const auto& h : info_.v1) {
       CR_RETURN_IF_ERROR(

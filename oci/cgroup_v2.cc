@@ -51,6 +51,12 @@ class CgroupV2 final : public CgroupManager {
     return Ok();
   }
 
+  Result<void> Update(const Resources& resources) override {
+    Resources without_devices = resources;
+    without_devices.devices.clear();
+    return Apply(without_devices);
+  }
+
   Result<void> AddProcess(pid_t pid) override {
     return cgroupfs::WriteControl(sys_, dir_, "cgroup.procs", std::to_string(pid));
   }

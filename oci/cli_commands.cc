@@ -13,6 +13,7 @@
 #include "common/files.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
+#include "oci/spec_json_read.h"
 
 namespace cricket::oci::cli {
 
@@ -205,6 +206,20 @@ Result<int> Ps(Context& ctx) {
   for (pid_t pid : pids) {
     std::printf("%d\n", pid);
   }
+  return 0;
+}
+
+Result<int> Update(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
+                      ParseFlags(ctx.args, ctx.next, {{"resources", 'r', true}}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "update"));
+  std::string file = parsed.Get("resources");
+  if (file.empty()) {
+    return Error(Code::kUnimplemented, "update: only --resources FILE (or -) is supported");
+  }
+  CR_ASSIGN_OR_RETURN(std::string text, ReadFile(file == "-" ? "/dev/stdin" : file));
+  CR_ASSIGN_OR_RETURN(Resources resources, ParseResources(text));
+  CR_RETURN_IF_ERROR(ctx.runtime.Update(id, resources));
   return 0;
 }
 

@@ -28,5 +28,6 @@ Result<int> List(Context& ctx);
 Result<int> Spec(Context& ctx);
 Result<int> Exec(Context& ctx);
 Result<int> Ps(Context& ctx);
+Result<int> Update(Context& ctx);
 
 }  // namespace cricket::oci::cli

@@ -184,6 +184,18 @@ Result<std::vector<ContainerState>> Runtime::List() {
   return out;
 }
 
+Result<void> Runtime::Update(const std::string& id, const Resources& resources) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status == Status::kStopped) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is stopped");
+  }
+  if (auto updated = NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Update(resources);
+      !updated.ok()) {
+    return updated.error().Wrap("update container " + id);
+  }
+  return Ok();
+}
+
 Result<std::vector<std::string>> Runtime::Reconcile() {
   CR_ASSIGN_OR_RETURN(auto ids, store_.List());
   std::vector<std::string> removed;

@@ -52,6 +52,9 @@ class Runtime {
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // New cgroup limits for a created or running container (devices excepted).
+  // kFailedPrecondition when it is stopped.
+  Result<void> Update(const std::string& id, const Resources& resources);
   // Removes what a crashed Create left behind: every container still `creating` whose init is
   // gone loses its processes, cgroup and state dir. Returns the ids it removed. Call at start-up.
   Result<std::vector<std::string>> Reconcile();

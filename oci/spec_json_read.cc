@@ -308,6 +308,15 @@ Result<Spec> ParseSpec(std::string_view json_text) {
   return spec;
 }
 
+Result<Resources> ParseResources(std::string_view json_text) {
+  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "resources"));
+  JsonReader reader;
+  Resources resources;
+  ReadStruct(reader, doc, "resources", resources);
+  CR_RETURN_IF_ERROR(reader.status());
+  return resources;
+}
+
 Result<Process> ParseProcess(std::string_view json_text) {
   CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "process.json"));
   JsonReader reader;

@@ -12,4 +12,7 @@ namespace cricket::oci {
 
 bool ReadStruct(JsonReader& r, const nlohmann::json& v, const std::string& p, SeccompArg& out);
 
+// A linux.resources object alone (what `update --resources` reads).
+Result<Resources> ParseResources(std::string_view json_text);
+
 }  // namespace cricket::oci

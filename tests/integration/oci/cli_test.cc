@@ -57,6 +57,10 @@ TEST_F(CliTest, CreateStartStateKillDelete) {
   EXPECT_NE(Cli("state cli1").out.find("\"status\": \"running\""), std::string::npos);
   EXPECT_NE(Cli("list").out.find("cli1"), std::string::npos);
   EXPECT_EQ(Cli("ps --format json cli1").out, "[" + ReadOut("pid") + "]\n");
+  ASSERT_TRUE(WriteFileAtomic(out_->Join("res.json"), R"({"pids": {"limit": 7}})", 0644).ok());
+  auto updated = Cli("update --resources " + out_->Join("res.json") + " cli1");
+  EXPECT_EQ(updated.code, 0) << updated.out;
+  EXPECT_EQ(Control("pids", "pids.max", "pids.max"), "7");
   auto refused = Cli("delete cli1");
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.out.find("is running"), std::string::npos) << refused.out;
