@@ -20,6 +20,17 @@
 
 namespace cricket::oci {
 
+// Usage figures for CRI ContainerStats and `events --stats`; 0 where a controller is absent.
+struct CgroupStats {
+  uint64_t cpu_usage_ns = 0;
+  uint64_t memory_usage_bytes = 0;
+  // usage minus inactive file cache: what kubelet calls the working set.
+  uint64_t memory_working_set_bytes = 0;
+  uint64_t memory_limit_bytes = 0;  // 0: unlimited
+  uint64_t pids_current = 0;
+  uint64_t oom_kills = 0;
+};
+
 class CgroupManager {
  public:
   virtual ~CgroupManager() = default;
@@ -43,6 +54,7 @@ class CgroupManager {
   virtual Result<UniqueFd> OpenForClone() const = 0;
   // Pids in the cgroup (empty when it does not exist).
   virtual Result<std::vector<pid_t>> Pids() const = 0;
+  virtual Result<CgroupStats> Stats() const = 0;
   // True when the kernel OOM-killed a process of this cgroup.
   virtual Result<bool> OomKilled() const = 0;
   // Removes the cgroup directories. Missing ones are fine; kFailedPrecondition (EBUSY) while

@@ -85,6 +85,27 @@ class CgroupV1 final : public CgroupManager {
     return cgroupfs::ReadProcs(info_.v1[0].mount_point + path_);
   }
 
+  Result<CgroupStats> Stats() const override {
+    CgroupStats s;
+    if (auto dir = Dir("cpuacct")) {
+      CR_ASSIGN_OR_RETURN(s.cpu_usage_ns, cgroupfs::ReadNumber(*dir + "/cpuacct.usage"));
+    }
+    if (auto dir = Dir("memory")) {
+      CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(*dir + "/memory.usage_in_bytes"));
+      CR_ASSIGN_OR_RETURN(uint64_t inactive,
+                          cgroupfs::ReadKeyedValue(*dir + "/memory.stat", "total_inactive_file"));
+      s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+      CR_ASSIGN_OR_RETURN(uint64_t limit, cgroupfs::ReadNumber(*dir + "/memory.limit_in_bytes"));
+      // v1 says "no limit" with a huge page-rounded LONG_MAX.
+      s.memory_limit_bytes = limit >= (uint64_t{1} << 62) ? 0 : limit;
+      CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(*dir + "/memory.oom_control", "oom_kill"));
+    }
+    if (auto dir = Dir("pids")) {
+      CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(*dir + "/pids.current"));
+    }
+    return s;
+  }
+
   Result<bool> OomKilled() const override {
     auto dir = Dir("memory");
     if (!dir) {

@@ -70,6 +70,19 @@ class CgroupV2 final : public CgroupManager {
 
   Result<std::vector<pid_t>> Pids() const override { return cgroupfs::ReadProcs(dir_); }
 
+  Result<CgroupStats> Stats() const override {
+    CgroupStats s;
+    CR_ASSIGN_OR_RETURN(uint64_t usage_us, cgroupfs::ReadKeyedValue(dir_ + "/cpu.stat", "usage_usec"));
+    s.cpu_usage_ns = usage_us * 1000;
+    CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(dir_ + "/memory.current"));
+    CR_ASSIGN_OR_RETURN(uint64_t inactive, cgroupfs::ReadKeyedValue(dir_ + "/memory.stat", "inactive_file"));
+    s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+    CR_ASSIGN_OR_RETURN(s.memory_limit_bytes, cgroupfs::ReadNumber(dir_ + "/memory.max"));
+    CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(dir_ + "/pids.current"));
+    CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(dir_ + "/memory.events", "oom_kill"));
+    return s;
+  }
+
   Result<bool> OomKilled() const override {
     CR_ASSIGN_OR_RETURN(uint64_t kills, cgroupfs::ReadKeyedValue(dir_ + "/memory.events", "oom_kill"));
     return kills > 0;

@@ -223,6 +223,30 @@ Result<int> Update(Context& ctx) {
   return 0;
 }
 
+// runc's `events --stats ID`: one stats event, in the shape containerd's runc shim reads.
+Result<int> Events(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next,
+                                                    {{"stats", 0, false}, {"interval", 0, true}},
+                                                    false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "events"));
+  if (!parsed.Has("stats")) {
+    return Error(Code::kUnimplemented, "events: only --stats is supported");
+  }
+  CR_ASSIGN_OR_RETURN(CgroupStats s, ctx.runtime.Stats(id));
+  nlohmann::json event = {
+      {"type", "stats"},
+      {"id", id},
+      {"data",
+       {{"cpu", {{"usage", {{"total", s.cpu_usage_ns}}}}},
+        {"memory",
+         {{"usage", {{"usage", s.memory_usage_bytes}, {"limit", s.memory_limit_bytes}}},
+          {"workingSet", s.memory_working_set_bytes},
+          {"oomKills", s.oom_kills}}},
+        {"pids", {{"current", s.pids_current}}}}}};
+  std::printf("%s\n", event.dump().c_str());
+  return 0;
+}
+
 Result<int> Spec(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
                       ParseFlags(ctx.args, ctx.next, {{"bundle", 'b', true}, {"rootless", 0, false}},

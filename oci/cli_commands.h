@@ -29,5 +29,6 @@ Result<int> Spec(Context& ctx);
 Result<int> Exec(Context& ctx);
 Result<int> Ps(Context& ctx);
 Result<int> Update(Context& ctx);
+Result<int> Events(Context& ctx);
 
 }  // namespace cricket::oci::cli

@@ -219,6 +219,11 @@ Result<std::vector<std::string>> Runtime::Reconcile() {
   return removed;
 }
 
+Result<CgroupStats> Runtime::Stats(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Stats();
+}
+
 Result<std::vector<pid_t>> Runtime::Processes(const std::string& id) {
   CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
   return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Pids();

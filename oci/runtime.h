@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 #include "oci/stdio_options.h"
@@ -58,6 +59,8 @@ class Runtime {
   // Removes what a crashed Create left behind: every container still `creating` whose init is
   // gone loses its processes, cgroup and state dir. Returns the ids it removed. Call at start-up.
   Result<std::vector<std::string>> Reconcile();
+  // Resource usage from the container's cgroup. kNotFound for an unknown id.
+  Result<CgroupStats> Stats(const std::string& id);
   // Pids of every process in the container's cgroup. kNotFound for an unknown id.
   Result<std::vector<pid_t>> Processes(const std::string& id);
   // Runs `process` in the running container: all its namespaces, its cgroup, the container's

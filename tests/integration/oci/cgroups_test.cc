@@ -33,6 +33,22 @@ TEST_F(CgroupsTest, MemoryLimitOomKillsAndStateSaysSo) {
   EXPECT_FALSE(CgroupExists("memory"));
 }
 
+TEST_F(CgroupsTest, StatsOfARunningContainer) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("sleep 100");
+  spec.linux->resources->memory.emplace().limit = 64 << 20;
+  WriteSpec(spec);
+  ASSERT_TRUE(runtime_->Create("stats", {bundle_->path(), "", {}}).ok());
+  ASSERT_TRUE(runtime_->Start("stats").ok());
+  auto s = runtime_->Stats("stats");
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_GT(s->cpu_usage_ns, 0u);
+  EXPECT_GT(s->memory_usage_bytes, 0u);
+  EXPECT_EQ(s->memory_limit_bytes, uint64_t{64} << 20);
+  EXPECT_GE(s->pids_current, 1u);
+  ASSERT_TRUE(runtime_->Delete("stats", true).ok());
+}
+
 TEST_F(CgroupsTest, PidsLimitEnforced) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("for i in $(seq 10); do sleep 1 & done 2>/out/log; kill $(jobs -p) 2>/dev/null; true");
