@@ -113,7 +113,8 @@ Result<void> Runtime::Start(const std::string& id) {
 Result<void> Runtime::Kill(const std::string& id, int signal, bool all) {
   CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
   if (state.status == Status::kStopped || state.pid <= 0) {
-    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is not running");
+    // containerd's runc shim recognises a finished process by "container not running".
+    return Error(Code::kFailedPrecondition, "container not running: \"" + id + "\" is stopped");
   }
   if (all) {
     auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
