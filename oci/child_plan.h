@@ -136,6 +136,7 @@ struct ChildPlan {
   std::string rootfs;
   unsigned long root_propagation = 0;
   bool rootfs_readonly = false;
+  bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (runc's --no-pivot)
   std::vector<MountStep> mounts;
   std::vector<DeviceStep> devices;
   bool bind_devices = false;  // in a user namespace mknod fails: bind the host's nodes instead

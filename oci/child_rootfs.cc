@@ -173,11 +173,14 @@ bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& r
   return ok;
 }
 
-bool PivotRoot(int root_fd, ChildReport& report) {
+bool PivotRoot(int root_fd, bool no_pivot, ChildReport& report) {
   if (::fchdir(root_fd) < 0) {
     return Fail(report, ChildStep::kPivotRoot, 0);
   }
-  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+  if (no_pivot) {
+    errno = EINVAL;  // take the ramfs path below, as asked
+  }
+  if (!no_pivot && ::syscall(SYS_pivot_root, ".", ".") == 0) {
     // The old root now sits on top of the new one: detach it without telling the host.
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
         ::umount2(".", MNT_DETACH) < 0) {
@@ -326,7 +329,7 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
     ok = MakeDevice(plan, root_fd, i, report);
   }
   if (ok) {
-    ok = PivotRoot(root_fd, report);
+    ok = PivotRoot(root_fd, plan.no_pivot, report);
   }
   ::close(root_fd);
   return ok;

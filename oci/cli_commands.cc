@@ -71,6 +71,7 @@ Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, c
   CreateOptions options;
   options.bundle = parsed.Get("bundle", ".");
   options.console_socket = parsed.Get("console-socket");
+  options.no_pivot = parsed.Has("no-pivot");
   CR_ASSIGN_OR_RETURN(options.stdio.preserve_fds, PreserveFds(parsed));
   CR_ASSIGN_OR_RETURN(ContainerState state, ctx.runtime.Create(id, options));
   if (auto written = WritePidFile(parsed.Get("pid-file"), state.pid); !written.ok()) {

@@ -32,6 +32,9 @@ struct CreateOptions {
   std::string bundle;          // directory holding config.json
   std::string console_socket;  // unix socket to receive the pty master (process.terminal)
   StdioOptions stdio;
+  // MS_MOVE + chroot instead of pivot_root, for a rootfs on ramfs (runc's --no-pivot; taken
+  // automatically when pivot_root says EINVAL).
+  bool no_pivot = false;
 };
 
 class Runtime {

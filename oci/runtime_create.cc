@@ -95,6 +95,7 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
   plan.start_fd = start_fd;
   plan.console_fd = console.valid() ? console.get() : -1;
   ApplyStdio(options.stdio, plan);
+  plan.no_pivot = options.no_pivot;
   // A child in a new user namespace loses its host identity once it becomes root there, so the
   // runtime moves it; otherwise it moves itself, cheaply (see SelfJoinFiles).
   if (!plan.new_user_ns) {

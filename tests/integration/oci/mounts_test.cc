@@ -48,6 +48,18 @@ TEST_F(MountsTest, RecursiveReadOnlyCoversSubmounts) {
   EXPECT_EQ(result.out, "sub-ro\ntop-ro\n");
 }
 
+TEST_F(MountsTest, NoPivotMovesTheRootAndChroots) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("ls / > /out/log; hostname >> /out/log"));
+  CreateOptions options{bundle_->path(), "", {}, true};
+  auto created = runtime_->Create("nopivot", options);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("nopivot").ok());
+  EXPECT_EQ(runtime_->Wait(created->pid).value_or(-1), 0);
+  // The container's own root: its directories, none of the host's.
+  EXPECT_EQ(ReadOut("log"), "bin\ndev\netc\nout\nproc\nsys\ntmp\ncricket\n");
+}
+
 TEST_F(MountsTest, MaskedPathsReadEmpty) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("cat /proc/version | wc -c > /out/log; ls /proc/acpi | wc -l >> /out/log");
