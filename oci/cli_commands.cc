@@ -1,6 +1,7 @@
 #include "oci/cli_commands.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "oci/cli_tty.h"
+#include "oci/console_socket.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
 #include "oci/spec_json_read.h"
@@ -67,8 +70,10 @@ Result<int> PreserveFds(const ParsedArgs& parsed) {
   return value;
 }
 
-Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id) {
+Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id,
+                                       int console_fd = -1) {
   CreateOptions options;
+  options.console_fd = console_fd;
   options.bundle = parsed.Get("bundle", ".");
   options.console_socket = parsed.Get("console-socket");
   options.no_pivot = parsed.Has("no-pivot");
@@ -108,10 +113,39 @@ Result<int> Create(Context& ctx) {
   return 0;
 }
 
+// A terminal without --console-socket: the pty master comes to us over a socketpair.
+Result<bool> WantsOwnTerminal(const ParsedArgs& parsed) {
+  if (parsed.Has("console-socket") || parsed.Has("detach")) {
+    return false;
+  }
+  CR_ASSIGN_OR_RETURN(auto spec, LoadSpec(parsed.Get("bundle", ".")));
+  return spec.process && spec.process->terminal;
+}
+
 Result<int> Run(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, kCreateFlags, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "run"));
-  CR_ASSIGN_OR_RETURN(ContainerState state, CreateFromFlags(ctx, parsed, id));
+  CR_ASSIGN_OR_RETURN(bool own_terminal, WantsOwnTerminal(parsed));
+  UniqueFd ours;
+  UniqueFd theirs;
+  if (own_terminal) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+      return Error::FromErrno(errno, "socketpair for the console");
+    }
+    ours.Reset(pair[0]);
+    theirs.Reset(pair[1]);
+  }
+  CR_ASSIGN_OR_RETURN(ContainerState state, CreateFromFlags(ctx, parsed, id, theirs.get()));
+  UniqueFd master;
+  if (own_terminal) {
+    auto received = ReceiveFd(ours.get());
+    if (!received.ok()) {
+      (void)ctx.runtime.Delete(id, true);
+      return received.error();
+    }
+    master = std::move(received).value();
+  }
   if (auto started = ctx.runtime.Start(id); !started.ok()) {
     (void)ctx.runtime.Delete(id, true);
     return started.error();
@@ -120,6 +154,9 @@ Result<int> Run(Context& ctx) {
     return 0;
   }
   ForwardSignalsTo(state.pid);
+  if (master.valid()) {
+    ProxyTerminal(master.get());
+  }
   CR_ASSIGN_OR_RETURN(int code, ctx.runtime.Wait(state.pid));
   if (!parsed.Has("keep")) {
     CR_RETURN_IF_ERROR(ctx.runtime.Delete(id, true));

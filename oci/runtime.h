@@ -26,12 +26,14 @@ inline constexpr const char* kDefaultRuntimeRoot = "/run/cricket/runtime";
 struct ExecOptions {
   std::string console_socket;  // for process.terminal
   StdioOptions stdio;
+  int console_fd = -1;  // a connected socket to use instead of console_socket
 };
 
 struct CreateOptions {
   std::string bundle;          // directory holding config.json
   std::string console_socket;  // unix socket to receive the pty master (process.terminal)
   StdioOptions stdio;
+  int console_fd = -1;  // a connected socket to use instead of console_socket
   // MS_MOVE + chroot instead of pivot_root, for a rootfs on ramfs (runc's --no-pivot; taken
   // automatically when pivot_root says EINVAL).
   bool no_pivot = false;

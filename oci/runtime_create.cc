@@ -89,7 +89,7 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
                          CgroupManager& cgroup, int start_fd, const std::string& id) {
   const Linux empty_linux;
   const Linux& l = spec.linux ? *spec.linux : empty_linux;
-  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(spec.process->terminal, options.console_socket));
+  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(spec.process->terminal, options.console_socket, options.console_fd));
   CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups, 0}));
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.start_fd = start_fd;

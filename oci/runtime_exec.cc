@@ -23,7 +23,7 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   if (auto valid = ValidateSpec(spec); !valid.ok()) {
     return valid.error().Wrap("exec process");
   }
-  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(process.terminal, options.console_socket));
+  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(process.terminal, options.console_socket, options.console_fd));
   CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, state.pid}));
   auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
   plan.console_fd = console.valid() ? console.get() : -1;

@@ -19,7 +19,7 @@ TEST_F(CgroupsTest, MemoryLimitOomKillsAndStateSaysSo) {
     memory.swap = 16 << 20;
   }
   WriteSpec(spec);
-  auto created = runtime_->Create("oom", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("oom", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_EQ(Control("memory", "memory.limit_in_bytes", "memory.max"), std::to_string(16 << 20));
   ASSERT_TRUE(runtime_->Start("oom").ok());
@@ -38,7 +38,7 @@ TEST_F(CgroupsTest, StatsOfARunningContainer) {
   Spec spec = MakeSpec("sleep 100");
   spec.linux->resources->memory.emplace().limit = 64 << 20;
   WriteSpec(spec);
-  ASSERT_TRUE(runtime_->Create("stats", {bundle_->path(), "", {}}).ok());
+  ASSERT_TRUE(runtime_->Create("stats", Opts()).ok());
   ASSERT_TRUE(runtime_->Start("stats").ok());
   auto s = runtime_->Stats("stats");
   ASSERT_TRUE(s.ok()) << s.error().ToString();
@@ -54,7 +54,7 @@ TEST_F(CgroupsTest, PidsLimitEnforced) {
   Spec spec = MakeSpec("for i in $(seq 10); do sleep 1 & done 2>/out/log; kill $(jobs -p) 2>/dev/null; true");
   spec.linux->resources->pids = PidsResources{4};
   WriteSpec(spec);
-  auto created = runtime_->Create("pids", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("pids", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_EQ(Control("pids", "pids.max", "pids.max"), "4");
   ASSERT_TRUE(runtime_->Start("pids").ok());
@@ -74,7 +74,7 @@ TEST_F(CgroupsTest, CpuSharesQuotaAndCpusetWritten) {
   cpu.period = 100000;
   cpu.cpus = "0";
   WriteSpec(spec);
-  auto created = runtime_->Create("cpu", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("cpu", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   if (v2()) {
     EXPECT_EQ(Control("cpu", "", "cpu.weight"), "20");  // shares 512 in v2's range

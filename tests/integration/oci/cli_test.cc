@@ -99,6 +99,17 @@ TEST_F(CliTest, ExecWithCommandLine) {
   EXPECT_EQ(Cli("delete --force cliexec").code, 0);
 }
 
+TEST_F(CliTest, RunWithATerminalAndNoConsoleSocketProxiesThePty) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("tty; echo over-the-pty");
+  spec.process->terminal = true;
+  WriteSpec(spec);
+  auto run = Cli("run --bundle " + bundle_->path() + " clitty");
+  EXPECT_EQ(run.code, 0) << run.out;
+  EXPECT_NE(run.out.find("/dev/pts/"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("over-the-pty\r\n"), std::string::npos) << run.out;
+}
+
 TEST_F(CliTest, SpecWritesAValidDefault) {
   CR_REQUIRE_ROOT();
   cricket::testing::TempDir dir("spec");

@@ -105,7 +105,7 @@ void ContainerTest::WriteSpec(const Spec& spec) {
 ContainerTest::RunResult ContainerTest::Run(const Spec& spec, const std::string& id) {
   RunResult result;
   WriteSpec(spec);
-  auto created = runtime_->Create(id, {bundle_->path(), "", {}});
+  auto created = runtime_->Create(id, Opts());
   EXPECT_TRUE(created.ok()) << created.error().ToString();
   if (!created.ok()) {
     return result;

@@ -27,6 +27,12 @@ class ContainerTest : public ::testing::Test {
   // with sh -c.
   Spec MakeSpec(const std::string& script);
   void WriteSpec(const Spec& spec);
+  // Create options for the test's bundle.
+  CreateOptions Opts() const {
+    CreateOptions options;
+    options.bundle = bundle_->path();
+    return options;
+  }
 
   struct RunResult {
     int exit_code = -1;

@@ -42,7 +42,7 @@ TEST_F(ExecConsoleTest, ExecSeesTheContainersNamespaces) {
   Spec spec = MakeSpec("sleep 100");
   spec.hostname = "execbox";
   WriteSpec(spec);
-  auto created = runtime_->Create("ex", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("ex", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("ex").ok());
   Process p = *spec.process;
@@ -61,7 +61,7 @@ TEST_F(ExecConsoleTest, ExecOfMissingBinaryIsAClearError) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("sleep 100");
   WriteSpec(spec);
-  ASSERT_TRUE(runtime_->Create("ex2", {bundle_->path(), "", {}}).ok());
+  ASSERT_TRUE(runtime_->Create("ex2", Opts()).ok());
   Process p = *spec.process;
   p.args = {"nope"};
   EXPECT_EQ(runtime_->Exec("ex2", p, {}).error().code(), Code::kFailedPrecondition);  // created
@@ -79,7 +79,7 @@ TEST_F(ExecConsoleTest, StdioFromTheCallerAndNoLeakedFds) {
   UniqueFd write_end(pipe_fds[1]);
   UniqueFd leaked(::open("/dev/null", O_RDONLY));  // no O_CLOEXEC on purpose
   WriteSpec(MakeSpec("echo piped; ls /proc/self/fd | wc -l"));
-  CreateOptions options{bundle_->path(), "", {}};
+  CreateOptions options = Opts();
   options.stdio.stdout_fd = write_end.get();
   auto created = runtime_->Create("stdio", options);
   ASSERT_TRUE(created.ok()) << created.error().ToString();

@@ -35,7 +35,7 @@ TEST_F(HooksTest, FailingCreateRuntimeHookFailsCreateAndLeavesNothing) {
   Spec spec = MakeSpec("true");
   spec.hooks.emplace().create_runtime = {Shell("exit 3")};
   WriteSpec(spec);
-  auto created = runtime_->Create("badhook", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("badhook", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().message(), "hooks.createRuntime[0] /bin/sh: exited with status 3");
   EXPECT_FALSE(std::filesystem::exists(root_->Join("badhook")));
@@ -47,7 +47,7 @@ TEST_F(HooksTest, HookTimeoutKillsIt) {
   Spec spec = MakeSpec("true");
   spec.hooks.emplace().prestart = {Shell("sleep 5", 1)};
   WriteSpec(spec);
-  auto created = runtime_->Create("slowhook", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("slowhook", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kDeadlineExceeded);
 }
@@ -57,7 +57,7 @@ TEST_F(HooksTest, ContainerNamespaceHooksAreRefused) {
   Spec spec = MakeSpec("true");
   spec.hooks.emplace().start_container = {Shell("true")};
   WriteSpec(spec);
-  auto created = runtime_->Create("nshook", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("nshook", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kUnimplemented);
 }

@@ -15,7 +15,7 @@ class LifecycleTest : public ContainerTest {};
 TEST_F(LifecycleTest, CreateStartRunStopDelete) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("echo hello > /out/log"));
-  auto created = runtime_->Create("life", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("life", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_EQ(created->status, Status::kCreated);
   auto state = runtime_->State("life");
@@ -39,7 +39,7 @@ TEST_F(LifecycleTest, CreateStartRunStopDelete) {
 TEST_F(LifecycleTest, RunningStateAndSigterm) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("trap 'echo term > /out/log; exit 3' TERM; touch /out/ready; while true; do sleep 0.05; done"));
-  auto created = runtime_->Create("term", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("term", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("term").ok());
   EXPECT_EQ(runtime_->State("term")->status, Status::kRunning);
@@ -59,7 +59,7 @@ TEST_F(LifecycleTest, RunningStateAndSigterm) {
 TEST_F(LifecycleTest, SigkillAndForceDelete) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
-  auto created = runtime_->Create("force", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("force", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("force").ok());
   ASSERT_TRUE(runtime_->Delete("force", true).ok());
@@ -71,7 +71,7 @@ TEST_F(LifecycleTest, SigkillAndForceDelete) {
 TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("echo never > /out/log"));
-  auto created = runtime_->Create("waiting", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("waiting", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Delete("waiting", false).ok());
   EXPECT_EQ(ReadOut("log"), "");
@@ -81,7 +81,7 @@ TEST_F(LifecycleTest, DeleteOfCreatedKillsTheWaitingInit) {
 TEST_F(LifecycleTest, StateLeavesTheExitStatusToTheCaller) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("exit 5"));
-  auto created = runtime_->Create("status", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("status", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("status").ok());
   for (int i = 0; i < 400 && runtime_->State("status")->status != Status::kStopped; ++i) {
@@ -107,7 +107,7 @@ TEST_F(LifecycleTest, ReconcileRemovesAnInterruptedCreate) {
   ASSERT_TRUE(std::filesystem::create_directory(half_dir));
   ASSERT_TRUE(store.Reserve("empty").ok());  // no state.json at all
   WriteSpec(MakeSpec("sleep 100"));
-  ASSERT_TRUE(runtime_->Create("alive", {bundle_->path(), "", {}}).ok());
+  ASSERT_TRUE(runtime_->Create("alive", Opts()).ok());
 
   auto removed = runtime_->Reconcile();
   ASSERT_TRUE(removed.ok()) << removed.error().ToString();
@@ -119,8 +119,8 @@ TEST_F(LifecycleTest, ReconcileRemovesAnInterruptedCreate) {
 TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
-  ASSERT_TRUE(runtime_->Create("dup", {bundle_->path(), "", {}}).ok());
-  auto again = runtime_->Create("dup", {bundle_->path(), "", {}});
+  ASSERT_TRUE(runtime_->Create("dup", Opts()).ok());
+  auto again = runtime_->Create("dup", Opts());
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
   EXPECT_EQ(runtime_->State("dup")->status, Status::kCreated);
@@ -129,7 +129,7 @@ TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
 TEST_F(LifecycleTest, ListShowsContainers) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
-  ASSERT_TRUE(runtime_->Create("a1", {bundle_->path(), "", {}}).ok());
+  ASSERT_TRUE(runtime_->Create("a1", Opts()).ok());
   auto list = runtime_->List();
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);

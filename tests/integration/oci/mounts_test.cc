@@ -51,7 +51,8 @@ TEST_F(MountsTest, RecursiveReadOnlyCoversSubmounts) {
 TEST_F(MountsTest, NoPivotMovesTheRootAndChroots) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("ls / > /out/log; hostname >> /out/log"));
-  CreateOptions options{bundle_->path(), "", {}, true};
+  CreateOptions options = Opts();
+  options.no_pivot = true;
   auto created = runtime_->Create("nopivot", options);
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("nopivot").ok());
@@ -112,7 +113,7 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
       "i=$((i+1)); done; cat /shared/sub/marker > /out/log");
   spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rslave"}));
   WriteSpec(spec);
-  auto created = runtime_->Create("prop", {bundle_->path(), "", {}});
+  auto created = runtime_->Create("prop", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("prop").ok());
   for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join("ready")); ++i) {

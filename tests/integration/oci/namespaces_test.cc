@@ -34,7 +34,7 @@ TEST_F(NamespacesTest, IpcAndUtsDifferFromHost) {
 TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
-  auto sandbox = runtime_->Create("sandbox", {bundle_->path(), "", {}});
+  auto sandbox = runtime_->Create("sandbox", Opts());
   ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
   std::string ns_dir = "/proc/" + std::to_string(sandbox->pid) + "/ns/";
   std::string sandbox_net = std::filesystem::read_symlink(ns_dir + "net").string();
@@ -56,7 +56,7 @@ TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
 TEST_F(NamespacesTest, JoiningAPidNamespaceSeesItsProcesses) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("exec sleep 100"));
-  auto first = runtime_->Create("pidns", {bundle_->path(), "", {}});
+  auto first = runtime_->Create("pidns", Opts());
   ASSERT_TRUE(first.ok()) << first.error().ToString();
   ASSERT_TRUE(runtime_->Start("pidns").ok());
   Spec spec = MakeSpec("cat /proc/1/comm > /out/log; echo $$ >> /out/log");
