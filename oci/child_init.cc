@@ -206,7 +206,7 @@ void RunChild(const ChildPlan& plan) {
   ::umask(0);
   SetupStdio(plan);
   char byte = 0;
-  Check(plan, ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
+  Check(plan, !plan.wait_for_parent || ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
   ::close(plan.sync_fd);
   for (size_t i = 0; i < plan.cgroup_join_files.size(); ++i) {
     int fd = ::open(plan.cgroup_join_files[i].c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
@@ -253,8 +253,8 @@ void RunChild(const ChildPlan& plan) {
           ChildStep::kLsm);
     ::close(fd);
   }
-  if (plan.exec) {
-    // exec: the parent learns of success from the report pipe closing on execve.
+  if (plan.start_now) {
+    // The parent learns of success from the report pipe closing on execve.
     if (plan.seccomp && plan.no_new_privileges) {
       LoadSeccomp(plan);
     }

@@ -42,6 +42,9 @@ Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
     plan.cgroup_joined_by_clone = pid >= 0;
   }
   if (pid < 0 && (plan.clone_cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
+    if (plan.clone_cgroup_fd >= 0) {
+      plan.wait_for_parent = true;  // no clone3: the parent moves the child into its cgroup
+    }
     pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
                     nullptr, nullptr, nullptr);
   }
@@ -105,7 +108,8 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
     ::waitpid(pid, nullptr, 0);
   });
   CR_RETURN_IF_ERROR(prepare(pid));
-  if (::write(sync_write.get(), "1", 1) != 1) {
+  // A child that does not wait may be gone already: no write, so no SIGPIPE.
+  if (plan.wait_for_parent && ::write(sync_write.get(), "1", 1) != 1) {
     return Error::FromErrno(errno, "release the container process");
   }
   ChildReport report;
@@ -113,7 +117,7 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
   do {
     n = ::read(report_read.get(), &report, sizeof(report));
   } while (n < 0 && errno == EINTR);
-  if (n == 0 && plan.exec) {
+  if (n == 0 && plan.start_now) {
     kill_child.Dismiss();
     return pid;  // execve closed the pipe
   }

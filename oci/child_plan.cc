@@ -241,6 +241,7 @@ Result<void> JoinInitNamespaces(const Linux& l, pid_t init_pid, ChildPlan& plan)
   CR_RETURN_IF_ERROR(AddNamespaces(joined, plan));
   plan.setup_rootfs = false;
   plan.exec = true;
+  plan.start_now = true;
   return Ok();
 }
 

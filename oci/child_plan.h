@@ -118,6 +118,12 @@ struct ChildPlan {
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
   bool exec = false;          // an extra process in a running container (ChildPlanInputs)
+  // execve as soon as the environment is ready, without waiting for `start` (exec, and `run`
+  // without hooks); the parent learns of success from the report pipe closing.
+  bool start_now = false;
+  // Block until the parent has prepared things only it can do (uid maps, moving the child into
+  // its cgroup, oomScoreAdj). When it has none, the child goes on at once: one handoff less.
+  bool wait_for_parent = true;
   // Written "0" by the child to move itself into its cgroup (CgroupManager::SelfJoinFiles).
   std::vector<std::string> cgroup_join_files;
   // A new cgroup namespace is made by unshare after the cgroup join, not by clone, so that its

@@ -71,9 +71,10 @@ Result<int> PreserveFds(const ParsedArgs& parsed) {
 }
 
 Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id,
-                                       int console_fd = -1) {
+                                       int console_fd = -1, bool start_now = false) {
   CreateOptions options;
   options.console_fd = console_fd;
+  options.start_now = start_now;
   options.bundle = parsed.Get("bundle", ".");
   options.console_socket = parsed.Get("console-socket");
   options.no_pivot = parsed.Has("no-pivot");
@@ -113,22 +114,32 @@ Result<int> Create(Context& ctx) {
   return 0;
 }
 
-// A terminal without --console-socket: the pty master comes to us over a socketpair.
-Result<bool> WantsOwnTerminal(const ParsedArgs& parsed) {
-  if (parsed.Has("console-socket") || parsed.Has("detach")) {
-    return false;
+struct RunPlan {
+  bool own_terminal = false;  // a terminal without --console-socket: we proxy the pty
+  bool start_now = false;     // no hooks: one step instead of create + start
+};
+
+// Reads what `run` needs to know from the spec; a spec that does not load is left for Create
+// to report.
+RunPlan PlanRun(const ParsedArgs& parsed) {
+  RunPlan plan;
+  auto spec = LoadSpec(parsed.Get("bundle", "."));
+  if (!spec.ok()) {
+    return plan;
   }
-  CR_ASSIGN_OR_RETURN(auto spec, LoadSpec(parsed.Get("bundle", ".")));
-  return spec.process && spec.process->terminal;
+  plan.own_terminal = spec->process && spec->process->terminal && !parsed.Has("console-socket") &&
+                      !parsed.Has("detach");
+  plan.start_now = !spec->hooks.has_value();
+  return plan;
 }
 
 Result<int> Run(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, kCreateFlags, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "run"));
-  CR_ASSIGN_OR_RETURN(bool own_terminal, WantsOwnTerminal(parsed));
+  RunPlan run = PlanRun(parsed);
   UniqueFd ours;
   UniqueFd theirs;
-  if (own_terminal) {
+  if (run.own_terminal) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
       return Error::FromErrno(errno, "socketpair for the console");
@@ -136,9 +147,10 @@ Result<int> Run(Context& ctx) {
     ours.Reset(pair[0]);
     theirs.Reset(pair[1]);
   }
-  CR_ASSIGN_OR_RETURN(ContainerState state, CreateFromFlags(ctx, parsed, id, theirs.get()));
+  CR_ASSIGN_OR_RETURN(ContainerState state,
+                      CreateFromFlags(ctx, parsed, id, theirs.get(), run.start_now));
   UniqueFd master;
-  if (own_terminal) {
+  if (run.own_terminal) {
     auto received = ReceiveFd(ours.get());
     if (!received.ok()) {
       (void)ctx.runtime.Delete(id, true);
@@ -146,9 +158,11 @@ Result<int> Run(Context& ctx) {
     }
     master = std::move(received).value();
   }
-  if (auto started = ctx.runtime.Start(id); !started.ok()) {
-    (void)ctx.runtime.Delete(id, true);
-    return started.error();
+  if (!run.start_now) {
+    if (auto started = ctx.runtime.Start(id); !started.ok()) {
+      (void)ctx.runtime.Delete(id, true);
+      return started.error();
+    }
   }
   if (parsed.Has("detach")) {
     return 0;

@@ -34,6 +34,10 @@ struct CreateOptions {
   std::string console_socket;  // unix socket to receive the pty master (process.terminal)
   StdioOptions stdio;
   int console_fd = -1;  // a connected socket to use instead of console_socket
+  // Start the process as soon as it is ready, as `run` does, without the exec fifo and a
+  // separate Start: the container comes back `running`. kInvalidArgument when the spec has
+  // hooks (prestart and createRuntime must run before the process starts).
+  bool start_now = false;
   // MS_MOVE + chroot instead of pivot_root, for a rootfs on ramfs (runc's --no-pivot; taken
   // automatically when pivot_root says EINVAL).
   bool no_pivot = false;

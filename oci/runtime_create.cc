@@ -103,6 +103,9 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
   }
   CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup.OpenForClone());
   plan.clone_cgroup_fd = cgroup_fd.get();
+  plan.start_now = options.start_now;
+  plan.wait_for_parent = plan.new_user_ns || spec.process->oom_score_adj.has_value() ||
+                         (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0);
   return LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
     if (plan.new_user_ns) {
@@ -127,6 +130,9 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
   CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
   CR_RETURN_IF_ERROR(CheckHooksSupported(spec));
+  if (options.start_now && spec.hooks) {
+    return Error(Code::kInvalidArgument, "hooks: need a separate create and start");
+  }
 
   ContainerState state;
   state.oci_version = kOciVersion;
@@ -147,7 +153,10 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
     return made.error().Wrap("create cgroup " + state.cgroup_path);
   }
   auto remove_cgroup = Cleanup([&] { (void)cgroup->Destroy(); });
-  CR_ASSIGN_OR_RETURN(UniqueFd start_fd, MakeExecFifo(store_.Dir(id)));
+  UniqueFd start_fd;
+  if (!options.start_now) {
+    CR_ASSIGN_OR_RETURN(start_fd, MakeExecFifo(store_.Dir(id)));
+  }
   CR_ASSIGN_OR_RETURN(state.pid, LaunchInit(spec, options, cgroups_, *cgroup, start_fd.get(), id));
   auto kill_init = Cleanup([pid = state.pid] {
     ::kill(pid, SIGKILL);
@@ -159,7 +168,7 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
     CR_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, "hooks.prestart", StateToJson(state)));
     CR_RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, "hooks.createRuntime", StateToJson(state)));
   }
-  state.status = Status::kCreated;
+  state.status = options.start_now ? Status::kRunning : Status::kCreated;
   CR_RETURN_IF_ERROR(store_.Save(state));
   kill_init.Dismiss();
   remove_cgroup.Dismiss();

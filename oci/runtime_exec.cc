@@ -33,6 +33,7 @@ Result<pid_t> Runtime::Exec(const std::string& id, const Process& process,
   plan.cgroup_join_files = cgroup->SelfJoinFiles();
   CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup->OpenForClone());
   plan.clone_cgroup_fd = cgroup_fd.get();
+  plan.wait_for_parent = plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0;
   CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
     console.Reset();
     bool joined = !plan.cgroup_join_files.empty() || plan.cgroup_joined_by_clone;

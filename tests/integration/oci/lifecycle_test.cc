@@ -116,6 +116,34 @@ TEST_F(LifecycleTest, ReconcileRemovesAnInterruptedCreate) {
   EXPECT_EQ(runtime_->State("alive")->status, Status::kCreated);
 }
 
+TEST_F(LifecycleTest, StartNowRunsWithoutTheFifo) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("echo now > /out/log; exit 4"));
+  CreateOptions options = Opts();
+  options.start_now = true;
+  auto created = runtime_->Create("now", options);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_EQ(created->status, Status::kRunning);
+  EXPECT_FALSE(std::filesystem::exists(root_->Join("now/exec.fifo")));
+  EXPECT_EQ(runtime_->Wait(created->pid).value_or(-1), 4);
+  EXPECT_EQ(ReadOut("log"), "now\n");
+  EXPECT_EQ(runtime_->Start("now").error().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(runtime_->Delete("now", false).ok());
+}
+
+TEST_F(LifecycleTest, StartNowRefusesHooks) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("true");
+  spec.hooks.emplace().poststop = {Hook{"/bin/true", {}, {}, std::nullopt}};
+  WriteSpec(spec);
+  CreateOptions options = Opts();
+  options.start_now = true;
+  auto created = runtime_->Create("nowhooks", options);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(root_->Join("nowhooks")));
+}
+
 TEST_F(LifecycleTest, DuplicateIdIsAlreadyExists) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
