@@ -61,6 +61,11 @@ void ContainerTest::TearDown() {
       EXPECT_TRUE(deleted.ok()) << deleted.error().ToString();
     }
   }
+  // Every container mount lived in the container's mount namespace: none may show here.
+  auto mounts = ReadFile("/proc/self/mountinfo");
+  ASSERT_TRUE(mounts.ok());
+  EXPECT_EQ(mounts->find(rootfs_), std::string::npos) << "a mount below " << rootfs_ << " is left";
+  EXPECT_FALSE(CgroupExists("pids")) << CgroupDir("pids") << " is left";
 }
 
 std::string ContainerTest::CgroupName() const {
