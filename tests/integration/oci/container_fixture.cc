@@ -126,6 +126,15 @@ ContainerTest::RunResult ContainerTest::Run(const Spec& spec, const std::string&
   return result;
 }
 
+void ContainerTest::WaitUntilExecd(pid_t pid) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+  for (int i = 0; i < 400 && std::filesystem::read_symlink(exe, ec) == self; ++i) {
+    ::usleep(5000);
+  }
+}
+
 std::string ContainerTest::ReadOut(const std::string& name) const {
   return ReadFile(out_->Join(name)).value_or("");
 }

@@ -42,6 +42,9 @@ class ContainerTest : public ::testing::Test {
   RunResult Run(const Spec& spec, const std::string& id = "c1");
 
   std::string ReadOut(const std::string& name) const;
+  // Start returns once the init is released; this waits until it has exec'd the container's
+  // program (its executable is no longer this test binary).
+  static void WaitUntilExecd(pid_t pid);
   std::string CgroupName() const;
   // The container's cgroup directory holding `controller` (v1), or its one directory (v2).
   std::string CgroupDir(const std::string& controller) const;

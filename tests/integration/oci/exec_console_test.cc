@@ -45,6 +45,7 @@ TEST_F(ExecConsoleTest, ExecSeesTheContainersNamespaces) {
   auto created = runtime_->Create("ex", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("ex").ok());
+  WaitUntilExecd(created->pid);
   Process p = *spec.process;
   p.args = {"sh", "-c", "hostname > /out/exec; readlink /proc/1/exe >> /out/exec; "
                         "ls /sys/class/net >> /out/exec; echo $$ >> /out/exec"};

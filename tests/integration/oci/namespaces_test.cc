@@ -59,6 +59,7 @@ TEST_F(NamespacesTest, JoiningAPidNamespaceSeesItsProcesses) {
   auto first = runtime_->Create("pidns", Opts());
   ASSERT_TRUE(first.ok()) << first.error().ToString();
   ASSERT_TRUE(runtime_->Start("pidns").ok());
+  WaitUntilExecd(first->pid);
   Spec spec = MakeSpec("cat /proc/1/comm > /out/log; echo $$ >> /out/log");
   for (auto& ns : spec.linux->namespaces) {
     if (ns.type == "pid") {
