@@ -110,6 +110,21 @@ TEST_F(CliTest, RunWithATerminalAndNoConsoleSocketProxiesThePty) {
   EXPECT_NE(run.out.find("over-the-pty\r\n"), std::string::npos) << run.out;
 }
 
+TEST_F(CliTest, KillAllReachesEveryProcess) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("sleep 100 & sleep 100 & wait"));
+  ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " killall").code, 0);
+  for (int i = 0; i < 200 && Cli("ps --format json killall").out.find(',') == std::string::npos; ++i) {
+    ::usleep(10000);
+  }
+  ASSERT_EQ(Cli("kill --all killall KILL").code, 0);
+  for (int i = 0; i < 200 && Cli("ps --format json killall").out != "[]\n"; ++i) {
+    ::usleep(10000);
+  }
+  EXPECT_EQ(Cli("ps --format json killall").out, "[]\n");
+  EXPECT_EQ(Cli("delete killall").code, 0);
+}
+
 TEST_F(CliTest, SpecWritesAValidDefault) {
   CR_REQUIRE_ROOT();
   cricket::testing::TempDir dir("spec");

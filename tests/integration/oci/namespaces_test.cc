@@ -87,6 +87,29 @@ TEST_F(NamespacesTest, UserNamespaceWithMappings) {
   EXPECT_EQ(result.out.substr(result.out.rfind('\n', result.out.size() - 2) + 1), "0\n");
 }
 
+TEST_F(NamespacesTest, ExecIntoAUserNamespaceContainer) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("sleep 100");
+  spec.linux->namespaces.push_back(Namespace{"user", ""});
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  std::erase_if(spec.mounts, [](const Mount& m) { return m.type == "cgroup"; });
+  ::chmod(bundle_->path().c_str(), 0755);
+  WriteSpec(spec);
+  auto created = runtime_->Create("userexec", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("userexec").ok());
+  WaitUntilExecd(created->pid);
+  Process p = *spec.process;
+  p.args = {"sh", "-c", "id -u > /out/exec; cat /proc/self/uid_map >> /out/exec"};
+  auto pid = runtime_->Exec("userexec", p, {});
+  ASSERT_TRUE(pid.ok()) << pid.error().ToString();
+  EXPECT_EQ(runtime_->Wait(*pid).value_or(-1), 0);
+  EXPECT_EQ(ReadOut("exec").rfind("0\n", 0), 0u) << ReadOut("exec");
+  EXPECT_NE(ReadOut("exec").find("100000"), std::string::npos);
+  ASSERT_TRUE(runtime_->Delete("userexec", true).ok());
+}
+
 TEST_F(NamespacesTest, SysctlRlimitAndOomScoreAdj) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec(
