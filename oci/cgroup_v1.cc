@@ -189,7 +189,13 @@ class CgroupV1 final : public CgroupManager {
 
   Result<void> ApplyMemory(const MemoryResources& mem) {
     if (mem.limit) {
-      CR_RETURN_IF_ERROR(Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit)));
+      auto limit = Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit));
+      // v1 keeps limit <= memsw: raising both (an update) has to raise memsw first.
+      if (!limit.ok() && limit.error().sys_errno() == EINVAL && mem.swap) {
+        CR_RETURN_IF_ERROR(Write("memory", "memory.memsw.limit_in_bytes", std::to_string(*mem.swap)));
+        limit = Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit));
+      }
+      CR_RETURN_IF_ERROR(limit);
     }
     if (mem.reservation) {
       CR_RETURN_IF_ERROR(Write("memory", "memory.soft_limit_in_bytes", std::to_string(*mem.reservation)));

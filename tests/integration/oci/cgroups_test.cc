@@ -49,6 +49,27 @@ TEST_F(CgroupsTest, StatsOfARunningContainer) {
   ASSERT_TRUE(runtime_->Delete("stats", true).ok());
 }
 
+TEST_F(CgroupsTest, UpdateRaisesMemoryAndSwapTogether) {
+  CR_REQUIRE_ROOT();
+  bool memsw = !v2() && std::filesystem::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+  Spec spec = MakeSpec("sleep 100");
+  auto& memory = spec.linux->resources->memory.emplace();
+  memory.limit = 32 << 20;
+  if (memsw || v2()) {
+    memory.swap = 32 << 20;
+  }
+  WriteSpec(spec);
+  ASSERT_TRUE(runtime_->Create("grow", Opts()).ok());
+  Resources bigger;
+  auto& more = bigger.memory.emplace();
+  more.limit = 64 << 20;
+  more.swap = memory.swap ? std::optional<int64_t>(64 << 20) : std::nullopt;
+  auto updated = runtime_->Update("grow", bigger);
+  ASSERT_TRUE(updated.ok()) << updated.error().ToString();
+  EXPECT_EQ(Control("memory", "memory.limit_in_bytes", "memory.max"), std::to_string(64 << 20));
+  ASSERT_TRUE(runtime_->Delete("grow", true).ok());
+}
+
 TEST_F(CgroupsTest, PidsLimitEnforced) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("for i in $(seq 10); do sleep 1 & done 2>/out/log; kill $(jobs -p) 2>/dev/null; true");
