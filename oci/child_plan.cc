@@ -193,6 +193,14 @@ Result<void> AddProcess(const Process& p, ChildPlan& plan) {
   if (p.capabilities) {
     plan.set_caps = true;
     CR_ASSIGN_OR_RETURN(plan.caps, ResolveCapabilities(*p.capabilities, plan.last_cap));
+    // The kernel raises an ambient capability only when it is permitted and inheritable;
+    // runc's own `spec` lists ambient ones without inheritable, and runc runs it. Skip those.
+    uint64_t raisable = plan.caps.ambient & plan.caps.permitted & plan.caps.inheritable;
+    if (raisable != plan.caps.ambient) {
+      log::Warn({}, "ambient capabilities {:#x} skipped: not both permitted and inheritable",
+                plan.caps.ambient & ~raisable);
+      plan.caps.ambient = raisable;
+    }
     plan.cap_state.reset(cap_init());
     for (int cap = 0; cap <= plan.last_cap && cap < 64; ++cap) {
       cap_value_t value = cap;

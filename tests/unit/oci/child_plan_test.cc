@@ -121,6 +121,16 @@ TEST(ChildPlanTest, SysctlsRlimitsUserAndPath) {
   EXPECT_TRUE(plan->set_caps);
 }
 
+TEST(ChildPlanTest, AmbientCapabilitiesNeedPermittedAndInheritable) {
+  Spec spec = BaseSpec();
+  Capabilities& caps = *spec.process->capabilities;
+  caps.inheritable = {"CAP_KILL"};
+  caps.ambient = {"CAP_KILL", "CAP_NET_BIND_SERVICE"};  // both permitted, one inheritable
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->caps.ambient, uint64_t{1} << 5);  // CAP_KILL only
+}
+
 TEST(ChildPlanTest, UnknownCapabilityIsInvalid) {
   Spec spec = BaseSpec();
   spec.process->capabilities->effective.push_back("CAP_TELEPATHY");
