@@ -55,11 +55,14 @@ class Runtime {
   Result<ContainerState> Create(const std::string& id, const CreateOptions& options);
   // kFailedPrecondition unless the container is `created`.
   Result<void> Start(const std::string& id);
-  // The state with its status looked up now. kNotFound for an unknown id.
+  // The state with its status looked up now (a zombie init counts as stopped). Never reaps:
+  // the caller that created the container keeps the exit status. kNotFound for an unknown id.
   Result<ContainerState> State(const std::string& id);
   // kFailedPrecondition when the container is stopped. `all` signals every process of its cgroup.
   Result<void> Kill(const std::string& id, int signal, bool all);
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
+  // Kills what is left in its cgroup, reaps the init when it is our child, removes the cgroup
+  // and the state dir, then runs poststop hooks.
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
   // New cgroup limits for a created or running container (devices excepted).
