@@ -91,6 +91,34 @@ TEST_F(ExecConsoleTest, StdioFromTheCallerAndNoLeakedFds) {
   EXPECT_EQ(ReadAll(read_end.get()), "piped\n4\n");
 }
 
+TEST_F(ExecConsoleTest, ExecWithATerminal) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("sleep 100");
+  WriteSpec(spec);
+  auto created = runtime_->Create("extty", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("extty").ok());
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+  Process p = *spec.process;
+  p.terminal = true;
+  p.args = {"sh", "-c", "tty; echo exec-tty"};
+  ExecOptions options;
+  options.console_fd = theirs.get();
+  auto pid = runtime_->Exec("extty", p, options);
+  ASSERT_TRUE(pid.ok()) << pid.error().ToString();
+  theirs.Reset();
+  auto master = ReceiveFd(ours.get());
+  ASSERT_TRUE(master.ok()) << master.error().ToString();
+  EXPECT_EQ(runtime_->Wait(*pid).value_or(-1), 0);
+  std::string output = ReadAll(master->get());
+  EXPECT_NE(output.find("/dev/pts/"), std::string::npos) << output;
+  EXPECT_NE(output.find("exec-tty\r\n"), std::string::npos) << output;
+  ASSERT_TRUE(runtime_->Delete("extty", true).ok());
+}
+
 TEST_F(ExecConsoleTest, TerminalOutputArrivesThroughTheConsoleSocket) {
   CR_REQUIRE_ROOT();
   std::string sock_path = out_->Join("console.sock");
