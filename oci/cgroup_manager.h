@@ -43,6 +43,10 @@ class CgroupManager {
   // Rewrites the limits of an existing cgroup (CRI UpdateContainerResources, `update`).
   // Device rules are left as they are.
   virtual Result<void> Update(const Resources& resources) = 0;
+  // Freezes (true) or thaws every process of the cgroup and waits until the kernel says so.
+  // kFailedPrecondition when there is no freezer (v1 without the freezer hierarchy).
+  virtual Result<void> Freeze(bool frozen) = 0;
+  virtual Result<bool> Frozen() const = 0;
   // Moves pid into the cgroup (cgroup.procs of every hierarchy).
   virtual Result<void> AddProcess(pid_t pid) = 0;
   // Files a single-threaded process writes "0" to in order to move itself in (v1: each

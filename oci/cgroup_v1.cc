@@ -1,6 +1,8 @@
 // The cgroup v1 backend of CgroupManager: one directory per mounted hierarchy (hybrid nodes
 // too, where every controller lives on v1).
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -53,6 +55,29 @@ class CgroupV1 final : public CgroupManager {
     Resources without_devices = resources;
     without_devices.devices.clear();
     return Apply(without_devices);
+  }
+
+  Result<void> Freeze(bool frozen) override {
+    const std::string want = frozen ? "FROZEN" : "THAWED";
+    CR_RETURN_IF_ERROR(Write("freezer", "freezer.state", want));
+    // FREEZING may last a moment; the write itself returns at once.
+    for (int i = 0; i < 2000; ++i) {
+      CR_ASSIGN_OR_RETURN(std::string state, ReadFile(*Dir("freezer") + "/freezer.state"));
+      if (state.rfind(want, 0) == 0) {
+        return Ok();
+      }
+      ::usleep(1000);
+    }
+    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not become " + want);
+  }
+
+  Result<bool> Frozen() const override {
+    auto dir = Dir("freezer");
+    if (!dir) {
+      return false;
+    }
+    auto state = ReadFile(*dir + "/freezer.state");
+    return state.ok() && state->rfind("FROZEN", 0) == 0;
   }
 
   Result<void> AddProcess(pid_t pid) override {

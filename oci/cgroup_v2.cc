@@ -1,6 +1,7 @@
 // The cgroup v2 (unified) backend of CgroupManager.
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
@@ -55,6 +56,23 @@ class CgroupV2 final : public CgroupManager {
     Resources without_devices = resources;
     without_devices.devices.clear();
     return Apply(without_devices);
+  }
+
+  Result<void> Freeze(bool frozen) override {
+    CR_RETURN_IF_ERROR(Write("cgroup.freeze", frozen ? "1" : "0"));
+    for (int i = 0; i < 2000; ++i) {
+      CR_ASSIGN_OR_RETURN(bool now, Frozen());
+      if (now == frozen) {
+        return Ok();
+      }
+      ::usleep(1000);
+    }
+    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not " + (frozen ? "freeze" : "thaw"));
+  }
+
+  Result<bool> Frozen() const override {
+    CR_ASSIGN_OR_RETURN(uint64_t frozen, cgroupfs::ReadKeyedValue(dir_ + "/cgroup.events", "frozen"));
+    return frozen == 1;
   }
 
   Result<void> AddProcess(pid_t pid) override {

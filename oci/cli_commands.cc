@@ -185,6 +185,20 @@ Result<int> Start(Context& ctx) {
   return 0;
 }
 
+Result<int> Pause(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "pause"));
+  CR_RETURN_IF_ERROR(ctx.runtime.Pause(id));
+  return 0;
+}
+
+Result<int> Resume(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "resume"));
+  CR_RETURN_IF_ERROR(ctx.runtime.Resume(id));
+  return 0;
+}
+
 Result<int> State(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "state"));

@@ -30,5 +30,7 @@ Result<int> Exec(Context& ctx);
 Result<int> Ps(Context& ctx);
 Result<int> Update(Context& ctx);
 Result<int> Events(Context& ctx);
+Result<int> Pause(Context& ctx);
+Result<int> Resume(Context& ctx);
 
 }  // namespace cricket::oci::cli

@@ -79,6 +79,10 @@ Result<void> Runtime::Refresh(ContainerState& state) {
   struct stat st {};
   bool waiting = ::stat((store_.Dir(state.id) + "/exec.fifo").c_str(), &st) == 0;
   state.status = waiting ? Status::kCreated : Status::kRunning;
+  if (state.status == Status::kRunning &&
+      NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Frozen().value_or(false)) {
+    state.status = Status::kPaused;
+  }
   return Ok();
 }
 
@@ -140,6 +144,10 @@ Result<void> Runtime::KillAndReap(const ContainerState& state) {
         (void)sys_.Kill(pid, SIGKILL);
       }
     }
+    // A frozen process cannot act on SIGKILL (v1): thaw after the kill is queued.
+    if (cgroup->Frozen().value_or(false)) {
+      (void)cgroup->Freeze(false);
+    }
     bool empty = pids.ok() && pids->empty();
     if (!Alive(state) && empty) {
       break;
@@ -161,7 +169,7 @@ Result<void> Runtime::KillAndReap(const ContainerState& state) {
 
 Result<void> Runtime::Delete(const std::string& id, bool force) {
   CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
-  if (state.status == Status::kRunning && !force) {
+  if ((state.status == Status::kRunning || state.status == Status::kPaused) && !force) {
     return Error(Code::kFailedPrecondition,
                  "container \"" + id + "\" is running: stop it first or use --force");
   }
@@ -183,6 +191,24 @@ Result<std::vector<ContainerState>> Runtime::List() {
     }
   }
   return out;
+}
+
+Result<void> Runtime::Pause(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kRunning) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not running");
+  }
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Freeze(true);
+}
+
+Result<void> Runtime::Resume(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kPaused) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not paused");
+  }
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Freeze(false);
 }
 
 Result<void> Runtime::Update(const std::string& id, const Resources& resources) {

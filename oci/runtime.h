@@ -65,6 +65,10 @@ class Runtime {
   // and the state dir, then runs poststop hooks.
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // Freezes a running container's processes (runc's pause) / thaws a paused one.
+  // kFailedPrecondition in any other state.
+  Result<void> Pause(const std::string& id);
+  Result<void> Resume(const std::string& id);
   // New cgroup limits for a created or running container (devices excepted).
   // kFailedPrecondition when it is stopped.
   Result<void> Update(const std::string& id, const Resources& resources);

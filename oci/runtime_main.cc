@@ -5,7 +5,7 @@
 //   start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID
 //   list [--format table|json] [--quiet] | ps [--format table|json] ID | spec [--bundle DIR]
 //   exec [--process FILE | ID CMD...] [--detach] [--pid-file F] [--console-socket S] ID
-//   update --resources FILE|- ID | events --stats ID
+//   update --resources FILE|- ID | events --stats ID | pause ID | resume ID
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -43,6 +43,7 @@ Command Lookup(const std::string& name) {
       {"create", Create}, {"start", Start}, {"state", State}, {"kill", Kill},
       {"delete", Delete}, {"run", Run},     {"list", List},   {"spec", Spec},
       {"exec", Exec},     {"ps", Ps},       {"update", Update}, {"events", Events},
+      {"pause", Pause},   {"resume", Resume},
   };
   for (const auto& e : kCommands) {
     if (name == e.name) {
@@ -82,7 +83,7 @@ int Main(int argc, char** argv) {
   }
   if (next >= args.size() || global->Has("help")) {
     std::fputs("usage: cricket-runtime [--root DIR] [--log FILE] [--log-format text|json] "
-               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec ps update events\n",
+               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec ps update events pause resume\n",
                stderr);
     return global->Has("help") ? 0 : 2;
   }

@@ -20,7 +20,8 @@ namespace {
 using Json = nlohmann::json;
 
 Result<Status> ParseStatus(const std::string& name) {
-  for (Status s : {Status::kCreating, Status::kCreated, Status::kRunning, Status::kStopped}) {
+  for (Status s : {Status::kCreating, Status::kCreated, Status::kRunning, Status::kStopped,
+                   Status::kPaused}) {
     if (name == StatusName(s)) {
       return s;
     }
@@ -36,6 +37,7 @@ const char* StatusName(Status status) {
     case Status::kCreated: return "created";
     case Status::kRunning: return "running";
     case Status::kStopped: return "stopped";
+    case Status::kPaused: return "paused";
   }
   return "stopped";
 }

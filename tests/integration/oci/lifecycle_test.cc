@@ -56,6 +56,32 @@ TEST_F(LifecycleTest, RunningStateAndSigterm) {
   ASSERT_TRUE(runtime_->Delete("term", false).ok());
 }
 
+TEST_F(LifecycleTest, PauseResumeAndForceDeleteOfAPausedContainer) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("i=0; while true; do i=$((i+1)); echo $i > /out/count; sleep 0.01; done"));
+  ASSERT_TRUE(runtime_->Create("pause", Opts()).ok());
+  ASSERT_TRUE(runtime_->Start("pause").ok());
+  while (ReadOut("count").empty()) {
+    ::usleep(5000);
+  }
+  auto paused = runtime_->Pause("pause");
+  ASSERT_TRUE(paused.ok()) << paused.error().ToString();
+  EXPECT_EQ(runtime_->State("pause")->status, Status::kPaused);
+  std::string frozen_at = ReadOut("count");
+  ::usleep(100000);
+  EXPECT_EQ(ReadOut("count"), frozen_at);  // nothing ran while frozen
+  EXPECT_EQ(runtime_->Delete("pause", false).error().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(runtime_->Resume("pause").ok());
+  EXPECT_EQ(runtime_->State("pause")->status, Status::kRunning);
+  for (int i = 0; i < 200 && ReadOut("count") == frozen_at; ++i) {
+    ::usleep(5000);
+  }
+  EXPECT_NE(ReadOut("count"), frozen_at);
+  ASSERT_TRUE(runtime_->Pause("pause").ok());
+  ASSERT_TRUE(runtime_->Delete("pause", true).ok());  // a frozen container still goes away
+  EXPECT_FALSE(CgroupExists("freezer"));
+}
+
 TEST_F(LifecycleTest, SigkillAndForceDelete) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
