@@ -20,7 +20,7 @@ Result<std::string> AbsoluteDir(const std::string& dir) {
 
 Result<Spec> LoadBundle(const std::string& bundle) {
   CR_ASSIGN_OR_RETURN(Spec spec, LoadSpec(bundle));
-  ResolveRootPath(spec, bundle);
+  ResolveBundlePaths(spec, bundle);
   CR_RETURN_IF_ERROR(ValidateSpec(spec));
   struct stat st {};
   if (::stat(spec.root->path.c_str(), &st) < 0) {

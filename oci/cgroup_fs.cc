@@ -73,6 +73,20 @@ Result<std::vector<pid_t>> ReadProcs(const std::string& dir) {
   return pids;
 }
 
+Result<uint64_t> ReadNumber(const std::string& file) {
+  auto text = ReadFile(file);
+  if (!text.ok()) {
+    if (text.error().code() == Code::kNotFound) {
+      return uint64_t{0};
+    }
+    return text.error();
+  }
+  std::istringstream in(*text);
+  uint64_t value = 0;
+  in >> value;  // "max" leaves 0
+  return value;
+}
+
 Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key) {
   auto text = ReadFile(file);
   if (!text.ok()) {

@@ -28,6 +28,9 @@ Result<void> RemoveDirs(Syscalls& sys, const std::vector<std::string>& dirs);
 // The pids listed in dir/cgroup.procs; empty when dir does not exist.
 Result<std::vector<pid_t>> ReadProcs(const std::string& dir);
 
+// The first number in a file ("123\n" -> 123); 0 when the file is absent or says "max".
+Result<uint64_t> ReadNumber(const std::string& file);
+
 // The number after `key` in a flat-keyed file ("oom_kill 3" -> 3); 0 when absent.
 Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key);
 

@@ -14,10 +14,22 @@
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "common/unique_fd.h"
 #include "oci/cgroup_detect.h"
 #include "oci/spec.h"
 
 namespace cricket::oci {
+
+// Usage figures for CRI ContainerStats and `events --stats`; 0 where a controller is absent.
+struct CgroupStats {
+  uint64_t cpu_usage_ns = 0;
+  uint64_t memory_usage_bytes = 0;
+  // usage minus inactive file cache: what kubelet calls the working set.
+  uint64_t memory_working_set_bytes = 0;
+  uint64_t memory_limit_bytes = 0;  // 0: unlimited
+  uint64_t pids_current = 0;
+  uint64_t oom_kills = 0;
+};
 
 class CgroupManager {
  public:
@@ -28,10 +40,25 @@ class CgroupManager {
   // Creates the cgroup directories (parents too) and writes the resource limits. On failure
   // the directories this call created are removed again.
   virtual Result<void> Create(const Resources* resources) = 0;
+  // Rewrites the limits of an existing cgroup (CRI UpdateContainerResources, `update`).
+  // Device rules are left as they are.
+  virtual Result<void> Update(const Resources& resources) = 0;
+  // Freezes (true) or thaws every process of the cgroup and waits until the kernel says so.
+  // kFailedPrecondition when there is no freezer (v1 without the freezer hierarchy).
+  virtual Result<void> Freeze(bool frozen) = 0;
+  virtual Result<bool> Frozen() const = 0;
   // Moves pid into the cgroup (cgroup.procs of every hierarchy).
   virtual Result<void> AddProcess(pid_t pid) = 0;
+  // Files a single-threaded process writes "0" to in order to move itself in (v1: each
+  // hierarchy's `tasks`). Moving oneself that way skips the kernel's global threadgroup lock,
+  // whose RCU grace period makes a cgroup.procs write cost ~10 ms. Empty: use AddProcess.
+  virtual std::vector<std::string> SelfJoinFiles() const = 0;
+  // v2: the cgroup directory opened for clone3(CLONE_INTO_CGROUP), which starts a child in the
+  // cgroup without any migration. Invalid fd where that does not apply (v1).
+  virtual Result<UniqueFd> OpenForClone() const = 0;
   // Pids in the cgroup (empty when it does not exist).
   virtual Result<std::vector<pid_t>> Pids() const = 0;
+  virtual Result<CgroupStats> Stats() const = 0;
   // True when the kernel OOM-killed a process of this cgroup.
   virtual Result<bool> OomKilled() const = 0;
   // Removes the cgroup directories. Missing ones are fine; kFailedPrecondition (EBUSY) while

@@ -1,6 +1,8 @@
 // The cgroup v1 backend of CgroupManager: one directory per mounted hierarchy (hybrid nodes
 // too, where every controller lives on v1).
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -49,6 +51,35 @@ class CgroupV1 final : public CgroupManager {
     return Ok();
   }
 
+  Result<void> Update(const Resources& resources) override {
+    Resources without_devices = resources;
+    without_devices.devices.clear();
+    return Apply(without_devices);
+  }
+
+  Result<void> Freeze(bool frozen) override {
+    const std::string want = frozen ? "FROZEN" : "THAWED";
+    CR_RETURN_IF_ERROR(Write("freezer", "freezer.state", want));
+    // FREEZING may last a moment; the write itself returns at once.
+    for (int i = 0; i < 2000; ++i) {
+      CR_ASSIGN_OR_RETURN(std::string state, ReadFile(*Dir("freezer") + "/freezer.state"));
+      if (state.rfind(want, 0) == 0) {
+        return Ok();
+      }
+      ::usleep(1000);
+    }
+    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not become " + want);
+  }
+
+  Result<bool> Frozen() const override {
+    auto dir = Dir("freezer");
+    if (!dir) {
+      return false;
+    }
+    auto state = ReadFile(*dir + "/freezer.state");
+    return state.ok() && state->rfind("FROZEN", 0) == 0;
+  }
+
   Result<void> AddProcess(pid_t pid) override {
     for (const auto& h : info_.v1) {
       CR_RETURN_IF_ERROR(
@@ -56,6 +87,16 @@ class CgroupV1 final : public CgroupManager {
     }
     return Ok();
   }
+
+  std::vector<std::string> SelfJoinFiles() const override {
+    std::vector<std::string> files;
+    for (const auto& h : info_.v1) {
+      files.push_back(h.mount_point + path_ + "/tasks");
+    }
+    return files;
+  }
+
+  Result<UniqueFd> OpenForClone() const override { return UniqueFd(); }
 
   Result<std::vector<pid_t>> Pids() const override {
     for (const auto& h : info_.v1) {
@@ -67,6 +108,27 @@ class CgroupV1 final : public CgroupManager {
       return std::vector<pid_t>{};
     }
     return cgroupfs::ReadProcs(info_.v1[0].mount_point + path_);
+  }
+
+  Result<CgroupStats> Stats() const override {
+    CgroupStats s;
+    if (auto dir = Dir("cpuacct")) {
+      CR_ASSIGN_OR_RETURN(s.cpu_usage_ns, cgroupfs::ReadNumber(*dir + "/cpuacct.usage"));
+    }
+    if (auto dir = Dir("memory")) {
+      CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(*dir + "/memory.usage_in_bytes"));
+      CR_ASSIGN_OR_RETURN(uint64_t inactive,
+                          cgroupfs::ReadKeyedValue(*dir + "/memory.stat", "total_inactive_file"));
+      s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+      CR_ASSIGN_OR_RETURN(uint64_t limit, cgroupfs::ReadNumber(*dir + "/memory.limit_in_bytes"));
+      // v1 says "no limit" with a huge page-rounded LONG_MAX.
+      s.memory_limit_bytes = limit >= (uint64_t{1} << 62) ? 0 : limit;
+      CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(*dir + "/memory.oom_control", "oom_kill"));
+    }
+    if (auto dir = Dir("pids")) {
+      CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(*dir + "/pids.current"));
+    }
+    return s;
   }
 
   Result<bool> OomKilled() const override {
@@ -152,7 +214,13 @@ class CgroupV1 final : public CgroupManager {
 
   Result<void> ApplyMemory(const MemoryResources& mem) {
     if (mem.limit) {
-      CR_RETURN_IF_ERROR(Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit)));
+      auto limit = Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit));
+      // v1 keeps limit <= memsw: raising both (an update) has to raise memsw first.
+      if (!limit.ok() && limit.error().sys_errno() == EINVAL && mem.swap) {
+        CR_RETURN_IF_ERROR(Write("memory", "memory.memsw.limit_in_bytes", std::to_string(*mem.swap)));
+        limit = Write("memory", "memory.limit_in_bytes", std::to_string(*mem.limit));
+      }
+      CR_RETURN_IF_ERROR(limit);
     }
     if (mem.reservation) {
       CR_RETURN_IF_ERROR(Write("memory", "memory.soft_limit_in_bytes", std::to_string(*mem.reservation)));

@@ -1,13 +1,16 @@
 // The cgroup v2 (unified) backend of CgroupManager.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <sstream>
 
 #include "common/cleanup.h"
 #include "common/files.h"
-#include "common/log.h"
 #include "oci/cgroup_fs.h"
 #include "oci/cgroup_manager.h"
+#include "oci/device_filter.h"
 
 namespace cricket::oci {
 namespace {
@@ -49,11 +52,54 @@ class CgroupV2 final : public CgroupManager {
     return Ok();
   }
 
+  Result<void> Update(const Resources& resources) override {
+    Resources without_devices = resources;
+    without_devices.devices.clear();
+    return Apply(without_devices);
+  }
+
+  Result<void> Freeze(bool frozen) override {
+    CR_RETURN_IF_ERROR(Write("cgroup.freeze", frozen ? "1" : "0"));
+    for (int i = 0; i < 2000; ++i) {
+      CR_ASSIGN_OR_RETURN(bool now, Frozen());
+      if (now == frozen) {
+        return Ok();
+      }
+      ::usleep(1000);
+    }
+    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not " + (frozen ? "freeze" : "thaw"));
+  }
+
+  Result<bool> Frozen() const override {
+    CR_ASSIGN_OR_RETURN(uint64_t frozen, cgroupfs::ReadKeyedValue(dir_ + "/cgroup.events", "frozen"));
+    return frozen == 1;
+  }
+
   Result<void> AddProcess(pid_t pid) override {
     return cgroupfs::WriteControl(sys_, dir_, "cgroup.procs", std::to_string(pid));
   }
 
+  // v2 has no such shortcut: cgroup.procs always takes the threadgroup lock.
+  std::vector<std::string> SelfJoinFiles() const override { return {}; }
+
+  Result<UniqueFd> OpenForClone() const override {
+    return sys_.Open(dir_, O_RDONLY | O_DIRECTORY, 0);
+  }
+
   Result<std::vector<pid_t>> Pids() const override { return cgroupfs::ReadProcs(dir_); }
+
+  Result<CgroupStats> Stats() const override {
+    CgroupStats s;
+    CR_ASSIGN_OR_RETURN(uint64_t usage_us, cgroupfs::ReadKeyedValue(dir_ + "/cpu.stat", "usage_usec"));
+    s.cpu_usage_ns = usage_us * 1000;
+    CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(dir_ + "/memory.current"));
+    CR_ASSIGN_OR_RETURN(uint64_t inactive, cgroupfs::ReadKeyedValue(dir_ + "/memory.stat", "inactive_file"));
+    s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
+    CR_ASSIGN_OR_RETURN(s.memory_limit_bytes, cgroupfs::ReadNumber(dir_ + "/memory.max"));
+    CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(dir_ + "/pids.current"));
+    CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(dir_ + "/memory.events", "oom_kill"));
+    return s;
+  }
 
   Result<bool> OomKilled() const override {
     CR_ASSIGN_OR_RETURN(uint64_t kills, cgroupfs::ReadKeyedValue(dir_ + "/memory.events", "oom_kill"));
@@ -157,9 +203,10 @@ class CgroupV2 final : public CgroupManager {
       }
       CR_RETURN_IF_ERROR(Write(file, value));
     }
-    if (r.devices.size() > 1 || (r.devices.size() == 1 && r.devices[0].allow)) {
-      // TODO(oci): device rules on v2 need an eBPF program; not written yet. #8
-      log::Debug({}, "cgroup v2: {} device rules not enforced (no eBPF device filter)", r.devices.size());
+    if (!r.devices.empty()) {
+      CR_ASSIGN_OR_RETURN(auto program, GenerateDeviceFilter(r.devices));
+      CR_ASSIGN_OR_RETURN(UniqueFd dir, sys_.Open(dir_, O_RDONLY | O_DIRECTORY, 0));
+      CR_RETURN_IF_ERROR(AttachDeviceFilter(dir.get(), program));
     }
     return Ok();
   }

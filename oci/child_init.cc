@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -40,6 +41,22 @@ void Check(const ChildPlan& plan, bool ok, ChildStep step, size_t index = 0) {
   if (!ok) {
     Die(plan, step, index);
   }
+}
+
+// The plan's fds may sit on 0-2 themselves; dup2 leaves a same-number fd alone but keeps its
+// CLOEXEC, so that case clears the flag instead. Every other inherited fd above the preserved
+// ones is closed on execve.
+void SetupStdio(const ChildPlan& plan) {
+  for (int target = 0; target < 3; ++target) {
+    int fd = plan.stdio_fds[target];
+    if (fd < 0) {
+      continue;
+    }
+    bool ok = fd == target ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(fd, target) == target;
+    Check(plan, ok, ChildStep::kStdio, static_cast<size_t>(target));
+  }
+  // Best effort: close_range(CLOSE_RANGE_CLOEXEC) needs Linux 5.11.
+  ::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 void EnterNamespaces(const ChildPlan& plan) {
@@ -187,10 +204,18 @@ void RunChild(const ChildPlan& plan) {
     ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL, SIGSTOP and gaps
   }
   ::umask(0);
+  SetupStdio(plan);
   char byte = 0;
-  Check(plan, ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
+  Check(plan, !plan.wait_for_parent || ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
   ::close(plan.sync_fd);
+  for (size_t i = 0; i < plan.cgroup_join_files.size(); ++i) {
+    int fd = ::open(plan.cgroup_join_files[i].c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    Check(plan, fd >= 0 && ::write(fd, "0", 1) == 1, ChildStep::kCgroupJoin, i);
+    ::close(fd);
+  }
   EnterNamespaces(plan);
+  Check(plan, !plan.unshare_cgroupns || ::unshare(CLONE_NEWCGROUP) == 0, ChildStep::kSetns,
+        plan.joins.size());
   Check(plan, ::setsid() >= 0, ChildStep::kSetsid);
   Check(plan, !plan.set_hostname ||
                   ::sethostname(plan.hostname.c_str(), plan.hostname.size()) == 0,
@@ -222,8 +247,14 @@ void RunChild(const ChildPlan& plan) {
   Check(plan, ::chdir(plan.cwd.c_str()) == 0, ChildStep::kChdir);
   char path[4096];
   Check(plan, LookupExecutable(plan, path, sizeof(path)), ChildStep::kLookup);
-  if (plan.exec) {
-    // exec: the parent learns of success from the report pipe closing on execve.
+  if (!plan.lsm_attr_path.empty()) {
+    int fd = ::open(plan.lsm_attr_path.c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    Check(plan, fd >= 0 && ::write(fd, plan.lsm_attr_value.data(), plan.lsm_attr_value.size()) >= 0,
+          ChildStep::kLsm);
+    ::close(fd);
+  }
+  if (plan.start_now) {
+    // The parent learns of success from the report pipe closing on execve.
     if (plan.seccomp && plan.no_new_privileges) {
       LoadSeccomp(plan);
     }

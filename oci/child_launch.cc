@@ -1,6 +1,7 @@
 #include "oci/child_launch.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -29,8 +30,24 @@ Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
       }
     }
   }
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
-                       nullptr, nullptr, nullptr);
+  long pid = -1;
+  if (plan.clone_cgroup_fd >= 0) {
+    // clone3 without a stack behaves like fork; CLONE_INTO_CGROUP starts the child in its
+    // cgroup, with no migration afterwards.
+    clone_args args{};
+    args.flags = static_cast<uint64_t>(plan.clone_flags) | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(plan.clone_cgroup_fd);
+    pid = ::syscall(SYS_clone3, &args, sizeof(args));
+    plan.cgroup_joined_by_clone = pid >= 0;
+  }
+  if (pid < 0 && (plan.clone_cgroup_fd < 0 || errno == ENOSYS || errno == E2BIG)) {
+    if (plan.clone_cgroup_fd >= 0) {
+      plan.wait_for_parent = true;  // no clone3: the parent moves the child into its cgroup
+    }
+    pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
+                    nullptr, nullptr, nullptr);
+  }
   if (pid == 0) {
     ::close(sync_write);
     ::close(report_read);
@@ -59,6 +76,13 @@ Error DescribeEarlyExit(pid_t pid) {
 
 }  // namespace
 
+void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan) {
+  plan.stdio_fds[0] = stdio.stdin_fd;
+  plan.stdio_fds[1] = stdio.stdout_fd;
+  plan.stdio_fds[2] = stdio.stderr_fd;
+  plan.preserve_fds = stdio.preserve_fds;
+}
+
 Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare) {
   int sync_pipe[2];
   int report_pipe[2];
@@ -84,7 +108,8 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
     ::waitpid(pid, nullptr, 0);
   });
   CR_RETURN_IF_ERROR(prepare(pid));
-  if (::write(sync_write.get(), "1", 1) != 1) {
+  // A child that does not wait may be gone already: no write, so no SIGPIPE.
+  if (plan.wait_for_parent && ::write(sync_write.get(), "1", 1) != 1) {
     return Error::FromErrno(errno, "release the container process");
   }
   ChildReport report;
@@ -92,7 +117,7 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
   do {
     n = ::read(report_read.get(), &report, sizeof(report));
   } while (n < 0 && errno == EINTR);
-  if (n == 0 && plan.exec) {
+  if (n == 0 && plan.start_now) {
     kill_child.Dismiss();
     return pid;  // execve closed the pipe
   }

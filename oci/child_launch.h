@@ -9,11 +9,17 @@
 
 #include "common/result.h"
 #include "oci/child_plan.h"
+#include "oci/stdio_options.h"
 
 namespace cricket::oci {
 
-// `prepare` runs in the parent after clone and before the child goes on. Success means the
-// child reported kReady (create) or closed the report pipe by execve (plan.exec). On failure
+// Copies the caller's stdio choice into the plan.
+void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan);
+
+// `prepare` runs in the parent after clone, before the child goes on when the child waits
+// for it (plan.wait_for_parent; it must then do nothing the child relies on otherwise).
+// Success means the child reported kReady (create) or closed the report pipe by execve
+// (plan.start_now). On failure
 // the child has been killed and reaped, and the error is the child's own when it reported one.
 // The caller owns the returned pid (a child of this process).
 Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare);

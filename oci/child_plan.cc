@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "common/files.h"
+#include "common/log.h"
 #include "oci/mount_options.h"
 #include "oci/rlimits.h"
 #include "oci/seccomp_filter.h"
@@ -110,6 +112,10 @@ Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
   // A joined user namespace owns the others: enter it first.
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
                         [](const NsJoin& j) { return j.type == "user"; });
+  if ((plan.clone_flags & CLONE_NEWCGROUP) != 0) {
+    plan.clone_flags &= ~CLONE_NEWCGROUP;
+    plan.unshare_cgroupns = true;
+  }
   plan.new_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
   plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins[0].type == "user");
   plan.setup_rootfs = (plan.clone_flags & CLONE_NEWNS) != 0;
@@ -139,6 +145,35 @@ void AddDevices(const Spec& spec, ChildPlan& plan) {
   }
 }
 
+bool Exists(const char* path) {
+  struct stat st {};
+  return ::stat(path, &st) == 0;
+}
+
+// AppArmor and SELinux labels apply when the kernel runs that LSM; otherwise they are skipped
+// with a logged reason, as containerd and CRI-O do on nodes without them.
+void AddLsm(const Process& p, ChildPlan& plan) {
+  if (!p.apparmor_profile.empty()) {
+    auto enabled = ReadFile("/sys/module/apparmor/parameters/enabled");
+    if (enabled.ok() && !enabled->empty() && (*enabled)[0] == 'Y') {
+      plan.lsm_attr_path = Exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec"
+                                                                   : "/proc/self/attr/exec";
+      plan.lsm_attr_value = "exec " + p.apparmor_profile;
+    } else {
+      log::Info({}, "apparmorProfile {} skipped: AppArmor is not enabled on this node",
+                p.apparmor_profile);
+    }
+  }
+  if (!p.selinux_label.empty()) {
+    if (Exists("/sys/fs/selinux/enforce")) {
+      plan.lsm_attr_path = "/proc/self/attr/exec";
+      plan.lsm_attr_value = p.selinux_label;
+    } else {
+      log::Info({}, "selinuxLabel {} skipped: SELinux is not enabled on this node", p.selinux_label);
+    }
+  }
+}
+
 Result<void> AddProcess(const Process& p, ChildPlan& plan) {
   plan.terminal = p.terminal;
   if (p.console_size) {
@@ -158,6 +193,14 @@ Result<void> AddProcess(const Process& p, ChildPlan& plan) {
   if (p.capabilities) {
     plan.set_caps = true;
     CR_ASSIGN_OR_RETURN(plan.caps, ResolveCapabilities(*p.capabilities, plan.last_cap));
+    // The kernel raises an ambient capability only when it is permitted and inheritable;
+    // runc's own `spec` lists ambient ones without inheritable, and runc runs it. Skip those.
+    uint64_t raisable = plan.caps.ambient & plan.caps.permitted & plan.caps.inheritable;
+    if (raisable != plan.caps.ambient) {
+      log::Warn({}, "ambient capabilities {:#x} skipped: not both permitted and inheritable",
+                plan.caps.ambient & ~raisable);
+      plan.caps.ambient = raisable;
+    }
     plan.cap_state.reset(cap_init());
     for (int cap = 0; cap <= plan.last_cap && cap < 64; ++cap) {
       cap_value_t value = cap;
@@ -174,6 +217,7 @@ Result<void> AddProcess(const Process& p, ChildPlan& plan) {
     }
   }
   plan.no_new_privileges = p.no_new_privileges;
+  AddLsm(p, plan);
   plan.cwd = p.cwd;
   plan.args = p.args;
   plan.env = p.env;
@@ -205,6 +249,7 @@ Result<void> JoinInitNamespaces(const Linux& l, pid_t init_pid, ChildPlan& plan)
   CR_RETURN_IF_ERROR(AddNamespaces(joined, plan));
   plan.setup_rootfs = false;
   plan.exec = true;
+  plan.start_now = true;
   return Ok();
 }
 

@@ -27,6 +27,8 @@ namespace cricket::oci {
 enum class ChildStep : int32_t {
   kReady = 0,  // not an error: the init is waiting for `start`
   kSync,
+  kStdio,
+  kCgroupJoin,
   kSetns,
   kSetsid,
   kBecomeRoot,
@@ -59,6 +61,7 @@ enum class ChildStep : int32_t {
   kLookup,
   kWaitStart,
   kExec,
+  kLsm,
 };
 
 struct ChildReport {
@@ -115,6 +118,21 @@ struct ChildPlan {
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
   bool exec = false;          // an extra process in a running container (ChildPlanInputs)
+  // execve as soon as the environment is ready, without waiting for `start` (exec, and `run`
+  // without hooks); the parent learns of success from the report pipe closing.
+  bool start_now = false;
+  // Block until the parent has prepared things only it can do (uid maps, moving the child into
+  // its cgroup, oomScoreAdj). When it has none, the child goes on at once: one handoff less.
+  bool wait_for_parent = true;
+  // Written "0" by the child to move itself into its cgroup (CgroupManager::SelfJoinFiles).
+  std::vector<std::string> cgroup_join_files;
+  // A new cgroup namespace is made by unshare after the cgroup join, not by clone, so that its
+  // root is the container's cgroup.
+  bool unshare_cgroupns = false;
+  // A v2 cgroup directory to start the child in (clone3 CLONE_INTO_CGROUP), or -1.
+  int clone_cgroup_fd = -1;
+  bool cgroup_joined_by_clone = false;  // set by LaunchChild
+
 
   std::string hostname;
   bool set_hostname = false;
@@ -124,6 +142,7 @@ struct ChildPlan {
   std::string rootfs;
   unsigned long root_propagation = 0;
   bool rootfs_readonly = false;
+  bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (runc's --no-pivot)
   std::vector<MountStep> mounts;
   std::vector<DeviceStep> devices;
   bool bind_devices = false;  // in a user namespace mknod fails: bind the host's nodes instead
@@ -131,6 +150,9 @@ struct ChildPlan {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::vector<SysctlStep> sysctls;
+
+  int stdio_fds[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 when >= 0
+  int preserve_fds = 0;
 
   bool terminal = false;
   uint16_t console_rows = 0;
@@ -148,6 +170,10 @@ struct ChildPlan {
   std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree> cap_state;
   int last_cap = 0;
   bool no_new_privileges = false;
+
+  // Written just before execve: "exec <profile>" for AppArmor, the label for SELinux.
+  std::string lsm_attr_path;
+  std::string lsm_attr_value;
 
   bool seccomp = false;
   std::vector<sock_filter> seccomp_program;

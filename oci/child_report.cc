@@ -36,9 +36,14 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
   switch (r.step) {
     case ChildStep::kReady: return "container init";
     case ChildStep::kSync: return "wait for the runtime";
+    case ChildStep::kStdio: return "set up stdio fd " + std::to_string(r.index);
+    case ChildStep::kCgroupJoin: {
+      const std::string* f = At(plan.cgroup_join_files, r.index);
+      return "join cgroup through " + (f == nullptr ? std::string() : *f);
+    }
     case ChildStep::kSetns: {
       const NsJoin* j = At(plan.joins, r.index);
-      return j == nullptr ? "join namespace" : "join " + j->type + " namespace " + j->path;
+      return j == nullptr ? "unshare cgroup namespace" : "join " + j->type + " namespace " + j->path;
     }
     case ChildStep::kSetsid: return "setsid";
     case ChildStep::kBecomeRoot: return "become root in the new user namespace (is 0 mapped?)";
@@ -84,6 +89,7 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
       return "find executable \"" + (plan.args.empty() ? std::string() : plan.args[0]) +
              "\" in the container";
     case ChildStep::kWaitStart: return "wait for start";
+    case ChildStep::kLsm: return "write " + plan.lsm_attr_value + " to " + plan.lsm_attr_path;
     case ChildStep::kExec: return "execve " + (plan.args.empty() ? std::string() : plan.args[0]);
   }
   return "container init";

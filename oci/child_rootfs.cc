@@ -120,6 +120,21 @@ bool DoMount(const ChildPlan& plan, int root_fd, size_t index, ChildReport& repo
   return ok;
 }
 
+// Binds the host's node of the same path over an empty file.
+bool BindHostDevice(const DeviceStep& d, int dir_fd, const char* base, ChildReport& report,
+                    size_t index) {
+  int f = ::openat(dir_fd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  char fd_path[32];
+  bool ok = f >= 0 && ::mount(d.path.c_str(), FdPath(f, fd_path), nullptr, MS_BIND, nullptr) == 0;
+  if (!ok) {
+    Fail(report, ChildStep::kDevice, index);
+  }
+  if (f >= 0) {
+    ::close(f);
+  }
+  return ok;
+}
+
 bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& report) {
   const DeviceStep& d = plan.devices[index];
   char dir[kPathMax];
@@ -139,21 +154,18 @@ bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& r
   base = d.path.c_str() + (base - dir);
   bool ok = true;
   if (plan.bind_devices) {
-    // A user namespace may not mknod: bind the host's node over an empty file.
-    int f = ::openat(dir_fd, base, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-    char fd_path[32];
-    if (f < 0 || ::mount(d.path.c_str(), FdPath(f, fd_path), nullptr, MS_BIND, nullptr) < 0) {
-      ok = Fail(report, ChildStep::kDevice, index);
-    }
-    if (f >= 0) {
-      ::close(f);
-    }
+    // A user namespace may not mknod.
+    ok = BindHostDevice(d, dir_fd, base, report, index);
   } else {
-    if (::mknodat(dir_fd, base, d.mode, d.dev) < 0 && errno != EEXIST) {
+    int rc = ::mknodat(dir_fd, base, d.mode, d.dev);
+    if (rc < 0 && errno == EPERM) {
+      // The device cgroup may deny mknod of a node the rules leave out: bind the host's
+      // instead, which the same rules keep from being opened.
+      ok = BindHostDevice(d, dir_fd, base, report, index);
+    } else if (rc < 0 && errno != EEXIST) {
       ok = Fail(report, ChildStep::kDevice, index);
-    }
-    if (ok && (::fchownat(dir_fd, base, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-               ::fchmodat(dir_fd, base, d.mode & 07777, 0) < 0)) {
+    } else if (::fchownat(dir_fd, base, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+               ::fchmodat(dir_fd, base, d.mode & 07777, 0) < 0) {
       ok = Fail(report, ChildStep::kDevice, index);
     }
   }
@@ -161,11 +173,14 @@ bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& r
   return ok;
 }
 
-bool PivotRoot(int root_fd, ChildReport& report) {
+bool PivotRoot(int root_fd, bool no_pivot, ChildReport& report) {
   if (::fchdir(root_fd) < 0) {
     return Fail(report, ChildStep::kPivotRoot, 0);
   }
-  if (::syscall(SYS_pivot_root, ".", ".") == 0) {
+  if (no_pivot) {
+    errno = EINVAL;  // take the ramfs path below, as asked
+  }
+  if (!no_pivot && ::syscall(SYS_pivot_root, ".", ".") == 0) {
     // The old root now sits on top of the new one: detach it without telling the host.
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
         ::umount2(".", MNT_DETACH) < 0) {
@@ -314,7 +329,7 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
     ok = MakeDevice(plan, root_fd, i, report);
   }
   if (ok) {
-    ok = PivotRoot(root_fd, report);
+    ok = PivotRoot(root_fd, plan.no_pivot, report);
   }
   ::close(root_fd);
   return ok;

@@ -1,6 +1,7 @@
 #include "oci/cli_commands.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "oci/cli_tty.h"
+#include "oci/console_socket.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
+#include "oci/spec_json_read.h"
 
 namespace cricket::oci::cli {
 
@@ -56,10 +60,25 @@ Result<void> WritePidFile(const std::string& path, pid_t pid) {
   return WriteFileAtomic(path, std::to_string(pid), 0644);
 }
 
-Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id) {
+Result<int> PreserveFds(const ParsedArgs& parsed) {
+  std::string text = parsed.Get("preserve-fds", "0");
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0) {
+    return Error(Code::kInvalidArgument, "--preserve-fds: expected a count, got \"" + text + "\"");
+  }
+  return value;
+}
+
+Result<ContainerState> CreateFromFlags(Context& ctx, const ParsedArgs& parsed, const std::string& id,
+                                       int console_fd = -1, bool start_now = false) {
   CreateOptions options;
+  options.console_fd = console_fd;
+  options.start_now = start_now;
   options.bundle = parsed.Get("bundle", ".");
   options.console_socket = parsed.Get("console-socket");
+  options.no_pivot = parsed.Has("no-pivot");
+  CR_ASSIGN_OR_RETURN(options.stdio.preserve_fds, PreserveFds(parsed));
   CR_ASSIGN_OR_RETURN(ContainerState state, ctx.runtime.Create(id, options));
   if (auto written = WritePidFile(parsed.Get("pid-file"), state.pid); !written.ok()) {
     (void)ctx.runtime.Delete(id, true);
@@ -95,18 +114,63 @@ Result<int> Create(Context& ctx) {
   return 0;
 }
 
+struct RunPlan {
+  bool own_terminal = false;  // a terminal without --console-socket: we proxy the pty
+  bool start_now = false;     // no hooks: one step instead of create + start
+};
+
+// Reads what `run` needs to know from the spec; a spec that does not load is left for Create
+// to report.
+RunPlan PlanRun(const ParsedArgs& parsed) {
+  RunPlan plan;
+  auto spec = LoadSpec(parsed.Get("bundle", "."));
+  if (!spec.ok()) {
+    return plan;
+  }
+  plan.own_terminal = spec->process && spec->process->terminal && !parsed.Has("console-socket") &&
+                      !parsed.Has("detach");
+  plan.start_now = !spec->hooks.has_value();
+  return plan;
+}
+
 Result<int> Run(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, kCreateFlags, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "run"));
-  CR_ASSIGN_OR_RETURN(ContainerState state, CreateFromFlags(ctx, parsed, id));
-  if (auto started = ctx.runtime.Start(id); !started.ok()) {
-    (void)ctx.runtime.Delete(id, true);
-    return started.error();
+  RunPlan run = PlanRun(parsed);
+  UniqueFd ours;
+  UniqueFd theirs;
+  if (run.own_terminal) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+      return Error::FromErrno(errno, "socketpair for the console");
+    }
+    ours.Reset(pair[0]);
+    theirs.Reset(pair[1]);
+  }
+  CR_ASSIGN_OR_RETURN(ContainerState state,
+                      CreateFromFlags(ctx, parsed, id, theirs.get(), run.start_now));
+  UniqueFd master;
+  if (run.own_terminal) {
+    auto received = ReceiveFd(ours.get());
+    if (!received.ok()) {
+      (void)ctx.runtime.Delete(id, true);
+      return received.error();
+    }
+    master = std::move(received).value();
+  }
+  if (!run.start_now) {
+    if (auto started = ctx.runtime.Start(id); !started.ok()) {
+      (void)ctx.runtime.Delete(id, true);
+      return started.error();
+    }
   }
   if (parsed.Has("detach")) {
     return 0;
   }
   ForwardSignalsTo(state.pid);
+  if (master.valid()) {
+    ProxyTerminal(master.get());
+  }
   CR_ASSIGN_OR_RETURN(int code, ctx.runtime.Wait(state.pid));
   if (!parsed.Has("keep")) {
     CR_RETURN_IF_ERROR(ctx.runtime.Delete(id, true));
@@ -118,6 +182,20 @@ Result<int> Start(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "start"));
   CR_RETURN_IF_ERROR(ctx.runtime.Start(id));
+  return 0;
+}
+
+Result<int> Pause(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "pause"));
+  CR_RETURN_IF_ERROR(ctx.runtime.Pause(id));
+  return 0;
+}
+
+Result<int> Resume(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "resume"));
+  CR_RETURN_IF_ERROR(ctx.runtime.Resume(id));
   return 0;
 }
 
@@ -181,6 +259,60 @@ Result<int> List(Context& ctx) {
   return 0;
 }
 
+Result<int> Ps(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
+                      ParseFlags(ctx.args, ctx.next, {{"format", 'f', true}}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "ps"));
+  CR_ASSIGN_OR_RETURN(auto pids, ctx.runtime.Processes(id));
+  if (parsed.Get("format", "table") == "json") {
+    std::printf("%s\n", nlohmann::json(pids).dump().c_str());
+    return 0;
+  }
+  std::printf("PID\n");
+  for (pid_t pid : pids) {
+    std::printf("%d\n", pid);
+  }
+  return 0;
+}
+
+Result<int> Update(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
+                      ParseFlags(ctx.args, ctx.next, {{"resources", 'r', true}}, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "update"));
+  std::string file = parsed.Get("resources");
+  if (file.empty()) {
+    return Error(Code::kUnimplemented, "update: only --resources FILE (or -) is supported");
+  }
+  CR_ASSIGN_OR_RETURN(std::string text, ReadFile(file == "-" ? "/dev/stdin" : file));
+  CR_ASSIGN_OR_RETURN(Resources resources, ParseResources(text));
+  CR_RETURN_IF_ERROR(ctx.runtime.Update(id, resources));
+  return 0;
+}
+
+// runc's `events --stats ID`: one stats event, in the shape containerd's runc shim reads.
+Result<int> Events(Context& ctx) {
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next,
+                                                    {{"stats", 0, false}, {"interval", 0, true}},
+                                                    false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "events"));
+  if (!parsed.Has("stats")) {
+    return Error(Code::kUnimplemented, "events: only --stats is supported");
+  }
+  CR_ASSIGN_OR_RETURN(CgroupStats s, ctx.runtime.Stats(id));
+  nlohmann::json event = {
+      {"type", "stats"},
+      {"id", id},
+      {"data",
+       {{"cpu", {{"usage", {{"total", s.cpu_usage_ns}}}}},
+        {"memory",
+         {{"usage", {{"usage", s.memory_usage_bytes}, {"limit", s.memory_limit_bytes}}},
+          {"workingSet", s.memory_working_set_bytes},
+          {"oomKills", s.oom_kills}}},
+        {"pids", {{"current", s.pids_current}}}}}};
+  std::printf("%s\n", event.dump().c_str());
+  return 0;
+}
+
 Result<int> Spec(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed,
                       ParseFlags(ctx.args, ctx.next, {{"bundle", 'b', true}, {"rootless", 0, false}},
@@ -234,7 +366,10 @@ Result<int> Exec(Context& ctx) {
       }
     }
   }
-  CR_ASSIGN_OR_RETURN(pid_t pid, ctx.runtime.Exec(id, process, {parsed.Get("console-socket")}));
+  ExecOptions options;
+  options.console_socket = parsed.Get("console-socket");
+  CR_ASSIGN_OR_RETURN(options.stdio.preserve_fds, PreserveFds(parsed));
+  CR_ASSIGN_OR_RETURN(pid_t pid, ctx.runtime.Exec(id, process, options));
   CR_RETURN_IF_ERROR(WritePidFile(parsed.Get("pid-file"), pid));
   if (parsed.Has("detach")) {
     return 0;

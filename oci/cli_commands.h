@@ -27,5 +27,10 @@ Result<int> Run(Context& ctx);
 Result<int> List(Context& ctx);
 Result<int> Spec(Context& ctx);
 Result<int> Exec(Context& ctx);
+Result<int> Ps(Context& ctx);
+Result<int> Update(Context& ctx);
+Result<int> Events(Context& ctx);
+Result<int> Pause(Context& ctx);
+Result<int> Resume(Context& ctx);
 
 }  // namespace cricket::oci::cli

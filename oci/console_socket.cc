@@ -1,5 +1,6 @@
 #include "oci/console_socket.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -23,6 +24,23 @@ Result<UniqueFd> ConnectConsoleSocket(const std::string& path) {
     return Error::FromErrno(errno, "connect console socket " + path);
   }
   return fd;
+}
+
+Result<UniqueFd> ConsoleFor(bool terminal, const std::string& socket_path, int connected_fd) {
+  if (!terminal) {
+    return UniqueFd();
+  }
+  if (connected_fd >= 0) {
+    UniqueFd copy(::fcntl(connected_fd, F_DUPFD_CLOEXEC, 0));
+    if (!copy.valid()) {
+      return Error::FromErrno(errno, "dup console socket");
+    }
+    return copy;
+  }
+  if (socket_path.empty()) {
+    return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
+  }
+  return ConnectConsoleSocket(socket_path);
 }
 
 Result<UniqueFd> ReceiveFd(int sock) {

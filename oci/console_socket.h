@@ -10,6 +10,11 @@
 
 namespace cricket::oci {
 
+// The connected console socket when the process has a terminal, an invalid fd otherwise:
+// a copy of connected_fd when that is >= 0, else a new connection to socket_path.
+// kInvalidArgument when a terminal is asked for without either.
+Result<UniqueFd> ConsoleFor(bool terminal, const std::string& socket_path, int connected_fd);
+
 // A connected, CLOEXEC socket to path.
 Result<UniqueFd> ConnectConsoleSocket(const std::string& path);
 

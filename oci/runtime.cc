@@ -13,7 +13,9 @@
 
 #include "common/log.h"
 #include "oci/cgroup_manager.h"
+#include "oci/hooks.h"
 #include "oci/proc_stat.h"
+#include "oci/spec_json.h"
 
 namespace cricket::oci {
 namespace {
@@ -33,8 +35,30 @@ bool Alive(const ContainerState& state) {
   return state.pid_start_time == 0 || stat->start_time == state.pid_start_time;
 }
 
-// Reaps pid when it is our child; harmless (ECHILD) when it is not.
-void TryReap(pid_t pid) { ::waitpid(pid, nullptr, WNOHANG); }
+// poststart and poststop hooks cannot undo anything: the spec has their failures logged and
+// the lifecycle go on.
+void RunLateHooks(const ContainerState& state, std::vector<Hook> Hooks::*which, const char* field) {
+  auto spec = LoadSpec(state.bundle);
+  if (!spec.ok()) {
+    log::Warn({.ctr = state.id}, "{} not run: {}", field, spec.error().ToString());
+    return;
+  }
+  if (!spec->hooks || ((*spec->hooks).*which).empty()) {
+    return;
+  }
+  if (auto ran = RunHooks((*spec->hooks).*which, field, StateToJson(state)); !ran.ok()) {
+    log::Warn({.ctr = state.id}, "{}", ran.error().ToString());
+  }
+}
+
+// Reaps pid when it is our child; harmless (ECHILD) when it is not. Only Delete reaps: a
+// caller that created the container (a shim) waits for its init itself and must not lose the
+// exit status to a State call. pid 0 would mean "any child of our process group".
+void TryReap(pid_t pid) {
+  if (pid > 0) {
+    ::waitpid(pid, nullptr, WNOHANG);
+  }
+}
 
 }  // namespace
 
@@ -42,7 +66,6 @@ Result<void> Runtime::Refresh(ContainerState& state) {
   if (state.status == Status::kCreating && state.pid == 0) {
     return Ok();
   }
-  TryReap(state.pid);
   if (!Alive(state)) {
     if (state.status != Status::kStopped) {
       auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
@@ -56,6 +79,10 @@ Result<void> Runtime::Refresh(ContainerState& state) {
   struct stat st {};
   bool waiting = ::stat((store_.Dir(state.id) + "/exec.fifo").c_str(), &st) == 0;
   state.status = waiting ? Status::kCreated : Status::kRunning;
+  if (state.status == Status::kRunning &&
+      NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Frozen().value_or(false)) {
+    state.status = Status::kPaused;
+  }
   return Ok();
 }
 
@@ -83,13 +110,15 @@ Result<void> Runtime::Start(const std::string& id) {
   state.status = Status::kRunning;
   CR_RETURN_IF_ERROR(store_.Save(state));
   log::Info({.ctr = id}, "container started pid={}", state.pid);
+  RunLateHooks(state, &Hooks::poststart, "hooks.poststart");
   return Ok();
 }
 
 Result<void> Runtime::Kill(const std::string& id, int signal, bool all) {
   CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
   if (state.status == Status::kStopped || state.pid <= 0) {
-    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is not running");
+    // containerd's runc shim recognises a finished process by "container not running".
+    return Error(Code::kFailedPrecondition, "container not running: \"" + id + "\" is stopped");
   }
   if (all) {
     auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
@@ -115,6 +144,10 @@ Result<void> Runtime::KillAndReap(const ContainerState& state) {
         (void)sys_.Kill(pid, SIGKILL);
       }
     }
+    // A frozen process cannot act on SIGKILL (v1): thaw after the kill is queued.
+    if (cgroup->Frozen().value_or(false)) {
+      (void)cgroup->Freeze(false);
+    }
     bool empty = pids.ok() && pids->empty();
     if (!Alive(state) && empty) {
       break;
@@ -136,13 +169,15 @@ Result<void> Runtime::KillAndReap(const ContainerState& state) {
 
 Result<void> Runtime::Delete(const std::string& id, bool force) {
   CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
-  if (state.status == Status::kRunning && !force) {
+  if ((state.status == Status::kRunning || state.status == Status::kPaused) && !force) {
     return Error(Code::kFailedPrecondition,
                  "container \"" + id + "\" is running: stop it first or use --force");
   }
   CR_RETURN_IF_ERROR(KillAndReap(state));
   CR_RETURN_IF_ERROR(store_.Remove(id));
   log::Info({.ctr = id}, "container deleted");
+  state.status = Status::kStopped;
+  RunLateHooks(state, &Hooks::poststop, "hooks.poststop");
   return Ok();
 }
 
@@ -156,6 +191,69 @@ Result<std::vector<ContainerState>> Runtime::List() {
     }
   }
   return out;
+}
+
+Result<void> Runtime::Pause(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kRunning) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not running");
+  }
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Freeze(true);
+}
+
+Result<void> Runtime::Resume(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status != Status::kPaused) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not paused");
+  }
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Freeze(false);
+}
+
+Result<void> Runtime::Update(const std::string& id, const Resources& resources) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
+  if (state.status == Status::kStopped) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is stopped");
+  }
+  if (auto updated = NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Update(resources);
+      !updated.ok()) {
+    return updated.error().Wrap("update container " + id);
+  }
+  return Ok();
+}
+
+Result<std::vector<std::string>> Runtime::Reconcile() {
+  CR_ASSIGN_OR_RETURN(auto ids, store_.List());
+  std::vector<std::string> removed;
+  for (const auto& id : ids) {
+    auto state = store_.Load(id);
+    if (!state.ok()) {
+      // A state dir without a readable state.json: Reserve ran, the first Save did not.
+      log::Warn({.ctr = id}, "removing a container without state: {}", state.error().ToString());
+      CR_RETURN_IF_ERROR(store_.Remove(id));
+      removed.push_back(id);
+      continue;
+    }
+    if (state->status != Status::kCreating || Alive(*state)) {
+      continue;
+    }
+    CR_RETURN_IF_ERROR(KillAndReap(*state));
+    CR_RETURN_IF_ERROR(store_.Remove(id));
+    log::Info({.ctr = id}, "removed the leftovers of an interrupted create");
+    removed.push_back(id);
+  }
+  return removed;
+}
+
+Result<CgroupStats> Runtime::Stats(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Stats();
+}
+
+Result<std::vector<pid_t>> Runtime::Processes(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(ContainerState state, store_.Load(id));
+  return NewCgroupManager(sys_, cgroups_, state.cgroup_path)->Pids();
 }
 
 Result<int> Runtime::Wait(pid_t pid) {

@@ -14,8 +14,10 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 #include "oci/spec.h"
 #include "oci/state.h"
+#include "oci/stdio_options.h"
 
 namespace cricket::oci {
 
@@ -23,11 +25,22 @@ inline constexpr const char* kDefaultRuntimeRoot = "/run/cricket/runtime";
 
 struct ExecOptions {
   std::string console_socket;  // for process.terminal
+  StdioOptions stdio;
+  int console_fd = -1;  // a connected socket to use instead of console_socket
 };
 
 struct CreateOptions {
   std::string bundle;          // directory holding config.json
   std::string console_socket;  // unix socket to receive the pty master (process.terminal)
+  StdioOptions stdio;
+  int console_fd = -1;  // a connected socket to use instead of console_socket
+  // Start the process as soon as it is ready, as `run` does, without the exec fifo and a
+  // separate Start: the container comes back `running`. kInvalidArgument when the spec has
+  // hooks (prestart and createRuntime must run before the process starts).
+  bool start_now = false;
+  // MS_MOVE + chroot instead of pivot_root, for a rootfs on ramfs (runc's --no-pivot; taken
+  // automatically when pivot_root says EINVAL).
+  bool no_pivot = false;
 };
 
 class Runtime {
@@ -42,13 +55,30 @@ class Runtime {
   Result<ContainerState> Create(const std::string& id, const CreateOptions& options);
   // kFailedPrecondition unless the container is `created`.
   Result<void> Start(const std::string& id);
-  // The state with its status looked up now. kNotFound for an unknown id.
+  // The state with its status looked up now (a zombie init counts as stopped). Never reaps:
+  // the caller that created the container keeps the exit status. kNotFound for an unknown id.
   Result<ContainerState> State(const std::string& id);
   // kFailedPrecondition when the container is stopped. `all` signals every process of its cgroup.
   Result<void> Kill(const std::string& id, int signal, bool all);
   // Removes a stopped or created container; a running one only with `force` (SIGKILL first).
+  // Kills what is left in its cgroup, reaps the init when it is our child, removes the cgroup
+  // and the state dir, then runs poststop hooks.
   Result<void> Delete(const std::string& id, bool force);
   Result<std::vector<ContainerState>> List();
+  // Freezes a running container's processes (runc's pause) / thaws a paused one.
+  // kFailedPrecondition in any other state.
+  Result<void> Pause(const std::string& id);
+  Result<void> Resume(const std::string& id);
+  // New cgroup limits for a created or running container (devices excepted).
+  // kFailedPrecondition when it is stopped.
+  Result<void> Update(const std::string& id, const Resources& resources);
+  // Removes what a crashed Create left behind: every container still `creating` whose init is
+  // gone loses its processes, cgroup and state dir. Returns the ids it removed. Call at start-up.
+  Result<std::vector<std::string>> Reconcile();
+  // Resource usage from the container's cgroup. kNotFound for an unknown id.
+  Result<CgroupStats> Stats(const std::string& id);
+  // Pids of every process in the container's cgroup. kNotFound for an unknown id.
+  Result<std::vector<pid_t>> Processes(const std::string& id);
   // Runs `process` in the running container: all its namespaces, its cgroup, the container's
   // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
   // this process. kFailedPrecondition unless the container is running.

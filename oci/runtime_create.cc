@@ -20,6 +20,7 @@
 #include "oci/bundle.h"
 #include "oci/cgroup_manager.h"
 #include "oci/console_socket.h"
+#include "oci/hooks.h"
 #include "oci/child_launch.h"
 #include "oci/proc_stat.h"
 #include "oci/runtime.h"
@@ -70,6 +71,57 @@ void SetOomScoreAdj(pid_t pid, const std::optional<int>& value, const std::strin
   }
 }
 
+Result<UniqueFd> MakeExecFifo(const std::string& dir) {
+  std::string fifo = dir + "/exec.fifo";
+  if (::mkfifo(fifo.c_str(), 0600) < 0) {
+    return Error::FromErrno(errno, "mkfifo " + fifo);
+  }
+  // O_NONBLOCK: open succeeds without a writer (see child_init.cc WaitForStart).
+  UniqueFd fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid()) {
+    return Error::FromErrno(errno, "open " + fifo);
+  }
+  return fd;
+}
+
+// Clones the init into its cgroup and namespaces and waits until it is ready for `start`.
+Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const CgroupInfo& cgroups,
+                         CgroupManager& cgroup, int start_fd, const std::string& id) {
+  const Linux empty_linux;
+  const Linux& l = spec.linux ? *spec.linux : empty_linux;
+  CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(spec.process->terminal, options.console_socket, options.console_fd));
+  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups, 0}));
+  auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
+  plan.start_fd = start_fd;
+  plan.console_fd = console.valid() ? console.get() : -1;
+  ApplyStdio(options.stdio, plan);
+  plan.no_pivot = options.no_pivot;
+  // A child in a new user namespace loses its host identity once it becomes root there, so the
+  // runtime moves it; otherwise it moves itself, cheaply (see SelfJoinFiles).
+  if (!plan.new_user_ns) {
+    plan.cgroup_join_files = cgroup.SelfJoinFiles();
+  }
+  CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup.OpenForClone());
+  plan.clone_cgroup_fd = cgroup_fd.get();
+  plan.start_now = options.start_now;
+  plan.wait_for_parent = plan.new_user_ns || spec.process->oom_score_adj.has_value() ||
+                         (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0);
+  return LaunchChild(plan, [&](pid_t child) -> Result<void> {
+    console.Reset();
+    if (plan.new_user_ns) {
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
+      CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
+    }
+    if (plan.cgroup_join_files.empty() && !plan.cgroup_joined_by_clone) {
+      if (auto added = cgroup.AddProcess(child); !added.ok()) {
+        return added.error().Wrap("move init into cgroup " + cgroup.path());
+      }
+    }
+    SetOomScoreAdj(child, spec.process->oom_score_adj, id);
+    return Ok();
+  });
+}
+
 }  // namespace
 
 Result<ContainerState> Runtime::Create(const std::string& id, const CreateOptions& options) {
@@ -77,8 +129,10 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
   CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
-  const Linux empty_linux;
-  const Linux& l = spec.linux ? *spec.linux : empty_linux;
+  CR_RETURN_IF_ERROR(CheckHooksSupported(spec));
+  if (options.start_now && spec.hooks) {
+    return Error(Code::kInvalidArgument, "hooks: need a separate create and start");
+  }
 
   ContainerState state;
   state.oci_version = kOciVersion;
@@ -87,62 +141,39 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   state.rootfs = spec.root->path;
   state.created = NowRfc3339();
   state.annotations = spec.annotations;
-  CR_ASSIGN_OR_RETURN(state.cgroup_path, CgroupPathFor(l.cgroups_path, id));
+  CR_ASSIGN_OR_RETURN(state.cgroup_path,
+                      CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id));
   // Intent first: a crash from here on leaves a state dir that names the cgroup to remove.
   CR_RETURN_IF_ERROR(store_.Save(state));
 
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
-  if (auto made = cgroup->Create(l.resources ? &*l.resources : nullptr); !made.ok()) {
+  const Resources* resources =
+      spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+  if (auto made = cgroup->Create(resources); !made.ok()) {
     return made.error().Wrap("create cgroup " + state.cgroup_path);
   }
   auto remove_cgroup = Cleanup([&] { (void)cgroup->Destroy(); });
-
-  std::string fifo = store_.Dir(id) + "/exec.fifo";
-  if (::mkfifo(fifo.c_str(), 0600) < 0) {
-    return Error::FromErrno(errno, "mkfifo " + fifo);
+  UniqueFd start_fd;
+  if (!options.start_now) {
+    CR_ASSIGN_OR_RETURN(start_fd, MakeExecFifo(store_.Dir(id)));
   }
-  UniqueFd start_fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (!start_fd.valid()) {
-    return Error::FromErrno(errno, "open " + fifo);
-  }
-  UniqueFd console;
-  if (spec.process->terminal) {
-    if (options.console_socket.empty()) {
-      return Error(Code::kInvalidArgument, "process.terminal: needs a console socket (--console-socket)");
-    }
-    CR_ASSIGN_OR_RETURN(console, ConnectConsoleSocket(options.console_socket));
-  }
-
-  CR_ASSIGN_OR_RETURN(ChildPlan plan, BuildChildPlan({spec, &cgroups_, 0}));
-  auto close_ns = Cleanup([&] { CloseOwnedFds(plan); });
-  plan.start_fd = start_fd.get();
-  plan.console_fd = console.valid() ? console.get() : -1;
-  CR_ASSIGN_OR_RETURN(pid_t pid, LaunchChild(plan, [&](pid_t child) -> Result<void> {
-    console.Reset();
-    if (plan.new_user_ns) {
-      CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
-      CR_RETURN_IF_ERROR(WriteIdMap(child, "gid_map", l.gid_mappings));
-    }
-    if (auto added = cgroup->AddProcess(child); !added.ok()) {
-      return added.error().Wrap("move init into cgroup " + state.cgroup_path);
-    }
-    SetOomScoreAdj(child, spec.process->oom_score_adj, id);
-    return Ok();
-  }));
-  auto kill_init = Cleanup([pid] {
+  CR_ASSIGN_OR_RETURN(state.pid, LaunchInit(spec, options, cgroups_, *cgroup, start_fd.get(), id));
+  auto kill_init = Cleanup([pid = state.pid] {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   });
-
-  state.pid = pid;
-  state.status = Status::kCreated;
-  auto stat = ReadProcStat(pid);
+  auto stat = ReadProcStat(state.pid);
   state.pid_start_time = stat.ok() ? stat->start_time : 0;
+  if (spec.hooks) {
+    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, "hooks.prestart", StateToJson(state)));
+    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, "hooks.createRuntime", StateToJson(state)));
+  }
+  state.status = options.start_now ? Status::kRunning : Status::kCreated;
   CR_RETURN_IF_ERROR(store_.Save(state));
   kill_init.Dismiss();
   remove_cgroup.Dismiss();
   remove_dir.Dismiss();
-  log::Info({.ctr = id}, "container created pid={}", pid);
+  log::Info({.ctr = id}, "container created pid={}", state.pid);
   return state;
 }
 

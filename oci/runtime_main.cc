@@ -3,8 +3,9 @@
 //   cricket-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...
 //   create|run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] ID
 //   start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID
-//   list [--format table|json] [--quiet] | spec [--bundle DIR]
+//   list [--format table|json] [--quiet] | ps [--format table|json] ID | spec [--bundle DIR]
 //   exec [--process FILE | ID CMD...] [--detach] [--pid-file F] [--console-socket S] ID
+//   update --resources FILE|- ID | events --stats ID | pause ID | resume ID
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -41,7 +42,8 @@ Command Lookup(const std::string& name) {
   static constexpr Entry kCommands[] = {
       {"create", Create}, {"start", Start}, {"state", State}, {"kill", Kill},
       {"delete", Delete}, {"run", Run},     {"list", List},   {"spec", Spec},
-      {"exec", Exec},
+      {"exec", Exec},     {"ps", Ps},       {"update", Update}, {"events", Events},
+      {"pause", Pause},   {"resume", Resume},
   };
   for (const auto& e : kCommands) {
     if (name == e.name) {
@@ -81,7 +83,7 @@ int Main(int argc, char** argv) {
   }
   if (next >= args.size() || global->Has("help")) {
     std::fputs("usage: cricket-runtime [--root DIR] [--log FILE] [--log-format text|json] "
-               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec\n",
+               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec ps update events pause resume\n",
                stderr);
     return global->Has("help") ? 0 : 2;
   }

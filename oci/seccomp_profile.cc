@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "oci/json_reader.h"
+#include "oci/spec_json_read.h"
 
 namespace cricket::oci {
 namespace {
@@ -22,17 +23,6 @@ bool ReadCondition(JsonReader& r, const Json& v, const std::string& p, ProfileCo
   return r.ok();
 }
 
-bool ReadArg(JsonReader& r, const Json& v, const std::string& p, SeccompArg& out) {
-  if (!r.ExpectObject(v, p)) {
-    return false;
-  }
-  r.Field(v, p, "index", out.index);
-  r.Field(v, p, "value", out.value);
-  r.Field(v, p, "valueTwo", out.value_two);
-  r.Field(v, p, "op", out.op);
-  return r.ok();
-}
-
 bool ReadRule(JsonReader& r, const Json& v, const std::string& p, ProfileRule& out) {
   if (!r.ExpectObject(v, p)) {
     return false;
@@ -45,14 +35,7 @@ bool ReadRule(JsonReader& r, const Json& v, const std::string& p, ProfileRule& o
   }
   r.Field(v, p, "action", out.action);
   r.Field(v, p, "errnoRet", out.errno_ret);
-  if (auto it = v.find("args"); it != v.end() && it->is_array()) {
-    for (size_t i = 0; i < it->size() && r.ok(); ++i) {
-      SeccompArg arg;
-      if (ReadArg(r, (*it)[i], p + ".args[" + std::to_string(i) + "]", arg)) {
-        out.args.push_back(arg);
-      }
-    }
-  }
+  r.Field(v, p, "args", out.args);
   if (auto it = v.find("includes"); it != v.end() && !it->is_null()) {
     ReadCondition(r, *it, p + ".includes", out.includes);
   }

@@ -3,6 +3,7 @@
 #include "common/files.h"
 #include "oci/json_reader.h"
 #include "oci/spec_json.h"
+#include "oci/spec_json_read.h"
 
 namespace cricket::oci {
 
@@ -305,6 +306,15 @@ Result<Spec> ParseSpec(std::string_view json_text) {
   ReadStruct(reader, doc, "", spec);
   CR_RETURN_IF_ERROR(reader.status());
   return spec;
+}
+
+Result<Resources> ParseResources(std::string_view json_text) {
+  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "resources"));
+  JsonReader reader;
+  Resources resources;
+  ReadStruct(reader, doc, "resources", resources);
+  CR_RETURN_IF_ERROR(reader.status());
+  return resources;
 }
 
 Result<Process> ParseProcess(std::string_view json_text) {

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <set>
 
 #include "oci/mount_options.h"
@@ -15,7 +16,15 @@ Error Invalid(const std::string& field, const std::string& what) {
   return Error(Code::kInvalidArgument, field + ": " + what);
 }
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// Built by appending: GCC 12 at -O2 warns falsely (-Wrestrict) about "\"" + std::string(s).
+std::string Quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out.append(s);
+  out += '"';
+  return out;
+}
 
 std::string Index(const char* field, size_t i) {
   return std::string(field) + "[" + std::to_string(i) + "]";
@@ -176,9 +185,16 @@ unsigned long PropagationFlags(std::string_view name) {
   return 0;
 }
 
-void ResolveRootPath(Spec& spec, const std::string& bundle_dir) {
+void ResolveBundlePaths(Spec& spec, const std::string& bundle_dir) {
   if (spec.root && !spec.root->path.empty() && spec.root->path[0] != '/') {
     spec.root->path = bundle_dir + "/" + spec.root->path;
+  }
+  for (Mount& m : spec.mounts) {
+    bool bind = m.type == "bind" || std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
+                std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
+    if (bind && !m.source.empty() && m.source[0] != '/') {
+      m.source = bundle_dir + "/" + m.source;
+    }
   }
 }
 

@@ -11,10 +11,11 @@
 
 namespace cricket::oci {
 
-// root.path may be relative to the bundle (runc's `spec` writes "rootfs"): makes it absolute.
-void ResolveRootPath(Spec& spec, const std::string& bundle_dir);
+// root.path and bind-mount sources may be relative to the bundle (runc's `spec` writes
+// "rootfs"): makes them absolute.
+void ResolveBundlePaths(Spec& spec, const std::string& bundle_dir);
 
-// Validates a spec whose root.path is already absolute (see ResolveRootPath). Requires
+// Validates a spec whose root.path is already absolute (see ResolveBundlePaths). Requires
 // `process`, since every container this runtime creates runs one.
 Result<void> ValidateSpec(const Spec& spec);
 

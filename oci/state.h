@@ -14,9 +14,10 @@
 
 namespace cricket::oci {
 
-enum class Status { kCreating, kCreated, kRunning, kStopped };
+// kPaused is runc's addition (its cgroup is frozen); the rest are the runtime-spec's.
+enum class Status { kCreating, kCreated, kRunning, kStopped, kPaused };
 
-// "creating", "created", "running", "stopped" as the runtime-spec spells them.
+// "creating", "created", "running", "stopped" as the runtime-spec spells them; "paused".
 const char* StatusName(Status status);
 
 struct ContainerState {

@@ -25,7 +25,7 @@ class BadInputTest : public ContainerTest {
 TEST_F(BadInputTest, MalformedConfigJson) {
   CR_REQUIRE_ROOT();
   ASSERT_TRUE(WriteFileAtomic(bundle_->Join("config.json"), "{\"ociVersion\": \"1.0.0\",", 0644).ok());
-  auto created = runtime_->Create("bad", {bundle_->path(), ""});
+  auto created = runtime_->Create("bad", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kInvalidArgument);
   EXPECT_NE(created.error().message().find("not valid JSON"), std::string::npos);
@@ -37,7 +37,7 @@ TEST_F(BadInputTest, MissingRootfs) {
   Spec spec = MakeSpec("true");
   spec.root->path = bundle_->Join("no-such-rootfs");
   WriteSpec(spec);
-  auto created = runtime_->Create("bad", {bundle_->path(), ""});
+  auto created = runtime_->Create("bad", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kNotFound);
   EXPECT_NE(created.error().message().find("root.path"), std::string::npos);
@@ -53,7 +53,7 @@ TEST_F(BadInputTest, BadMountIsReportedByStepAndErrno) {
   bogus.source = "none";
   spec.mounts.push_back(bogus);
   WriteSpec(spec);
-  auto created = runtime_->Create("bad", {bundle_->path(), ""});
+  auto created = runtime_->Create("bad", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().message(),
             "mount none on " + rootfs_ + "/bogus (bogusfs): ENODEV (No such device)");
@@ -65,7 +65,7 @@ TEST_F(BadInputTest, UnknownNamespaceNamesTheField) {
   Spec spec = MakeSpec("true");
   spec.linux->namespaces.push_back(Namespace{"bogus", ""});
   WriteSpec(spec);
-  auto created = runtime_->Create("bad", {bundle_->path(), ""});
+  auto created = runtime_->Create("bad", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().message(), "linux.namespaces[6].type: unknown namespace type \"bogus\"");
   ExpectNothingLeft("bad");
@@ -76,7 +76,7 @@ TEST_F(BadInputTest, MissingExecutable) {
   Spec spec = MakeSpec("true");
   spec.process->args = {"no-such-binary"};
   WriteSpec(spec);
-  auto created = runtime_->Create("bad", {bundle_->path(), ""});
+  auto created = runtime_->Create("bad", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kNotFound);
   EXPECT_NE(created.error().message().find("no-such-binary"), std::string::npos);
@@ -86,7 +86,7 @@ TEST_F(BadInputTest, MissingExecutable) {
 TEST_F(BadInputTest, BadContainerId) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("true"));
-  auto created = runtime_->Create("../escape", {bundle_->path(), ""});
+  auto created = runtime_->Create("../escape", Opts());
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code(), Code::kInvalidArgument);
 }

@@ -56,6 +56,11 @@ TEST_F(CliTest, CreateStartStateKillDelete) {
   ASSERT_EQ(Cli("start cli1").code, 0);
   EXPECT_NE(Cli("state cli1").out.find("\"status\": \"running\""), std::string::npos);
   EXPECT_NE(Cli("list").out.find("cli1"), std::string::npos);
+  EXPECT_EQ(Cli("ps --format json cli1").out, "[" + ReadOut("pid") + "]\n");
+  ASSERT_TRUE(WriteFileAtomic(out_->Join("res.json"), R"({"pids": {"limit": 7}})", 0644).ok());
+  auto updated = Cli("update --resources " + out_->Join("res.json") + " cli1");
+  EXPECT_EQ(updated.code, 0) << updated.out;
+  EXPECT_EQ(Control("pids", "pids.max", "pids.max"), "7");
   auto refused = Cli("delete cli1");
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.out.find("is running"), std::string::npos) << refused.out;
@@ -92,6 +97,32 @@ TEST_F(CliTest, ExecWithCommandLine) {
   EXPECT_EQ(exec.code, 3) << exec.out;
   EXPECT_NE(exec.out, "1\n");
   EXPECT_EQ(Cli("delete --force cliexec").code, 0);
+}
+
+TEST_F(CliTest, RunWithATerminalAndNoConsoleSocketProxiesThePty) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("tty; echo over-the-pty");
+  spec.process->terminal = true;
+  WriteSpec(spec);
+  auto run = Cli("run --bundle " + bundle_->path() + " clitty");
+  EXPECT_EQ(run.code, 0) << run.out;
+  EXPECT_NE(run.out.find("/dev/pts/"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("over-the-pty\r\n"), std::string::npos) << run.out;
+}
+
+TEST_F(CliTest, KillAllReachesEveryProcess) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("sleep 100 & sleep 100 & wait"));
+  ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " killall").code, 0);
+  for (int i = 0; i < 200 && Cli("ps --format json killall").out.find(',') == std::string::npos; ++i) {
+    ::usleep(10000);
+  }
+  ASSERT_EQ(Cli("kill --all killall KILL").code, 0);
+  for (int i = 0; i < 200 && Cli("ps --format json killall").out != "[]\n"; ++i) {
+    ::usleep(10000);
+  }
+  EXPECT_EQ(Cli("ps --format json killall").out, "[]\n");
+  EXPECT_EQ(Cli("delete killall").code, 0);
 }
 
 TEST_F(CliTest, SpecWritesAValidDefault) {

@@ -46,7 +46,8 @@ void ContainerTest::SetUp() {
   std::ofstream(rootfs_ + "/etc/passwd") << "root:x:0:0:root:/:/bin/sh\n";
   auto cgroups = DetectCgroups();
   ASSERT_TRUE(cgroups.ok()) << cgroups.error().ToString();
-  runtime_ = std::make_unique<Runtime>(sys_, root_->path(), *cgroups);
+  cgroups_ = *cgroups;
+  runtime_ = std::make_unique<Runtime>(sys_, root_->path(), cgroups_);
 }
 
 void ContainerTest::TearDown() {
@@ -60,14 +61,30 @@ void ContainerTest::TearDown() {
       EXPECT_TRUE(deleted.ok()) << deleted.error().ToString();
     }
   }
+  // Every container mount lived in the container's mount namespace: none may show here.
+  auto mounts = ReadFile("/proc/self/mountinfo");
+  ASSERT_TRUE(mounts.ok());
+  EXPECT_EQ(mounts->find(rootfs_), std::string::npos) << "a mount below " << rootfs_ << " is left";
+  EXPECT_FALSE(CgroupExists("pids")) << CgroupDir("pids") << " is left";
 }
 
 std::string ContainerTest::CgroupName() const {
   return "/crtest-" + std::to_string(::getpid()) + "-" + TestName();
 }
 
+std::string ContainerTest::CgroupDir(const std::string& controller) const {
+  return v2() ? cgroups_.unified_mount + CgroupName()
+              : "/sys/fs/cgroup/" + controller + CgroupName();
+}
+
 bool ContainerTest::CgroupExists(const std::string& controller) const {
-  return std::filesystem::exists("/sys/fs/cgroup/" + controller + CgroupName());
+  return std::filesystem::exists(CgroupDir(controller));
+}
+
+std::string ContainerTest::Control(const std::string& controller, const std::string& v1_file,
+                                   const std::string& v2_file) const {
+  auto text = ReadFile(CgroupDir(controller) + "/" + (v2() ? v2_file : v1_file));
+  return text.ok() ? text->substr(0, text->find('\n')) : "<" + text.error().message() + ">";
 }
 
 Spec ContainerTest::MakeSpec(const std::string& script) {
@@ -93,7 +110,7 @@ void ContainerTest::WriteSpec(const Spec& spec) {
 ContainerTest::RunResult ContainerTest::Run(const Spec& spec, const std::string& id) {
   RunResult result;
   WriteSpec(spec);
-  auto created = runtime_->Create(id, {bundle_->path(), ""});
+  auto created = runtime_->Create(id, Opts());
   EXPECT_TRUE(created.ok()) << created.error().ToString();
   if (!created.ok()) {
     return result;
@@ -107,6 +124,15 @@ ContainerTest::RunResult ContainerTest::Run(const Spec& spec, const std::string&
   auto deleted = runtime_->Delete(id, false);
   EXPECT_TRUE(deleted.ok()) << deleted.error().ToString();
   return result;
+}
+
+void ContainerTest::WaitUntilExecd(pid_t pid) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+  for (int i = 0; i < 400 && std::filesystem::read_symlink(exe, ec) == self; ++i) {
+    ::usleep(5000);
+  }
 }
 
 std::string ContainerTest::ReadOut(const std::string& name) const {

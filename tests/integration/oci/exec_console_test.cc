@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -41,9 +42,10 @@ TEST_F(ExecConsoleTest, ExecSeesTheContainersNamespaces) {
   Spec spec = MakeSpec("sleep 100");
   spec.hostname = "execbox";
   WriteSpec(spec);
-  auto created = runtime_->Create("ex", {bundle_->path(), ""});
+  auto created = runtime_->Create("ex", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("ex").ok());
+  WaitUntilExecd(created->pid);
   Process p = *spec.process;
   p.args = {"sh", "-c", "hostname > /out/exec; readlink /proc/1/exe >> /out/exec; "
                         "ls /sys/class/net >> /out/exec; echo $$ >> /out/exec"};
@@ -60,7 +62,7 @@ TEST_F(ExecConsoleTest, ExecOfMissingBinaryIsAClearError) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("sleep 100");
   WriteSpec(spec);
-  ASSERT_TRUE(runtime_->Create("ex2", {bundle_->path(), ""}).ok());
+  ASSERT_TRUE(runtime_->Create("ex2", Opts()).ok());
   Process p = *spec.process;
   p.args = {"nope"};
   EXPECT_EQ(runtime_->Exec("ex2", p, {}).error().code(), Code::kFailedPrecondition);  // created
@@ -70,6 +72,53 @@ TEST_F(ExecConsoleTest, ExecOfMissingBinaryIsAClearError) {
   EXPECT_NE(pid.error().message().find("find executable \"nope\""), std::string::npos);
 }
 
+TEST_F(ExecConsoleTest, StdioFromTheCallerAndNoLeakedFds) {
+  CR_REQUIRE_ROOT();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  UniqueFd leaked(::open("/dev/null", O_RDONLY));  // no O_CLOEXEC on purpose
+  WriteSpec(MakeSpec("echo piped; ls /proc/self/fd | wc -l"));
+  CreateOptions options = Opts();
+  options.stdio.stdout_fd = write_end.get();
+  auto created = runtime_->Create("stdio", options);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  write_end.Reset();
+  ASSERT_TRUE(runtime_->Start("stdio").ok());
+  EXPECT_EQ(runtime_->Wait(created->pid).value_or(-1), 0);
+  // 0, 1, 2 and the directory ls reads: the test's own fds did not reach the container.
+  EXPECT_EQ(ReadAll(read_end.get()), "piped\n4\n");
+}
+
+TEST_F(ExecConsoleTest, ExecWithATerminal) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("sleep 100");
+  WriteSpec(spec);
+  auto created = runtime_->Create("extty", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("extty").ok());
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+  Process p = *spec.process;
+  p.terminal = true;
+  p.args = {"sh", "-c", "tty; echo exec-tty"};
+  ExecOptions options;
+  options.console_fd = theirs.get();
+  auto pid = runtime_->Exec("extty", p, options);
+  ASSERT_TRUE(pid.ok()) << pid.error().ToString();
+  theirs.Reset();
+  auto master = ReceiveFd(ours.get());
+  ASSERT_TRUE(master.ok()) << master.error().ToString();
+  EXPECT_EQ(runtime_->Wait(*pid).value_or(-1), 0);
+  std::string output = ReadAll(master->get());
+  EXPECT_NE(output.find("/dev/pts/"), std::string::npos) << output;
+  EXPECT_NE(output.find("exec-tty\r\n"), std::string::npos) << output;
+  ASSERT_TRUE(runtime_->Delete("extty", true).ok());
+}
+
 TEST_F(ExecConsoleTest, TerminalOutputArrivesThroughTheConsoleSocket) {
   CR_REQUIRE_ROOT();
   std::string sock_path = out_->Join("console.sock");
@@ -77,7 +126,7 @@ TEST_F(ExecConsoleTest, TerminalOutputArrivesThroughTheConsoleSocket) {
   Spec spec = MakeSpec("echo hello-tty; tty > /out/log");
   spec.process->terminal = true;
   WriteSpec(spec);
-  auto created = runtime_->Create("tty", {bundle_->path(), sock_path});
+  auto created = runtime_->Create("tty", {bundle_->path(), sock_path, {}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   ASSERT_TRUE(conn.valid());

@@ -35,6 +35,32 @@ TEST_F(MountsTest, ReadOnlyBindRefusesWrites) {
   EXPECT_FALSE(std::filesystem::exists(data.Join("new")));
 }
 
+TEST_F(MountsTest, RecursiveReadOnlyCoversSubmounts) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("rro");
+  std::filesystem::create_directories(data.Join("sub"));
+  ASSERT_EQ(::mount("tmpfs", data.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
+  auto unmount = Cleanup([&] { ::umount2(data.Join("sub").c_str(), MNT_DETACH); });
+  Spec spec = MakeSpec("touch /data/sub/x 2>/dev/null || echo sub-ro > /out/log; "
+                       "touch /data/x 2>/dev/null || echo top-ro >> /out/log");
+  spec.mounts.push_back(Bind(data.path(), "/data", {"rbind", "rro"}));
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "sub-ro\ntop-ro\n");
+}
+
+TEST_F(MountsTest, NoPivotMovesTheRootAndChroots) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("ls / > /out/log; hostname >> /out/log"));
+  CreateOptions options = Opts();
+  options.no_pivot = true;
+  auto created = runtime_->Create("nopivot", options);
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("nopivot").ok());
+  EXPECT_EQ(runtime_->Wait(created->pid).value_or(-1), 0);
+  // The container's own root: its directories, none of the host's.
+  EXPECT_EQ(ReadOut("log"), "bin\ndev\netc\nout\nproc\nsys\ntmp\ncricket\n");
+}
+
 TEST_F(MountsTest, MaskedPathsReadEmpty) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("cat /proc/version | wc -c > /out/log; ls /proc/acpi | wc -l >> /out/log");
@@ -87,7 +113,7 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
       "i=$((i+1)); done; cat /shared/sub/marker > /out/log");
   spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rslave"}));
   WriteSpec(spec);
-  auto created = runtime_->Create("prop", {bundle_->path(), ""});
+  auto created = runtime_->Create("prop", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("prop").ok());
   for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join("ready")); ++i) {

@@ -34,7 +34,7 @@ TEST_F(NamespacesTest, IpcAndUtsDifferFromHost) {
 TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100"));
-  auto sandbox = runtime_->Create("sandbox", {bundle_->path(), ""});
+  auto sandbox = runtime_->Create("sandbox", Opts());
   ASSERT_TRUE(sandbox.ok()) << sandbox.error().ToString();
   std::string ns_dir = "/proc/" + std::to_string(sandbox->pid) + "/ns/";
   std::string sandbox_net = std::filesystem::read_symlink(ns_dir + "net").string();
@@ -53,6 +53,25 @@ TEST_F(NamespacesTest, JoiningByPathSharesTheNamespace) {
   ASSERT_TRUE(runtime_->Delete("sandbox", true).ok());
 }
 
+TEST_F(NamespacesTest, JoiningAPidNamespaceSeesItsProcesses) {
+  CR_REQUIRE_ROOT();
+  WriteSpec(MakeSpec("exec sleep 100"));
+  auto first = runtime_->Create("pidns", Opts());
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  ASSERT_TRUE(runtime_->Start("pidns").ok());
+  WaitUntilExecd(first->pid);
+  Spec spec = MakeSpec("cat /proc/1/comm > /out/log; echo $$ >> /out/log");
+  for (auto& ns : spec.linux->namespaces) {
+    if (ns.type == "pid") {
+      ns.path = "/proc/" + std::to_string(first->pid) + "/ns/pid";
+    }
+  }
+  auto result = Run(spec, "joiner");
+  EXPECT_EQ(result.out.substr(0, result.out.find('\n')), "sleep");
+  EXPECT_NE(result.out.substr(result.out.find('\n') + 1), "1\n");
+  ASSERT_TRUE(runtime_->Delete("pidns", true).ok());
+}
+
 TEST_F(NamespacesTest, UserNamespaceWithMappings) {
   CR_REQUIRE_ROOT();
   Spec spec = MakeSpec("cat /proc/self/uid_map /proc/self/gid_map > /out/log; id -u >> /out/log");
@@ -66,6 +85,29 @@ TEST_F(NamespacesTest, UserNamespaceWithMappings) {
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_NE(result.out.find("100000"), std::string::npos) << result.out;
   EXPECT_EQ(result.out.substr(result.out.rfind('\n', result.out.size() - 2) + 1), "0\n");
+}
+
+TEST_F(NamespacesTest, ExecIntoAUserNamespaceContainer) {
+  CR_REQUIRE_ROOT();
+  Spec spec = MakeSpec("sleep 100");
+  spec.linux->namespaces.push_back(Namespace{"user", ""});
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  std::erase_if(spec.mounts, [](const Mount& m) { return m.type == "cgroup"; });
+  ::chmod(bundle_->path().c_str(), 0755);
+  WriteSpec(spec);
+  auto created = runtime_->Create("userexec", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("userexec").ok());
+  WaitUntilExecd(created->pid);
+  Process p = *spec.process;
+  p.args = {"sh", "-c", "id -u > /out/exec; cat /proc/self/uid_map >> /out/exec"};
+  auto pid = runtime_->Exec("userexec", p, {});
+  ASSERT_TRUE(pid.ok()) << pid.error().ToString();
+  EXPECT_EQ(runtime_->Wait(*pid).value_or(-1), 0);
+  EXPECT_EQ(ReadOut("exec").rfind("0\n", 0), 0u) << ReadOut("exec");
+  EXPECT_NE(ReadOut("exec").find("100000"), std::string::npos);
+  ASSERT_TRUE(runtime_->Delete("userexec", true).ok());
 }
 
 TEST_F(NamespacesTest, SysctlRlimitAndOomScoreAdj) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "oci/seccomp_profile.h"
 #include "tests/integration/oci/container_fixture.h"
@@ -98,6 +99,19 @@ TEST_F(SecurityTest, UidGidAdditionalGidsAndUmask) {
   EXPECT_EQ(Line(result.out, "Gid"), "Gid:\t1001\t1001\t1001\t1001");
   EXPECT_EQ(Line(result.out, "Groups"), "Groups:\t2000 3000 ");
   EXPECT_NE(result.out.find("0027"), std::string::npos) << result.out;
+}
+
+TEST_F(SecurityTest, LsmLabelsAreSkippedWhereTheLsmIsOff) {
+  CR_REQUIRE_ROOT();
+  if (std::filesystem::exists("/sys/module/apparmor/parameters/enabled") ||
+      std::filesystem::exists("/sys/fs/selinux/enforce")) {
+    GTEST_SKIP() << "this node runs AppArmor or SELinux";
+  }
+  Spec spec = MakeSpec("echo ran > /out/log");
+  spec.process->apparmor_profile = "cricket-default";
+  spec.process->selinux_label = "system_u:system_r:container_t:s0";
+  auto result = Run(spec);
+  EXPECT_EQ(result.out, "ran\n");
 }
 
 TEST_F(SecurityTest, NoNewPrivsIsSet) {

@@ -16,7 +16,7 @@ using ::testing::Return;
 using ::testing::StrictMock;
 
 const std::vector<std::string> kV2Files = {
-    "cgroup.procs", "cgroup.subtree_control", "cgroup.controllers", "cpu.weight", "cpu.max",
+    "cgroup.procs", "cgroup.subtree_control", "cgroup.controllers", "cpu.weight", "cpu.max", "cpu.stat", "memory.current", "memory.stat", "pids.current",
     "cpu.idle", "cpuset.cpus", "cpuset.mems", "memory.max", "memory.low", "memory.swap.max",
     "memory.events", "pids.max", "io.weight", "hugetlb.2MB.max", "memory.high"};
 
@@ -109,6 +109,23 @@ TEST_F(CgroupV2Test, AddProcessOomAndDestroy) {
   ASSERT_TRUE(cg->Destroy().ok());
   EXPECT_FALSE(std::filesystem::exists(root_.Join("c")));
   EXPECT_TRUE(cg->Destroy().ok());  // idempotent
+}
+
+TEST_F(CgroupV2Test, StatsFromControlFiles) {
+  auto cg = NewCgroupV2Manager(fs_, root_.path(), "/c");
+  ASSERT_TRUE(cg->Create(nullptr).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/cpu.stat"), "usage_usec 1500\nuser_usec 1000\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.current"), "10000\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.stat"), "anon 6000\ninactive_file 3000\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.max"), "max\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/pids.current"), "3\n", 0644).ok());
+  auto s = cg->Stats();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  EXPECT_EQ(s->cpu_usage_ns, 1500000u);
+  EXPECT_EQ(s->memory_usage_bytes, 10000u);
+  EXPECT_EQ(s->memory_working_set_bytes, 7000u);
+  EXPECT_EQ(s->memory_limit_bytes, 0u);
+  EXPECT_EQ(s->pids_current, 3u);
 }
 
 TEST(CgroupV2MockTest, FailedWriteNamesTheFileAndRemovesTheNewDirectory) {

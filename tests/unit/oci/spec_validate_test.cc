@@ -12,7 +12,7 @@ namespace {
 
 Spec ValidSpec() {
   Spec spec = DefaultSpec();
-  ResolveRootPath(spec, "/bundle");
+  ResolveBundlePaths(spec, "/bundle");
   return spec;
 }
 
@@ -28,10 +28,15 @@ TEST(SpecValidateTest, DefaultSpecIsValid) {
   EXPECT_TRUE(result.ok()) << result.error().ToString();
 }
 
-TEST(SpecValidateTest, ResolvesRelativeRootAgainstBundle) {
+TEST(SpecValidateTest, ResolvesRelativeRootAndBindSourcesAgainstBundle) {
   Spec spec = DefaultSpec();
-  ResolveRootPath(spec, "/b");
+  spec.mounts.push_back(Mount{"/data", "bind", "data", {"rbind"}, {}, {}});
+  spec.mounts.push_back(Mount{"/abs", "", "/src", {"bind"}, {}, {}});
+  ResolveBundlePaths(spec, "/b");
   EXPECT_EQ(spec.root->path, "/b/rootfs");
+  EXPECT_EQ(spec.mounts[7].source, "/b/data");
+  EXPECT_EQ(spec.mounts[8].source, "/src");
+  EXPECT_EQ(spec.mounts[0].source, "proc");  // not a bind mount
 }
 
 TEST(SpecValidateTest, RelativeRootPathIsRejected) {

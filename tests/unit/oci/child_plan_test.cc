@@ -1,0 +1,155 @@
+#include "oci/child_plan.h"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "oci/spec_default.h"
+#include "tests/support/temp_dir.h"
+
+namespace cricket::oci {
+namespace {
+
+Spec BaseSpec() {
+  Spec spec = DefaultSpec();
+  spec.root->path = "/bundle/rootfs";
+  return spec;
+}
+
+const MountStep* Find(const ChildPlan& plan, const std::string& destination, MountStep::Kind kind) {
+  auto it = std::find_if(plan.mounts.begin(), plan.mounts.end(), [&](const MountStep& m) {
+    return m.destination == destination && m.kind == kind;
+  });
+  return it == plan.mounts.end() ? nullptr : &*it;
+}
+
+TEST(ChildPlanTest, NamespacesBecomeCloneFlagsAndCgroupNsIsUnsharedLater) {
+  Spec spec = BaseSpec();
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_EQ(plan->clone_flags, CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS);
+  EXPECT_TRUE(plan->unshare_cgroupns);
+  EXPECT_TRUE(plan->setup_rootfs);
+  EXPECT_TRUE(plan->dev_symlinks);
+  EXPECT_EQ(plan->devices.size(), DefaultDevices().size());
+  EXPECT_EQ(plan->devices[0].dev, makedev(1, 3));
+  EXPECT_EQ(plan->devices[0].mode, static_cast<mode_t>(S_IFCHR | 0666));
+}
+
+TEST(ChildPlanTest, MountNamespaceIsRequired) {
+  Spec spec = BaseSpec();
+  std::erase_if(spec.linux->namespaces, [](const Namespace& ns) { return ns.type == "mount"; });
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+}
+
+TEST(ChildPlanTest, ReadOnlyBindBecomesBindThenRemount) {
+  cricket::testing::TempDir src("plan");
+  Spec spec = BaseSpec();
+  spec.mounts.push_back(Mount{"/data", "bind", src.path(), {"rbind", "ro", "nosuid", "rslave"}, {}, {}});
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  const MountStep* bind = Find(*plan, "/data", MountStep::Kind::kMount);
+  const MountStep* remount = Find(*plan, "/data", MountStep::Kind::kRemount);
+  ASSERT_NE(bind, nullptr);
+  ASSERT_NE(remount, nullptr);
+  EXPECT_EQ(bind->flags, static_cast<unsigned long>(MS_BIND | MS_REC));
+  EXPECT_EQ(remount->flags, static_cast<unsigned long>(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID));
+  EXPECT_EQ(remount->propagation, (std::vector<unsigned long>{MS_SLAVE | MS_REC}));
+  EXPECT_TRUE(bind->target_is_dir);
+}
+
+TEST(ChildPlanTest, MissingBindSourceNamesTheMount) {
+  Spec spec = BaseSpec();
+  spec.mounts.push_back(Mount{"/data", "bind", "/nonexistent-crtest", {"bind"}, {}, {}});
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kNotFound);
+  EXPECT_EQ(plan.error().message().rfind("mounts[7].source", 0), 0u) << plan.error().message();
+}
+
+TEST(ChildPlanTest, CgroupMountOnV1IsATmpfsWithOneMountPerHierarchy) {
+  CgroupInfo info;
+  info.mode = CgroupMode::kHybrid;
+  info.v1 = {{"/sys/fs/cgroup/cpu,cpuacct", {"cpu", "cpuacct"}}, {"/sys/fs/cgroup/memory", {"memory"}}};
+  Spec spec = BaseSpec();
+  auto plan = BuildChildPlan({spec, &info, 0});
+  ASSERT_TRUE(plan.ok());
+  const MountStep* tmpfs = Find(*plan, "/sys/fs/cgroup", MountStep::Kind::kMount);
+  ASSERT_NE(tmpfs, nullptr);
+  EXPECT_EQ(tmpfs->type, "tmpfs");
+  EXPECT_EQ(tmpfs->flags & MS_RDONLY, 0u);
+  const MountStep* cpu = Find(*plan, "/sys/fs/cgroup/cpu,cpuacct", MountStep::Kind::kMount);
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_EQ(cpu->data, "cpu,cpuacct");
+  EXPECT_NE(cpu->flags & MS_RDONLY, 0u);
+  const MountStep* ro = Find(*plan, "/sys/fs/cgroup", MountStep::Kind::kRemount);
+  ASSERT_NE(ro, nullptr);
+  EXPECT_NE(ro->flags & MS_RDONLY, 0u);
+}
+
+TEST(ChildPlanTest, CgroupMountOnV2IsCgroup2) {
+  CgroupInfo info;
+  info.mode = CgroupMode::kV2;
+  info.unified_mount = "/sys/fs/cgroup";
+  Spec spec = BaseSpec();
+  auto plan = BuildChildPlan({spec, &info, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(Find(*plan, "/sys/fs/cgroup", MountStep::Kind::kMount)->type, "cgroup2");
+}
+
+TEST(ChildPlanTest, SysctlsRlimitsUserAndPath) {
+  Spec spec = BaseSpec();
+  spec.linux->sysctl["net.ipv4.ip_forward"] = "1";
+  spec.process->user = User{1000, 1000, 022, {5}};
+  spec.process->env = {"PATH=/opt/bin:/bin"};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->sysctls.size(), 1u);
+  EXPECT_EQ(plan->sysctls[0].path, "/proc/sys/net/ipv4/ip_forward");
+  EXPECT_EQ(plan->rlimits.size(), 1u);
+  EXPECT_EQ(plan->uid, 1000u);
+  EXPECT_EQ(plan->additional_gids, std::vector<gid_t>{5});
+  EXPECT_EQ(plan->search_path, (std::vector<std::string>{"/opt/bin", "/bin"}));
+  EXPECT_TRUE(plan->no_new_privileges);
+  EXPECT_TRUE(plan->set_caps);
+}
+
+TEST(ChildPlanTest, AmbientCapabilitiesNeedPermittedAndInheritable) {
+  Spec spec = BaseSpec();
+  Capabilities& caps = *spec.process->capabilities;
+  caps.inheritable = {"CAP_KILL"};
+  caps.ambient = {"CAP_KILL", "CAP_NET_BIND_SERVICE"};  // both permitted, one inheritable
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->caps.ambient, uint64_t{1} << 5);  // CAP_KILL only
+}
+
+TEST(ChildPlanTest, UnknownCapabilityIsInvalid) {
+  Spec spec = BaseSpec();
+  spec.process->capabilities->effective.push_back("CAP_TELEPATHY");
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+}
+
+TEST(ChildPlanTest, RenderedErrorsNameStepAndObject) {
+  Spec spec = BaseSpec();
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kMount, EPERM, 0});
+  EXPECT_EQ(e.message(), "mount proc on /bundle/rootfs/proc (proc): EPERM (Operation not permitted)");
+  EXPECT_EQ(e.code(), Code::kPermissionDenied);
+  e = RenderChildError(*plan, ChildReport{ChildStep::kLookup, ENOENT, 0});
+  EXPECT_EQ(e.code(), Code::kNotFound);
+  EXPECT_EQ(e.message().rfind("find executable \"sh\"", 0), 0u);
+}
+
+}  // namespace
+}  // namespace cricket::oci
