@@ -54,6 +54,13 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
                   << ReadFile(dir_.Join("cricketd-" + std::to_string(i) + ".log")).value_or("");
       }
     }
+    // A test that left cricketd dead still must not leave pods behind: start it again on the
+    // same root and state, which know every pod, shim and mount.
+    if (!daemon_->WaitReady(socket(), 2s)) {
+      daemon_ = Launch({}, "cricketd-teardown.log");
+      EXPECT_TRUE(daemon_->WaitReady(socket(), 20s)) << daemon_->Stderr();
+      runtime_ = RuntimeStub();
+    }
     RemovePods();
     daemon_.reset();
     // cricketd keeps its bridge and rules for the next pod; the test's must go with it.
