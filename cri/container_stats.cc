@@ -5,7 +5,7 @@
 #include "cri/container_spec.h"
 #include "cri/label_selector.h"
 #include "cri/service.h"
-#include "oci/cgroup_stats.h"
+#include "oci/cgroup_manager.h"
 
 namespace cricket::cri {
 
@@ -23,17 +23,21 @@ Result<void> CriService::FillContainerStats(const ContainerRecord& record, v1::C
   out.mutable_memory()->set_timestamp(now);
   CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(record.sandbox_id));
   CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
-  if (deps_.cgroups.ok()) {
-    auto stats = oci::ReadCgroupStats(*deps_.cgroups,
-                                      ContainerCgroupPath(sandbox_info.cgroup_parent, record.id));
+  if (deps_.cgroups.ok() && deps_.sys != nullptr) {
+    auto cgroup = oci::NewCgroupManager(*deps_.sys, *deps_.cgroups,
+                                        ContainerCgroupPath(sandbox_info.cgroup_parent, record.id));
+    auto stats = cgroup->Stats();
     // A container whose cgroup is gone (it exited and was cleaned up) reports zero use.
     if (stats.ok()) {
       out.mutable_cpu()->mutable_usage_core_nano_seconds()->set_value(stats->cpu_usage_ns);
       out.mutable_memory()->mutable_working_set_bytes()->set_value(stats->memory_working_set_bytes);
       out.mutable_memory()->mutable_usage_bytes()->set_value(stats->memory_usage_bytes);
-      out.mutable_memory()->mutable_rss_bytes()->set_value(stats->memory_rss_bytes);
-      out.mutable_memory()->mutable_page_faults()->set_value(stats->page_faults);
-      out.mutable_memory()->mutable_major_page_faults()->set_value(stats->major_page_faults);
+      if (stats->memory_limit_bytes > 0) {
+        out.mutable_memory()->mutable_available_bytes()->set_value(
+            stats->memory_limit_bytes > stats->memory_working_set_bytes
+                ? stats->memory_limit_bytes - stats->memory_working_set_bytes
+                : 0);
+      }
     } else if (stats.error().code() != Code::kNotFound) {
       return stats.error();
     }

@@ -147,6 +147,7 @@ Result<void> Daemon::Serve() {
   deps.cgroups = std::move(cgroups);
   deps.network = network;
   deps.images = images_.get();
+  deps.sys = &sys_;
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));

@@ -12,6 +12,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "common/syscalls.h"
 #include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
@@ -33,6 +34,7 @@ struct CriDeps {
   // The pod network, or the error that kept it from being set up.
   Result<network::NetworkManager*> network = Error(Code::kUnavailable, "no pod network");
   storage::ImageStore* images = nullptr;
+  Syscalls* sys = nullptr;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
   std::string pause_binary;
