@@ -171,6 +171,7 @@ void SpdySession::Abort() {
     return;
   }
   closed_ = true;
+  on_stream_ = nullptr;  // it may hold streams, which hold us: break the cycle
   boost::system::error_code ec;
   socket_.close(ec);
   idle_timer_.cancel();

@@ -1,0 +1,33 @@
+#include "cri/streaming/port_forward.h"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <vector>
+
+#include "cri/streaming/pumps.h"
+#include "cri/streaming/remote_command.h"
+
+namespace cricket::cri::streaming {
+
+awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::string sandbox_id,
+                                 uint16_t port, StreamingRuntime& runtime,
+                                 std::shared_ptr<Lifeline> lifeline) {
+  auto socket = co_await RunBlocking<Result<UniqueFd>>(
+      lifeline, [&runtime, sandbox_id, port] { return runtime.PortForwardConnect(sandbox_id, port); });
+  if (!socket.ok()) {
+    std::string message = "error forwarding port " + std::to_string(port) + " to pod " + sandbox_id +
+                          ": " + socket.error().ToString();
+    (void)co_await error.Write(message);
+    error.CloseWrite();
+    data.CloseWrite();
+    co_return;
+  }
+  asio::posix::stream_descriptor sd(co_await asio::this_coro::executor, socket->Release());
+  std::vector<awaitable<void>> pumps;
+  pumps.push_back(PumpFdToChannel(sd, data));
+  pumps.push_back(PumpChannelToFd(data, sd));
+  co_await JoinAll(std::move(pumps));
+  error.CloseWrite();
+}
+
+}  // namespace cricket::cri::streaming
