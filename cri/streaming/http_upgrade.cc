@@ -49,8 +49,11 @@ RemoteCommandVersion VersionOf(std::string_view protocol) {
 
 using Request = http::request<http::string_body>;
 
+// GCC 12 mis-destroys some temporaries created inside a co_await expression (a lambda turned
+// into std::function, a temporary bound to a reference parameter): every argument passed to a
+// coroutine in this library is a named object, never such a temporary.
 awaitable<void> Respond(beast::tcp_stream& stream, const Request& req, http::status status,
-                        std::string body, const std::vector<std::string>& accepted = {}) {
+                        std::string body, std::vector<std::string> accepted) {
   http::response<http::string_body> res{status, req.version()};
   res.set(http::field::content_type, "text/plain; charset=utf-8");
   for (const std::string& p : accepted) {
@@ -154,14 +157,14 @@ awaitable<void> UpgradeSpdy(beast::tcp_stream& stream, beast::flat_buffer& buffe
   const auto& supported = plan.port_forward ? kSpdyPortForwardProtocols : kSpdyCommandProtocols;
   auto offered = HeaderValues(req, kProtocolHeader);
   if (offered.empty()) {
-    co_await Respond(stream, req, http::status::bad_request,
-                     "unable to upgrade: " + std::string(kProtocolHeader) + " is required");
+    std::string body = "unable to upgrade: " + std::string(kProtocolHeader) + " is required";
+    co_await Respond(stream, req, http::status::bad_request, std::move(body), {});
     co_return;
   }
   std::string protocol = NegotiateProtocol(offered, supported);
   if (protocol.empty()) {
-    co_await Respond(stream, req, http::status::forbidden,
-                     "unable to upgrade: unable to negotiate protocol", supported);
+    std::string body = "unable to upgrade: unable to negotiate protocol";
+    co_await Respond(stream, req, http::status::forbidden, std::move(body), supported);
     co_return;
   }
   http::response<http::empty_body> res{http::status::switching_protocols, req.version()};
@@ -195,15 +198,16 @@ awaitable<void> UpgradeWebSocket(beast::tcp_stream& stream, const Request& req,
   std::string protocol =
       NegotiateProtocol(HeaderValues(req, "Sec-WebSocket-Protocol"), supported);
   if (protocol.empty()) {
-    co_await Respond(stream, req, http::status::bad_request,
-                     "unable to upgrade: no supported Sec-WebSocket-Protocol");
+    std::string body = "unable to upgrade: no supported Sec-WebSocket-Protocol";
+    co_await Respond(stream, req, http::status::bad_request, std::move(body), {});
     co_return;
   }
   std::vector<uint16_t> ports;
   if (plan.port_forward) {
     auto parsed = QueryPorts(route.query);
     if (!parsed.ok()) {
-      co_await Respond(stream, req, http::status::bad_request, parsed.error().message());
+      std::string body = parsed.error().message();
+      co_await Respond(stream, req, http::status::bad_request, std::move(body), {});
       co_return;
     }
     ports = std::move(*parsed);
@@ -278,13 +282,15 @@ awaitable<void> ServeConnection(asio::ip::tcp::socket socket, ServeContext ctx, 
   Request req = parser.release();
   auto route = ParseTarget(Std(req.target()));
   if (!route || (route->kind != "exec" && route->kind != "attach" && route->kind != "portforward")) {
-    co_await Respond(stream, req, http::status::not_found, "not found");
+    std::string body = "not found";
+    co_await Respond(stream, req, http::status::not_found, std::move(body), {});
     co_return;
   }
   // A token is spent as soon as it is presented, as in kubelet: a failed upgrade needs a new one.
   auto request = tokens.Consume(route->token);
   if (!request || !KindMatches(route->kind, *request)) {
-    co_await Respond(stream, req, http::status::not_found, "not found");
+    std::string body = "not found";
+    co_await Respond(stream, req, http::status::not_found, std::move(body), {});
     co_return;
   }
   Plan plan = PlanFor(*request);
@@ -293,7 +299,8 @@ awaitable<void> ServeConnection(asio::ip::tcp::socket socket, ServeContext ctx, 
   } else if (beast::iequals(req[http::field::upgrade], "SPDY/3.1")) {
     co_await UpgradeSpdy(stream, buffer, req, std::move(plan), ctx);
   } else {
-    co_await Respond(stream, req, http::status::bad_request, "Upgrade request required");
+    std::string body = "Upgrade request required";
+    co_await Respond(stream, req, http::status::bad_request, std::move(body), {});
   }
 }
 

@@ -40,12 +40,15 @@ std::string StatusJson(const ExecOutcome& outcome, const std::vector<std::string
   status["message"] = FailureMessage(outcome, cmd);
   if (outcome.exit_code) {
     status["reason"] = "NonZeroExitCode";
-    status["details"]["causes"] = nlohmann::json::array(
-        {{{"reason", "ExitCode"}, {"message", std::to_string(*outcome.exit_code)}}});
+    nlohmann::ordered_json cause;
+    cause["reason"] = "ExitCode";
+    cause["message"] = std::to_string(*outcome.exit_code);
+    status["details"]["causes"] = nlohmann::ordered_json::array({cause});
   } else {
     status["reason"] = "InternalError";
-    status["details"]["causes"] =
-        nlohmann::json::array({{{"message", outcome.error}}});
+    nlohmann::ordered_json cause;
+    cause["message"] = outcome.error;
+    status["details"]["causes"] = nlohmann::ordered_json::array({cause});
     status["code"] = 500;
   }
   return status.dump();

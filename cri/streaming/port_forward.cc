@@ -2,6 +2,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 
+#include <functional>
 #include <vector>
 
 #include "cri/streaming/pumps.h"
@@ -12,11 +13,14 @@ namespace cricket::cri::streaming {
 awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::string sandbox_id,
                                  uint16_t port, StreamingRuntime& runtime,
                                  std::shared_ptr<Lifeline> lifeline) {
-  auto socket = co_await RunBlocking<Result<UniqueFd>>(
-      lifeline, [&runtime, sandbox_id, port] { return runtime.PortForwardConnect(sandbox_id, port); });
+  // Named, not a temporary in the co_await expression: GCC 12 double-destroys the latter.
+  std::function<Result<UniqueFd>()> dial = [&runtime, sandbox_id, port] {
+    return runtime.PortForwardConnect(sandbox_id, port);
+  };
+  auto socket = co_await RunBlocking<Result<UniqueFd>>(lifeline, std::move(dial));
   if (!socket.ok()) {
-    std::string message = "error forwarding port " + std::to_string(port) + " to pod " + sandbox_id +
-                          ": " + socket.error().ToString();
+    std::string message = "error forwarding port " + std::to_string(port) + " to pod " +
+                          sandbox_id + ": " + socket.error().ToString();
     (void)co_await error.Write(message);
     error.CloseWrite();
     data.CloseWrite();

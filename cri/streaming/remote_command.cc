@@ -7,6 +7,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <cerrno>
+#include <functional>
 #include <optional>
 
 #include "common/log.h"
@@ -186,7 +187,8 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
       inputs_event->Notify();
     });
 
-    outcome = co_await RunBlocking<ExecOutcome>(lifeline, [&runtime, command, io, resize] {
+    // Named, not a temporary in the co_await expression: GCC 12 double-destroys the latter.
+    std::function<ExecOutcome()> call = [&runtime, command, io, resize] {
       ExecOutcome out = CallRuntime(runtime, command, *io);
       // Our copies of the runtime's ends go now, so the pumps see EOF once the process's do.
       io->stdin_fd.Reset();
@@ -194,7 +196,8 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
       io->stderr_fd.Reset();
       resize->Close();
       return out;
-    });
+    };
+    outcome = co_await RunBlocking<ExecOutcome>(lifeline, std::move(call));
 
     // Forward what the process wrote before it exited, unless a background child holds the
     // pipes open past the drain timeout; then cut everything off and wait for the pumps.

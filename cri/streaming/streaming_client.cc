@@ -115,7 +115,8 @@ awaitable<Result<std::shared_ptr<WsSession>>> ConnectWs(const Url& url, const st
   }));
   websocket::response_type res;
   boost::system::error_code ec;
-  co_await ws.async_handshake(res, url.host + ":" + std::to_string(url.port), url.target,
+  std::string host = url.host + ":" + std::to_string(url.port);
+  co_await ws.async_handshake(res, host, url.target,
                               asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     if (res.result_int() != 0 && res.result_int() != 101) {
@@ -159,7 +160,8 @@ awaitable<void> WriteAndClose(ByteChannel& channel, std::string data) {
 awaitable<void> SendResizes(ByteChannel& channel, std::vector<TerminalSize> sizes) {
   for (const TerminalSize& s : sizes) {
     nlohmann::json j = {{"Width", s.width}, {"Height", s.height}};
-    (void)co_await channel.Write(j.dump() + "\n");
+    std::string message = j.dump() + "\n";
+    (void)co_await channel.Write(message);
   }
 }
 
@@ -311,7 +313,8 @@ awaitable<void> ForwardOne(std::shared_ptr<SpdySession> session, uint16_t port, 
 awaitable<Result<std::vector<std::string>>> SpdyForward(
     Url url, PortForwardOptions o, std::vector<std::string> payloads,
     std::function<void(std::function<void()>)> set_abort) {
-  auto session = co_await ConnectSpdy(url, "portforward.k8s.io");
+  std::string protocol = "portforward.k8s.io";
+  auto session = co_await ConnectSpdy(url, protocol);
   if (!session.ok()) {
     co_return session.error();
   }
@@ -342,7 +345,8 @@ awaitable<Result<std::vector<std::string>>> WsForward(
                 std::to_string(o.port);
   WsOptions options;
   options.channels = 2;
-  auto session = co_await ConnectWs(url, "v4.channel.k8s.io", options);
+  std::string protocol = "v4.channel.k8s.io";
+  auto session = co_await ConnectWs(url, protocol, options);
   if (!session.ok()) {
     co_return session.error();
   }

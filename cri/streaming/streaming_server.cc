@@ -1,5 +1,6 @@
 #include "cri/streaming/streaming_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +34,7 @@ class StreamingServer::Impl {
     if (acceptor_.open(endpoint.protocol(), ec); ec) {
       return Error::FromErrno(ec.value(), "open streaming server socket");
     }
+    ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
     acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (acceptor_.bind(endpoint, ec); ec) {
       return Error::FromErrno(ec.value(), "bind streaming server to " + options_.address + ":" +
@@ -82,6 +84,9 @@ class StreamingServer::Impl {
         co_await SleepFor(std::chrono::milliseconds(100));  // EMFILE and friends: do not spin
         continue;
       }
+      // Asio does not open sockets with CLOEXEC; a process the runtime forks must not inherit
+      // the connection (it would keep it open after we close it).
+      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
       asio::co_spawn(io_, ServeConnection(std::move(socket), Context(), tokens_, options_),
                      asio::detached);
     }
