@@ -31,6 +31,10 @@ class ByteChannel {
 
   // Aborts both directions (SPDY RST_STREAM CANCEL). Idempotent.
   virtual void Reset() = 0;
+
+  // For a channel the protocol only writes to (stdout, stderr, error): bytes the peer sends on
+  // it are dropped instead of queued, so a misbehaving peer cannot stall the connection.
+  virtual void IgnoreInbound() = 0;
 };
 
 }  // namespace cricket::cri::streaming

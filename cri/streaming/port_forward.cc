@@ -13,6 +13,7 @@ namespace cricket::cri::streaming {
 awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::string sandbox_id,
                                  uint16_t port, StreamingRuntime& runtime,
                                  std::shared_ptr<Lifeline> lifeline) {
+  error.IgnoreInbound();
   // Named, not a temporary in the co_await expression: GCC 12 double-destroys the latter.
   std::function<Result<UniqueFd>()> dial = [&runtime, sandbox_id, port] {
     return runtime.PortForwardConnect(sandbox_id, port);

@@ -130,6 +130,11 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
                                    std::shared_ptr<Lifeline> lifeline,
                                    std::chrono::milliseconds drain_timeout) {
   auto ex = co_await asio::this_coro::executor;
+  for (ByteChannel* output : {channels.stdout, channels.stderr, channels.error}) {
+    if (output) {
+      output->IgnoreInbound();
+    }
+  }
   auto io = std::make_shared<StreamSet>();
   io->tty = command.tty;
   auto ends = std::make_shared<ServerEnds>();

@@ -32,6 +32,13 @@ awaitable<void> ServeWsRemoteCommand(std::shared_ptr<WsSession> session, RemoteC
   channels.stderr = want_stderr ? &session->channel(kStderr) : nullptr;
   channels.error = &session->channel(kError);
   channels.resize = command.tty ? &session->channel(kResize) : nullptr;
+  // Only stdin and resize carry anything we read; whatever arrives elsewhere is dropped.
+  for (size_t i = 0; i < session->channel_count(); ++i) {
+    bool read = (i == kStdin && channels.stdin) || (i == kResize && channels.resize);
+    if (!read) {
+      session->channel(i).IgnoreInbound();
+    }
+  }
   co_await ServeRemoteCommand(std::move(command), channels, version, *ctx.runtime, ctx.lifeline,
                               ctx.drain_timeout);
   session->Close();

@@ -56,6 +56,7 @@ class SpdyStream : public ByteChannel {
   awaitable<Result<void>> Write(std::string_view data) override;
   void CloseWrite() override;
   void Reset() override;
+  void IgnoreInbound() override { ignore_inbound_ = true; }
 
  private:
   friend class SpdySession;
@@ -73,6 +74,7 @@ class SpdyStream : public ByteChannel {
   bool remote_fin_ = false;
   bool local_fin_ = false;
   bool reset_ = false;
+  bool ignore_inbound_ = false;
   AsyncEvent changed_;
 };
 

@@ -189,7 +189,10 @@ Result<void> SpdySession::HandleData(spdy::DataFrame& frame) {
     stream->Reset();
     return Ok();
   }
-  if (!frame.data.empty()) {
+  if (!frame.data.empty() && stream->ignore_inbound_) {
+    // Dropped, but still returned to the peer's window as if consumed.
+    Consumed(*stream, frame.data.size());
+  } else if (!frame.data.empty()) {
     stream->inbound_bytes_ += frame.data.size();
     stream->inbound_.push_back(std::move(frame.data));
   }

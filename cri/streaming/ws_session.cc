@@ -167,7 +167,7 @@ void WsSession::Dispatch(std::string message) {
     return;
   }
   WsChannel& ch = *channels_[channel];
-  if (ch.remote_closed_ || ch.reset_) {
+  if (ch.remote_closed_ || ch.reset_ || ch.ignore_inbound_) {
     return;
   }
   ch.inbound_bytes_ += message.size() - 1;

@@ -44,6 +44,7 @@ class WsChannel : public ByteChannel {
   // The protocol cannot half-close a server-to-client channel; this only stops our writes.
   void CloseWrite() override { local_closed_ = true; }
   void Reset() override;
+  void IgnoreInbound() override { ignore_inbound_ = true; }
 
  private:
   friend class WsSession;
@@ -54,6 +55,7 @@ class WsChannel : public ByteChannel {
   bool remote_closed_ = false;
   bool local_closed_ = false;
   bool reset_ = false;
+  bool ignore_inbound_ = false;
   AsyncEvent changed_;
 };
 
