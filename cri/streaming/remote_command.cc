@@ -77,31 +77,108 @@ awaitable<void> JoinAll(std::vector<awaitable<void>> tasks) {
 
 namespace {
 
-// The server's ends of the stdio pipes, shared by the pump coroutines that use them.
-struct ServerEnds {
-  std::optional<asio::posix::stream_descriptor> stdin_sd, stdout_sd, stderr_sd;
-};
+// The server's ends of the stdio pipes of one command and the coroutines pumping them between
+// those pipes and the client's channels. Shared by the pump coroutines, which keep it alive.
+class CommandPumps : public std::enable_shared_from_this<CommandPumps> {
+ public:
+  CommandPumps(const asio::any_io_executor& ex, RemoteCommandChannels channels)
+      : ex_(ex), channels_(channels), outputs_event_(ex), inputs_event_(ex) {}
 
-awaitable<void> PumpOut(std::shared_ptr<ServerEnds> /*keep*/, asio::posix::stream_descriptor& sd,
-                        ByteChannel& channel) {
-  co_await PumpFdToChannel(sd, channel);
-}
-
-awaitable<void> PumpIn(std::shared_ptr<ServerEnds> /*keep*/, ByteChannel& channel,
-                       asio::posix::stream_descriptor& sd) {
-  co_await PumpChannelToFd(channel, sd);
-}
-
-// Waits for `done` or until `deadline`, whichever comes first.
-awaitable<void> WaitUntil(std::shared_ptr<bool> done, std::shared_ptr<AsyncEvent> event,
-                          std::chrono::steady_clock::time_point deadline) {
-  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor, deadline);
-  timer->async_wait([event](boost::system::error_code) { event->Notify(); });
-  while (!*done && std::chrono::steady_clock::now() < deadline) {
-    co_await event->Wait();
+  // Creates a pipe per requested stream; the runtime's ends go into `io`.
+  Result<void> Open(bool tty, StreamSet& io) {
+    if (channels_.stdin) {
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      io.stdin_fd = std::move(p.read);
+      stdin_.emplace(ex_, p.write.Release());
+    }
+    if (channels_.stdout) {
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      io.stdout_fd = std::move(p.write);
+      stdout_.emplace(ex_, p.read.Release());
+    }
+    if (channels_.stderr && !tty) {
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      io.stderr_fd = std::move(p.write);
+      stderr_.emplace(ex_, p.read.Release());
+    }
+    return Ok();
   }
-  timer->cancel();
-}
+
+  // Starts every pump; sizes from the resize channel go to `resize`.
+  void Start(std::shared_ptr<TerminalSizeQueue> resize) {
+    auto self = shared_from_this();
+    std::vector<awaitable<void>> outputs;
+    std::vector<awaitable<void>> inputs;
+    if (stdout_) {
+      outputs.push_back(PumpOut(self, *stdout_, *channels_.stdout));
+    }
+    if (stderr_) {
+      outputs.push_back(PumpOut(self, *stderr_, *channels_.stderr));
+    }
+    if (stdin_) {
+      inputs.push_back(PumpIn(self, *channels_.stdin, *stdin_));
+    }
+    if (channels_.resize) {
+      inputs.push_back(PumpResize(*channels_.resize, std::move(resize)));
+    }
+    asio::co_spawn(ex_, JoinAll(std::move(outputs)), [self](std::exception_ptr) {
+      self->outputs_done_ = true;
+      self->outputs_event_.Notify();
+    });
+    asio::co_spawn(ex_, JoinAll(std::move(inputs)), [self](std::exception_ptr) {
+      self->inputs_done_ = true;
+      self->inputs_event_.Notify();
+    });
+  }
+
+  // Once the process exited: forwards what it wrote, unless a background child holds the pipes
+  // open past `drain_timeout`; then cuts everything off and waits for every pump to end.
+  awaitable<void> Finish(std::chrono::milliseconds drain_timeout) {
+    auto self = shared_from_this();
+    asio::steady_timer timer(ex_, drain_timeout);
+    timer.async_wait([self](boost::system::error_code) { self->outputs_event_.Notify(); });
+    auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+    while (!outputs_done_ && std::chrono::steady_clock::now() < deadline) {
+      co_await outputs_event_.Wait();
+    }
+    timer.cancel();
+    boost::system::error_code ec;
+    for (auto* sd : {&stdout_, &stderr_, &stdin_}) {
+      if (*sd) {
+        (*sd)->close(ec);
+      }
+    }
+    for (ByteChannel* input : {channels_.stdin, channels_.resize}) {
+      if (input) {
+        input->Reset();
+      }
+    }
+    while (!outputs_done_) {
+      co_await outputs_event_.Wait();
+    }
+    while (!inputs_done_) {
+      co_await inputs_event_.Wait();
+    }
+  }
+
+ private:
+  static awaitable<void> PumpOut(std::shared_ptr<CommandPumps> /*keep*/,
+                                 asio::posix::stream_descriptor& sd, ByteChannel& channel) {
+    co_await PumpFdToChannel(sd, channel);
+  }
+  static awaitable<void> PumpIn(std::shared_ptr<CommandPumps> /*keep*/, ByteChannel& channel,
+                                asio::posix::stream_descriptor& sd) {
+    co_await PumpChannelToFd(channel, sd);
+  }
+
+  asio::any_io_executor ex_;
+  RemoteCommandChannels channels_;
+  std::optional<asio::posix::stream_descriptor> stdin_, stdout_, stderr_;
+  bool outputs_done_ = false;
+  bool inputs_done_ = false;
+  AsyncEvent outputs_event_;
+  AsyncEvent inputs_event_;
+};
 
 ExecOutcome CallRuntime(StreamingRuntime& runtime, const RemoteCommand& command, StreamSet& io) {
   ExecOutcome out;
@@ -129,69 +206,21 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
                                    RemoteCommandVersion version, StreamingRuntime& runtime,
                                    std::shared_ptr<Lifeline> lifeline,
                                    std::chrono::milliseconds drain_timeout) {
-  auto ex = co_await asio::this_coro::executor;
   for (ByteChannel* output : {channels.stdout, channels.stderr, channels.error}) {
     if (output) {
       output->IgnoreInbound();
     }
   }
+  auto pumps = std::make_shared<CommandPumps>(co_await asio::this_coro::executor, channels);
   auto io = std::make_shared<StreamSet>();
   io->tty = command.tty;
-  auto ends = std::make_shared<ServerEnds>();
+  auto resize = std::make_shared<TerminalSizeQueue>();
+  io->resize = command.tty ? resize.get() : nullptr;
   ExecOutcome outcome;
-  // Each requested stream gets a pipe: the runtime's end goes into the StreamSet.
-  auto setup = [&]() -> Result<void> {
-    if (channels.stdin) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
-      io->stdin_fd = std::move(p.read);
-      ends->stdin_sd.emplace(ex, p.write.Release());
-    }
-    if (channels.stdout) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
-      io->stdout_fd = std::move(p.write);
-      ends->stdout_sd.emplace(ex, p.read.Release());
-    }
-    if (channels.stderr && !command.tty) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
-      io->stderr_fd = std::move(p.write);
-      ends->stderr_sd.emplace(ex, p.read.Release());
-    }
-    return Ok();
-  };
-  if (auto ok = setup(); !ok.ok()) {
-    outcome.error = ok.error().ToString();
+  if (auto opened = pumps->Open(command.tty, *io); !opened.ok()) {
+    outcome.error = opened.error().ToString();
   } else {
-    auto resize = std::make_shared<TerminalSizeQueue>();
-    if (command.tty) {
-      io->resize = resize.get();
-    }
-    std::vector<awaitable<void>> outputs;
-    std::vector<awaitable<void>> inputs;
-    if (ends->stdout_sd) {
-      outputs.push_back(PumpOut(ends, *ends->stdout_sd, *channels.stdout));
-    }
-    if (ends->stderr_sd) {
-      outputs.push_back(PumpOut(ends, *ends->stderr_sd, *channels.stderr));
-    }
-    if (ends->stdin_sd) {
-      inputs.push_back(PumpIn(ends, *channels.stdin, *ends->stdin_sd));
-    }
-    if (channels.resize) {
-      inputs.push_back(PumpResize(*channels.resize, resize));
-    }
-    auto output_done = std::make_shared<bool>(false);
-    auto output_event = std::make_shared<AsyncEvent>(ex);
-    asio::co_spawn(ex, JoinAll(std::move(outputs)), [output_done, output_event](std::exception_ptr) {
-      *output_done = true;
-      output_event->Notify();
-    });
-    auto inputs_done = std::make_shared<bool>(false);
-    auto inputs_event = std::make_shared<AsyncEvent>(ex);
-    asio::co_spawn(ex, JoinAll(std::move(inputs)), [inputs_done, inputs_event](std::exception_ptr) {
-      *inputs_done = true;
-      inputs_event->Notify();
-    });
-
+    pumps->Start(resize);
     // Named, not a temporary in the co_await expression: GCC 12 double-destroys the latter.
     std::function<ExecOutcome()> call = [&runtime, command, io, resize] {
       ExecOutcome out = CallRuntime(runtime, command, *io);
@@ -203,28 +232,7 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
       return out;
     };
     outcome = co_await RunBlocking<ExecOutcome>(lifeline, std::move(call));
-
-    // Forward what the process wrote before it exited, unless a background child holds the
-    // pipes open past the drain timeout; then cut everything off and wait for the pumps.
-    co_await WaitUntil(output_done, output_event,
-                       std::chrono::steady_clock::now() + drain_timeout);
-    boost::system::error_code ec;
-    for (auto* sd : {&ends->stdout_sd, &ends->stderr_sd, &ends->stdin_sd}) {
-      if (*sd) {
-        (*sd)->close(ec);
-      }
-    }
-    for (ByteChannel* input : {channels.stdin, channels.resize}) {
-      if (input) {
-        input->Reset();
-      }
-    }
-    while (!*output_done) {
-      co_await output_event->Wait();
-    }
-    while (!*inputs_done) {
-      co_await inputs_event->Wait();
-    }
+    co_await pumps->Finish(drain_timeout);
   }
   if (channels.error) {
     std::string status = version >= RemoteCommandVersion::kV4 ? StatusJson(outcome, command.cmd)
