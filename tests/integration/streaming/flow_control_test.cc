@@ -66,12 +66,12 @@ class RawSpdyClient {
     Send(out);
   }
 
-  // Reads for `wait` and returns the DATA bytes that arrived on `stream_id`.
-  size_t DataBytesWithin(uint32_t stream_id, std::chrono::milliseconds wait) {
+  // Reads until `want` DATA bytes arrived on `stream_id` or `wait` passed; returns the count.
+  size_t ReadData(uint32_t stream_id, size_t want, std::chrono::milliseconds wait) {
     size_t total = 0;
     auto deadline = std::chrono::steady_clock::now() + wait;
     char buf[16384];
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (total < want && std::chrono::steady_clock::now() < deadline) {
       pollfd p{fd_.get(), POLLIN, 0};
       if (::poll(&p, 1, 20) <= 0) {
         continue;
@@ -143,9 +143,12 @@ TEST_F(FlowControlTest, ServerHonoursStreamWindowAndUpdates) {
   client.SendFrame(spdy::SettingsFrame{false, {{0, spdy::kSettingsInitialWindowSize, kWindow}}});
   client.SendFrame(spdy::SynStreamFrame{1, 0, 0, 0, false, false, {{"streamtype", "error"}}});
   client.SendFrame(spdy::SynStreamFrame{3, 0, 0, 0, false, false, {{"streamtype", "stdout"}}});
-  EXPECT_EQ(client.DataBytesWithin(3, 500ms), kWindow);
+  EXPECT_EQ(client.ReadData(3, kWindow, 10s), kWindow);
+  // The window is spent: nothing more comes until we open it again.
+  EXPECT_EQ(client.ReadData(3, 1, 300ms), 0u);
   client.SendFrame(spdy::WindowUpdateFrame{3, 4096});
-  EXPECT_EQ(client.DataBytesWithin(3, 500ms), 4096u);
+  EXPECT_EQ(client.ReadData(3, 4096, 10s), 4096u);
+  EXPECT_EQ(client.ReadData(3, 1, 300ms), 0u);
   client.Close();
 }
 

@@ -88,10 +88,13 @@ TEST_P(StreamingServerTest, ExecSeparatesStderr) {
 TEST_P(StreamingServerTest, ExecTtyAppliesResize) {
   auto options = Options(false, true, false, true);
   options.resizes = {{100, 40}};
-  auto result = RunRemoteCommand(
-      ExecUrl({"sh", "-c", "sleep 0.5; stty size"}, false, true, false, true), options);
+  // Polls until the size arrives (up to 10 s), so a loaded machine does not make it flaky.
+  std::string script =
+      "for i in $(seq 100); do s=$(stty size); [ \"$s\" = \"40 100\" ] && break; sleep 0.1; "
+      "done; echo \"size $s\"";
+  auto result = RunRemoteCommand(ExecUrl({"sh", "-c", script}, false, true, false, true), options);
   ASSERT_TRUE(result.ok()) << result.error().ToString();
-  EXPECT_NE(result->stdout_data.find("40 100"), std::string::npos) << result->stdout_data;
+  EXPECT_NE(result->stdout_data.find("size 40 100"), std::string::npos) << result->stdout_data;
   EXPECT_EQ(result->exit_code, 0);
 }
 
