@@ -46,12 +46,15 @@ awaitable<void> NotifyWhenClosed(std::shared_ptr<SpdySession> session,
   streams->changed.Notify();
 }
 
+// Weak: the streams (and through them the session) must not outlive the command by the timeout.
 awaitable<void> NotifyAt(std::chrono::steady_clock::time_point deadline,
-                         std::shared_ptr<CommandStreams> streams) {
+                         std::weak_ptr<CommandStreams> streams) {
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  streams->changed.Notify();
+  if (auto s = streams.lock()) {
+    s->changed.Notify();
+  }
 }
 
 }  // namespace
@@ -79,7 +82,7 @@ awaitable<void> ServeSpdyRemoteCommand(std::shared_ptr<SpdySession> session, Rem
   };
   auto deadline = std::chrono::steady_clock::now() + ctx.stream_creation_timeout;
   asio::co_spawn(ex, NotifyWhenClosed(session, streams), asio::detached);
-  asio::co_spawn(ex, NotifyAt(deadline, streams), asio::detached);
+  asio::co_spawn(ex, NotifyAt(deadline, std::weak_ptr<CommandStreams>(streams)), asio::detached);
   while (!complete() && !session->closed() && std::chrono::steady_clock::now() < deadline) {
     co_await streams->changed.Wait();
   }

@@ -29,7 +29,10 @@ SpdyStream::SpdyStream(std::shared_ptr<SpdySession> session, uint32_t id, spdy::
 
 void SpdyStream::Reply() {
   if (!reset_ && !session_->closed_) {
-    session_->QueueFrame(spdy::SynReplyFrame{id_, false, {}});
+    // kubelet replies with no headers and spdystream ignores them, but SPDY/3 section 3.2.2 asks
+    // for :status and :version, and stricter peers reset streams whose reply lacks them.
+    session_->QueueFrame(
+        spdy::SynReplyFrame{id_, false, {{":status", "200"}, {":version", "HTTP/1.1"}}});
   }
 }
 

@@ -49,7 +49,7 @@ class SpdyStream : public ByteChannel {
   uint32_t id() const { return id_; }
   const spdy::HeaderBlock& headers() const { return headers_; }
 
-  // Accepts a peer-opened stream (SYN_REPLY with empty headers).
+  // Accepts a peer-opened stream (SYN_REPLY with :status 200).
   void Reply();
 
   awaitable<Result<std::string>> Read() override;
