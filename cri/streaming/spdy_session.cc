@@ -21,30 +21,33 @@ Error Cancelled(const char* what) { return Error(Code::kCancelled, what); }
 
 SpdyStream::SpdyStream(std::shared_ptr<SpdySession> session, uint32_t id, spdy::HeaderBlock headers,
                        int32_t send_window)
-    : session_(std::move(session)),
+    : session_(session),
       id_(id),
       headers_(std::move(headers)),
       send_window_(send_window),
-      changed_(session_->socket_.get_executor()) {}
+      changed_(session->socket_.get_executor()) {}
 
 void SpdyStream::Reply() {
-  if (!reset_ && !session_->closed_) {
+  auto session = session_.lock();
+  if (session && !reset_ && !session->closed_) {
     // kubelet replies with no headers and spdystream ignores them, but SPDY/3 section 3.2.2 asks
     // for :status and :version, and stricter peers reset streams whose reply lacks them.
-    session_->QueueFrame(
+    session->QueueFrame(
         spdy::SynReplyFrame{id_, false, {{":status", "200"}, {":version", "HTTP/1.1"}}});
   }
 }
 
 awaitable<Result<std::string>> SpdyStream::Read() {
-  while (inbound_.empty() && !remote_fin_ && !reset_) {
+  while (inbound_.empty() && !remote_fin_ && !reset_ && !session_.expired()) {
     co_await changed_.Wait();
   }
   if (!inbound_.empty()) {
     std::string chunk = std::move(inbound_.front());
     inbound_.pop_front();
     inbound_bytes_ -= chunk.size();
-    session_->Consumed(*this, chunk.size());
+    if (auto session = session_.lock()) {
+      session->Consumed(*this, chunk.size());
+    }
     co_return chunk;
   }
   if (remote_fin_ && !reset_) {
@@ -54,7 +57,10 @@ awaitable<Result<std::string>> SpdyStream::Read() {
 }
 
 awaitable<Result<void>> SpdyStream::Write(std::string_view data) {
-  auto session = session_;
+  auto session = session_.lock();
+  if (!session) {
+    co_return Cancelled("spdy session gone");
+  }
   while (!data.empty()) {
     while (session->MustWaitToSend(*this)) {
       co_await session->send_room_.Wait();
@@ -79,14 +85,15 @@ awaitable<Result<void>> SpdyStream::Write(std::string_view data) {
 }
 
 void SpdyStream::CloseWrite() {
-  if (local_fin_ || reset_ || session_->closed_) {
+  auto session = session_.lock();
+  if (!session || local_fin_ || reset_ || session->closed_) {
     return;
   }
   local_fin_ = true;
   std::string frame;
   spdy::AppendDataFrameHeader(frame, id_, true, 0);
-  session_->QueueBytes(std::move(frame));
-  session_->Forget(*this);
+  session->QueueBytes(std::move(frame));
+  session->Forget(*this);
 }
 
 void SpdyStream::Reset() {
@@ -94,13 +101,17 @@ void SpdyStream::Reset() {
     return;
   }
   reset_ = true;
-  if (!session_->closed_) {
-    session_->QueueFrame(spdy::RstStreamFrame{id_, spdy::RstStatus::kCancel});
-  }
   changed_.Notify();
-  session_->send_room_.Notify();
-  session_->read_room_.Notify();
-  session_->Forget(*this);
+  auto session = session_.lock();
+  if (!session) {
+    return;
+  }
+  if (!session->closed_) {
+    session->QueueFrame(spdy::RstStreamFrame{id_, spdy::RstStatus::kCancel});
+  }
+  session->send_room_.Notify();
+  session->read_room_.Notify();
+  session->Forget(*this);
 }
 
 std::shared_ptr<SpdySession> SpdySession::Create(asio::ip::tcp::socket socket, SpdyOptions options,

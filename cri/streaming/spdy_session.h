@@ -63,7 +63,9 @@ class SpdyStream : public ByteChannel {
 
   bool finished() const { return reset_ || (local_fin_ && remote_fin_); }
 
-  std::shared_ptr<SpdySession> session_;
+  // Weak: the session owns its streams, and a strong pointer back would leak both whenever the
+  // session is torn down without Abort() (its io_context destroyed mid-session).
+  std::weak_ptr<SpdySession> session_;
   uint32_t id_;
   spdy::HeaderBlock headers_;
   std::deque<std::string> inbound_;
