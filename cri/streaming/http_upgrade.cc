@@ -99,6 +99,10 @@ Result<std::vector<uint16_t>> QueryPorts(std::string_view query) {
   if (ports.empty()) {
     return Error(Code::kInvalidArgument, "query parameter port is required");
   }
+  // Two channels per port, and a channel number is one byte (255 is the v5 close signal).
+  if (ports.size() > 127) {
+    return Error(Code::kInvalidArgument, "at most 127 ports per connection");
+  }
   return ports;
 }
 
