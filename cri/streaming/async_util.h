@@ -10,7 +10,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -29,7 +28,8 @@ using asio::awaitable;
 // runs on one thread, nothing can happen between the check and the wait.
 class AsyncEvent {
  public:
-  explicit AsyncEvent(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+  explicit AsyncEvent(const asio::any_io_executor& ex)
+      : timer_(ex, asio::steady_timer::time_point::max()) {}
 
   awaitable<void> Wait() {
     boost::system::error_code ec;

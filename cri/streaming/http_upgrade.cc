@@ -1,12 +1,11 @@
 #include "cri/streaming/http_upgrade.h"
 
+#include <algorithm>
 #include <boost/asio/buffers_iterator.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <algorithm>
 #include <charconv>
 
 #include "common/log.h"
@@ -24,9 +23,9 @@ constexpr const char* kAcceptedHeader = "X-Accepted-Stream-Protocol-Versions";
 
 // Boost 1.74's Beast speaks boost::string_view.
 std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
-const std::vector<std::string> kSpdyCommandProtocols = {
-    "v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io",
-    "channel.k8s.io"};
+const std::vector<std::string> kSpdyCommandProtocols = {"v5.channel.k8s.io", "v4.channel.k8s.io",
+                                                        "v3.channel.k8s.io", "v2.channel.k8s.io",
+                                                        "channel.k8s.io"};
 const std::vector<std::string> kSpdyPortForwardProtocols = {"portforward.k8s.io"};
 const std::vector<std::string> kWsCommandProtocols = {"v5.channel.k8s.io", "v4.channel.k8s.io"};
 const std::vector<std::string> kWsPortForwardProtocols = {"v4.channel.k8s.io", "channel.k8s.io"};
@@ -107,7 +106,7 @@ Result<std::vector<uint16_t>> QueryPorts(std::string_view query) {
 }
 
 struct Route {
-  std::string kind;   // exec, attach, portforward
+  std::string kind;  // exec, attach, portforward
   std::string token;
   std::string query;
 };
@@ -196,11 +195,10 @@ awaitable<void> UpgradeSpdy(beast::tcp_stream& stream, beast::flat_buffer& buffe
   }
 }
 
-awaitable<void> UpgradeWebSocket(beast::tcp_stream& stream, const Request& req,
-                                 const Route& route, Plan plan, ServeContext ctx) {
+awaitable<void> UpgradeWebSocket(beast::tcp_stream& stream, const Request& req, const Route& route,
+                                 Plan plan, ServeContext ctx) {
   const auto& supported = plan.port_forward ? kWsPortForwardProtocols : kWsCommandProtocols;
-  std::string protocol =
-      NegotiateProtocol(HeaderValues(req, "Sec-WebSocket-Protocol"), supported);
+  std::string protocol = NegotiateProtocol(HeaderValues(req, "Sec-WebSocket-Protocol"), supported);
   if (protocol.empty()) {
     std::string body = "unable to upgrade: no supported Sec-WebSocket-Protocol";
     co_await Respond(stream, req, http::status::bad_request, std::move(body), {});
@@ -285,7 +283,8 @@ awaitable<void> ServeConnection(asio::ip::tcp::socket socket, ServeContext ctx, 
   }
   Request req = parser.release();
   auto route = ParseTarget(Std(req.target()));
-  if (!route || (route->kind != "exec" && route->kind != "attach" && route->kind != "portforward")) {
+  if (!route ||
+      (route->kind != "exec" && route->kind != "attach" && route->kind != "portforward")) {
     std::string body = "not found";
     co_await Respond(stream, req, http::status::not_found, std::move(body), {});
     co_return;

@@ -7,7 +7,6 @@
 // Versions, as kubelet answers).
 
 #include <boost/asio/ip/tcp.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>

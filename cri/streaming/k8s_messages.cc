@@ -1,8 +1,8 @@
 #include "cri/streaming/k8s_messages.h"
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+
+#include <nlohmann/json.hpp>
 
 namespace cricket::cri::streaming {
 

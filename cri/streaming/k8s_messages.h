@@ -21,7 +21,8 @@ struct ExecOutcome {
 
 // v4+: a metav1.Status. Success: {"metadata":{},"status":"Success"}. A non-zero exit:
 // status Failure, reason NonZeroExitCode, details.causes [{reason: ExitCode, message: "<n>"}],
-// which kubectl turns into its own exit code. Other errors: Failure, reason InternalError, code 500.
+// which kubectl turns into its own exit code. Other errors: Failure, reason InternalError, code
+// 500.
 std::string StatusJson(const ExecOutcome& outcome, const std::vector<std::string>& cmd);
 
 // v1-v3: plain text, and nothing at all on success.

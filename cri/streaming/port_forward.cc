@@ -1,7 +1,6 @@
 #include "cri/streaming/port_forward.h"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
-
 #include <functional>
 #include <vector>
 

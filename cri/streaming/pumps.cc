@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <boost/asio/write.hpp>
-
 #include <vector>
 
 namespace cricket::cri::streaming {

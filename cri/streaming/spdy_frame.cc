@@ -90,8 +90,8 @@ Result<void> FrameWriter::Write(const Frame& frame, std::string& out) {
         } else if constexpr (std::is_same_v<T, SynReplyFrame> || std::is_same_v<T, HeadersFrame>) {
           CR_RETURN_IF_ERROR(CheckStreamId(f.stream_id, false));
           PutU32(fixed, f.stream_id);
-          ControlType type = std::is_same_v<T, SynReplyFrame> ? ControlType::kSynReply
-                                                              : ControlType::kHeaders;
+          ControlType type =
+              std::is_same_v<T, SynReplyFrame> ? ControlType::kSynReply : ControlType::kHeaders;
           return WriteWithHeaders(out, type, f.fin ? kFlagFin : 0, fixed, f.headers, compressor_);
         } else if constexpr (std::is_same_v<T, RstStreamFrame>) {
           CR_RETURN_IF_ERROR(CheckStreamId(f.stream_id, false));
@@ -260,8 +260,8 @@ Result<std::optional<Frame>> FrameParser::ParseControl(uint16_t type, uint8_t fl
       return std::optional<Frame>(PingFrame{GetU32(body, 0)});
     case ControlType::kGoAway:
       CR_RETURN_IF_ERROR(fixed_length(8));
-      return std::optional<Frame>(GoAwayFrame{GetU32(body, 0) & kMaxStreamId,
-                                              static_cast<GoAwayStatus>(GetU32(body, 4))});
+      return std::optional<Frame>(
+          GoAwayFrame{GetU32(body, 0) & kMaxStreamId, static_cast<GoAwayStatus>(GetU32(body, 4))});
     case ControlType::kWindowUpdate: {
       CR_RETURN_IF_ERROR(fixed_length(8));
       uint32_t delta = GetU32(body, 4) & 0x7fffffff;

@@ -103,9 +103,9 @@ Result<HeaderBlock> DecodeHeaderPairs(std::string_view raw) {
 }
 
 HeaderCompressor::HeaderCompressor() {
-  ready_ = deflateInit(&zs_, Z_DEFAULT_COMPRESSION) == Z_OK &&
-           deflateSetDictionary(&zs_, DictBytes(), static_cast<uInt>(HeaderDictionary().size())) ==
-               Z_OK;
+  ready_ =
+      deflateInit(&zs_, Z_DEFAULT_COMPRESSION) == Z_OK &&
+      deflateSetDictionary(&zs_, DictBytes(), static_cast<uInt>(HeaderDictionary().size())) == Z_OK;
 }
 
 HeaderCompressor::~HeaderCompressor() { deflateEnd(&zs_); }
@@ -151,8 +151,8 @@ Result<HeaderBlock> HeaderDecompressor::Decompress(std::string_view compressed) 
     zs_.avail_out = sizeof(chunk);
     int rc = inflate(&zs_, Z_SYNC_FLUSH);
     if (rc == Z_NEED_DICT) {
-      if (inflateSetDictionary(&zs_, DictBytes(),
-                               static_cast<uInt>(HeaderDictionary().size())) != Z_OK) {
+      if (inflateSetDictionary(&zs_, DictBytes(), static_cast<uInt>(HeaderDictionary().size())) !=
+          Z_OK) {
         return Error(Code::kInvalidArgument, "spdy header block: wrong zlib dictionary");
       }
       continue;

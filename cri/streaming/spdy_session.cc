@@ -1,10 +1,9 @@
 #include "cri/streaming/spdy_session.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
 #include <vector>
 
 #include "common/log.h"
@@ -70,7 +69,8 @@ awaitable<Result<void>> SpdyStream::Write(std::string_view data) {
     }
     size_t n = std::min(data.size(), kMaxDataChunk);
     if (session->peer_flow_control_) {
-      n = std::min<size_t>(n, static_cast<size_t>(std::min(send_window_, session->conn_send_window_)));
+      n = std::min<size_t>(n,
+                           static_cast<size_t>(std::min(send_window_, session->conn_send_window_)));
     }
     std::string frame;
     frame.reserve(spdy::kFrameHeaderBytes + n);
@@ -115,12 +115,13 @@ void SpdyStream::Reset() {
 }
 
 std::shared_ptr<SpdySession> SpdySession::Create(asio::ip::tcp::socket socket, SpdyOptions options,
-                                                  std::string initial_bytes) {
+                                                 std::string initial_bytes) {
   return std::shared_ptr<SpdySession>(
       new SpdySession(std::move(socket), options, std::move(initial_bytes)));
 }
 
-SpdySession::SpdySession(asio::ip::tcp::socket socket, SpdyOptions options, std::string initial_bytes)
+SpdySession::SpdySession(asio::ip::tcp::socket socket, SpdyOptions options,
+                         std::string initial_bytes)
     : socket_(std::move(socket)),
       options_(options),
       parser_(options.max_frame_bytes),
@@ -135,8 +136,9 @@ SpdySession::SpdySession(asio::ip::tcp::socket socket, SpdyOptions options, std:
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   // Advertise our receive windows up front (spec 2.6.4, 2.6.8; SPDY/3.1 connection window).
-  QueueFrame(spdy::SettingsFrame{
-      false, {{0, spdy::kSettingsInitialWindowSize, static_cast<uint32_t>(options_.receive_window_bytes)}}});
+  QueueFrame(spdy::SettingsFrame{false,
+                                 {{0, spdy::kSettingsInitialWindowSize,
+                                   static_cast<uint32_t>(options_.receive_window_bytes)}}});
   if (options_.receive_window_bytes > spdy::kDefaultInitialWindow) {
     QueueFrame(spdy::WindowUpdateFrame{
         0, static_cast<uint32_t>(options_.receive_window_bytes - spdy::kDefaultInitialWindow)});

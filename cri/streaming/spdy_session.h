@@ -15,7 +15,6 @@
 // Lifetime: shared_ptr; the coroutines it spawns keep it alive until the socket closes.
 
 #include <boost/asio/ip/tcp.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -142,13 +141,13 @@ class SpdySession : public std::enable_shared_from_this<SpdySession> {
   int32_t peer_initial_window_ = spdy::kDefaultInitialWindow;
   int64_t conn_unacked_bytes_ = 0;
   bool peer_flow_control_ = false;
-  bool closing_ = false;       // GOAWAY queued; no new streams or data
+  bool closing_ = false;  // GOAWAY queued; no new streams or data
   bool abort_after_flush_ = false;
-  bool closed_ = false;        // socket closed
+  bool closed_ = false;  // socket closed
   std::chrono::steady_clock::time_point last_activity_;
-  AsyncEvent write_ready_;   // the writer has something to send
-  AsyncEvent send_room_;     // queue space or window freed; stream writers re-check
-  AsyncEvent read_room_;     // a stream drained; the reader may go on
+  AsyncEvent write_ready_;  // the writer has something to send
+  AsyncEvent send_room_;    // queue space or window freed; stream writers re-check
+  AsyncEvent read_room_;    // a stream drained; the reader may go on
   AsyncEvent closed_event_;
   asio::steady_timer idle_timer_;
 };

@@ -1,7 +1,6 @@
 // SpdySession's read, write and idle loops and its frame dispatch.
 
 #include <boost/asio/write.hpp>
-
 #include <type_traits>
 #include <vector>
 

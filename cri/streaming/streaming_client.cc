@@ -6,9 +6,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <nlohmann/json.hpp>
-
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cri/streaming/remote_command.h"
 #include "cri/streaming/spdy_session.h"
@@ -116,8 +116,7 @@ awaitable<Result<std::shared_ptr<WsSession>>> ConnectWs(const Url& url, const st
   websocket::response_type res;
   boost::system::error_code ec;
   std::string host = url.host + ":" + std::to_string(url.port);
-  co_await ws.async_handshake(res, host, url.target,
-                              asio::redirect_error(asio::use_awaitable, ec));
+  co_await ws.async_handshake(res, host, url.target, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     if (res.result_int() != 0 && res.result_int() != 101) {
       co_return HttpError(res.result_int());
@@ -172,8 +171,9 @@ awaitable<void> StoreResult(awaitable<Result<T>> task, std::optional<Result<T>>*
 
 // Runs `body` on a private io_context; `abort` is called if the timeout fires first.
 template <typename T>
-Result<T> RunWithTimeout(std::chrono::milliseconds timeout,
-                         std::function<awaitable<Result<T>>(std::function<void(std::function<void()>)>)> body) {
+Result<T> RunWithTimeout(
+    std::chrono::milliseconds timeout,
+    std::function<awaitable<Result<T>>(std::function<void(std::function<void()>)>)> body) {
   asio::io_context io;
   std::optional<Result<T>> out;
   bool timed_out = false;
@@ -202,8 +202,8 @@ Result<T> RunWithTimeout(std::chrono::milliseconds timeout,
   return std::move(*out);
 }
 
-awaitable<Result<RemoteCommandResult>> SpdyCommand(Url url, RemoteCommandOptions o,
-                                                   std::function<void(std::function<void()>)> set_abort) {
+awaitable<Result<RemoteCommandResult>> SpdyCommand(
+    Url url, RemoteCommandOptions o, std::function<void(std::function<void()>)> set_abort) {
   auto session = co_await ConnectSpdy(url, o.protocol);
   if (!session.ok()) {
     co_return session.error();
@@ -259,8 +259,8 @@ awaitable<Result<RemoteCommandResult>> SpdyCommand(Url url, RemoteCommandOptions
   co_return result;
 }
 
-awaitable<Result<RemoteCommandResult>> WsCommand(Url url, RemoteCommandOptions o,
-                                                 std::function<void(std::function<void()>)> set_abort) {
+awaitable<Result<RemoteCommandResult>> WsCommand(
+    Url url, RemoteCommandOptions o, std::function<void(std::function<void()>)> set_abort) {
   WsOptions options;
   options.channels = 5;
   options.close_signal = o.protocol == "v5.channel.k8s.io";
@@ -341,8 +341,8 @@ awaitable<Result<std::vector<std::string>>> WsForward(
   if (payloads.size() != 1) {
     co_return Error(Code::kInvalidArgument, "websocket port-forward carries one connection");
   }
-  url.target += (url.target.find('?') == std::string::npos ? "?port=" : "&port=") +
-                std::to_string(o.port);
+  url.target +=
+      (url.target.find('?') == std::string::npos ? "?port=" : "&port=") + std::to_string(o.port);
   WsOptions options;
   options.channels = 2;
   std::string protocol = "v4.channel.k8s.io";
@@ -365,7 +365,8 @@ awaitable<Result<std::vector<std::string>>> WsForward(
   }
   s->Abort();
   if (out.size() < want) {
-    co_return Error(Code::kUnavailable, error_text.size() > 2 ? error_text.substr(2) : "short read");
+    co_return Error(Code::kUnavailable,
+                    error_text.size() > 2 ? error_text.substr(2) : "short read");
   }
   co_return std::vector<std::string>{out.substr(2)};
 }

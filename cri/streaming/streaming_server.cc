@@ -74,8 +74,8 @@ class StreamingServer::Impl {
   awaitable<void> AcceptLoop() {
     for (;;) {
       boost::system::error_code ec;
-      asio::ip::tcp::socket socket = co_await acceptor_.async_accept(
-          asio::redirect_error(asio::use_awaitable, ec));
+      asio::ip::tcp::socket socket =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted) {
         co_return;
       }

@@ -11,7 +11,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream.hpp>
-
 #include <chrono>
 #include <deque>
 #include <memory>

@@ -25,7 +25,8 @@ double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[i];
 }
 

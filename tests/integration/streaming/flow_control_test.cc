@@ -6,11 +6,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <fstream>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "cri/streaming/spdy_frame.h"
 #include "cri/streaming/streaming_server.h"
@@ -86,7 +86,8 @@ class RawSpdyClient {
         if (!next.ok() || !next->has_value()) {
           break;
         }
-        if (auto* data = std::get_if<spdy::DataFrame>(&**next); data && data->stream_id == stream_id) {
+        if (auto* data = std::get_if<spdy::DataFrame>(&**next);
+            data && data->stream_id == stream_id) {
           total += data->data.size();
         }
       }

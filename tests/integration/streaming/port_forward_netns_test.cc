@@ -2,9 +2,9 @@
 // inside a namespace the test creates, where the host cannot reach it, so the data can only
 // arrive through a connection made inside that namespace. main.cc isolates the whole process.
 
-#include <gtest/gtest.h>
-
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "cri/streaming/streaming_client.h"
 #include "cri/streaming/streaming_server.h"

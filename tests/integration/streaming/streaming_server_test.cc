@@ -8,10 +8,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "cri/streaming/streaming_client.h"
 #include "tests/integration/streaming/echo_server.h"
@@ -77,9 +77,9 @@ TEST_P(StreamingServerTest, ExecStdinIsEchoedByCat) {
 }
 
 TEST_P(StreamingServerTest, ExecSeparatesStderr) {
-  auto result = RunRemoteCommand(
-      ExecUrl({"sh", "-c", "echo out; echo err >&2"}, false, true, true, false),
-      Options(false, true, true, false));
+  auto result =
+      RunRemoteCommand(ExecUrl({"sh", "-c", "echo out; echo err >&2"}, false, true, true, false),
+                       Options(false, true, true, false));
   ASSERT_TRUE(result.ok()) << result.error().ToString();
   EXPECT_EQ(result->stdout_data, "out\n");
   EXPECT_EQ(result->stderr_data, "err\n");
@@ -117,9 +117,8 @@ TEST_P(StreamingServerTest, ExecOfUnknownContainerReportsFailure) {
 }
 
 TEST_P(StreamingServerTest, AttachToRunningContainer) {
-  ASSERT_TRUE(runtime_
-                  .StartContainer("app", {"sh", "-c", "read line; echo \"attached: $line\""})
-                  .ok());
+  ASSERT_TRUE(
+      runtime_.StartContainer("app", {"sh", "-c", "read line; echo \"attached: $line\""}).ok());
   auto url = server_->GetAttach(AttachRequest{"app", false, true, true, false});
   ASSERT_TRUE(url.ok());
   auto options = Options(true, true, false, false);
@@ -209,7 +208,8 @@ TEST_F(StreamingServerSpdyTest, ManyConcurrentForwardsOnOneConnection) {
   for (int i = 0; i < 32; ++i) {
     payloads.push_back(std::string(8 * 1024 + i, static_cast<char>('a' + i % 26)));
   }
-  auto result = RunPortForward(*url, PortForwardOptions{Transport::kSpdy, (*echo)->port()}, payloads);
+  auto result =
+      RunPortForward(*url, PortForwardOptions{Transport::kSpdy, (*echo)->port()}, payloads);
   ASSERT_TRUE(result.ok()) << result.error().ToString();
   EXPECT_EQ(*result, payloads);
 }
@@ -254,7 +254,8 @@ bool ServerClosesAfter(uint16_t port, const std::string& path, const std::string
   }
   std::string req = "POST " + path +
                     " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-                    "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n" + bytes;
+                    "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n" +
+                    bytes;
   (void)!::write(fd, req.data(), req.size());
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

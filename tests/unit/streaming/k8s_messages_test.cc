@@ -15,10 +15,11 @@ TEST(StatusJsonTest, SuccessMatchesKubelet) {
 
 TEST(StatusJsonTest, NonZeroExitCarriesExitCodeCause) {
   std::string json = StatusJson(ExecOutcome{3, ""}, {"sh", "-c", "exit 3"});
-  EXPECT_EQ(json,
-            R"({"metadata":{},"status":"Failure","message":"command terminated with non-zero )"
-            R"(exit code: error executing command [sh -c exit 3], exit code 3",)"
-            R"("reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}})");
+  EXPECT_EQ(
+      json,
+      R"({"metadata":{},"status":"Failure","message":"command terminated with non-zero )"
+      R"(exit code: error executing command [sh -c exit 3], exit code 3",)"
+      R"("reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}})");
   EXPECT_EQ(ExitCodeFromStatus(json), 3);
   EXPECT_NE(StatusText(ExecOutcome{3, ""}, {"x"}).find("exit code 3"), std::string::npos);
 }
@@ -50,8 +51,9 @@ TEST(ResizeDecoderTest, RejectsGarbage) {
 
 TEST(HttpUpgradeTest, NegotiatesInClientOrder) {
   std::vector<std::string> server = {"v4.channel.k8s.io", "v3.channel.k8s.io", "channel.k8s.io"};
-  EXPECT_EQ(NegotiateProtocol({"v5.channel.k8s.io", "v3.channel.k8s.io", "v4.channel.k8s.io"}, server),
-            "v3.channel.k8s.io");
+  EXPECT_EQ(
+      NegotiateProtocol({"v5.channel.k8s.io", "v3.channel.k8s.io", "v4.channel.k8s.io"}, server),
+      "v3.channel.k8s.io");
   EXPECT_EQ(NegotiateProtocol({"v9"}, server), "");
   std::vector<std::string> split = {"v5.channel.k8s.io", "v4.channel.k8s.io"};
   EXPECT_EQ(SplitHeaderList(" v5.channel.k8s.io ,v4.channel.k8s.io,, "), split);

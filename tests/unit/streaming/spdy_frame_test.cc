@@ -75,9 +75,9 @@ TEST(SpdyFrameTest, SynStreamFromSpecBytes) {
   std::string raw = U32(1) + U32(10) + "streamtype" + U32(5) + "error";
   std::string block = testing::ZlibWithDictionary(raw);
   std::string body = U32(3) + U32(0) + Bytes({0x40, 0x00}) + block;  // priority 2
-  std::string wire = Bytes({0x80, 0x03, 0x00, 0x01, 0x02}) +
-                     Bytes({0, static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)}) +
-                     body;
+  std::string wire =
+      Bytes({0x80, 0x03, 0x00, 0x01, 0x02}) +
+      Bytes({0, static_cast<int>(body.size() >> 8), static_cast<int>(body.size() & 0xff)}) + body;
   auto syn = std::get<SynStreamFrame>(ParseOne(wire));
   EXPECT_EQ(syn.stream_id, 3u);
   EXPECT_EQ(syn.priority, 2);
@@ -90,7 +90,8 @@ TEST(SpdyFrameTest, HeaderFramesRoundTripThroughSharedContexts) {
   FrameWriter writer;
   FrameParser parser;
   std::string wire;
-  ASSERT_TRUE(writer.Write(SynStreamFrame{1, 0, 0, 0, false, false, {{"streamtype", "stdin"}}}, wire).ok());
+  ASSERT_TRUE(
+      writer.Write(SynStreamFrame{1, 0, 0, 0, false, false, {{"streamtype", "stdin"}}}, wire).ok());
   ASSERT_TRUE(writer.Write(SynReplyFrame{1, false, {}}, wire).ok());
   ASSERT_TRUE(writer.Write(HeadersFrame{1, true, {{"x", "y"}}}, wire).ok());
   // Byte by byte: the parser must wait for complete frames.

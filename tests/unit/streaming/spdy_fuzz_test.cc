@@ -1,9 +1,9 @@
 // Fuzz-style tests: the parser must survive any input without crashing (CI runs this under
 // ASan and UBSan). Seeds are fixed so a failure reproduces.
 
-#include <gtest/gtest.h>
-
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "cri/streaming/spdy_frame.h"
 
@@ -56,10 +56,12 @@ TEST(SpdyFuzzTest, MutatedValidStreamsNeverCrash) {
   FrameWriter writer;
   std::string valid;
   for (uint32_t id = 1; id < 40; id += 2) {
-    ASSERT_TRUE(writer.Write(SynStreamFrame{id, 0, 0, 0, false, false,
-                                            {{"streamtype", "data"}, {"port", "80"}}},
-                             valid)
-                    .ok());
+    ASSERT_TRUE(
+        writer
+            .Write(
+                SynStreamFrame{id, 0, 0, 0, false, false, {{"streamtype", "data"}, {"port", "80"}}},
+                valid)
+            .ok());
     ASSERT_TRUE(writer.Write(DataFrame{id, id % 3 == 0, std::string(id * 7, 'x')}, valid).ok());
     ASSERT_TRUE(writer.Write(WindowUpdateFrame{id, id * 100}, valid).ok());
     ASSERT_TRUE(writer.Write(SettingsFrame{false, {{0, 7, id}}}, valid).ok());

@@ -1,7 +1,8 @@
 #include "cri/streaming/spdy_header_block.h"
 
-#include <gtest/gtest.h>
 #include <zlib.h>
+
+#include <gtest/gtest.h>
 
 #include "tests/unit/streaming/spdy_test_util.h"
 
@@ -33,7 +34,8 @@ TEST(SpdyHeaderBlockTest, RoundTripsManyBlocksThroughOneContext) {
 }
 
 TEST(SpdyHeaderBlockTest, DecompressesBlockMadeByPlainZlib) {
-  std::string raw = U32(2) + U32(4) + "port" + U32(4) + "8080" + U32(9) + "requestid" + U32(1) + "7";
+  std::string raw =
+      U32(2) + U32(4) + "port" + U32(4) + "8080" + U32(9) + "requestid" + U32(1) + "7";
   HeaderDecompressor decompressor;
   auto out = decompressor.Decompress(testing::ZlibWithDictionary(raw));
   ASSERT_TRUE(out.ok()) << out.error().ToString();

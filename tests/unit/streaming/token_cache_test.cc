@@ -1,8 +1,8 @@
 #include "cri/streaming/token_cache.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 namespace cricket::cri::streaming {
 namespace {
