@@ -98,6 +98,16 @@ TEST_P(StreamingServerTest, ExecTtyAppliesResize) {
   EXPECT_EQ(result->exit_code, 0);
 }
 
+TEST_P(StreamingServerTest, ExecInteractiveShellOnTty) {
+  auto options = Options(true, true, false, true);
+  options.resizes = {{80, 24}};
+  options.stdin_data = "echo from-the-shell\nexit 5\n";
+  auto result = RunRemoteCommand(ExecUrl({"sh"}, true, true, false, true), options);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_NE(result->stdout_data.find("from-the-shell"), std::string::npos) << result->stdout_data;
+  EXPECT_EQ(result->exit_code, 5) << result->status;
+}
+
 TEST_P(StreamingServerTest, ExecExitCodeThreeIsReported) {
   auto result = RunRemoteCommand(ExecUrl({"sh", "-c", "exit 3"}, false, true, false, false),
                                  Options(false, true, false, false));
@@ -196,9 +206,9 @@ INSTANTIATE_TEST_SUITE_P(Transports, StreamingServerTest,
                            return param_info.param == Transport::kSpdy ? "Spdy" : "WebSocket";
                          });
 
-class StreamingServerSpdyTest : public StreamingServerTest {};
+class StreamingServerSingleTransportTest : public StreamingServerTest {};
 
-TEST_F(StreamingServerSpdyTest, ManyConcurrentForwardsOnOneConnection) {
+TEST_F(StreamingServerSingleTransportTest, ManyConcurrentForwardsOnOneConnection) {
   auto echo = EchoServer::Start();
   ASSERT_TRUE(echo.ok());
   runtime_.AddSandbox("pod", "");
@@ -214,7 +224,18 @@ TEST_F(StreamingServerSpdyTest, ManyConcurrentForwardsOnOneConnection) {
   EXPECT_EQ(*result, payloads);
 }
 
-TEST_F(StreamingServerSpdyTest, OlderProtocolsReportExitAsText) {
+TEST_F(StreamingServerSingleTransportTest, WebSocketV4WithoutStdin) {
+  RemoteCommandOptions options;
+  options.transport = Transport::kWebSocket;
+  options.protocol = "v4.channel.k8s.io";
+  auto result =
+      RunRemoteCommand(ExecUrl({"echo", "-n", "hello"}, false, true, false, false), options);
+  ASSERT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(result->stdout_data, "hello");
+  EXPECT_EQ(result->exit_code, 0);
+}
+
+TEST_F(StreamingServerSingleTransportTest, OlderProtocolsReportExitAsText) {
   RemoteCommandOptions options;
   options.protocol = "v2.channel.k8s.io";
   auto result =
@@ -223,7 +244,7 @@ TEST_F(StreamingServerSpdyTest, OlderProtocolsReportExitAsText) {
   EXPECT_NE(result->status.find("exit code 3"), std::string::npos) << result->status;
 }
 
-TEST_F(StreamingServerSpdyTest, UnknownProtocolIsForbidden) {
+TEST_F(StreamingServerSingleTransportTest, UnknownProtocolIsForbidden) {
   RemoteCommandOptions options;
   options.protocol = "v9.channel.k8s.io";
   auto result = RunRemoteCommand(ExecUrl({"true"}, false, true, false, false), options);
@@ -231,7 +252,7 @@ TEST_F(StreamingServerSpdyTest, UnknownProtocolIsForbidden) {
   EXPECT_EQ(result.error().code(), Code::kPermissionDenied);
 }
 
-TEST_F(StreamingServerSpdyTest, RejectsInvalidRequests) {
+TEST_F(StreamingServerSingleTransportTest, RejectsInvalidRequests) {
   EXPECT_EQ(server_->GetExec(ExecRequest{"c", {"sh"}, true, false, true, true}).error().code(),
             Code::kInvalidArgument);
   EXPECT_EQ(server_->GetExec(ExecRequest{"c", {"sh"}, false, false, false, false}).error().code(),
@@ -275,7 +296,7 @@ bool ServerClosesAfter(uint16_t port, const std::string& path, const std::string
   return closed;
 }
 
-TEST_F(StreamingServerSpdyTest, MalformedFrameClosesOnlyThatConnection) {
+TEST_F(StreamingServerSingleTransportTest, MalformedFrameClosesOnlyThatConnection) {
   std::string url = ExecUrl({"true"}, false, true, false, false);
   std::string path = url.substr(url.find('/', 7));
   // A control frame with version 2 is a session error.
