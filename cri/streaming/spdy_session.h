@@ -35,6 +35,8 @@ struct SpdyOptions {
   size_t max_write_queue_bytes = 1 << 20;
   // Without peer flow control, a stream's unread data pauses the socket past this many bytes.
   size_t max_stream_buffer_bytes = 1 << 20;
+  // Streams open at once; the peer's SYN_STREAMs beyond it are refused (REFUSED_STREAM).
+  size_t max_streams = 1024;
   std::chrono::milliseconds idle_timeout{std::chrono::hours(4)};
 };
 

@@ -217,7 +217,7 @@ Result<void> SpdySession::HandleSynStream(spdy::SynStreamFrame& frame) {
                  "spdy SYN_STREAM with unexpected stream id " + std::to_string(frame.stream_id));
   }
   last_peer_stream_id_ = frame.stream_id;
-  if (closing_ || !on_stream_) {
+  if (closing_ || !on_stream_ || streams_.size() >= options_.max_streams) {
     QueueFrame(spdy::RstStreamFrame{frame.stream_id, spdy::RstStatus::kRefusedStream});
     return Ok();
   }

@@ -37,7 +37,8 @@ long RssKiB() {
 class RawSpdyClient {
  public:
   // Connects and upgrades `path`; the socket's receive buffer is kept small.
-  bool Connect(uint16_t port, const std::string& path) {
+  bool Connect(uint16_t port, const std::string& path,
+               const std::string& protocol = "v4.channel.k8s.io") {
     fd_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int small = 16 * 1024;
     ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
@@ -50,7 +51,8 @@ class RawSpdyClient {
     }
     std::string req = "POST " + path +
                       " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-                      "X-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n";
+                      "X-Stream-Protocol-Version: " +
+                      protocol + "\r\n\r\n";
     Send(req);
     std::string head;
     char c;
@@ -93,6 +95,34 @@ class RawSpdyClient {
       }
     }
     return total;
+  }
+
+  // Counts RST_STREAM frames with `status` until `want` arrived or `wait` passed.
+  size_t CountResets(spdy::RstStatus status, size_t want, std::chrono::milliseconds wait) {
+    size_t count = 0;
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    char buf[16384];
+    while (count < want && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) {
+        continue;
+      }
+      ssize_t n = ::read(fd_.get(), buf, sizeof(buf));
+      if (n <= 0) {
+        break;
+      }
+      parser_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      for (;;) {
+        auto next = parser_.Next();
+        if (!next.ok() || !next->has_value()) {
+          break;
+        }
+        if (auto* rst = std::get_if<spdy::RstStreamFrame>(&**next); rst && rst->status == status) {
+          ++count;
+        }
+      }
+    }
+    return count;
   }
 
   void Close() { fd_.Reset(); }
@@ -150,6 +180,29 @@ TEST_F(FlowControlTest, ServerHonoursStreamWindowAndUpdates) {
   client.SendFrame(spdy::WindowUpdateFrame{3, 4096});
   EXPECT_EQ(client.ReadData(3, 4096, 10s), 4096u);
   EXPECT_EQ(client.ReadData(3, 1, 300ms), 0u);
+  client.Close();
+}
+
+TEST_F(FlowControlTest, StreamsBeyondTheLimitAreRefused) {
+  auto url = server_->GetPortForward(PortForwardRequest{"pod", {}});
+  ASSERT_TRUE(url.ok());
+  RawSpdyClient client;
+  ASSERT_TRUE(
+      client.Connect(server_->port(), url->substr(url->find('/', 7)), "portforward.k8s.io"));
+  // Error streams whose data stream never comes: each stays open, waiting for its pair.
+  for (uint32_t i = 0; i < 1100; ++i) {
+    client.SendFrame(spdy::SynStreamFrame{
+        2 * i + 1,
+        0,
+        0,
+        0,
+        false,
+        false,
+        {{"streamtype", "error"}, {"port", "80"}, {"requestid", std::to_string(i)}}});
+  }
+  EXPECT_EQ(client.CountResets(spdy::RstStatus::kRefusedStream, 1100 - 1024, 10s), 1100u - 1024u);
+  // And no more than those.
+  EXPECT_EQ(client.CountResets(spdy::RstStatus::kRefusedStream, 1, 200ms), 0u);
   client.Close();
 }
 
