@@ -107,7 +107,32 @@ struct PendingPair {
   std::shared_ptr<SpdyStream> data;
   std::shared_ptr<SpdyStream> error;
   uint16_t port = 0;
+  uint64_t serial = 0;  // tells a reused request id from the pair a timer was started for
 };
+using PendingPairs = std::map<std::string, PendingPair>;
+
+// kubelet gives a client stream_creation_timeout to open the second stream of a pair; then the
+// half that came is reset, so a client cannot park streams forever.
+awaitable<void> ExpirePair(std::weak_ptr<PendingPairs> pending, std::string request_id,
+                           uint64_t serial, std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  auto pairs = pending.lock();
+  if (!pairs) {
+    co_return;
+  }
+  auto it = pairs->find(request_id);
+  if (it == pairs->end() || it->second.serial != serial) {
+    co_return;
+  }
+  for (auto* half : {&it->second.data, &it->second.error}) {
+    if (*half) {
+      (*half)->Reset();
+    }
+  }
+  pairs->erase(it);
+}
 
 awaitable<void> ServePair(std::shared_ptr<SpdyStream> data, std::shared_ptr<SpdyStream> error,
                           std::string sandbox_id, uint16_t port, ServeContext ctx) {
@@ -128,8 +153,9 @@ std::optional<uint16_t> ParsePort(std::string_view text) {
 awaitable<void> ServeSpdyPortForward(std::shared_ptr<SpdySession> session, std::string sandbox_id,
                                      ServeContext ctx) {
   auto ex = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<std::map<std::string, PendingPair>>();
-  session->Start([pending, ex, sandbox_id, ctx](std::shared_ptr<SpdyStream> stream) {
+  auto pending = std::make_shared<PendingPairs>();
+  auto serial = std::make_shared<uint64_t>(0);
+  session->Start([pending, serial, ex, sandbox_id, ctx](std::shared_ptr<SpdyStream> stream) {
     std::string_view type = spdy::FindHeader(stream->headers(), "streamtype");
     auto port = ParsePort(spdy::FindHeader(stream->headers(), "port"));
     std::string request_id(spdy::FindHeader(stream->headers(), "requestid"));
@@ -142,6 +168,13 @@ awaitable<void> ServeSpdyPortForward(std::shared_ptr<SpdySession> session, std::
       return;
     }
     PendingPair& pair = (*pending)[request_id];
+    if (!pair.data && !pair.error) {
+      pair.serial = ++*serial;
+      asio::co_spawn(ex,
+                     ExpirePair(std::weak_ptr<PendingPairs>(pending), request_id, pair.serial,
+                                ctx.stream_creation_timeout),
+                     asio::detached);
+    }
     auto& slot = type == "data" ? pair.data : pair.error;
     if (slot || (pair.port != 0 && pair.port != *port)) {
       stream->Reset();

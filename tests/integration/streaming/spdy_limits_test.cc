@@ -1,4 +1,4 @@
-// Flow control and backpressure, driven by a raw SPDY client built from the codec so the test
+// Flow control, backpressure and stream limits, driven by a raw SPDY client built from the codec so the test
 // decides exactly when (and whether) anything is read.
 
 #include <arpa/inet.h>
@@ -135,7 +135,7 @@ class RawSpdyClient {
   spdy::FrameParser parser_{1 << 24};
 };
 
-class FlowControlTest : public ::testing::Test {
+class SpdyLimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = StreamingServer::Start({}, runtime_);
@@ -153,7 +153,7 @@ class FlowControlTest : public ::testing::Test {
   std::unique_ptr<StreamingServer> server_;
 };
 
-TEST_F(FlowControlTest, ClientThatNeverReadsDoesNotGrowServerMemory) {
+TEST_F(SpdyLimitsTest, ClientThatNeverReadsDoesNotGrowServerMemory) {
   // Like Go's spdystream: no SETTINGS, no WINDOW_UPDATE, and here it never reads either.
   RawSpdyClient client;
   ASSERT_TRUE(client.Connect(server_->port(), ExecPath({"yes", "a fairly long line of output"})));
@@ -167,7 +167,7 @@ TEST_F(FlowControlTest, ClientThatNeverReadsDoesNotGrowServerMemory) {
   client.Close();  // yes gets EPIPE once the server drops the pipe
 }
 
-TEST_F(FlowControlTest, ServerHonoursStreamWindowAndUpdates) {
+TEST_F(SpdyLimitsTest, ServerHonoursStreamWindowAndUpdates) {
   RawSpdyClient client;
   ASSERT_TRUE(client.Connect(server_->port(), ExecPath({"yes"})));
   constexpr uint32_t kWindow = 8 * 1024;
@@ -183,7 +183,7 @@ TEST_F(FlowControlTest, ServerHonoursStreamWindowAndUpdates) {
   client.Close();
 }
 
-TEST_F(FlowControlTest, StreamsBeyondTheLimitAreRefused) {
+TEST_F(SpdyLimitsTest, StreamsBeyondTheLimitAreRefused) {
   auto url = server_->GetPortForward(PortForwardRequest{"pod", {}});
   ASSERT_TRUE(url.ok());
   RawSpdyClient client;
@@ -203,6 +203,22 @@ TEST_F(FlowControlTest, StreamsBeyondTheLimitAreRefused) {
   EXPECT_EQ(client.CountResets(spdy::RstStatus::kRefusedStream, 1100 - 1024, 10s), 1100u - 1024u);
   // And no more than those.
   EXPECT_EQ(client.CountResets(spdy::RstStatus::kRefusedStream, 1, 200ms), 0u);
+  client.Close();
+}
+
+TEST_F(SpdyLimitsTest, HalfOpenPortForwardPairIsResetAfterTimeout) {
+  StreamingServerOptions options;
+  options.stream_creation_timeout = 200ms;
+  auto server = StreamingServer::Start(options, runtime_);
+  ASSERT_TRUE(server.ok());
+  auto url = (*server)->GetPortForward(PortForwardRequest{"pod", {}});
+  ASSERT_TRUE(url.ok());
+  RawSpdyClient client;
+  ASSERT_TRUE(
+      client.Connect((*server)->port(), url->substr(url->find('/', 7)), "portforward.k8s.io"));
+  client.SendFrame(spdy::SynStreamFrame{
+      1, 0, 0, 0, false, false, {{"streamtype", "error"}, {"port", "80"}, {"requestid", "0"}}});
+  EXPECT_EQ(client.CountResets(spdy::RstStatus::kCancel, 1, 10s), 1u);
   client.Close();
 }
 
