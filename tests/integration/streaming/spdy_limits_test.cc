@@ -1,5 +1,5 @@
-// Flow control, backpressure and stream limits, driven by a raw SPDY client built from the codec so the test
-// decides exactly when (and whether) anything is read.
+// Flow control, backpressure and stream limits, driven by a raw SPDY client built from the
+// codec so the test decides exactly when (and whether) anything is read.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
