@@ -296,6 +296,49 @@ bool ServerClosesAfter(uint16_t port, const std::string& path, const std::string
   return closed;
 }
 
+// Sends a raw HTTP request and returns the status line.
+std::string HttpStatusLine(uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    (void)!::write(fd, request.data(), request.size());
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) {
+      response.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return response.substr(0, response.find("\r\n"));
+}
+
+TEST_F(StreamingServerSingleTransportTest, HttpErrors) {
+  std::string url = ExecUrl({"true"}, false, true, false, false);
+  std::string path = url.substr(url.find('/', 7));
+  std::string token = path.substr(path.rfind('/') + 1);
+  uint16_t port = server_->port();
+  // An exec token on the attach path is not found, and is spent.
+  EXPECT_EQ(HttpStatusLine(port, "GET /attach/" + token + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(HttpStatusLine(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 404 Not Found");
+  EXPECT_EQ(HttpStatusLine(port, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 404 Not Found");
+  // A valid token without an upgrade.
+  std::string plain = ExecUrl({"true"}, false, true, false, false);
+  EXPECT_EQ(HttpStatusLine(
+                port, "GET " + plain.substr(plain.find('/', 7)) + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "HTTP/1.1 400 Bad Request");
+  // Garbage instead of HTTP just closes the connection.
+  EXPECT_EQ(HttpStatusLine(port, "\x16\x03\x01 not http\r\n\r\n"), "");
+}
+
 TEST_F(StreamingServerSingleTransportTest, MalformedFrameClosesOnlyThatConnection) {
   std::string url = ExecUrl({"true"}, false, true, false, false);
   std::string path = url.substr(url.find('/', 7));
