@@ -80,6 +80,10 @@ WsSession::WsSession(WebSocket ws, WsOptions options)
       idle_timer_(ws_.get_executor()) {
   ws_.binary(true);
   ws_.read_message_max(4 << 20);
+  // One frame per message, masked in 64 KiB steps: Beast's 4 KiB default costs a third of the
+  // client-to-server throughput.
+  ws_.auto_fragment(false);
+  ws_.write_buffer_bytes(64 * 1024);
   boost::system::error_code ec;
   ws_.next_layer().set_option(asio::ip::tcp::no_delay(true), ec);
   for (size_t i = 0; i < options_.channels; ++i) {
