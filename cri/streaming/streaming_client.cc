@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <charconv>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,14 @@ Result<Url> ParseUrl(const std::string& url) {
   if (!out.host.empty() && out.host.front() == '[') {
     out.host = out.host.substr(1, out.host.size() - 2);
   }
-  out.port = static_cast<uint16_t>(std::stoi(authority.substr(colon + 1)));
+  std::string_view port_text = std::string_view(authority).substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return Error(Code::kInvalidArgument, "streaming url has an invalid port: " + url);
+  }
+  out.port = static_cast<uint16_t>(port);
   out.target = rest.substr(slash);
   return out;
 }
@@ -397,18 +405,33 @@ Result<RemoteCommandResult> RunRemoteCommand(const std::string& url,
 
 std::optional<int> ExitCodeFromStatus(const std::string& status_json) {
   auto j = nlohmann::json::parse(status_json, nullptr, /*allow_exceptions=*/false);
+  // Typed lookups only: json::value() throws when a key holds another type.
+  auto text = [](const nlohmann::json& obj, const char* key) -> std::string {
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   if (j.is_discarded() || !j.is_object()) {
     return std::nullopt;
   }
-  if (j.value("status", "") == "Success") {
+  if (text(j, "status") == "Success") {
     return 0;
   }
-  if (j.value("reason", "") != "NonZeroExitCode" || !j.contains("details")) {
+  auto details = j.find("details");
+  if (text(j, "reason") != "NonZeroExitCode" || details == j.end() || !details->is_object()) {
     return std::nullopt;
   }
-  for (const auto& cause : j["details"].value("causes", nlohmann::json::array())) {
-    if (cause.value("reason", "") == "ExitCode") {
-      return std::atoi(cause.value("message", "").c_str());
+  auto causes = details->find("causes");
+  if (causes == details->end() || !causes->is_array()) {
+    return std::nullopt;
+  }
+  for (const auto& cause : *causes) {
+    if (cause.is_object() && text(cause, "reason") == "ExitCode") {
+      std::string message = text(cause, "message");
+      int code = 0;
+      auto [end, ec] = std::from_chars(message.data(), message.data() + message.size(), code);
+      if (ec == std::errc() && end == message.data() + message.size()) {
+        return code;
+      }
     }
   }
   return std::nullopt;

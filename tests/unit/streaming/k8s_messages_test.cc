@@ -31,6 +31,16 @@ TEST(StatusJsonTest, RuntimeErrorIsInternalError) {
   EXPECT_FALSE(ExitCodeFromStatus(json).has_value());
 }
 
+TEST(StatusJsonTest, ExitCodeParserToleratesOddTypes) {
+  EXPECT_FALSE(ExitCodeFromStatus(R"({"status":5})").has_value());
+  EXPECT_FALSE(ExitCodeFromStatus(R"({"reason":"NonZeroExitCode","details":[]})").has_value());
+  EXPECT_FALSE(
+      ExitCodeFromStatus(
+          R"({"reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":7}]}})")
+          .has_value());
+  EXPECT_FALSE(ExitCodeFromStatus("not json").has_value());
+}
+
 TEST(ResizeDecoderTest, SplitsConcatenatedObjectsAcrossChunks) {
   ResizeDecoder decoder;
   auto a = decoder.Feed(R"({"Width":80,"Hei)");
