@@ -27,6 +27,11 @@ std::string FailureMessage(const ExecOutcome& outcome, const std::vector<std::st
 
 bool Succeeded(const ExecOutcome& outcome) { return outcome.exit_code && *outcome.exit_code == 0; }
 
+// The command and errors are arbitrary bytes; json::dump() would throw on invalid UTF-8.
+std::string Dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::string StatusJson(const ExecOutcome& outcome, const std::vector<std::string>& cmd) {
@@ -34,7 +39,7 @@ std::string StatusJson(const ExecOutcome& outcome, const std::vector<std::string
   status["metadata"] = nlohmann::json::object();
   if (Succeeded(outcome)) {
     status["status"] = "Success";
-    return status.dump();
+    return Dump(status);
   }
   status["status"] = "Failure";
   status["message"] = FailureMessage(outcome, cmd);
@@ -51,7 +56,7 @@ std::string StatusJson(const ExecOutcome& outcome, const std::vector<std::string
     status["details"]["causes"] = nlohmann::ordered_json::array({cause});
     status["code"] = 500;
   }
-  return status.dump();
+  return Dump(status);
 }
 
 std::string StatusText(const ExecOutcome& outcome, const std::vector<std::string>& cmd) {

@@ -18,6 +18,15 @@ awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::str
     return runtime.PortForwardConnect(sandbox_id, port);
   };
   auto socket = co_await RunBlocking<Result<UniqueFd>>(lifeline, std::move(dial));
+  asio::posix::stream_descriptor sd(co_await asio::this_coro::executor);
+  if (socket.ok()) {
+    boost::system::error_code ec;
+    if (sd.assign(socket->get(), ec); ec) {
+      socket = Error::FromErrno(ec.value(), "register forwarded socket");
+    } else {
+      socket->Release();
+    }
+  }
   if (!socket.ok()) {
     std::string message = "error forwarding port " + std::to_string(port) + " to pod " +
                           sandbox_id + ": " + socket.error().ToString();
@@ -26,7 +35,6 @@ awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::str
     data.CloseWrite();
     co_return;
   }
-  asio::posix::stream_descriptor sd(co_await asio::this_coro::executor, socket->Release());
   std::vector<awaitable<void>> pumps;
   pumps.push_back(PumpFdToChannel(sd, data));
   pumps.push_back(PumpChannelToFd(data, sd));

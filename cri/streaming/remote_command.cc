@@ -22,6 +22,20 @@ struct Pipe {
   UniqueFd write;
 };
 
+// Hands `fd` to an Asio descriptor without the throwing constructor.
+Result<void> Adopt(std::optional<asio::posix::stream_descriptor>& sd,
+                   const asio::any_io_executor& ex, UniqueFd fd) {
+  sd.emplace(ex);
+  boost::system::error_code ec;
+  sd->assign(fd.get(), ec);
+  if (ec) {
+    sd.reset();
+    return Error::FromErrno(ec.value(), "register stdio pipe");
+  }
+  fd.Release();
+  return Ok();
+}
+
 Result<Pipe> MakePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) {
@@ -88,17 +102,17 @@ class CommandPumps : public std::enable_shared_from_this<CommandPumps> {
     if (channels_.stdin) {
       CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
       io.stdin_fd = std::move(p.read);
-      stdin_.emplace(ex_, p.write.Release());
+      CR_RETURN_IF_ERROR(Adopt(stdin_, ex_, std::move(p.write)));
     }
     if (channels_.stdout) {
       CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
       io.stdout_fd = std::move(p.write);
-      stdout_.emplace(ex_, p.read.Release());
+      CR_RETURN_IF_ERROR(Adopt(stdout_, ex_, std::move(p.read)));
     }
     if (channels_.stderr && !tty) {
       CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
       io.stderr_fd = std::move(p.write);
-      stderr_.emplace(ex_, p.read.Release());
+      CR_RETURN_IF_ERROR(Adopt(stderr_, ex_, std::move(p.read)));
     }
     return Ok();
   }

@@ -24,6 +24,11 @@ TEST(StatusJsonTest, NonZeroExitCarriesExitCodeCause) {
   EXPECT_NE(StatusText(ExecOutcome{3, ""}, {"x"}).find("exit code 3"), std::string::npos);
 }
 
+TEST(StatusJsonTest, InvalidUtf8InCommandDoesNotThrow) {
+  std::string json = StatusJson(ExecOutcome{1, ""}, {"printf", "\xff\xfe"});
+  EXPECT_EQ(ExitCodeFromStatus(json), 1);
+}
+
 TEST(StatusJsonTest, RuntimeErrorIsInternalError) {
   std::string json = StatusJson(ExecOutcome{std::nullopt, "NOT_FOUND: no container"}, {"x"});
   EXPECT_NE(json.find(R"("reason":"InternalError")"), std::string::npos);
