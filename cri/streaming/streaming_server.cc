@@ -1,0 +1,165 @@
+#include "cri/streaming/streaming_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "common/log.h"
+#include "cri/streaming/http_upgrade.h"
+#include "cri/streaming/serve_sessions.h"
+#include "cri/streaming/token_cache.h"
+
+namespace cricket::cri::streaming {
+
+class StreamingServer::Impl {
+ public:
+  Impl(StreamingServerOptions options, StreamingRuntime& runtime)
+      : options_(std::move(options)),
+        runtime_(runtime),
+        acceptor_(io_),
+        tokens_(options_.token_ttl, options_.max_tokens),
+        lifeline_(std::make_shared<Lifeline>(io_.get_executor())) {}
+
+  Result<void> Listen() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.address, ec);
+    if (ec) {
+      return Error(Code::kInvalidArgument, "streaming server address " + options_.address);
+    }
+    asio::ip::tcp::endpoint endpoint(address, options_.port);
+    if (acceptor_.open(endpoint.protocol(), ec); ec) {
+      return Error::FromErrno(ec.value(), "open streaming server socket");
+    }
+    ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (acceptor_.bind(endpoint, ec); ec) {
+      return Error::FromErrno(ec.value(), "bind streaming server to " + options_.address + ":" +
+                                              std::to_string(options_.port));
+    }
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return Error::FromErrno(ec.value(), "listen on streaming server socket");
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, AcceptLoop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+    return Ok();
+  }
+
+  ~Impl() {
+    lifeline_->Cut();
+    io_.stop();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+  std::string base_url() const {
+    std::string host = options_.address.find(':') != std::string::npos
+                           ? "[" + options_.address + "]"
+                           : options_.address;
+    return "http://" + host + ":" + std::to_string(port_);
+  }
+  uint16_t port() const { return port_; }
+
+  Result<std::string> Mint(const char* kind, StreamingRequest request) {
+    CR_ASSIGN_OR_RETURN(std::string token, tokens_.Insert(std::move(request)));
+    return base_url() + "/" + kind + "/" + token;
+  }
+
+ private:
+  awaitable<void> AcceptLoop() {
+    for (;;) {
+      boost::system::error_code ec;
+      asio::ip::tcp::socket socket =
+          co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted) {
+        co_return;
+      }
+      if (ec) {
+        log::Warn({}, "streaming server accept failed: {}", ec.message());
+        co_await SleepFor(std::chrono::milliseconds(100));  // EMFILE and friends: do not spin
+        continue;
+      }
+      // Asio does not open sockets with CLOEXEC; a process the runtime forks must not inherit
+      // the connection (it would keep it open after we close it).
+      ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+      asio::co_spawn(io_, ServeConnection(std::move(socket), Context(), tokens_, options_),
+                     asio::detached);
+    }
+  }
+
+  ServeContext Context() {
+    return ServeContext{&runtime_, lifeline_, options_.idle_timeout,
+                        options_.stream_creation_timeout, options_.drain_timeout};
+  }
+
+  StreamingServerOptions options_;
+  StreamingRuntime& runtime_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_;
+  TokenCache tokens_;
+  std::shared_ptr<Lifeline> lifeline_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+Result<std::unique_ptr<StreamingServer>> StreamingServer::Start(StreamingServerOptions options,
+                                                                StreamingRuntime& runtime) {
+  // Writing to a pipe whose process has exited must fail with EPIPE, not kill cricketd.
+  ::signal(SIGPIPE, SIG_IGN);
+  auto impl = std::make_unique<Impl>(std::move(options), runtime);
+  CR_RETURN_IF_ERROR(impl->Listen());
+  return std::unique_ptr<StreamingServer>(new StreamingServer(std::move(impl)));
+}
+
+StreamingServer::StreamingServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+StreamingServer::~StreamingServer() = default;
+
+std::string StreamingServer::base_url() const { return impl_->base_url(); }
+uint16_t StreamingServer::port() const { return impl_->port(); }
+
+namespace {
+
+Result<void> ValidateStdio(bool tty, bool in, bool out, bool err) {
+  if (!in && !out && !err) {
+    return Error(Code::kInvalidArgument, "one of stdin, stdout or stderr must be set");
+  }
+  if (tty && err) {
+    return Error(Code::kInvalidArgument, "tty and stderr cannot both be true");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::string> StreamingServer::GetExec(const ExecRequest& request) {
+  if (request.container_id.empty()) {
+    return Error(Code::kInvalidArgument, "container_id is required");
+  }
+  if (request.cmd.empty()) {
+    return Error(Code::kInvalidArgument, "cmd is required");
+  }
+  CR_RETURN_IF_ERROR(ValidateStdio(request.tty, request.stdin, request.stdout, request.stderr));
+  return impl_->Mint("exec", request);
+}
+
+Result<std::string> StreamingServer::GetAttach(const AttachRequest& request) {
+  if (request.container_id.empty()) {
+    return Error(Code::kInvalidArgument, "container_id is required");
+  }
+  CR_RETURN_IF_ERROR(ValidateStdio(request.tty, request.stdin, request.stdout, request.stderr));
+  return impl_->Mint("attach", request);
+}
+
+Result<std::string> StreamingServer::GetPortForward(const PortForwardRequest& request) {
+  if (request.sandbox_id.empty()) {
+    return Error(Code::kInvalidArgument, "pod_sandbox_id is required");
+  }
+  return impl_->Mint("portforward", request);
+}
+
+}  // namespace cricket::cri::streaming
