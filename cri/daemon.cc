@@ -151,6 +151,15 @@ Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
+  // Exec/Attach/PortForward URLs: loopback, a free port (kubelet reaches it on this node).
+  auto streaming = streaming::StreamingServer::Start({}, *service_);
+  if (streaming.ok()) {
+    streaming_ = std::move(streaming).value();
+    service_->set_streaming_server(streaming_.get());
+    log::Info({}, "streaming server on {}", streaming_->base_url());
+  } else {
+    log::Warn({}, "streaming server not started: {}", streaming.error().message());
+  }
   runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_, calls_);
   image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_, calls_);
 

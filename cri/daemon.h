@@ -53,6 +53,8 @@ class Daemon {
   LinuxSyscalls sys_;
   std::unique_ptr<storage::ImageStore> images_;
   std::unique_ptr<CriService> service_;
+  // After service_: it calls into the service, so it must go first.
+  std::unique_ptr<streaming::StreamingServer> streaming_;
   InflightCalls calls_;
   std::unique_ptr<RuntimeServiceAdapter> runtime_adapter_;
   std::unique_ptr<ImageServiceAdapter> image_adapter_;

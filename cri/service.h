@@ -16,8 +16,11 @@
 #include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
+#include "cri/streaming/streaming_runtime.h"
+#include "cri/streaming/streaming_server.h"
 #include "network/network_manager.h"
 #include "oci/cgroup_detect.h"
+#include "oci/spec.h"
 #include "runtime/v1/api.pb.h"
 #include "storage/image_store.h"
 
@@ -35,6 +38,8 @@ struct CriDeps {
   Result<network::NetworkManager*> network = Error(Code::kUnavailable, "no pod network");
   storage::ImageStore* images = nullptr;
   Syscalls* sys = nullptr;
+  // Serves the URLs Exec, Attach and PortForward return; set once it runs.
+  streaming::StreamingServer* streaming = nullptr;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
   std::string pause_binary;
@@ -43,9 +48,12 @@ struct CriDeps {
 // When the caller gives up; Deadline::max() without one.
 using Deadline = std::chrono::steady_clock::time_point;
 
-class CriService {
+// Also the streaming server's StreamingRuntime: sessions run through the container's shim.
+class CriService final : public streaming::StreamingRuntime {
  public:
   explicit CriService(CriDeps deps) : deps_(std::move(deps)) {}
+
+  void set_streaming_server(streaming::StreamingServer* server) { deps_.streaming = server; }
 
   // runtime_status.cc
   Result<void> Version(const v1::VersionRequest& req, v1::VersionResponse& resp);
@@ -90,6 +98,15 @@ class CriService {
   Result<void> ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncResponse& resp);
   Result<void> ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
                                   v1::ReopenContainerLogResponse& resp);
+  // container_stream.cc: the RPCs, then the StreamingRuntime side.
+  Result<void> Exec(const v1::ExecRequest& req, v1::ExecResponse& resp);
+  Result<void> Attach(const v1::AttachRequest& req, v1::AttachResponse& resp);
+  Result<void> PortForward(const v1::PortForwardRequest& req, v1::PortForwardResponse& resp);
+  Result<int> Exec(const std::string& container_id, const std::vector<std::string>& cmd,
+                   streaming::StreamSet& io) override;
+  Result<void> Attach(const std::string& container_id, streaming::StreamSet& io) override;
+  Result<UniqueFd> PortForwardConnect(const std::string& sandbox_id, uint16_t port) override;
+
   // container_stats.cc
   Result<void> ContainerStats(const v1::ContainerStatsRequest& req,
                               v1::ContainerStatsResponse& resp);
@@ -97,6 +114,8 @@ class CriService {
                                   v1::ListContainerStatsResponse& resp);
 
  private:
+  Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
+                                   bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
   // Shared steps of the lifecycle (container_lifecycle.cc).
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);

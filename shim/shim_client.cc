@@ -129,6 +129,58 @@ Result<void> ShimClient::Delete(bool force) const {
   return Ok();
 }
 
+Result<ExecHandle> ShimClient::StartExec(const oci::Process& process, int stdin_fd,
+                                         int stdout_fd, int stderr_fd) const {
+  ExecHandle handle;
+  CR_ASSIGN_OR_RETURN(handle.conn, Connect());
+  const bool with_stdin = stdin_fd >= 0 && !process.terminal;
+  nlohmann::json request = {{"op", "exec"},
+                            {"process", nlohmann::json::parse(oci::ProcessToJson(process))},
+                            {"stdin", with_stdin}};
+  std::vector<int> fds;
+  if (!process.terminal) {
+    fds = {stdout_fd, stderr_fd};
+    if (with_stdin) {
+      fds.push_back(stdin_fd);
+    }
+  }
+  CR_RETURN_IF_ERROR(SendFrame(handle.conn.get(), request, fds));
+  CR_ASSIGN_OR_RETURN(Frame started, ReceiveFrame(handle.conn.get(), std::chrono::seconds(30)));
+  CR_RETURN_IF_ERROR(ReplyStatus(started.body));
+  handle.pid = started.body.value("pid", 0);
+  if (process.terminal) {
+    if (started.fds.empty()) {
+      return Error(Code::kInternal, "shim sent no pty for a terminal exec");
+    }
+    handle.pty_master = std::move(started.fds.front());
+  }
+  return handle;
+}
+
+Result<int> ShimClient::WaitExec(ExecHandle& handle) {
+  for (;;) {
+    auto exited = ReceiveFrame(handle.conn.get(), std::chrono::hours(24));
+    if (exited.ok()) {
+      return exited->body.value("exitCode", -1);
+    }
+    if (exited.error().code() != Code::kDeadlineExceeded) {
+      return exited.error();
+    }
+  }
+}
+
+Result<void> ShimClient::Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const {
+  std::vector<int> fds = {stdout_fd};
+  if (!tty) {
+    fds.push_back(stderr_fd);
+  }
+  if (stdin_fd >= 0) {
+    fds.push_back(stdin_fd);
+  }
+  CR_RETURN_IF_ERROR(Call({{"op", "attach"}, {"stdin", stdin_fd >= 0}}, fds));
+  return Ok();
+}
+
 Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
                                             std::chrono::milliseconds timeout,
                                             size_t max_output_bytes) const {

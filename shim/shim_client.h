@@ -36,6 +36,14 @@ struct ExecSyncResult {
   bool timed_out = false;
 };
 
+// A process started by ShimClient::StartExec: the connection its exit code arrives on and, for
+// a terminal, the pty master.
+struct ExecHandle {
+  UniqueFd conn;
+  int pid = 0;
+  UniqueFd pty_master;
+};
+
 class ShimClient {
  public:
   explicit ShimClient(std::string control_socket) : socket_(std::move(control_socket)) {}
@@ -55,6 +63,16 @@ class ShimClient {
   // `max_output_bytes`). On timeout the process is killed and timed_out is set.
   Result<ExecSyncResult> ExecSync(const oci::Process& process, std::chrono::milliseconds timeout,
                                   size_t max_output_bytes = 16 << 20) const;
+
+  // Starts `process` with `stdout_fd`, `stderr_fd` and (if valid) `stdin_fd` as its stdio, or
+  // with a pty whose master comes back in the handle when process.terminal is set.
+  Result<ExecHandle> StartExec(const oci::Process& process, int stdin_fd, int stdout_fd,
+                               int stderr_fd) const;
+  // Blocks until the exec'd process exits; its exit code (128+signal when killed).
+  static Result<int> WaitExec(ExecHandle& handle);
+  // Tees the container's output to `stdout_fd`/`stderr_fd` (one stream for tty containers)
+  // and feeds `stdin_fd` (if valid) to its stdin, until the container exits or the fds close.
+  Result<void> Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const;
 
   // One request, one reply.
   Result<nlohmann::json> Call(const nlohmann::json& request, const std::vector<int>& fds = {},
