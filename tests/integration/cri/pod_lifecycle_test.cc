@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/files.h"
+#include "cri/streaming/streaming_client.h"
 #include "network/bridge_network.h"
 #include "tests/integration/cri/cricketd_fixture.h"
 #include "tests/support/registry_fixture.h"
@@ -382,6 +383,65 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   v1::ExecSyncResponse out;
   ASSERT_TRUE(Exec(keeps, "echo still here", &out).ok());
   EXPECT_EQ(out.stdout(), "still here\n");
+}
+
+}  // namespace
+}  // namespace cricket
+
+namespace cricket {
+namespace {
+
+namespace streaming = ::cricket::cri::streaming;
+
+// Exec through the streaming URL cricketd hands out, as kubelet and kubectl use it.
+TEST_F(PodLifecycleTest, ExecThroughTheStreamingServerOverSpdyAndWebSocket) {
+  v1::PodSandboxConfig pod_config = PodConfig("stream");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 1000", &ctr).ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  for (auto transport : {streaming::Transport::kSpdy, streaming::Transport::kWebSocket}) {
+    for (auto [script, out, code] : {std::tuple{"echo -n hello", "hello", 0},
+                                     std::tuple{"echo -n bye; exit 3", "bye", 3}}) {
+      grpc::ClientContext ctx;
+      v1::ExecRequest req;
+      req.set_container_id(ctr);
+      req.add_cmd("/bin/sh");
+      req.add_cmd("-c");
+      req.add_cmd(script);
+      req.set_stdout(true);
+      v1::ExecResponse resp;
+      grpc::Status status = runtime_->Exec(&ctx, req, &resp);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      streaming::RemoteCommandOptions options;
+      options.transport = transport;
+      options.protocol = transport == streaming::Transport::kSpdy ? "v4.channel.k8s.io"
+                                                                  : "v5.channel.k8s.io";
+      auto result = streaming::RunRemoteCommand(resp.url(), options);
+      ASSERT_TRUE(result.ok()) << result.error().ToString();
+      EXPECT_EQ(result->stdout_data, out);
+      EXPECT_EQ(result->exit_code, code);
+      // The URL is single-use.
+      EXPECT_EQ(streaming::RunRemoteCommand(resp.url(), options).error().code(),
+                Code::kNotFound);
+    }
+  }
+  // Stdin reaches the process.
+  grpc::ClientContext ctx;
+  v1::ExecRequest req;
+  req.set_container_id(ctr);
+  req.add_cmd("busybox");
+  req.add_cmd("cat");
+  req.set_stdin(true);
+  req.set_stdout(true);
+  v1::ExecResponse resp;
+  ASSERT_TRUE(runtime_->Exec(&ctx, req, &resp).ok());
+  streaming::RemoteCommandOptions options;
+  options.stdin = true;
+  options.stdin_data = "typed\n";
+  auto echoed = streaming::RunRemoteCommand(resp.url(), options);
+  ASSERT_TRUE(echoed.ok()) << echoed.error().ToString();
+  EXPECT_EQ(echoed->stdout_data, "typed\n");
 }
 
 }  // namespace
