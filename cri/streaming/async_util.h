@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -78,9 +79,11 @@ class Lifeline {
 
 // Runs the blocking `fn` on a thread of its own and resumes the coroutine on its executor with
 // the result. Used for runtime calls (Exec blocks until the process exits). If the server dies
-// first the coroutine is destroyed with its io_context and the result is dropped.
+// first the coroutine is destroyed with its io_context and the result is dropped. Returns
+// `if_no_thread` when no thread can be started (std::thread reports that by throwing).
 template <typename T>
-awaitable<T> RunBlocking(std::shared_ptr<Lifeline> lifeline, std::function<T()> fn) {
+awaitable<T> RunBlocking(std::shared_ptr<Lifeline> lifeline, std::function<T()> fn,
+                         T if_no_thread) {
   auto ex = co_await asio::this_coro::executor;
   struct State {
     explicit State(const asio::any_io_executor& e) : done(e) {}
@@ -89,15 +92,23 @@ awaitable<T> RunBlocking(std::shared_ptr<Lifeline> lifeline, std::function<T()> 
   };
   auto state = std::make_shared<State>(ex);
   std::weak_ptr<State> weak = state;
-  std::thread([lifeline, weak, fn = std::move(fn)]() mutable {
-    T result = fn();
-    lifeline->Post([weak, result = std::make_shared<T>(std::move(result))]() mutable {
-      if (auto s = weak.lock()) {
-        s->result = std::move(*result);
-        s->done.Notify();
-      }
-    });
-  }).detach();
+  bool started = true;
+  try {
+    std::thread([lifeline, weak, fn = std::move(fn)]() mutable {
+      T result = fn();
+      lifeline->Post([weak, result = std::make_shared<T>(std::move(result))]() mutable {
+        if (auto s = weak.lock()) {
+          s->result = std::move(*result);
+          s->done.Notify();
+        }
+      });
+    }).detach();
+  } catch (const std::system_error&) {
+    started = false;
+  }
+  if (!started) {
+    co_return std::move(if_no_thread);
+  }
   while (!state->result) {
     co_await state->done.Wait();
   }

@@ -17,7 +17,9 @@ awaitable<void> ServePortForward(ByteChannel& data, ByteChannel& error, std::str
   std::function<Result<UniqueFd>()> dial = [&runtime, sandbox_id, port] {
     return runtime.PortForwardConnect(sandbox_id, port);
   };
-  auto socket = co_await RunBlocking<Result<UniqueFd>>(lifeline, std::move(dial));
+  Result<UniqueFd> no_thread = Error(Code::kResourceExhausted, "cannot start a thread to dial");
+  auto socket =
+      co_await RunBlocking<Result<UniqueFd>>(lifeline, std::move(dial), std::move(no_thread));
   asio::posix::stream_descriptor sd(co_await asio::this_coro::executor);
   if (socket.ok()) {
     boost::system::error_code ec;

@@ -244,7 +244,8 @@ awaitable<void> ServeRemoteCommand(RemoteCommand command, RemoteCommandChannels 
       resize->Close();
       return out;
     };
-    outcome = co_await RunBlocking<ExecOutcome>(lifeline, std::move(call));
+    ExecOutcome no_thread{std::nullopt, "cannot start a thread for the runtime call"};
+    outcome = co_await RunBlocking<ExecOutcome>(lifeline, std::move(call), std::move(no_thread));
     co_await pumps->Finish(drain_timeout);
   }
   if (channels.error) {
