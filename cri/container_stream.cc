@@ -115,8 +115,9 @@ Result<void> CriService::Attach(const std::string& container_id, streaming::Stre
   shim::ShimClient shim(running.second.shim_dir + "/control.sock");
   UniqueFd null_fd = DevNull();
   auto fd_or_null = [&](const UniqueFd& fd) { return fd.valid() ? fd.get() : null_fd.get(); };
-  CR_RETURN_IF_ERROR(shim.Attach(io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
-                                 fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd), io.tty));
+  CR_ASSIGN_OR_RETURN(UniqueFd attached,
+                      shim.Attach(io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
+                                  fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd), io.tty));
   std::thread resizer([&] {
     while (io.tty && io.resize != nullptr) {
       auto size = io.resize->Next();
@@ -126,20 +127,27 @@ Result<void> CriService::Attach(const std::string& container_id, streaming::Stre
       (void)shim.Resize(size->width, size->height);
     }
   });
-  // The shim now owns copies of the fds; we return when the client goes away (our stdout
-  // pipe end reports an error) or the container exits.
+  // The shim now owns copies of the fds. The session lasts until the client goes away (our
+  // stdout end reports an error), closes stdin (then output already on its way gets a moment
+  // to arrive) or the container exits; closing `attached` then detaches the shim's copies.
   CR_ASSIGN_OR_RETURN(UniqueFd waiter, shim.Connect());
   (void)shim::SendFrame(waiter.get(), {{"op", "wait"}});
   for (;;) {
-    pollfd fds[2] = {{io.stdout_fd.valid() ? io.stdout_fd.get() : -1, 0, 0},
-                     {waiter.get(), POLLIN, 0}};
-    if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
+    pollfd fds[3] = {{io.stdout_fd.valid() ? io.stdout_fd.get() : -1, 0, 0},
+                     {waiter.get(), POLLIN, 0},
+                     {io.stdin_fd.valid() ? io.stdin_fd.get() : -1, 0, 0}};
+    if (::poll(fds, 3, 1000) < 0 && errno != EINTR) {
       break;
     }
     if ((fds[0].revents & (POLLERR | POLLHUP)) != 0 || fds[1].revents != 0) {
       break;
     }
+    if ((fds[2].revents & POLLHUP) != 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      break;
+    }
   }
+  attached.Reset();
   if (io.resize != nullptr) {
     io.resize->Close();
   }

@@ -169,7 +169,7 @@ Result<int> ShimClient::WaitExec(ExecHandle& handle) {
   }
 }
 
-Result<void> ShimClient::Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const {
+Result<UniqueFd> ShimClient::Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const {
   std::vector<int> fds = {stdout_fd};
   if (!tty) {
     fds.push_back(stderr_fd);
@@ -177,8 +177,11 @@ Result<void> ShimClient::Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool
   if (stdin_fd >= 0) {
     fds.push_back(stdin_fd);
   }
-  CR_RETURN_IF_ERROR(Call({{"op", "attach"}, {"stdin", stdin_fd >= 0}}, fds));
-  return Ok();
+  CR_ASSIGN_OR_RETURN(UniqueFd conn, Connect());
+  CR_RETURN_IF_ERROR(SendFrame(conn.get(), {{"op", "attach"}, {"stdin", stdin_fd >= 0}}, fds));
+  CR_ASSIGN_OR_RETURN(Frame reply, ReceiveFrame(conn.get(), std::chrono::seconds(30)));
+  CR_RETURN_IF_ERROR(ReplyStatus(reply.body));
+  return conn;
 }
 
 Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,

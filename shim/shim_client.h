@@ -71,8 +71,9 @@ class ShimClient {
   // Blocks until the exec'd process exits; its exit code (128+signal when killed).
   static Result<int> WaitExec(ExecHandle& handle);
   // Tees the container's output to `stdout_fd`/`stderr_fd` (one stream for tty containers)
-  // and feeds `stdin_fd` (if valid) to its stdin, until the container exits or the fds close.
-  Result<void> Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const;
+  // and feeds `stdin_fd` (if valid) to its stdin, until the container exits or the returned
+  // connection is closed (which detaches).
+  Result<UniqueFd> Attach(int stdin_fd, int stdout_fd, int stderr_fd, bool tty) const;
 
   // One request, one reply.
   Result<nlohmann::json> Call(const nlohmann::json& request, const std::vector<int>& fds = {},

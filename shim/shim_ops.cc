@@ -45,7 +45,7 @@ std::optional<nlohmann::json> ShimServer::HandleRequest(int conn_fd, const nlohm
     }
     reply = exec.ok() ? Result<nlohmann::json>(**exec) : Result<nlohmann::json>(exec.error());
   } else if (op == "attach") {
-    reply = Attach(req, fds);
+    reply = Attach(conn_fd, req, fds);
   } else if (op == "resize") {
     reply = Resize(req);
   } else if (op == "reopen_log") {
@@ -161,7 +161,8 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
   return std::optional<nlohmann::json>();  // the exit code follows when it ends
 }
 
-Result<nlohmann::json> ShimServer::Attach(const nlohmann::json& req, std::vector<UniqueFd>& fds) {
+Result<nlohmann::json> ShimServer::Attach(int conn_fd, const nlohmann::json& req,
+                                          std::vector<UniqueFd>& fds) {
   if (exit_) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has exited");
   }
@@ -177,6 +178,7 @@ Result<nlohmann::json> ShimServer::Attach(const nlohmann::json& req, std::vector
                                              " descriptors, got " + std::to_string(fds.size()));
   }
   Attacher a;
+  a.conn_fd = conn_fd;
   size_t next = 0;
   a.out = std::move(fds[next++]);
   if (!options_.tty) {

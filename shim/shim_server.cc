@@ -190,6 +190,7 @@ void ShimServer::OnControlConnection() {
 }
 
 void ShimServer::CloseConnection(int conn_fd) {
+  std::erase_if(attachers_, [&](const Attacher& a) { return a.conn_fd == conn_fd; });
   connections_.erase(conn_fd);
   std::erase(exit_waiters_, conn_fd);
   std::erase_if(exec_waiters_, [&](const auto& entry) { return entry.second == conn_fd; });

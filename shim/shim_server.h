@@ -47,6 +47,7 @@ class ShimServer {
 
  private:
   struct Attacher {
+    int conn_fd = -1;  // the client's control connection: closing it detaches
     UniqueFd out;
     UniqueFd err;  // invalid for tty containers: one stream
     UniqueFd in;   // invalid without stdin
@@ -72,7 +73,8 @@ class ShimServer {
   Result<nlohmann::json> Kill(const nlohmann::json& req);
   Result<std::optional<nlohmann::json>> Exec(int conn_fd, const nlohmann::json& req,
                                              std::vector<UniqueFd>& fds);
-  Result<nlohmann::json> Attach(const nlohmann::json& req, std::vector<UniqueFd>& fds);
+  Result<nlohmann::json> Attach(int conn_fd, const nlohmann::json& req,
+                                std::vector<UniqueFd>& fds);
   Result<nlohmann::json> Resize(const nlohmann::json& req);
   Result<nlohmann::json> Delete(const nlohmann::json& req);
 

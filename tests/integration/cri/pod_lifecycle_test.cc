@@ -122,7 +122,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
 
   grpc::Status CreateContainer(const std::string& pod, const v1::PodSandboxConfig& pod_config,
                                const std::string& name, const std::string& script,
-                               std::string* id) {
+                               std::string* id, bool with_stdin = false) {
     grpc::ClientContext ctx;
     v1::CreateContainerRequest req;
     req.set_pod_sandbox_id(pod);
@@ -135,6 +135,7 @@ class PodLifecycleTest : public ::cricket::testing::CricketdFixture {
     c.add_args(script);
     c.set_log_path(name + ".log");
     (*c.mutable_labels())["name"] = name;
+    c.set_stdin(with_stdin);
     c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
     v1::CreateContainerResponse resp;
     grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
@@ -442,6 +443,75 @@ TEST_F(PodLifecycleTest, ExecThroughTheStreamingServerOverSpdyAndWebSocket) {
   auto echoed = streaming::RunRemoteCommand(resp.url(), options);
   ASSERT_TRUE(echoed.ok()) << echoed.error().ToString();
   EXPECT_EQ(echoed->stdout_data, "typed\n");
+}
+
+}  // namespace
+}  // namespace cricket
+
+namespace cricket {
+namespace {
+
+// Port-forward into the pod's network namespace and attach to a running container, through
+// cricketd's streaming URLs, over both transports.
+TEST_F(PodLifecycleTest, PortForwardAndAttachThroughTheStreamingServer) {
+  v1::PodSandboxConfig pod_config = PodConfig("pf");
+  std::string pod = RunPod(pod_config);
+  std::string echo;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "echo",
+                              "exec busybox nc -ll -p 8080 -e /bin/busybox cat", &echo)
+                  .ok());
+  ASSERT_TRUE(StartContainer(echo).ok());
+  std::string cat;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "cat", "exec busybox cat", &cat, true).ok());
+  ASSERT_TRUE(StartContainer(cat).ok());
+  std::string payload(100 * 1024, 'p');
+  for (size_t i = 0; i < payload.size(); ++i) {
+    payload[i] = static_cast<char>('a' + i % 26);
+  }
+  for (auto transport : {streaming::Transport::kSpdy, streaming::Transport::kWebSocket}) {
+    std::vector<std::string> echoed;
+    // The listener may need a moment to bind after the container starts.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      grpc::ClientContext ctx;
+      v1::PortForwardRequest req;
+      req.set_pod_sandbox_id(pod);
+      req.add_port(8080);
+      v1::PortForwardResponse resp;
+      ASSERT_TRUE(runtime_->PortForward(&ctx, req, &resp).ok());
+      streaming::PortForwardOptions options;
+      options.transport = transport;
+      options.port = 8080;
+      auto result = streaming::RunPortForward(resp.url(), options, {payload});
+      if (result.ok() && result->size() == 1 && result->front() == payload) {
+        echoed = *result;
+        break;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(echoed.size(), 1u) << "no 100 KiB round trip through port-forward";
+
+    grpc::ClientContext ctx;
+    v1::AttachRequest req;
+    req.set_container_id(cat);
+    req.set_stdin(true);
+    req.set_stdout(true);
+    v1::AttachResponse resp;
+    ASSERT_TRUE(runtime_->Attach(&ctx, req, &resp).ok());
+    streaming::RemoteCommandOptions options;
+    options.transport = transport;
+    options.protocol = transport == streaming::Transport::kSpdy ? "v4.channel.k8s.io"
+                                                                : "v5.channel.k8s.io";
+    options.stdin = true;
+    options.stdin_data = "through attach\n";
+    options.timeout = 5s;
+    auto attached = streaming::RunRemoteCommand(resp.url(), options);
+    // The session ends when the client closes stdin; what cat echoed came back first.
+    if (attached.ok()) {
+      EXPECT_EQ(attached->stdout_data, "through attach\n");
+    } else {
+      ADD_FAILURE() << attached.error().ToString();
+    }
+  }
 }
 
 }  // namespace
