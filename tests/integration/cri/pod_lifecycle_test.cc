@@ -516,3 +516,74 @@ TEST_F(PodLifecycleTest, PortForwardAndAttachThroughTheStreamingServer) {
 
 }  // namespace
 }  // namespace cricket
+
+namespace cricket {
+namespace {
+
+TEST_F(PodLifecycleTest, TtyExecWithResizeAndHostNetworkPortForward) {
+  // A terminal exec sees the size the client sent.
+  v1::PodSandboxConfig pod_config = PodConfig("tty");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 1000", &ctr).ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  for (auto transport : {streaming::Transport::kSpdy, streaming::Transport::kWebSocket}) {
+    grpc::ClientContext ctx;
+    v1::ExecRequest req;
+    req.set_container_id(ctr);
+    req.add_cmd("/bin/sh");
+    req.add_cmd("-c");
+    // The resize travels beside stdin; give it a moment before asking the terminal.
+    req.add_cmd("read line; busybox sleep 1; busybox stty size; exit 5");
+    req.set_tty(true);
+    req.set_stdin(true);
+    req.set_stdout(true);
+    v1::ExecResponse resp;
+    ASSERT_TRUE(runtime_->Exec(&ctx, req, &resp).ok());
+    streaming::RemoteCommandOptions options;
+    options.transport = transport;
+    options.protocol = transport == streaming::Transport::kSpdy ? "v4.channel.k8s.io"
+                                                                : "v5.channel.k8s.io";
+    options.tty = true;
+    options.stdin = true;
+    options.stdout = true;
+    options.resizes = {{100, 40}};
+    options.stdin_data = "go\n";
+    auto result = streaming::RunRemoteCommand(resp.url(), options);
+    ASSERT_TRUE(result.ok()) << result.error().ToString();
+    EXPECT_NE(result->stdout_data.find("40 100"), std::string::npos) << result->stdout_data;
+    EXPECT_EQ(result->exit_code, 5);
+  }
+
+  // Port-forward into a host-network pod reaches the node's own port.
+  v1::PodSandboxConfig host_config = PodConfig("hostnet");
+  host_config.mutable_linux()->mutable_security_context()->mutable_namespace_options()
+      ->set_network(v1::NODE);
+  std::string host_pod = RunPod(host_config);
+  std::string listener;
+  ASSERT_TRUE(CreateContainer(host_pod, host_config, "echo",
+                              "exec busybox nc -ll -p 18611 -e /bin/busybox cat", &listener)
+                  .ok());
+  ASSERT_TRUE(StartContainer(listener).ok());
+  const std::string payload(100 * 1024, 'h');
+  bool round_trip = false;
+  for (int attempt = 0; attempt < 50 && !round_trip; ++attempt) {
+    grpc::ClientContext ctx;
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id(host_pod);
+    req.add_port(18611);
+    v1::PortForwardResponse resp;
+    ASSERT_TRUE(runtime_->PortForward(&ctx, req, &resp).ok());
+    streaming::PortForwardOptions options;
+    options.port = 18611;
+    auto result = streaming::RunPortForward(resp.url(), options, {payload});
+    round_trip = result.ok() && result->size() == 1 && result->front() == payload;
+    if (!round_trip) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  EXPECT_TRUE(round_trip) << "no 100 KiB round trip into the host-network pod";
+}
+
+}  // namespace
+}  // namespace cricket
