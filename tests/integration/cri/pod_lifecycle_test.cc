@@ -566,23 +566,26 @@ TEST_F(PodLifecycleTest, TtyExecWithResizeAndHostNetworkPortForward) {
                   .ok());
   ASSERT_TRUE(StartContainer(listener).ok());
   const std::string payload(100 * 1024, 'h');
-  bool round_trip = false;
-  for (int attempt = 0; attempt < 50 && !round_trip; ++attempt) {
-    grpc::ClientContext ctx;
-    v1::PortForwardRequest req;
-    req.set_pod_sandbox_id(host_pod);
-    req.add_port(18611);
-    v1::PortForwardResponse resp;
-    ASSERT_TRUE(runtime_->PortForward(&ctx, req, &resp).ok());
-    streaming::PortForwardOptions options;
-    options.port = 18611;
-    auto result = streaming::RunPortForward(resp.url(), options, {payload});
-    round_trip = result.ok() && result->size() == 1 && result->front() == payload;
-    if (!round_trip) {
-      std::this_thread::sleep_for(100ms);
+  for (auto transport : {streaming::Transport::kSpdy, streaming::Transport::kWebSocket}) {
+    bool round_trip = false;
+    for (int attempt = 0; attempt < 50 && !round_trip; ++attempt) {
+      grpc::ClientContext ctx;
+      v1::PortForwardRequest req;
+      req.set_pod_sandbox_id(host_pod);
+      req.add_port(18611);
+      v1::PortForwardResponse resp;
+      ASSERT_TRUE(runtime_->PortForward(&ctx, req, &resp).ok());
+      streaming::PortForwardOptions options;
+      options.transport = transport;
+      options.port = 18611;
+      auto result = streaming::RunPortForward(resp.url(), options, {payload});
+      round_trip = result.ok() && result->size() == 1 && result->front() == payload;
+      if (!round_trip) {
+        std::this_thread::sleep_for(100ms);
+      }
     }
+    EXPECT_TRUE(round_trip) << "no 100 KiB round trip into the host-network pod";
   }
-  EXPECT_TRUE(round_trip) << "no 100 KiB round trip into the host-network pod";
 }
 
 }  // namespace
