@@ -114,8 +114,16 @@ void SetNamespaces(const ContainerSpecInput& in, oci::Spec& spec) {
 }
 
 void SetResources(const v1::LinuxContainerResources& r, oci::Spec& spec) {
-  oci::Resources& res = spec.linux->resources ? *spec.linux->resources
-                                              : spec.linux->resources.emplace();
+  ApplyCriResources(r, spec.linux->resources ? *spec.linux->resources
+                                             : spec.linux->resources.emplace());
+  if (r.oom_score_adj() != 0) {
+    spec.process->oom_score_adj = static_cast<int>(r.oom_score_adj());
+  }
+}
+
+}  // namespace
+
+void ApplyCriResources(const v1::LinuxContainerResources& r, oci::Resources& res) {
   if (r.cpu_shares() > 0 || r.cpu_quota() != 0 || r.cpu_period() > 0 || !r.cpuset_cpus().empty() ||
       !r.cpuset_mems().empty()) {
     oci::CpuResources& cpu = res.cpu.emplace();
@@ -141,12 +149,7 @@ void SetResources(const v1::LinuxContainerResources& r, oci::Spec& spec) {
   for (const auto& [key, value] : r.unified()) {
     res.unified[key] = value;
   }
-  if (r.oom_score_adj() != 0) {
-    spec.process->oom_score_adj = static_cast<int>(r.oom_score_adj());
-  }
 }
-
-}  // namespace
 
 std::vector<std::string> EffectiveArgs(const v1::ContainerConfig& config,
                                        const storage::ImageConfig& image) {

@@ -41,6 +41,10 @@ struct ContainerSpecInput {
 // capability), kNotFound for a missing localhost seccomp profile.
 Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& input);
 
+// CRI resources (cpu shares/quota/period/cpuset, memory and swap limits, the unified map) as
+// OCI ones, merged into `res`.
+void ApplyCriResources(const runtime::v1::LinuxContainerResources& r, oci::Resources& res);
+
 // Kubernetes' command rule: command replaces the image's entrypoint (and then drops its cmd);
 // args replace the image's cmd.
 std::vector<std::string> EffectiveArgs(const runtime::v1::ContainerConfig& config,

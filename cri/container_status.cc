@@ -45,6 +45,7 @@ Result<void> CriService::ContainerStatus(const v1::ContainerStatusRequest& req,
   *status.mutable_annotations() = config.annotations();
   *status.mutable_mounts() = config.mounts();
   status.set_log_path(info.log_path);
+  *status.mutable_resources()->mutable_linux() = config.linux().resources();
   return Ok();
 }
 

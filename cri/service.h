@@ -107,6 +107,9 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> Attach(const std::string& container_id, streaming::StreamSet& io) override;
   Result<UniqueFd> PortForwardConnect(const std::string& sandbox_id, uint16_t port) override;
 
+  // container_update.cc
+  Result<void> UpdateContainerResources(const v1::UpdateContainerResourcesRequest& req,
+                                        v1::UpdateContainerResourcesResponse& resp);
   // container_stats.cc
   Result<void> ContainerStats(const v1::ContainerStatsRequest& req,
                               v1::ContainerStatsResponse& resp);

@@ -62,10 +62,10 @@ TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
   auto daemon = LaunchReady();
   auto runtime = v1::RuntimeService::NewStub(UnixChannel(socket()));
   grpc::ClientContext ctx;
-  v1::UpdateContainerResourcesResponse resp;
-  grpc::Status status = runtime->UpdateContainerResources(&ctx, {}, &resp);
+  v1::PodSandboxStatsResponse resp;
+  grpc::Status status = runtime->PodSandboxStats(&ctx, {}, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("UpdateContainerResources"), std::string::npos);
+  EXPECT_NE(status.error_message().find("PodSandboxStats"), std::string::npos);
 
   auto images = v1::ImageService::NewStub(UnixChannel(socket()));
   grpc::ClientContext image_ctx;

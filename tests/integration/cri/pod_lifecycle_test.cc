@@ -282,6 +282,24 @@ TEST_F(PodLifecycleTest, PodWithTwoContainersFromStartToRemoval) {
     EXPECT_EQ(listed.stats(0).attributes().id(), second);
   }
 
+  // UpdateContainerResources reaches the cgroup and ContainerStatus reports it.
+  {
+    grpc::ClientContext ctx;
+    v1::UpdateContainerResourcesRequest req;
+    req.set_container_id(second);
+    req.mutable_linux()->set_memory_limit_in_bytes(64 << 20);
+    v1::UpdateContainerResourcesResponse resp;
+    grpc::Status updated = runtime_->UpdateContainerResources(&ctx, req, &resp);
+    ASSERT_TRUE(updated.ok()) << updated.error_message();
+    const bool v1_memory = std::filesystem::exists("/sys/fs/cgroup/memory/cricket");
+    std::string limit =
+        ReadFile(v1_memory ? "/sys/fs/cgroup/memory/cricket/" + second + "/memory.limit_in_bytes"
+                           : "/sys/fs/cgroup/cricket/" + second + "/memory.max")
+            .value_or("");
+    EXPECT_EQ(limit, "67108864\n");
+    EXPECT_EQ(Status(second).resources().linux().memory_limit_in_bytes(), 64 << 20);
+  }
+
   // Stop sends the image's STOPSIGNAL (SIGQUIT here): the trap gives exit 7, the other dies of
   // the signal.
   ASSERT_TRUE(Stop(first, 10).ok());

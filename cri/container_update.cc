@@ -1,0 +1,38 @@
+// UpdateContainerResources: new cgroup limits for a created or running container.
+
+#include "common/log.h"
+#include "cri/container_spec.h"
+#include "cri/service.h"
+#include "oci/runtime.h"
+
+namespace cricket::cri {
+
+Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResourcesRequest& req,
+                                                  v1::UpdateContainerResourcesResponse& /*resp*/) {
+  CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
+  auto lock = locks_.Acquire(id);
+  CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
+  CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  if (record.state != ContainerState::kRunning && record.state != ContainerState::kCreated) {
+    return Error(Code::kFailedPrecondition, "container " + id + " is not running");
+  }
+  if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
+    return Error(Code::kFailedPrecondition, "no cgroup hierarchy to update");
+  }
+  oci::Resources resources;
+  ApplyCriResources(req.linux(), resources);
+  // The runtime state lives where the shims keep it; cgroup writes need no shim round trip.
+  oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
+  CR_RETURN_IF_ERROR(runtime.Update(id, resources));
+  // Remember them, so ContainerStatus and a later restart see what is in force.
+  v1::ContainerConfig config;
+  if (config.ParseFromString(record.config)) {
+    *config.mutable_linux()->mutable_resources() = req.linux();
+    config.SerializeToString(&record.config);
+    CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  }
+  log::Info({.pod = record.sandbox_id, .ctr = id}, "resources updated");
+  return Ok();
+}
+
+}  // namespace cricket::cri
