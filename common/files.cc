@@ -1,5 +1,6 @@
 #include "common/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include "common/unique_fd.h"
 
 namespace cricket {
-namespace {
-
 Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -26,7 +25,21 @@ Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
   return Ok();
 }
 
-}  // namespace
+Result<std::vector<std::string>> ListDirectory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return Error::FromErrno(errno, "open directory " + dir);
+  }
+  std::vector<std::string> out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") {
+      out.push_back(std::move(name));
+    }
+  }
+  ::closedir(d);
+  return out;
+}
 
 Result<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)

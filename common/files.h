@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -13,6 +15,14 @@ namespace cricket {
 
 // Reads a whole file. kNotFound when it does not exist.
 Result<std::string> ReadFile(const std::string& path);
+
+// write(2) until all of `data` is written (retrying EINTR and short writes). `path` names the
+// file in errors ("write <path>: ...").
+Result<void> WriteAll(int fd, std::string_view data, const std::string& path);
+
+// The entry names of `dir` without "." and "..", in readdir order.
+// Errors name the directory ("open directory <dir>: ...").
+Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 
 // Crash-safe replace: writes `path.tmp-<pid>`, fsyncs it, renames it over `path` and fsyncs the
 // directory. After a crash `path` holds either the old or the new content, never a mix.

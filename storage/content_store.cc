@@ -18,20 +18,6 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-Result<void> WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return Error::FromErrno(errno, "write " + path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Ok();
-}
-
 void FsyncDir(const std::string& dir) {
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -281,36 +267,19 @@ Result<void> ContentStore::Delete(std::string_view digest) {
 }
 
 Result<std::vector<std::string>> ContentStore::List() const {
-  std::string dir = root_ + "/blobs/sha256";
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return Error::FromErrno(errno, "open directory " + dir);
-  }
+  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root_ + "/blobs/sha256"));
   std::vector<std::string> out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
+  for (const auto& name : names) {
     if (IsHex64(name)) {
       out.push_back("sha256:" + name);
     }
   }
-  ::closedir(d);
   return out;
 }
 
 Result<int> ContentStore::PruneIngest(int64_t max_age_seconds) {
   std::string dir = root_ + "/ingest";
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return Error::FromErrno(errno, "open directory " + dir);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(std::move(name));
-    }
-  }
-  ::closedir(d);
+  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   int removed = 0;
   time_t now = ::time(nullptr);
   for (const std::string& name : names) {

@@ -35,22 +35,6 @@ bool IsValidKey(const std::string& key) {
   return true;
 }
 
-Result<std::vector<std::string>> ListDir(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return Error::FromErrno(errno, "open directory " + dir);
-  }
-  std::vector<std::string> out;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") {
-      out.push_back(std::move(name));
-    }
-  }
-  ::closedir(d);
-  return out;
-}
-
 bool IsDir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -99,7 +83,7 @@ Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, 
   CR_RETURN_IF_ERROR(MakeDirs(root + "/layers", 0700));
   CR_RETURN_IF_ERROR(MakeDirs(root + "/containers", 0700));
   for (const char* sub : {"/layers", "/containers"}) {
-    CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(root + sub));
+    CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root + sub));
     for (const std::string& name : names) {
       if (name.rfind(kTmpPrefix, 0) == 0) {
         log::Info({}, "removing leftover {}{}/{}", root, sub, name);
@@ -236,7 +220,7 @@ Result<void> Snapshotter::RemoveLayer(const std::string& chain_id) {
 }
 
 Result<std::vector<std::string>> Snapshotter::ListLayers() const {
-  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(root_ + "/layers"));
+  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root_ + "/layers"));
   std::vector<std::string> out;
   for (const std::string& n : names) {
     if (n.rfind(kTmpPrefix, 0) != 0) {
@@ -341,7 +325,7 @@ Result<void> Snapshotter::Remove(const std::string& key) {
 }
 
 Result<std::vector<std::string>> Snapshotter::ListSnapshots() const {
-  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(root_ + "/containers"));
+  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root_ + "/containers"));
   std::vector<std::string> out;
   for (const std::string& n : names) {
     if (n.rfind(kTmpPrefix, 0) != 0) {
