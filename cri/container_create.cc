@@ -141,6 +141,13 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   drop_snapshot.Dismiss();
   drop_bundle.Dismiss();
   drop_record.Dismiss();
+  if (exit_watcher_) {
+    if (auto watched = exit_watcher_->Watch(record.id, info.shim_dir); !watched.ok()) {
+      log::Warn({.pod = sandbox_id, .ctr = record.id}, "cannot watch for its exit: {}",
+                watched.error().message());
+    }
+  }
+  PublishContainerEvent(record, v1::CONTAINER_CREATED_EVENT);
   resp.set_container_id(record.id);
   log::Info({.pod = sandbox_id, .ctr = record.id}, "container {} created from {}", record.name,
             info.image_name);

@@ -69,8 +69,21 @@ Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
     return record;
   }
   if (exit) {
+    const bool was_running = record.state == ContainerState::kRunning;
     MarkExited(record, *exit);
     CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+    // A container still recorded as created is being started: StartContainer refreshes it
+    // after sending STARTED, so the events keep their order.
+    if (was_running) {
+      bool first;
+      {
+        std::lock_guard lock(stopped_mu_);
+        first = stopped_published_.insert(record.id).second;
+      }
+      if (first) {
+        PublishContainerEvent(record, v1::CONTAINER_STOPPED_EVENT);
+      }
+    }
   }
   return record;
 }
@@ -134,6 +147,14 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   std::filesystem::remove_all(info.bundle, ec);
   std::filesystem::remove_all(info.shim_dir, ec);
   CR_RETURN_IF_ERROR(deps_.store->DeleteContainer(id));
+  if (exit_watcher_) {
+    exit_watcher_->Forget(id);
+  }
+  {
+    std::lock_guard lock(stopped_mu_);
+    stopped_published_.erase(id);
+  }
+  PublishContainerEvent(*found, v1::CONTAINER_DELETED_EVENT);
   log::Info({.pod = found->sandbox_id, .ctr = id}, "container removed");
   return Ok();
 }

@@ -23,7 +23,13 @@ Result<void> CriService::StartContainer(const v1::StartContainerRequest& req,
   record.state = ContainerState::kRunning;
   record.started_at_ns = NowUnixNanos();
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  PublishContainerEvent(record, v1::CONTAINER_STARTED_EVENT);
   log::Info({.pod = record.sandbox_id, .ctr = id}, "container started");
+  // It may have ended already (a status call saw it first): STOPPED goes out after STARTED.
+  if (auto refreshed = RefreshContainer(record); !refreshed.ok()) {
+    log::Warn({.pod = record.sandbox_id, .ctr = id}, "started, but its state was not read back: {}",
+              refreshed.error().message());
+  }
   return Ok();
 }
 

@@ -23,13 +23,17 @@ Result<void> CriService::ContainerStatus(const v1::ContainerStatusRequest& req,
   CR_ASSIGN_OR_RETURN(std::string id, ResolveContainer(req.container_id()));
   CR_ASSIGN_OR_RETURN(ContainerRecord stored, deps_.store->GetContainer(id));
   CR_ASSIGN_OR_RETURN(ContainerRecord record, RefreshContainer(stored));
+  return FillContainerStatus(record, *resp.mutable_status());
+}
+
+Result<void> CriService::FillContainerStatus(const ContainerRecord& record,
+                                             v1::ContainerStatus& status) {
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
   v1::ContainerConfig config;
   if (!config.ParseFromString(record.config)) {
-    return Error(Code::kDataLoss, "container " + id + ": stored config is corrupt");
+    return Error(Code::kDataLoss, "container " + record.id + ": stored config is corrupt");
   }
-  v1::ContainerStatus& status = *resp.mutable_status();
-  status.set_id(id);
+  status.set_id(record.id);
   *status.mutable_metadata() = config.metadata();
   status.set_state(ToCri(record.state));
   status.set_created_at(record.created_at_ns);

@@ -151,6 +151,10 @@ Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
+  if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
+    // Exits are still found by status calls; only events come late.
+    log::Warn({}, "container exits are not watched: {}", watching.error().message());
+  }
   // Exec/Attach/PortForward URLs: loopback, a free port (kubelet reaches it on this node).
   auto streaming = streaming::StreamingServer::Start({}, *service_);
   if (streaming.ok()) {
@@ -195,6 +199,7 @@ void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!calls_.Drain(grace)) {
     log::Warn({}, "calls still running after {} ms are cancelled", grace.count());
   }
+  service_->CloseContainerEvents();
   server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   server_.reset();

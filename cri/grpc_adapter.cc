@@ -99,6 +99,27 @@ grpc::Status Unimplemented(std::string_view rpc) {
 #include "cri/handled_runtime_rpcs.inc"
 #undef CR_HANDLED_
 
+grpc::Status RuntimeServiceAdapter::GetContainerEvents(
+    grpc::ServerContext* ctx, const v1::GetEventsRequest* /*req*/,
+    grpc::ServerWriter<v1::ContainerEventResponse>* writer) {
+  const log::Fields fields{.rpc = "GetContainerEvents"};
+  auto subscription = service_.SubscribeContainerEvents();
+  log::Debug(fields, "client subscribed");
+  // Wake now and then to notice a client that went away while no events came.
+  while (!ctx->IsCancelled()) {
+    auto next = subscription->Next(std::chrono::milliseconds(250));
+    if (!next.ok()) {
+      log::Info(fields, "event stream ended: {}", next.error().message());
+      return ToGrpc(next.error());
+    }
+    if (next->has_value() && !writer->Write(**next)) {
+      break;
+    }
+  }
+  log::Debug(fields, "client gone");
+  return grpc::Status::OK;
+}
+
 grpc::Status ImageServiceAdapter::ListImages(grpc::ServerContext* /*ctx*/,
                                              const v1::ListImagesRequest* req,
                                              v1::ListImagesResponse* resp) {

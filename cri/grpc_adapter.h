@@ -41,6 +41,11 @@ class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
 #include "cri/handled_runtime_rpcs.inc"
 #undef CR_HANDLED_
 
+  // A server stream that lasts until the client cancels it or cricketd shuts down; not counted
+  // among the calls shutdown drains.
+  grpc::Status GetContainerEvents(grpc::ServerContext* ctx, const v1::GetEventsRequest* req,
+                                  grpc::ServerWriter<v1::ContainerEventResponse>* writer) override;
+
 #include "cri/unimplemented_runtime_rpcs.inc"
 
  private:

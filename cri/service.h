@@ -9,10 +9,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "common/config.h"
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/event_broker.h"
+#include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
@@ -110,6 +114,14 @@ class CriService final : public streaming::StreamingRuntime {
   // container_update.cc
   Result<void> UpdateContainerResources(const v1::UpdateContainerResourcesRequest& req,
                                         v1::UpdateContainerResourcesResponse& resp);
+  // container_events.cc: GetContainerEvents takes events from a subscription until the client
+  // goes away; the exit watcher reports containers that end on their own.
+  std::shared_ptr<EventBroker::Subscription> SubscribeContainerEvents();
+  // Starts watching every live container's shim for its exit (at start-up, after a restart).
+  Result<void> WatchContainerExits();
+  // Ends every event stream (shutdown).
+  void CloseContainerEvents();
+
   // container_stats.cc
   Result<void> ContainerStats(const v1::ContainerStatsRequest& req,
                               v1::ContainerStatsResponse& resp);
@@ -120,6 +132,12 @@ class CriService final : public streaming::StreamingRuntime {
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
+  // The record as CRI shows it, without asking its shim (container_status.cc).
+  Result<void> FillContainerStatus(const ContainerRecord& record, v1::ContainerStatus& status);
+  // Sends `type` for the container with its pod's status and its containers' statuses.
+  void PublishContainerEvent(const ContainerRecord& record, v1::ContainerEventType type);
+  // A container's exit record appeared: bring its record up to date (publishes STOPPED).
+  void OnContainerExit(const std::string& id);
   // Shared steps of the lifecycle (container_lifecycle.cc).
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
   Result<std::string> ResolveContainer(const std::string& id_or_prefix);
@@ -141,6 +159,12 @@ class CriService final : public streaming::StreamingRuntime {
 
   CriDeps deps_;
   KeyedMutex locks_;
+  EventBroker events_;
+  // Containers whose STOPPED event went out, so concurrent refreshes send it once.
+  std::mutex stopped_mu_;
+  std::set<std::string> stopped_published_;  // Guarded by stopped_mu_.
+  // Declared last: its thread calls back into the members above, so it must stop first.
+  std::unique_ptr<ExitWatcher> exit_watcher_;
 };
 
 // The CRI view of an image (image_status.cc).

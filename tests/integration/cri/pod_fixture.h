@@ -1,0 +1,221 @@
+#pragma once
+
+// PodFixture: a real cricketd (root) with the test image pulled from the registry fixture, and
+// the CRI calls pod tests make. Teardown removes every pod the test left, restarting cricketd
+// on the same root if the test killed it, so no shim, mount or netns outlives a failing test;
+// it also destroys the test's bridge and hands ip_forward back as it was.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/files.h"
+#include "network/bridge_network.h"
+#include "tests/integration/cri/cricketd_fixture.h"
+#include "tests/support/registry_fixture.h"
+
+namespace cricket::testing {
+
+namespace v1 = ::runtime::v1;
+using namespace std::chrono_literals;
+
+class PodFixture : public CricketdFixture {
+ protected:
+  void SetUp() override {
+    CR_REQUIRE_ROOT();
+    CricketdFixture::SetUp();
+    ip_forward_ = ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+    auto env = ::cricket::testing::RegistryFixtureEnv();
+    if (env.contains("REGISTRY")) {
+      image_ = env["REGISTRY"] + "/test/busybox:latest";
+    }
+    if (image_.empty()) {
+      GTEST_SKIP() << "needs the registry fixture: run through ctest";
+    }
+    Start();
+    grpc::ClientContext ctx;
+    v1::PullImageRequest pull;
+    pull.mutable_image()->set_image(image_);
+    v1::PullImageResponse pulled;
+    ASSERT_TRUE(ImageStub()->PullImage(&ctx, pull, &pulled).ok());
+  }
+
+  void TearDown() override {
+    if (daemon_ == nullptr) {
+      return;
+    }
+    if (HasFailure()) {
+      for (int i = 1; i <= starts_; ++i) {
+        std::cerr << "cricketd start " << i << ":\n"
+                  << ReadFile(dir_.Join("cricketd-" + std::to_string(i) + ".log")).value_or("");
+      }
+    }
+    // A test that left cricketd dead still must not leave pods behind: start it again on the
+    // same root and state, which know every pod, shim and mount.
+    if (!daemon_->WaitReady(socket(), 2s)) {
+      daemon_ = Launch({}, "cricketd-teardown.log");
+      EXPECT_TRUE(daemon_->WaitReady(socket(), 20s)) << daemon_->Stderr();
+      runtime_ = RuntimeStub();
+    }
+    RemovePods();
+    daemon_.reset();
+    // cricketd keeps its bridge and rules for the next pod; the test's must go with it.
+    network::BridgeOptions bridge;
+    bridge.bridge = "crd" + std::to_string(::getpid() % 100000);
+    bridge.data_dir = root() + "/network/" + bridge.bridge;
+    auto net = network::BridgeNetwork::Create(bridge);
+    ASSERT_TRUE(net.ok()) << net.error().ToString();
+    auto destroyed = (*net)->Destroy();
+    EXPECT_TRUE(destroyed.ok()) << destroyed.error().ToString();
+    // The bridge turned forwarding on for the node; the test hands the node back as it was.
+    (void)WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward_);
+  }
+
+  void RemovePods() {
+    // Remove whatever the test left, so no shim, mount or netns outlives it.
+    grpc::ClientContext ctx;
+    v1::ListPodSandboxResponse pods;
+    if (runtime_->ListPodSandbox(&ctx, {}, &pods).ok()) {
+      for (const auto& pod : pods.items()) {
+        grpc::ClientContext rm_ctx;
+        v1::RemovePodSandboxRequest rm;
+        rm.set_pod_sandbox_id(pod.id());
+        v1::RemovePodSandboxResponse rm_resp;
+        EXPECT_TRUE(runtime_->RemovePodSandbox(&rm_ctx, rm, &rm_resp).ok());
+      }
+    }
+  }
+
+  void Start() {
+    // Each start logs to a file of its own, so a failure shows every daemon's story.
+    const std::string log = "cricketd-" + std::to_string(++starts_) + ".log";
+    daemon_ = Launch({}, log);
+    ASSERT_TRUE(daemon_->WaitReady(socket(), 20s)) << daemon_->Stderr();
+    runtime_ = RuntimeStub();
+  }
+
+  v1::PodSandboxConfig PodConfig(const std::string& name) {
+    v1::PodSandboxConfig config;
+    config.mutable_metadata()->set_name(name);
+    config.mutable_metadata()->set_namespace_("default");
+    config.mutable_metadata()->set_uid("uid-" + name);
+    config.set_hostname(name + "-host");
+    config.set_log_directory(dir_.Join("logs/" + name));
+    (*config.mutable_labels())["app"] = name;
+    return config;
+  }
+
+  std::string RunPod(const v1::PodSandboxConfig& config) {
+    grpc::ClientContext ctx;
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    grpc::Status status = runtime_->RunPodSandbox(&ctx, req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return resp.pod_sandbox_id();
+  }
+
+  grpc::Status CreateContainer(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                               const std::string& name, const std::string& script,
+                               std::string* id, bool with_stdin = false,
+                               const std::function<void(v1::ContainerConfig&)>& customize = {}) {
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args(script);
+    c.set_log_path(name + ".log");
+    (*c.mutable_labels())["name"] = name;
+    c.set_stdin(with_stdin);
+    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+    if (customize) {
+      customize(c);
+    }
+    v1::CreateContainerResponse resp;
+    grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
+    *id = resp.container_id();
+    return status;
+  }
+
+  grpc::Status StartContainer(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::StartContainerRequest req;
+    req.set_container_id(id);
+    v1::StartContainerResponse resp;
+    return runtime_->StartContainer(&ctx, req, &resp);
+  }
+
+  v1::ContainerStatus Status(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    v1::ContainerStatusResponse resp;
+    grpc::Status status = runtime_->ContainerStatus(&ctx, req, &resp);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return resp.status();
+  }
+
+  grpc::Status Exec(const std::string& id, const std::string& script, v1::ExecSyncResponse* out,
+                    int64_t timeout_s = 10) {
+    grpc::ClientContext ctx;
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    req.add_cmd("/bin/sh");
+    req.add_cmd("-c");
+    req.add_cmd(script);
+    req.set_timeout(timeout_s);
+    return runtime_->ExecSync(&ctx, req, out);
+  }
+
+  grpc::Status Stop(const std::string& id, int64_t timeout_s) {
+    grpc::ClientContext ctx;
+    v1::StopContainerRequest req;
+    req.set_container_id(id);
+    req.set_timeout(timeout_s);
+    v1::StopContainerResponse resp;
+    return runtime_->StopContainer(&ctx, req, &resp);
+  }
+
+  std::string ReadLog(const std::string& pod, const std::string& name) {
+    return ReadFile(dir_.Join("logs/" + pod + "/" + name + ".log")).value_or("");
+  }
+
+  bool WaitFor(const std::function<bool()>& cond) {
+    for (int i = 0; i < 500; ++i) {
+      if (cond()) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  size_t Entries(const std::string& dir) {
+    std::error_code ec;
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      ++n;
+    }
+    return n;
+  }
+
+  std::string image_;
+  std::string ip_forward_;
+  int starts_ = 0;
+  std::unique_ptr<::cricket::testing::CricketdProcess> daemon_;
+  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
+};
+
+}  // namespace cricket::testing
