@@ -168,7 +168,7 @@ std::vector<std::string> EffectiveArgs(const v1::ContainerConfig& config,
   return args;
 }
 
-std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id) {
+std::string CgroupParentPath(const std::string& cgroup_parent) {
   std::string parent = cgroup_parent.empty() ? "/cricket" : cgroup_parent;
   if (parent.front() != '/') {
     parent.insert(parent.begin(), '/');
@@ -176,7 +176,11 @@ std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::str
   while (parent.size() > 1 && parent.back() == '/') {
     parent.pop_back();
   }
-  return parent + "/" + container_id;
+  return parent;
+}
+
+std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id) {
+  return CgroupParentPath(cgroup_parent) + "/" + container_id;
 }
 
 Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& in) {

@@ -50,6 +50,8 @@ void ApplyCriResources(const runtime::v1::LinuxContainerResources& r, oci::Resou
 std::vector<std::string> EffectiveArgs(const runtime::v1::ContainerConfig& config,
                                        const storage::ImageConfig& image);
 
+// The pod's cgroup parent as an absolute path; /cricket, cricketd's own, when the pod names none.
+std::string CgroupParentPath(const std::string& cgroup_parent);
 // The cgroup a container of `sandbox` gets: <parent or /cricket>/<container id>.
 std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id);
 

@@ -24,6 +24,7 @@
 #include "cri/streaming/streaming_server.h"
 #include "network/network_manager.h"
 #include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 #include "oci/spec.h"
 #include "runtime/v1/api.pb.h"
 #include "storage/image_store.h"
@@ -122,6 +123,11 @@ class CriService final : public streaming::StreamingRuntime {
   // Ends every event stream (shutdown).
   void CloseContainerEvents();
 
+  // sandbox_stats.cc
+  Result<void> PodSandboxStats(const v1::PodSandboxStatsRequest& req,
+                               v1::PodSandboxStatsResponse& resp);
+  Result<void> ListPodSandboxStats(const v1::ListPodSandboxStatsRequest& req,
+                                   v1::ListPodSandboxStatsResponse& resp);
   // container_stats.cc
   Result<void> ContainerStats(const v1::ContainerStatsRequest& req,
                               v1::ContainerStatsResponse& resp);
@@ -132,6 +138,11 @@ class CriService final : public streaming::StreamingRuntime {
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
+  Result<void> FillPodSandboxStats(const SandboxRecord& sandbox,
+                                   const std::vector<ContainerRecord>& containers,
+                                   v1::PodSandboxStats& out);
+  // A cgroup's usage; nullopt when it does not exist.
+  Result<std::optional<oci::CgroupStats>> CgroupStatsAt(const std::string& path);
   // The record as CRI shows it, without asking its shim (container_status.cc).
   Result<void> FillContainerStatus(const ContainerRecord& record, v1::ContainerStatus& status);
   // Sends `type` for the container with its pod's status and its containers' statuses.

@@ -168,5 +168,52 @@ TEST_F(PodEventsTest, ReopenContainerLogAfterRotation) {
   EXPECT_EQ(old_log.find(" F " + first_new), std::string::npos) << first_new;
 }
 
+TEST_F(PodEventsTest, PodSandboxStatsCoverTheWholePodAndItsNetwork) {
+  v1::PodSandboxConfig pod_config = PodConfig("busy");
+  std::string pod = RunPod(pod_config);
+  RunPod(PodConfig("idle"));
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "spin", "while true; do :; done", &ctr).ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  v1::ExecSyncResponse out;
+  // Traffic on eth0: a ping to the bridge's address.
+  ASSERT_TRUE(Exec(ctr, "busybox ping -c 1 -W 2 10.88.0.1", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stdout() << out.stderr();
+  std::this_thread::sleep_for(200ms);
+
+  grpc::ClientContext ctx;
+  v1::PodSandboxStatsRequest req;
+  req.set_pod_sandbox_id(pod);
+  v1::PodSandboxStatsResponse resp;
+  grpc::Status status = runtime_->PodSandboxStats(&ctx, req, &resp);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::PodSandboxStats& stats = resp.stats();
+  EXPECT_EQ(stats.attributes().id(), pod);
+  EXPECT_EQ(stats.attributes().metadata().name(), "busy");
+  EXPECT_GT(stats.linux().cpu().usage_core_nano_seconds().value(), 10'000'000u);
+  EXPECT_GT(stats.linux().memory().working_set_bytes().value(), 0u);
+  EXPECT_GE(stats.linux().process().process_count().value(), 2u);  // infra and the shell
+  EXPECT_EQ(stats.linux().network().default_interface().name(), "eth0");
+  EXPECT_GT(stats.linux().network().default_interface().tx_bytes().value(), 0u);
+  EXPECT_GT(stats.linux().network().default_interface().rx_bytes().value(), 0u);
+  ASSERT_EQ(stats.linux().containers_size(), 1);
+  EXPECT_EQ(stats.linux().containers(0).attributes().id(), ctr);
+  // The pod's CPU includes its container's.
+  EXPECT_GE(stats.linux().cpu().usage_core_nano_seconds().value(),
+            stats.linux().containers(0).cpu().usage_core_nano_seconds().value());
+
+  grpc::ClientContext list_ctx;
+  v1::ListPodSandboxStatsRequest list;
+  (*list.mutable_filter()->mutable_label_selector())["app"] = "busy";
+  v1::ListPodSandboxStatsResponse listed;
+  ASSERT_TRUE(runtime_->ListPodSandboxStats(&list_ctx, list, &listed).ok());
+  ASSERT_EQ(listed.stats_size(), 1);
+  EXPECT_EQ(listed.stats(0).attributes().id(), pod);
+  grpc::ClientContext all_ctx;
+  v1::ListPodSandboxStatsResponse all;
+  ASSERT_TRUE(runtime_->ListPodSandboxStats(&all_ctx, {}, &all).ok());
+  EXPECT_EQ(all.stats_size(), 2);
+}
+
 }  // namespace
 }  // namespace cricket
