@@ -135,8 +135,13 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   shim_options.tty = config.tty();
   shim_options.stdin = config.stdin();
   shim_options.stdin_once = config.stdin_once();
+  Cleanup drop_shim_dir([&] {
+    std::error_code ec;
+    std::filesystem::remove_all(info.shim_dir, ec);
+  });
   CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
 
+  drop_shim_dir.Dismiss();
   unmount.Dismiss();
   drop_snapshot.Dismiss();
   drop_bundle.Dismiss();

@@ -77,11 +77,17 @@ Result<void> WriteInfraBundle(const std::string& bundle, const std::string& paus
   for (const char* dir : {"rootfs/proc", "rootfs/dev", "rootfs/sys", "rootfs/tmp"}) {
     fs::create_directories(bundle + "/" + dir, ec);
   }
-  fs::copy_file(pause_binary, bundle + "/rootfs/pause", fs::copy_options::overwrite_existing, ec);
-  if (ec) {
-    return Error(Code::kFailedPrecondition, "copy " + pause_binary + ": " + ec.message());
-  }
+  // The binary is bind-mounted, not copied: a copy would cost every pod its size in /run's
+  // RAM, and a file just written races exec (a fork elsewhere in cricketd may still hold the
+  // writer's fd: ETXTBSY). The mount point is an empty file.
+  CR_RETURN_IF_ERROR(WriteFileAtomic(bundle + "/rootfs/pause", "", 0755));
   oci::Spec spec = oci::DefaultSpec();
+  oci::Mount pause;
+  pause.destination = "/pause";
+  pause.type = "bind";
+  pause.source = pause_binary;
+  pause.options = {"bind", "ro", "nosuid", "nodev"};
+  spec.mounts.push_back(std::move(pause));
   spec.root->path = "rootfs";
   spec.root->readonly = true;
   spec.hostname = info.host_network ? "" : info.hostname;
@@ -177,13 +183,13 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   shim_options.state_dir = info.infra_shim_dir;
   shim_options.log_path = info.state_dir + "/infra.log";
   shim_options.runtime_root = deps_.config->state + "/runtime";
-  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
   shim::ShimClient infra(shim_options.control_socket());
   Cleanup stop_infra([&] {
     (void)infra.Delete(/*force=*/true);
     std::error_code ec;
     std::filesystem::remove_all(info.infra_shim_dir, ec);
   });
+  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
   CR_RETURN_IF_ERROR(infra.Start());
   CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra.Status());
   info.infra_pid = status.pid;

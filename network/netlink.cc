@@ -116,7 +116,35 @@ Result<void> Netlink::Transact(nlmsghdr* request, const std::string& what) {
   }
 }
 
+namespace {
+
+// True when the netlink messages in buf[0, n) end a dump (NLMSG_DONE or an error).
+bool EndsDump(const char* buf, ssize_t n) {
+  int left = static_cast<int>(n);
+  for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, left);
+       nlh = mnl_nlmsg_next(nlh, &left)) {
+    if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::vector<LinkInfo>> Netlink::ListLinks() {
+  // A dump that links changed under (NLM_F_DUMP_INTR, which libmnl reports as EINTR) is
+  // inconsistent: read it to its end and ask again. Pods come and go all the time on a node.
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    auto links = DumpLinks();
+    if (links.ok() || links.error().sys_errno() != EINTR || attempt == kAttempts) {
+      return links;
+    }
+  }
+}
+
+Result<std::vector<LinkInfo>> Netlink::DumpLinks() {
   std::vector<char> req(kBufferBytes);
   nlmsghdr* nlh = mnl_nlmsg_put_header(req.data());
   nlh->nlmsg_type = RTM_GETLINK;
@@ -130,13 +158,28 @@ Result<std::vector<LinkInfo>> Netlink::ListLinks() {
   std::vector<LinkInfo> links;
   std::vector<char> buf(kBufferBytes);
   const unsigned int portid = mnl_socket_get_portid(sock_);
+  bool interrupted = false;
   for (;;) {
     ssize_t n = mnl_socket_recvfrom(sock_, buf.data(), buf.size());
     if (n < 0) {
       return Error::FromErrno(errno, "list links");
     }
+    if (interrupted) {
+      if (EndsDump(buf.data(), n)) {
+        return Error::FromErrno(EINTR, "list links: interrupted by a link change");
+      }
+      continue;
+    }
     int rc = mnl_cb_run(buf.data(), static_cast<size_t>(n), nlh->nlmsg_seq, portid, CollectLink,
                         &links);
+    if (rc < 0 && errno == EINTR) {
+      // The rest of this dump is still coming; it must be read before the socket's next use.
+      if (EndsDump(buf.data(), n)) {
+        return Error::FromErrno(EINTR, "list links: interrupted by a link change");
+      }
+      interrupted = true;
+      continue;
+    }
     if (rc < 0) {
       return Error::FromErrno(errno, "list links");
     }

@@ -53,6 +53,8 @@ class Netlink {
   explicit Netlink(mnl_socket* sock) : sock_(sock) {}
   // Sends one request and waits for its ACK; `what` names it in errors.
   Result<void> Transact(nlmsghdr* request, const std::string& what);
+  // One RTM_GETLINK dump; EINTR when a link change made it inconsistent.
+  Result<std::vector<LinkInfo>> DumpLinks();
 
   mnl_socket* sock_;
   unsigned int seq_ = 1;
