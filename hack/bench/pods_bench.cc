@@ -1,0 +1,259 @@
+// Pod start benchmark (issue #5): runs a cricketd of its own on a temp root, pulls the image
+// once, then starts N pods one after another, each with one busybox container, as kubelet
+// would: RunPodSandbox, CreateContainer, StartContainer. Prints JSON: median and p90 (ms) of
+// each call and of the whole pod start, cricketd's RSS idle and with `--running` pods up, and
+// the per-container shim RSS/PSS. Root; the bridge and ip_forward are restored at the end.
+//
+//   bench_pods IMAGE [--pods N] [--running M]
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "network/bridge_network.h"
+#include "runtime/v1/api.grpc.pb.h"
+#include "tests/support/cricketd_process.h"
+
+namespace {
+
+namespace v1 = ::runtime::v1;
+using Clock = std::chrono::steady_clock;
+using cricket::testing::CricketdProcess;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+nlohmann::json Summary(const std::vector<double>& v) {
+  return {{"median_ms", Percentile(v, 0.5)}, {"p90_ms", Percentile(v, 0.9)}};
+}
+
+// A /proc field in KiB: "VmRSS:" of status, "Pss:" of smaps_rollup.
+long KibField(pid_t pid, const std::string& file, const std::string& key) {
+  auto text = cricket::ReadFile("/proc/" + std::to_string(pid) + "/" + file);
+  if (!text.ok()) {
+    return -1;
+  }
+  size_t at = text->find("\n" + key);
+  if (at == std::string::npos) {
+    return -1;
+  }
+  return std::stol(text->substr(at + key.size() + 1));
+}
+
+// Pids of processes whose command line contains `needle`.
+std::vector<pid_t> PidsNaming(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    if (cricket::ReadFile(entry.path().string() + "/cmdline").value_or("").find(needle) !=
+        std::string::npos) {
+      out.push_back(std::stoi(name));
+    }
+  }
+  return out;
+}
+
+struct Args {
+  std::string image;
+  int pods = 30;
+  int running = 20;
+};
+
+int Run(const Args& args) {
+  char tmpl[] = "/tmp/crbench-pods-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string root = dir + "/root";
+  const std::string state = dir + "/state";
+  const std::string socket = state + "/cricket.sock";
+  const std::string bridge = "crbench" + std::to_string(::getpid() % 10000);
+  const std::string ip_forward =
+      cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  (void)cricket::WriteFileAtomic(dir + "/config.toml",
+                                 "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
+                                     "\"\nsubnet = \"10.251.0.0/16\"\ncni_conf_dir = \"" + dir +
+                                     "/net.d\"\n",
+                                 0644);
+  nlohmann::json out;
+  std::vector<std::string> pod_ids;
+  {
+    auto daemon = std::make_unique<CricketdProcess>(
+        CRICKETD_PATH,
+        std::vector<std::string>{"--root", root, "--state", state, "--config",
+                                 dir + "/config.toml", "--log-level", "warn"},
+        dir + "/cricketd.log");
+    if (!daemon->WaitReady(socket, std::chrono::seconds(20))) {
+      std::cerr << "cricketd did not start: " << daemon->Stderr();
+      return 1;
+    }
+    auto channel = cricket::testing::UnixChannel(socket);
+    auto runtime = v1::RuntimeService::NewStub(channel);
+    auto images = v1::ImageService::NewStub(channel);
+    {
+      grpc::ClientContext ctx;
+      v1::PullImageRequest pull;
+      pull.mutable_image()->set_image(args.image);
+      v1::PullImageResponse pulled;
+      if (auto s = images->PullImage(&ctx, pull, &pulled); !s.ok()) {
+        std::cerr << "pull " << args.image << ": " << s.error_message() << "\n";
+        return 1;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    out["cricketd_rss_idle_kib"] = KibField(daemon->pid(), "status", "VmRSS:");
+
+    std::vector<double> run_ms, create_ms, start_ms, total_ms;
+    for (int i = 0; i < args.pods; ++i) {
+      v1::PodSandboxConfig pod;
+      pod.mutable_metadata()->set_name("bench" + std::to_string(i));
+      pod.mutable_metadata()->set_namespace_("default");
+      pod.mutable_metadata()->set_uid("uid-bench" + std::to_string(i));
+      pod.set_log_directory(dir + "/logs/" + std::to_string(i));
+      const auto t0 = Clock::now();
+      grpc::ClientContext run_ctx;
+      v1::RunPodSandboxRequest run_req;
+      *run_req.mutable_config() = pod;
+      v1::RunPodSandboxResponse run_resp;
+      auto s = runtime->RunPodSandbox(&run_ctx, run_req, &run_resp);
+      const auto t1 = Clock::now();
+      if (!s.ok()) {
+        std::cerr << "RunPodSandbox: " << s.error_message() << "\n";
+        break;
+      }
+      pod_ids.push_back(run_resp.pod_sandbox_id());
+      grpc::ClientContext create_ctx;
+      v1::CreateContainerRequest create_req;
+      create_req.set_pod_sandbox_id(run_resp.pod_sandbox_id());
+      *create_req.mutable_sandbox_config() = pod;
+      auto& c = *create_req.mutable_config();
+      c.mutable_metadata()->set_name("c");
+      c.mutable_image()->set_image(args.image);
+      c.add_command("busybox");
+      c.add_args("sleep");
+      c.add_args("3600");
+      c.set_log_path("c.log");
+      v1::CreateContainerResponse create_resp;
+      s = runtime->CreateContainer(&create_ctx, create_req, &create_resp);
+      const auto t2 = Clock::now();
+      if (!s.ok()) {
+        std::cerr << "CreateContainer: " << s.error_message() << "\n";
+        break;
+      }
+      grpc::ClientContext start_ctx;
+      v1::StartContainerRequest start_req;
+      start_req.set_container_id(create_resp.container_id());
+      v1::StartContainerResponse start_resp;
+      s = runtime->StartContainer(&start_ctx, start_req, &start_resp);
+      const auto t3 = Clock::now();
+      if (!s.ok()) {
+        std::cerr << "StartContainer: " << s.error_message() << "\n";
+        break;
+      }
+      run_ms.push_back(Ms(t1 - t0));
+      create_ms.push_back(Ms(t2 - t1));
+      start_ms.push_back(Ms(t3 - t2));
+      total_ms.push_back(Ms(t3 - t0));
+      // Beyond the pods kept running, each pod goes again at once: the node stays small.
+      if (i >= args.running) {
+        grpc::ClientContext stop_ctx;
+        v1::StopPodSandboxRequest stop;
+        stop.set_pod_sandbox_id(run_resp.pod_sandbox_id());
+        v1::StopPodSandboxResponse stopped;
+        (void)runtime->StopPodSandbox(&stop_ctx, stop, &stopped);
+        grpc::ClientContext rm_ctx;
+        v1::RemovePodSandboxRequest rm;
+        rm.set_pod_sandbox_id(run_resp.pod_sandbox_id());
+        v1::RemovePodSandboxResponse removed;
+        (void)runtime->RemovePodSandbox(&rm_ctx, rm, &removed);
+        pod_ids.pop_back();
+      }
+      if (i + 1 == args.running) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        out["cricketd_rss_with_running_pods_kib"] = KibField(daemon->pid(), "status", "VmRSS:");
+        out["running_pods"] = args.running;
+        // Every pod has two shims: its infra process's and its container's.
+        std::vector<double> rss, pss;
+        for (pid_t pid : PidsNaming(state + "/shims/")) {
+          if (pid == daemon->pid()) {
+            continue;
+          }
+          rss.push_back(static_cast<double>(KibField(pid, "status", "VmRSS:")));
+          pss.push_back(static_cast<double>(KibField(pid, "smaps_rollup", "Pss:")));
+        }
+        out["shims"] = rss.size();
+        out["shim_rss_kib_median"] = Percentile(rss, 0.5);
+        out["shim_pss_kib_median"] = Percentile(pss, 0.5);
+      }
+    }
+    out["pods"] = total_ms.size();
+    out["run_pod_sandbox"] = Summary(run_ms);
+    out["create_container"] = Summary(create_ms);
+    out["start_container"] = Summary(start_ms);
+    out["pod_start"] = Summary(total_ms);
+
+    for (const auto& id : pod_ids) {
+      grpc::ClientContext rm_ctx;
+      v1::RemovePodSandboxRequest rm;
+      rm.set_pod_sandbox_id(id);
+      v1::RemovePodSandboxResponse removed;
+      (void)runtime->RemovePodSandbox(&rm_ctx, rm, &removed);
+    }
+    daemon->Signal(SIGTERM);
+    (void)daemon->WaitExit(std::chrono::seconds(10));
+  }
+  cricket::network::BridgeOptions options;
+  options.bridge = bridge;
+  options.data_dir = root + "/network/" + bridge;
+  if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
+    (void)(*net)->Destroy();
+  }
+  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--pods" && i + 1 < argc) {
+      args.pods = std::stoi(argv[++i]);
+    } else if (a == "--running" && i + 1 < argc) {
+      args.running = std::stoi(argv[++i]);
+    } else if (args.image.empty() && !a.starts_with("--")) {
+      args.image = a;
+    } else {
+      std::cerr << "usage: bench_pods IMAGE [--pods N] [--running M]\n";
+      return 2;
+    }
+  }
+  if (args.image.empty() || ::geteuid() != 0) {
+    std::cerr << "usage (as root): bench_pods IMAGE [--pods N] [--running M]\n";
+    return 2;
+  }
+  args.running = std::min(args.running, args.pods);
+  return Run(args);
+}
