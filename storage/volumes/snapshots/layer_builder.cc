@@ -136,7 +136,7 @@ class LayerWriter {
 
   Result<void> Open() {
     a_.reset(archive_write_new());
-    if (a_ == nullptr || archive_write_set_format_pax_restricted(a_.get()) != ARCHIVE_OK ||
+    if (a_ == nullptr || archive_write_set_format_pax(a_.get()) != ARCHIVE_OK ||
         archive_write_open(a_.get(), &sink_, nullptr, OnArchiveWrite, nullptr) != ARCHIVE_OK) {
       return Fail("open volume layer");
     }
@@ -337,7 +337,10 @@ Result<BuiltLayer> BuildLayer(int volume_fd, std::vector<IndexEntry>& entries,
   size_t keep = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (!vanished[i]) {
-      entries[keep++] = std::move(entries[i]);
+      if (keep != i) {
+        entries[keep] = std::move(entries[i]);
+      }
+      ++keep;
     }
   }
   entries.resize(keep);

@@ -12,6 +12,8 @@
 
 #include "common/files.h"
 #include "common/unique_fd.h"
+#include "storage/digest.h"
+#include "storage/layer_path.h"
 
 namespace cricket::storage::volumes {
 namespace {
@@ -20,6 +22,7 @@ using Json = nlohmann::json;
 
 constexpr int kIndexVersion = 1;
 constexpr int kMaxDepth = 1024;
+constexpr size_t kHashBytes = 256 * 1024;
 
 int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
 
@@ -197,6 +200,26 @@ Result<ScanResult> ScanVolume(const std::string& volume_dir) {
     return r.error().Wrap("scan volume " + volume_dir);
   }
   return out;
+}
+
+Result<std::string> HashVolumeFile(int volume_fd, const IndexEntry& entry) {
+  CR_ASSIGN_OR_RETURN(UniqueFd fd, OpenInRoot(volume_fd, entry.path,
+                                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK, entry.path));
+  Sha256 hash;
+  std::string buf(kHashBytes, '\0');
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return Error::FromErrno(errno, "read volume file " + entry.path);
+    }
+    if (n == 0) {
+      return hash.Final();
+    }
+    hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
 }
 
 Result<VolumeIndex> LoadIndex(const std::string& path) {

@@ -83,6 +83,10 @@ struct ScanResult {
 // never leaves the tree. kNotFound when the directory does not exist.
 Result<ScanResult> ScanVolume(const std::string& volume_dir);
 
+// The content hash ("sha256:<hex>") of the regular file `entry` names under `volume_fd`, opened
+// with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS).
+Result<std::string> HashVolumeFile(int volume_fd, const IndexEntry& entry);
+
 // kNotFound when there is no index; kDataLoss naming the file when it is malformed.
 Result<VolumeIndex> LoadIndex(const std::string& path);
 Result<void> SaveIndex(const std::string& path, const VolumeIndex& index);

@@ -97,7 +97,7 @@ Result<void> Install(int parent_fd, const std::string& staging, const std::strin
   return Ok();
 }
 
-Result<void> WriteRestoredIndex(const std::string& target_dir, const std::string& state_dir,
+Result<void> WriteRestoredIndex(const std::string& target_dir, const RestoreOptions& options,
                                 const std::string& digest, const ImageManifest& manifest,
                                 const SnapshotConfig& config) {
   VolumeIndex index;
@@ -107,10 +107,23 @@ Result<void> WriteRestoredIndex(const std::string& target_dir, const std::string
   index.scan_time_ns = NowUnixNanos();
   CR_ASSIGN_OR_RETURN(ScanResult scan, ScanVolume(target_dir));
   index.root = config.root;  // as published: what the next diff compares against
-  // Content hashes stay unknown: an ambiguous file is packed again rather than trusted.
+  // Hashes only where the next diff may need them: files written so recently that a change
+  // within the same timestamp tick could hide. The others stay unknown (an ambiguous file with
+  // no hash is packed again rather than trusted).
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(target_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return Error::FromErrno(errno, "open restored volume " + target_dir);
+  }
+  int64_t racy_after = index.scan_time_ns - options.racy_margin.count();
+  for (IndexEntry& e : scan.entries) {
+    if (e.type == EntryType::kFile && e.mtime_ns >= racy_after) {
+      CR_ASSIGN_OR_RETURN(e.hash, HashVolumeFile(fd.get(), e));
+    }
+  }
   index.entries = std::move(scan.entries);
-  CR_RETURN_IF_ERROR(MakeDirs(state_dir, 0700));
-  return SaveIndex(IndexPath(state_dir), index);
+  CR_RETURN_IF_ERROR(MakeDirs(options.state_dir, 0700));
+  return SaveIndex(IndexPath(options.state_dir), index);
 }
 
 }  // namespace
@@ -191,7 +204,7 @@ Result<RestoreResult> Restore(const std::string& manifest_digest, SnapshotStore&
   }
   if (!options.state_dir.empty()) {
     CR_RETURN_IF_ERROR(
-        WriteRestoredIndex(target_dir, options.state_dir, manifest_digest, manifest, config));
+        WriteRestoredIndex(target_dir, options, manifest_digest, manifest, config));
   }
   return result;
 }

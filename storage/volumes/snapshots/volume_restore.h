@@ -16,6 +16,7 @@
 //
 // Not thread-safe per `target_dir`.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct RestoreOptions {
   std::string state_dir;
   // Chown entries, create device nodes (root only). Default: whether we run as root.
   std::optional<bool> privileged;
+  // Restored files whose mtime lies within this margin of the restore get their content hash
+  // recorded in the index (see SnapshotOptions::racy_margin); older ones need none.
+  std::chrono::nanoseconds racy_margin = std::chrono::seconds(1);
 };
 
 struct RestoreResult {

@@ -21,29 +21,6 @@
 namespace cricket::storage::volumes {
 namespace {
 
-constexpr size_t kHashBytes = 256 * 1024;
-
-// The content hash of a volume file, read without following symlinks.
-Result<std::string> HashVolumeFile(int volume_fd, const IndexEntry& entry) {
-  CR_ASSIGN_OR_RETURN(UniqueFd fd, OpenInRoot(volume_fd, entry.path,
-                                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK, entry.path));
-  Sha256 hash;
-  std::string buf(kHashBytes, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return Error::FromErrno(errno, "read volume file " + entry.path);
-    }
-    if (n == 0) {
-      return hash.Final();
-    }
-    hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
-  }
-}
-
 struct TempFile {
   std::string path;
   UniqueFd fd;
