@@ -8,6 +8,9 @@
 #include <archive_entry.h>
 #include <zstd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -129,6 +132,38 @@ bool SameVersion(const struct stat& a, const struct stat& b) {
 
 int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
 
+// File times come from the coarse clock: a write during our read may leave mtime unchanged
+// when it lands in the same tick as an earlier one.
+int64_t CoarseNow() {
+  timespec t{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &t);
+  return Nanos(t);
+}
+
+// The hash of the first `size` bytes of `fd` (a second read of a file just packed).
+Result<std::string> HashPrefix(int fd, int64_t size, const std::string& what) {
+  Sha256 hash;
+  std::string buf(kReadBytes, '\0');
+  int64_t offset = 0;
+  while (offset < size) {
+    size_t want = static_cast<size_t>(std::min<int64_t>(kReadBytes, size - offset));
+    ssize_t n = ::pread(fd, buf.data(), want, offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return Error::FromErrno(errno, "read volume file " + what);
+    }
+    if (n == 0) {
+      std::fill(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(want), '\0');
+      n = static_cast<ssize_t>(want);
+    }
+    hash.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    offset += n;
+  }
+  return hash.Final();
+}
+
 class LayerWriter {
  public:
   LayerWriter(int volume_fd, BlobSink& sink, const LayerBuildOptions& options)
@@ -220,6 +255,7 @@ class LayerWriter {
       return true;
     }
     for (int attempt = 0;; ++attempt) {
+      int64_t read_start_ns = CoarseNow();
       struct stat before {};
       if (::fstat(fd->get(), &before) < 0) {
         return Error::FromErrno(errno, "stat volume file " + entry.path);
@@ -239,7 +275,18 @@ class LayerWriter {
       if (::fstat(fd->get(), &after) < 0) {
         return Error::FromErrno(errno, "stat volume file " + entry.path);
       }
-      if (SameVersion(before, after)) {
+      bool stable = SameVersion(before, after);
+      if (stable && (Nanos(after.st_mtim) >= read_start_ns || Nanos(after.st_ctim) >= read_start_ns)) {
+        // Modified within the timestamp tick of our read: stat cannot tell whether a write
+        // landed during it, so a second read must give the same content.
+        CR_ASSIGN_OR_RETURN(std::string again, HashPrefix(fd->get(), entry.size, entry.path));
+        struct stat last {};
+        if (::fstat(fd->get(), &last) < 0) {
+          return Error::FromErrno(errno, "stat volume file " + entry.path);
+        }
+        stable = again == entry.hash && SameVersion(before, last);
+      }
+      if (stable) {
         entry.dirty = false;
         break;
       }
