@@ -7,7 +7,8 @@
 // Consistency with a writer that keeps running (the volume stays mounted in its pod): a file
 // is read from an fd opened without following symlinks (openat2 RESOLVE_IN_ROOT), its header
 // takes size and times from fstat before the read, and it is fstat-ed again after the read.
-// When size, mtime or ctime moved, the copy may be torn: the file is packed again right after
+// When size, mtime or ctime moved (or the file was modified within the timestamp tick of the
+// read and a second read hashes differently), the copy may be torn: the file is packed again right after
 // (a later tar entry of the same name replaces the earlier one on restore), up to
 // `torn_retries` times; when it never holds still its index entry is marked dirty so the next
 // snapshot packs it again. The writer is never blocked. A file that vanished or changed type
