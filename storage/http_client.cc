@@ -1,8 +1,11 @@
 #include "storage/http_client.h"
 
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <memory>
 #include <mutex>
@@ -75,6 +78,37 @@ size_t OnBody(char* data, size_t size, size_t count, void* opaque) {
   return n;
 }
 
+struct Upload {
+  int fd = -1;
+  int64_t offset = 0;
+  int64_t size = 0;
+  std::string_view body;  // when fd < 0
+};
+
+size_t OnRead(char* buffer, size_t size, size_t count, void* opaque) {
+  auto* u = static_cast<Upload*>(opaque);
+  size_t want = std::min<size_t>(size * count, static_cast<size_t>(u->size - u->offset));
+  if (want == 0) {
+    return 0;
+  }
+  if (u->fd < 0) {
+    u->body.copy(buffer, want, static_cast<size_t>(u->offset));
+    u->offset += static_cast<int64_t>(want);
+    return want;
+  }
+  for (;;) {
+    ssize_t n = ::pread(u->fd, buffer, want, u->offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return CURL_READFUNC_ABORT;  // a file that shrank or failed: never send a short body
+    }
+    u->offset += n;
+    return static_cast<size_t>(n);
+  }
+}
+
 int OnProgress(void* opaque, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(opaque);
   if (std::chrono::steady_clock::now() >= t->deadline) {
@@ -116,6 +150,7 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& 
   t.deadline = request.deadline;
   t.curl = curl.get();
 
+  Upload upload;
   std::unique_ptr<curl_slist, SlistFree> headers;
   for (const std::string& h : request.headers) {
     headers.reset(curl_slist_append(headers.release(), h.c_str()));
@@ -151,6 +186,18 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& 
   } else if (request.method == "POST") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
+  } else if (request.method == "PUT") {
+    upload.fd = request.upload_fd;
+    upload.body = request.body;
+    upload.size = request.upload_fd >= 0 ? request.upload_size
+                                         : static_cast<int64_t>(request.body.size());
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, OnRead);
+    curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload.size));
+    // No "Expect: 100-continue" round trip before the body.
+    headers.reset(curl_slist_append(headers.release(), "Expect:"));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   }
   if (!request.basic_auth.empty()) {
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -23,8 +23,12 @@ namespace cricket::storage {
 using Deadline = std::chrono::steady_clock::time_point;
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, HEAD or POST
-  std::string body;            // POST only, sent as given (set Content-Type in headers)
+  std::string method = "GET";  // GET, HEAD, POST or PUT
+  std::string body;            // POST and PUT, sent as given (set Content-Type in headers)
+  // PUT only: when >= 0, the body is `upload_size` bytes read from this fd (from offset 0)
+  // instead of `body`, streamed and never held in memory. The caller keeps the fd open.
+  int upload_fd = -1;
+  int64_t upload_size = 0;
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   // user:password for basic authentication, sent only to the request's host.

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "storage/layer_path.h"
 
@@ -87,12 +88,19 @@ Result<void> LayerEntryWriter::Write(archive* archive, archive_entry* entry) {
 
   if (StartsWith(name, kWhiteoutPrefix)) {
     if (name == kOpaqueMarker) {
-      return WriteOpaque(parent.get(), what);
+      std::string dir_path = comps.empty() ? "" : Join(comps, "");
+      if (!dir_path.empty()) {
+        dir_path.pop_back();
+      }
+      return WriteOpaque(parent.get(), dir_path, what);
     }
     if (StartsWith(name, kWhiteoutMetaPrefix)) {
       return Ok();  // other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs) means nothing to overlayfs
     }
     return WriteWhiteout(parent.get(), name.substr(kWhiteoutPrefix.size()), what);
+  }
+  if (options_.whiteouts == WhiteoutMode::kApply) {
+    NoteWritten(Join(comps, name));
   }
   if (archive_entry_hardlink(entry) != nullptr) {
     return WriteHardlink(parent.get(), name, entry);
@@ -118,6 +126,9 @@ Result<void> LayerEntryWriter::WriteWhiteout(int parent_fd, const std::string& n
     return Error(Code::kInvalidArgument, "layer entry \"" + what + "\" is a malformed whiteout");
   }
   CR_RETURN_IF_ERROR(ReplaceExisting(parent_fd, name, /*keep_dir=*/false));
+  if (options_.whiteouts == WhiteoutMode::kApply) {
+    return Ok();  // the target is gone, which is all a whiteout asks for
+  }
   // overlayfs: a 0/0 character device hides the same name in lower layers. Linux >= 5.8 lets
   // unprivileged users create exactly this device.
   if (::mknodat(parent_fd, name.c_str(), S_IFCHR | 0, makedev(0, 0)) < 0) {
@@ -126,11 +137,33 @@ Result<void> LayerEntryWriter::WriteWhiteout(int parent_fd, const std::string& n
   return Ok();
 }
 
-Result<void> LayerEntryWriter::WriteOpaque(int parent_fd, const std::string& what) {
+void LayerEntryWriter::NoteWritten(const std::string& path) {
+  for (size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    written_.insert(path.substr(0, slash));
+  }
+  written_.insert(path);
+}
+
+Result<void> LayerEntryWriter::WriteOpaque(int parent_fd, const std::string& dir_path,
+                                           const std::string& what) {
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
   UniqueFd dir(::openat(parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) {
     return Error::FromErrno(errno, "open directory of layer entry " + what);
+  }
+  if (options_.whiteouts == WhiteoutMode::kApply) {
+    // Image-spec: an opaque whiteout hides the lower layers' children of the directory, not the
+    // entries of its own layer (which may come before the marker in the stream).
+    CR_ASSIGN_OR_RETURN(std::vector<std::string> children,
+                        ListDirectory("/proc/self/fd/" + std::to_string(dir.get())));
+    for (const std::string& child : children) {
+      std::string child_path = dir_path.empty() ? child : dir_path + "/" + child;
+      if (written_.count(child_path) == 0) {
+        CR_RETURN_IF_ERROR(RemoveAllAt(dir.get(), child));
+      }
+    }
+    return Ok();
   }
   std::string key = options_.overlay_xattr_prefix + "opaque";
   if (::fsetxattr(dir.get(), key.c_str(), "y", 1, 0) < 0) {

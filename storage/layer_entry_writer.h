@@ -8,6 +8,7 @@
 #include <archive_entry.h>
 #include <time.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ class LayerEntryWriter {
     timespec times[2];
   };
   Result<void> WriteWhiteout(int parent_fd, const std::string& name, const std::string& what);
-  Result<void> WriteOpaque(int parent_fd, const std::string& what);
+  Result<void> WriteOpaque(int parent_fd, const std::string& dir_path, const std::string& what);
+  // kApply: remembers `path` and its parents as written by this layer.
+  void NoteWritten(const std::string& path);
   Result<void> WriteDirectory(int parent_fd, const std::string& name, const std::string& path,
                               archive_entry* entry);
   Result<void> WriteRegular(int parent_fd, const std::string& name, archive* archive,
@@ -46,6 +49,8 @@ class LayerEntryWriter {
   int layer_fd_;
   const UnpackOptions& options_;
   std::vector<DirTimes> dir_times_;
+  // kApply only: paths this layer wrote, which an opaque marker must keep.
+  std::set<std::string> written_;
 };
 
 }  // namespace cricket::storage

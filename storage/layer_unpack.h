@@ -20,6 +20,17 @@
 
 namespace cricket::storage {
 
+// How whiteouts are written (see UnpackOptions::whiteouts).
+enum class WhiteoutMode {
+  // An image layer unpacked into an empty layer directory for overlayfs: whiteouts become
+  // overlay whiteouts and opaque markers an xattr, as described above.
+  kOverlay,
+  // A layer applied onto the tree the directory already holds (volume snapshots, restored by
+  // applying their layers in order): a whiteout removes its target, an opaque marker removes the
+  // directory's entries that did not come from this layer.
+  kApply,
+};
+
 struct UnpackOptions {
   // Root: chown entries to their owners, create device nodes, set trusted.* xattrs. Otherwise
   // device nodes are skipped and files belong to the caller.
@@ -28,6 +39,7 @@ struct UnpackOptions {
   std::string overlay_xattr_prefix = "trusted.overlay.";
   // When set, the uncompressed digest must match ("sha256:<hex>"), else kDataLoss.
   std::string expected_diff_id;
+  WhiteoutMode whiteouts = WhiteoutMode::kOverlay;
 };
 
 struct UnpackStats {

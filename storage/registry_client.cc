@@ -284,4 +284,150 @@ Result<void> RegistrySession::FetchBlob(const Descriptor& blob, ContentStore& st
   return last;
 }
 
+Result<const Endpoint*> RegistrySession::Origin() const {
+  for (const Endpoint& e : endpoints_) {
+    if (!e.is_mirror) {
+      return &e;
+    }
+  }
+  return Error(Code::kFailedPrecondition,
+               "registry " + ref_.domain() + " is mirror-only: cannot push " + ref_.Name());
+}
+
+Result<bool> RegistrySession::HasBlob(const std::string& digest, Deadline deadline) {
+  CR_ASSIGN_OR_RETURN(const Endpoint* origin, Origin());
+  HttpRequest req;
+  req.method = "HEAD";
+  req.url = origin->base_url + "/v2/" + ref_.path() + "/blobs/" + digest;
+  req.deadline = deadline;
+  Result<HttpResponse> resp = Error(Code::kUnknown, "no attempt");
+  for (int attempt = 0; attempt < kManifestAttempts; ++attempt) {
+    if (attempt > 0 && !Backoff(attempt, deadline)) {
+      break;
+    }
+    resp = Send(*origin, req, nullptr, kMaxErrorBody);
+    if (resp.ok() && (resp->status == 200 || resp->status == 404)) {
+      return resp->status == 200;
+    }
+    if (resp.ok()) {
+      resp = StatusError(resp->status, "blob " + digest, origin->host);
+    }
+    if (!IsTransient(resp.error())) {
+      break;
+    }
+  }
+  return std::move(resp).error();
+}
+
+namespace {
+
+// distribution-spec: the Location of an upload session may be relative to the registry.
+std::string AbsoluteLocation(const Endpoint& endpoint, const std::string& location) {
+  if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) {
+    return location;
+  }
+  return endpoint.base_url + (location.rfind('/', 0) == 0 ? "" : "/") + location;
+}
+
+}  // namespace
+
+Result<void> RegistrySession::PushBlobOnce(const Endpoint& origin, const Descriptor& blob, int fd,
+                                           Deadline deadline) {
+  std::string what = "push blob " + blob.digest + " to " + ref_.Name();
+  HttpRequest post;
+  post.method = "POST";
+  post.url = origin.base_url + "/v2/" + ref_.path() + "/blobs/uploads/";
+  post.deadline = deadline;
+  CR_ASSIGN_OR_RETURN(HttpResponse session, Send(origin, post, nullptr, kMaxErrorBody));
+  if (session.status != 202) {
+    return StatusError(session.status, what + ": start upload", origin.host);
+  }
+  std::string location = session.Header("location");
+  if (location.empty()) {
+    return Error(Code::kUnavailable,
+                 what + ": registry " + origin.host + " sent no upload location");
+  }
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = AbsoluteLocation(origin, location);
+  put.url += (put.url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+             blob.digest;
+  put.headers = {"Content-Type: application/octet-stream"};
+  put.upload_fd = fd;
+  put.upload_size = blob.size;
+  put.deadline = deadline;
+  CR_ASSIGN_OR_RETURN(HttpResponse done, Send(origin, put, nullptr, kMaxErrorBody));
+  if (done.status == 400 && done.body.find("DIGEST_INVALID") != std::string::npos) {
+    return Error(Code::kDataLoss, what + ": registry " + origin.host +
+                                      " found that the content does not match the digest");
+  }
+  if (done.status != 201) {
+    return StatusError(done.status, what, origin.host);
+  }
+  bytes_pushed_ += blob.size;
+  return Ok();
+}
+
+Result<void> RegistrySession::PushBlob(const Descriptor& blob, int fd, Deadline deadline) {
+  CR_ASSIGN_OR_RETURN(const Endpoint* origin, Origin());
+  Error last(Code::kUnavailable, "no attempt");
+  for (int attempt = 0; attempt < kBlobAttempts; ++attempt) {
+    if (attempt > 0 && !Backoff(attempt, deadline)) {
+      return Error(Code::kDeadlineExceeded,
+                   "deadline exceeded pushing blob " + blob.digest + " after: " + last.message());
+    }
+    auto r = PushBlobOnce(*origin, blob, fd, deadline);
+    if (r.ok()) {
+      return Ok();
+    }
+    last = std::move(r).error();
+    if (!IsTransient(last)) {
+      return last;
+    }
+    log::Debug({}, "push blob {} to {}: {}", blob.digest, origin->base_url, last.ToString());
+  }
+  return last;
+}
+
+Result<std::string> RegistrySession::PushManifest(const std::string& tag_or_digest,
+                                                  const std::string& media_type,
+                                                  const std::string& body, Deadline deadline) {
+  CR_ASSIGN_OR_RETURN(const Endpoint* origin, Origin());
+  std::string digest = Sha256Digest(body);
+  std::string what = "push manifest " + ref_.Name() +
+                     (tag_or_digest.find(':') == std::string::npos ? ":" : "@") + tag_or_digest;
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = origin->base_url + "/v2/" + ref_.path() + "/manifests/" + tag_or_digest;
+  put.headers = {"Content-Type: " + media_type};
+  put.body = body;
+  put.deadline = deadline;
+  Result<HttpResponse> resp = Error(Code::kUnknown, "no attempt");
+  for (int attempt = 0; attempt < kManifestAttempts; ++attempt) {
+    if (attempt > 0 && !Backoff(attempt, deadline)) {
+      break;
+    }
+    resp = Send(*origin, put, nullptr, kMaxErrorBody);
+    if (resp.ok() && resp->status != 201) {
+      std::string detail = resp->body.substr(0, 512);
+      resp = StatusError(resp->status, what, origin->host);
+      if (!detail.empty() && resp.error().code() == Code::kFailedPrecondition) {
+        resp = Error(Code::kFailedPrecondition, resp.error().message() + ": " + detail);
+      }
+    }
+    if (resp.ok() || !IsTransient(resp.error())) {
+      break;
+    }
+  }
+  if (!resp.ok()) {
+    return std::move(resp).error();
+  }
+  std::string header_digest = resp->Header("docker-content-digest");
+  if (!header_digest.empty() && header_digest != digest) {
+    return Error(Code::kDataLoss, what + ": registry " + origin->host + " stored digest " +
+                                      header_digest + " instead of " + digest);
+  }
+  return digest;
+}
+
 }  // namespace cricket::storage

@@ -52,8 +52,25 @@ class RegistrySession {
   // for a later resume.
   Result<void> FetchBlob(const Descriptor& blob, ContentStore& store, Deadline deadline);
 
+  // Push (distribution-spec "push"), always to the registry itself, never to a mirror
+  // (kFailedPrecondition for a mirror-only registry).
+  //
+  // Whether the repository holds the blob (HEAD). kPermissionDenied, kUnauthenticated,
+  // kUnavailable.
+  Result<bool> HasBlob(const std::string& digest, Deadline deadline);
+  // Uploads `blob.size` bytes read from `fd` (from offset 0) as `blob.digest`: POST an upload
+  // session, then one monolithic PUT ?digest=. The registry verifies the digest (kDataLoss when
+  // it refuses it as invalid). Transient failures are retried with a new session.
+  Result<void> PushBlob(const Descriptor& blob, int fd, Deadline deadline);
+  // PUTs a manifest under a tag or its digest; its blobs must be pushed first. Returns the
+  // digest of `body` (kDataLoss when the registry reports another).
+  Result<std::string> PushManifest(const std::string& tag_or_digest, const std::string& media_type,
+                                   const std::string& body, Deadline deadline);
+
   // Number of blob GET requests sent (for tests and the benchmark).
   int blob_requests() const { return blob_requests_; }
+  // Blob bytes sent by PushBlob (for tests and the benchmark).
+  int64_t bytes_pushed() const { return bytes_pushed_; }
 
  private:
   RegistrySession(const HttpClient& http, Reference ref, std::vector<Endpoint> endpoints,
@@ -76,6 +93,10 @@ class RegistrySession {
   Result<Manifest> FetchManifest(const std::string& tag_or_digest, Deadline deadline);
   Result<void> DownloadInto(const Endpoint& endpoint, Ingest& ingest, Deadline deadline);
   Result<Ingest> WaitForIngest(const Descriptor& blob, ContentStore& store, Deadline deadline);
+  // The registry itself (push never goes to a mirror).
+  Result<const Endpoint*> Origin() const;
+  Result<void> PushBlobOnce(const Endpoint& origin, const Descriptor& blob, int fd,
+                            Deadline deadline);
   // Endpoint indices, the last one that worked first.
   std::vector<size_t> EndpointOrder() const;
 
@@ -85,6 +106,7 @@ class RegistrySession {
   RegistryAuth auth_;
   size_t preferred_ = 0;
   int blob_requests_ = 0;
+  int64_t bytes_pushed_ = 0;
 };
 
 }  // namespace cricket::storage
