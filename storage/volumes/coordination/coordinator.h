@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -63,6 +64,19 @@ struct CoordinatorOptions {
   std::chrono::seconds lease_ttl{10};
   // etcd: deadline of each request, so an unreachable etcd fails instead of hanging.
   std::chrono::milliseconds request_timeout{3000};
+
+  // The defaults of each backend with its one required setting.
+  static CoordinatorOptions Local(std::string dir) {
+    CoordinatorOptions options;
+    options.local_dir = std::move(dir);
+    return options;
+  }
+  static CoordinatorOptions Etcd(std::vector<std::string> endpoints) {
+    CoordinatorOptions options;
+    options.backend = "etcd";
+    options.etcd_endpoints = std::move(endpoints);
+    return options;
+  }
 };
 
 // One per node. Every method is thread-safe (a LeaseKeeper calls KeepAlive from its thread).

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,13 +23,34 @@ constexpr std::string_view kLockSuffix = ".lock";
 constexpr std::string_view kHeadSuffix = ".head";
 
 // Open-file-description locks rather than flock(2): the same lifetime (the open file
-// description, so a dead process drops it and two descriptions in one process exclude each
-// other), plus F_OFD_GETLK, which lets List() see a holder without taking the lock itself.
-struct flock WholeFile(int type) {
+// description, so a dead process drops them and two descriptions in one process exclude each
+// other), plus byte ranges and F_OFD_GETLK. Byte 0 of the lock file is the owner lock, held
+// for as long as the volume is attached. Byte 1 is the state lock, held only for the moment
+// it takes to change the volume's files (write lock) or read them (read lock): a contender
+// that fails to get the owner lock reads the holder's name under it, so it never sees the
+// winner before the winner has written its name.
+constexpr off_t kOwnerByte = 0;
+constexpr off_t kStateByte = 1;
+
+struct flock ByteLock(int type, off_t byte) {
   struct flock fl = {};
   fl.l_type = static_cast<decltype(fl.l_type)>(type);
   fl.l_whence = SEEK_SET;
+  fl.l_start = byte;
+  fl.l_len = 1;
   return fl;
+}
+
+// F_OFD_SETLKW for the state lock (held briefly by live processes only), F_OFD_SETLK for the
+// owner lock. false with errno set when it failed.
+bool SetLock(int fd, int type, off_t byte, bool wait) {
+  struct flock fl = ByteLock(type, byte);
+  while (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    if (errno != EINTR) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // "<node> <pid>" as the holder wrote it; "unknown" when it wrote nothing.
@@ -68,8 +90,11 @@ class LocalCoordinator final : public VolumeCoordinator {
   }
   std::string HeadPath(const std::string& volume) const { return dir_ + "/" + volume + ".head"; }
 
-  // The lock of `volume` on a fresh open file description, or kUnavailable naming the holder.
-  Result<UniqueFd> LockVolume(const std::string& volume);
+  // Takes the owner lock of `volume` on a fresh open file description and runs `on_locked`
+  // with it, both under the state lock. kUnavailable naming the holder when someone else owns
+  // the volume; when `on_locked` fails the owner lock is dropped again.
+  Result<UniqueFd> LockVolume(const std::string& volume,
+                              const std::function<Result<void>(int fd)>& on_locked);
   Result<int64_t> ReadToken(const std::string& volume);
   Result<void> WriteHolder(int fd, const std::string& volume, const std::string& node);
   // OK when `lease` holds its volume now: held by this object with the same token, or resumed
@@ -81,19 +106,27 @@ class LocalCoordinator final : public VolumeCoordinator {
   std::map<std::string, Held> held_;  // Guarded by mu_.
 };
 
-Result<UniqueFd> LocalCoordinator::LockVolume(const std::string& volume) {
+Result<UniqueFd> LocalCoordinator::LockVolume(
+    const std::string& volume, const std::function<Result<void>(int fd)>& on_locked) {
   std::string path = LockPath(volume);
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open volume lock " + path);
   }
-  struct flock fl = WholeFile(F_WRLCK);
-  if (::fcntl(fd.get(), F_OFD_SETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!SetLock(fd.get(), F_WRLCK, kStateByte, /*wait=*/true)) {
+    return Error::FromErrno(errno, "lock state of " + path);
+  }
+  // Closing `fd` on any return below drops the state lock (and the owner lock with it).
+  if (!SetLock(fd.get(), F_WRLCK, kOwnerByte, /*wait=*/false)) {
     if (errno != EAGAIN && errno != EACCES) {
       return Error::FromErrno(errno, "lock " + path);
     }
     return Error(Code::kUnavailable,
                  "volume " + volume + " is owned by node " + NodeOf(HolderOf(fd.get())));
+  }
+  CR_RETURN_IF_ERROR(on_locked(fd.get()));
+  if (!SetLock(fd.get(), F_UNLCK, kStateByte, /*wait=*/false)) {
+    return Error::FromErrno(errno, "unlock state of " + path);
   }
   return fd;
 }
@@ -133,12 +166,14 @@ Result<VolumeLease> LocalCoordinator::Acquire(const std::string& volume,
   CR_RETURN_IF_ERROR(ValidateVolumeName(volume));
   CR_RETURN_IF_ERROR(ValidateNodeName(node));
   std::lock_guard lock(mu_);
-  CR_ASSIGN_OR_RETURN(UniqueFd fd, LockVolume(volume));
-  // Only the lock holder touches the counter, so read-increment-rewrite cannot race.
-  CR_ASSIGN_OR_RETURN(int64_t previous, ReadToken(volume));
-  int64_t token = previous + 1;
-  CR_RETURN_IF_ERROR(WriteFileAtomic(TokenPath(volume), std::to_string(token) + "\n", 0600));
-  CR_RETURN_IF_ERROR(WriteHolder(fd.get(), volume, node));
+  int64_t token = 0;
+  CR_ASSIGN_OR_RETURN(UniqueFd fd, LockVolume(volume, [&](int lock_fd) -> Result<void> {
+    // Only the owner touches the counter, so read-increment-rewrite cannot race.
+    CR_ASSIGN_OR_RETURN(int64_t previous, ReadToken(volume));
+    token = previous + 1;
+    CR_RETURN_IF_ERROR(WriteFileAtomic(TokenPath(volume), std::to_string(token) + "\n", 0600));
+    return WriteHolder(lock_fd, volume, node);
+  }));
   held_[volume] = Held{.lock = std::move(fd), .token = token};
   return VolumeLease{
       .volume = volume, .node = node, .token = token, .lease_id = 0, .ttl = std::chrono::seconds(0)};
@@ -154,20 +189,20 @@ Result<void> LocalCoordinator::CheckHeldLocked(const VolumeLease& lease) {
   }
   if (it == held_.end()) {
     // Not ours in this process: resume it if nobody took the volume since (a restart).
-    Result<UniqueFd> fd = LockVolume(lease.volume);
+    Result<UniqueFd> fd = LockVolume(lease.volume, [&](int lock_fd) -> Result<void> {
+      CR_ASSIGN_OR_RETURN(int64_t current, ReadToken(lease.volume));
+      if (current != lease.token) {
+        return Error(Code::kAborted, what + " is stale: the volume was acquired since (token " +
+                                         std::to_string(current) + ")");
+      }
+      return WriteHolder(lock_fd, lease.volume, lease.node);
+    });
     if (!fd.ok()) {
       if (fd.error().code() == Code::kUnavailable) {
         return Error(Code::kAborted, what + " is lost: " + fd.error().message());
       }
       return std::move(fd).error();
     }
-    CR_ASSIGN_OR_RETURN(int64_t current, ReadToken(lease.volume));
-    if (current != lease.token) {
-      return Error(Code::kAborted,
-                   what + " is stale: the volume was acquired since (token " +
-                       std::to_string(current) + ")");
-    }
-    CR_RETURN_IF_ERROR(WriteHolder(fd->get(), lease.volume, lease.node));
     held_[lease.volume] = Held{.lock = std::move(*fd), .token = lease.token};
     return Ok();
   }
@@ -193,11 +228,13 @@ Result<void> LocalCoordinator::Release(const VolumeLease& lease) {
   if (it == held_.end() || it->second.token != lease.token) {
     return Ok();  // released before, or never ours in this process
   }
-  // Clear the holder first so List() and error messages never name a released owner.
-  if (::ftruncate(it->second.lock.get(), 0) < 0) {
-    return Error::FromErrno(errno, "truncate " + LockPath(lease.volume));
+  // Clear the holder first, under the state lock, so List() and error messages never name a
+  // released owner. The lease goes either way: closing the description drops both locks.
+  UniqueFd fd = std::move(it->second.lock);
+  held_.erase(it);
+  if (!SetLock(fd.get(), F_WRLCK, kStateByte, /*wait=*/true) || ::ftruncate(fd.get(), 0) < 0) {
+    return Error::FromErrno(errno, "clear the holder of " + LockPath(lease.volume));
   }
-  held_.erase(it);  // closing the description drops the lock
   return Ok();
 }
 
@@ -246,11 +283,18 @@ Result<std::vector<VolumeOwner>> LocalCoordinator::List() {
     VolumeOwner row;
     row.volume = volume;
     UniqueFd fd(::open(LockPath(volume).c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-    struct flock fl = WholeFile(F_WRLCK);
-    if (fd.valid() && ::fcntl(fd.get(), F_OFD_GETLK, &fl) == 0 &&  // NOLINT(cppcoreguidelines-pro-type-vararg)
-        fl.l_type != F_UNLCK) {
-      row.node = NodeOf(HolderOf(fd.get()));
-      CR_ASSIGN_OR_RETURN(row.token, ReadToken(volume));
+    if (fd.valid()) {
+      if (!SetLock(fd.get(), F_RDLCK, kStateByte, /*wait=*/true)) {
+        return Error::FromErrno(errno, "lock state of " + LockPath(volume));
+      }
+      struct flock fl = ByteLock(F_WRLCK, kOwnerByte);
+      if (::fcntl(fd.get(), F_OFD_GETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
+        return Error::FromErrno(errno, "query lock " + LockPath(volume));
+      }
+      if (fl.l_type != F_UNLCK) {
+        row.node = NodeOf(HolderOf(fd.get()));
+        CR_ASSIGN_OR_RETURN(row.token, ReadToken(volume));
+      }
     }
     CR_ASSIGN_OR_RETURN(row.head, ReadHead(volume));
     if (!row.node.empty() || row.head.has_value()) {
