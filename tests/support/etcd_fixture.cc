@@ -98,6 +98,13 @@ std::unique_ptr<EtcdServer> EtcdServer::Start(std::string* error) {
   std::unique_ptr<EtcdServer> server(new EtcdServer());
   int client_port = FreeLoopbackPort();
   int peer_port = FreeLoopbackPort();
+  while (client_port > 0 && peer_port == client_port) {
+    peer_port = FreeLoopbackPort();
+  }
+  if (client_port < 0 || peer_port < 0) {
+    *error = "no free loopback port";
+    return nullptr;
+  }
   std::string client = "http://127.0.0.1:" + std::to_string(client_port);
   std::string peer = "http://127.0.0.1:" + std::to_string(peer_port);
   std::string log = server->dir_.Join("etcd.log");
