@@ -135,7 +135,8 @@ std::unique_ptr<EtcdServer> EtcdServer::Start(std::string* error) {
     if (::getppid() != parent) {
       ::_exit(127);
     }
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (out >= 0) {
       ::dup2(out, STDOUT_FILENO);
       ::dup2(out, STDERR_FILENO);

@@ -14,8 +14,8 @@ Result<std::unique_ptr<VolumeCoordinator>> MakeCoordinator(const CoordinatorOpti
   if (options.backend == "etcd") {
     return MakeEtcdCoordinator(options);
   }
-  return Error(Code::kInvalidArgument, "unknown volume coordination backend \"" +
-                                           options.backend + "\" (want \"local\" or \"etcd\")");
+  return Error(Code::kInvalidArgument, "unknown volume coordination backend \"" + options.backend +
+                                           "\" (want \"local\" or \"etcd\")");
 }
 
 Result<void> ValidateVolumeName(const std::string& volume) {
@@ -26,9 +26,9 @@ Result<void> ValidateVolumeName(const std::string& volume) {
     }
   }
   if (!ok) {
-    return Error(Code::kInvalidArgument,
-                 "volume name \"" + volume +
-                     "\" must be 1-128 of [A-Za-z0-9._-] and not start with '.'");
+    return Error(
+        Code::kInvalidArgument,
+        "volume name \"" + volume + "\" must be 1-128 of [A-Za-z0-9._-] and not start with '.'");
   }
   return Ok();
 }

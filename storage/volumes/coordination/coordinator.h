@@ -45,7 +45,7 @@ struct VolumeHead {
 // One row of `cricketctl volumes ls`: every volume that has an owner, a head, or both.
 struct VolumeOwner {
   std::string volume;
-  std::string node;  // empty when nobody holds the volume
+  std::string node;   // empty when nobody holds the volume
   int64_t token = 0;  // the owner's token; 0 when unowned
   std::optional<VolumeHead> head;
 };

@@ -42,8 +42,7 @@ Error EtcdClient::ToError(const grpc::Status& status, const char* rpc) const {
                                            "): " + status.error_message());
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return Error(Code::kUnavailable, "etcd at " + endpoints_ + " did not answer " + rpc +
-                                           " within " + std::to_string(timeout_.count()) +
-                                           " ms");
+                                           " within " + std::to_string(timeout_.count()) + " ms");
     default:
       return Error(static_cast<Code>(status.error_code()),
                    std::string("etcd ") + rpc + ": " + status.error_message());

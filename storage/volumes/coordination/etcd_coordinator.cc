@@ -33,8 +33,7 @@ void AddCompare(etcdserverpb::TxnRequest& txn, const std::string& key,
 
 // The first key-value of the Range response at `index` of a Txn, or nullptr.
 const mvccpb::KeyValue* RangeResult(const etcdserverpb::TxnResponse& response, int index) {
-  if (index >= response.responses_size() ||
-      !response.responses(index).has_response_range() ||
+  if (index >= response.responses_size() || !response.responses(index).has_response_range() ||
       response.responses(index).response_range().kvs_size() == 0) {
     return nullptr;
   }
@@ -132,8 +131,8 @@ Result<VolumeLease> EtcdCoordinator::Acquire(const std::string& volume, const st
 
 Result<void> EtcdCoordinator::KeepAlive(const VolumeLease& lease) {
   CR_RETURN_IF_ERROR(CheckLease(lease));
-  const std::string what = "lease on volume " + lease.volume + " (token " +
-                           std::to_string(lease.token) + ")";
+  const std::string what =
+      "lease on volume " + lease.volume + " (token " + std::to_string(lease.token) + ")";
   CR_ASSIGN_OR_RETURN(int64_t ttl, client_->LeaseKeepAliveOnce(lease.lease_id));
   if (ttl <= 0) {
     return Error(Code::kAborted, what + " expired");

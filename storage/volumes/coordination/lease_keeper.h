@@ -63,8 +63,8 @@ class LeaseKeeper {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;            // Guarded by mu_.
-  std::optional<Error> lost_;    // Guarded by mu_.
+  bool stop_ = false;          // Guarded by mu_.
+  std::optional<Error> lost_;  // Guarded by mu_.
   std::thread thread_;
 };
 

@@ -45,7 +45,8 @@ struct flock ByteLock(int type, off_t byte) {
 // owner lock. false with errno set when it failed.
 bool SetLock(int fd, int type, off_t byte, bool wait) {
   struct flock fl = ByteLock(type, byte);
-  while (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  while (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0) {
     if (errno != EINTR) {
       return false;
     }
@@ -85,9 +86,7 @@ class LocalCoordinator final : public VolumeCoordinator {
   };
 
   std::string LockPath(const std::string& volume) const { return dir_ + "/" + volume + ".lock"; }
-  std::string TokenPath(const std::string& volume) const {
-    return dir_ + "/" + volume + ".token";
-  }
+  std::string TokenPath(const std::string& volume) const { return dir_ + "/" + volume + ".token"; }
   std::string HeadPath(const std::string& volume) const { return dir_ + "/" + volume + ".head"; }
 
   // Takes the owner lock of `volume` on a fresh open file description and runs `on_locked`
@@ -109,7 +108,8 @@ class LocalCoordinator final : public VolumeCoordinator {
 Result<UniqueFd> LocalCoordinator::LockVolume(
     const std::string& volume, const std::function<Result<void>(int fd)>& on_locked) {
   std::string path = LockPath(volume);
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open volume lock " + path);
   }
@@ -161,31 +161,34 @@ Result<void> LocalCoordinator::WriteHolder(int fd, const std::string& volume,
   return Ok();
 }
 
-Result<VolumeLease> LocalCoordinator::Acquire(const std::string& volume,
-                                              const std::string& node) {
+Result<VolumeLease> LocalCoordinator::Acquire(const std::string& volume, const std::string& node) {
   CR_RETURN_IF_ERROR(ValidateVolumeName(volume));
   CR_RETURN_IF_ERROR(ValidateNodeName(node));
   std::lock_guard lock(mu_);
   int64_t token = 0;
-  CR_ASSIGN_OR_RETURN(UniqueFd fd, LockVolume(volume, [&](int lock_fd) -> Result<void> {
-    // Only the owner touches the counter, so read-increment-rewrite cannot race.
-    CR_ASSIGN_OR_RETURN(int64_t previous, ReadToken(volume));
-    token = previous + 1;
-    CR_RETURN_IF_ERROR(WriteFileAtomic(TokenPath(volume), std::to_string(token) + "\n", 0600));
-    return WriteHolder(lock_fd, volume, node);
-  }));
+  CR_ASSIGN_OR_RETURN(
+      UniqueFd fd, LockVolume(volume, [&](int lock_fd) -> Result<void> {
+        // Only the owner touches the counter, so read-increment-rewrite cannot race.
+        CR_ASSIGN_OR_RETURN(int64_t previous, ReadToken(volume));
+        token = previous + 1;
+        CR_RETURN_IF_ERROR(WriteFileAtomic(TokenPath(volume), std::to_string(token) + "\n", 0600));
+        return WriteHolder(lock_fd, volume, node);
+      }));
   held_[volume] = Held{.lock = std::move(fd), .token = token};
-  return VolumeLease{
-      .volume = volume, .node = node, .token = token, .lease_id = 0, .ttl = std::chrono::seconds(0)};
+  return VolumeLease{.volume = volume,
+                     .node = node,
+                     .token = token,
+                     .lease_id = 0,
+                     .ttl = std::chrono::seconds(0)};
 }
 
 Result<void> LocalCoordinator::CheckHeldLocked(const VolumeLease& lease) {
-  const std::string what = "lease on volume " + lease.volume + " (token " +
-                           std::to_string(lease.token) + ")";
+  const std::string what =
+      "lease on volume " + lease.volume + " (token " + std::to_string(lease.token) + ")";
   auto it = held_.find(lease.volume);
   if (it != held_.end() && it->second.token != lease.token) {
-    return Error(Code::kAborted, what + " was replaced by token " +
-                                     std::to_string(it->second.token));
+    return Error(Code::kAborted,
+                 what + " was replaced by token " + std::to_string(it->second.token));
   }
   if (it == held_.end()) {
     // Not ours in this process: resume it if nobody took the volume since (a restart).
@@ -209,8 +212,8 @@ Result<void> LocalCoordinator::CheckHeldLocked(const VolumeLease& lease) {
   // Held here; the counter only moves under the lock, so a mismatch means tampering.
   CR_ASSIGN_OR_RETURN(int64_t current, ReadToken(lease.volume));
   if (current != lease.token) {
-    return Error(Code::kAborted, what + " is stale: the fencing counter is " +
-                                     std::to_string(current));
+    return Error(Code::kAborted,
+                 what + " is stale: the fencing counter is " + std::to_string(current));
   }
   return Ok();
 }
@@ -282,7 +285,8 @@ Result<std::vector<VolumeOwner>> LocalCoordinator::List() {
   for (const std::string& volume : volumes) {
     VolumeOwner row;
     row.volume = volume;
-    UniqueFd fd(::open(LockPath(volume).c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    UniqueFd fd(::open(LockPath(volume).c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.valid()) {
       if (!SetLock(fd.get(), F_RDLCK, kStateByte, /*wait=*/true)) {
         return Error::FromErrno(errno, "lock state of " + LockPath(volume));

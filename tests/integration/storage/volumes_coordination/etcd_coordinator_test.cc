@@ -5,12 +5,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "storage/volumes/coordination/lease_keeper.h"
 #include "tests/support/etcd_fixture.h"
@@ -140,11 +140,13 @@ TEST_F(EtcdCoordinatorTest, KeeperReportsALeaseTakenAway) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Error> lost;
-  auto keeper = LeaseKeeper::Start(*a, *lease, [&](const Error& e) {
-    std::lock_guard lock(mu);
-    lost = e;
-    cv.notify_all();
-  }, {.interval = milliseconds(100)});
+  auto keeper = LeaseKeeper::Start(*a, *lease,
+                                   [&](const Error& e) {
+                                     std::lock_guard lock(mu);
+                                     lost = e;
+                                     cv.notify_all();
+                                   },
+                                   {.interval = milliseconds(100)});
   ASSERT_TRUE(a->Release(*lease).ok());  // as `cricketctl volumes release` would
   std::unique_lock lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, seconds(5), [&] { return lost.has_value(); }));

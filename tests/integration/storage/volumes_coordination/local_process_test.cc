@@ -6,10 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "storage/volumes/coordination/coordinator.h"
 #include "tests/support/temp_dir.h"
@@ -71,10 +71,9 @@ class HolderProcess {
 
  private:
   [[noreturn]] static void RunChild(const std::string& dir, int out, int in) {
-    Result<std::unique_ptr<VolumeCoordinator>> c =
-        MakeCoordinator(CoordinatorOptions::Local(dir));
-    Result<VolumeLease> lease = c.ok() ? (*c)->Acquire("data", "node-child")
-                                       : Result<VolumeLease>(c.error());
+    Result<std::unique_ptr<VolumeCoordinator>> c = MakeCoordinator(CoordinatorOptions::Local(dir));
+    Result<VolumeLease> lease =
+        c.ok() ? (*c)->Acquire("data", "node-child") : Result<VolumeLease>(c.error());
     std::string report = lease.ok() ? std::to_string(lease->token) : lease.error().ToString();
     (void)!::write(out, report.data(), report.size());
     char cmd = 0;
@@ -152,7 +151,8 @@ TEST_F(LocalProcessTest, KilledHolderReleasesAndStaysFenced) {
   Result<void> keep = restarted->KeepAlive(stale);
   ASSERT_FALSE(keep.ok());
   EXPECT_EQ(keep.error().code(), Code::kAborted);
-  Result<void> publish = restarted->PublishHead(stale, {.manifest_digest = "sha256:old", .token = 0});
+  Result<void> publish =
+      restarted->PublishHead(stale, {.manifest_digest = "sha256:old", .token = 0});
   ASSERT_FALSE(publish.ok());
   EXPECT_EQ(publish.error().code(), Code::kAborted);
   EXPECT_NE(publish.error().message().find("fenced"), std::string::npos);

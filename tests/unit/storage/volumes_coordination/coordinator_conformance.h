@@ -7,13 +7,13 @@
 //                                                       // same cluster (dir, etcd prefix)
 // The Backend object lives for one test, so each test sees a fresh cluster.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "storage/volumes/coordination/coordinator.h"
 #include "tests/support/temp_dir.h"

@@ -1,7 +1,6 @@
-#include "storage/volumes/coordination/coordinator.h"
-
 #include <gtest/gtest.h>
 
+#include "storage/volumes/coordination/coordinator.h"
 #include "storage/volumes/coordination/etcd_endpoints.h"
 #include "storage/volumes/coordination/head_record.h"
 #include "tests/support/temp_dir.h"
@@ -57,16 +56,16 @@ TEST(EtcdChannelTargetTest, MapsUrlsToGrpcTargets) {
 }
 
 TEST(EtcdChannelTargetTest, RejectsMalformedEndpoints) {
-  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {},
-           {"http://127.0.0.1"},
-           {"http://127.0.0.1:0"},
-           {"http://127.0.0.1:99999"},
-           {"http://127.0.0.1:2379/v3"},
-           {"http://[::1:2379"},
-           {"grpc://127.0.0.1:2379"},
-           {"http://a.local:2379", "http://b.local:2379"},
-           {"http://10.0.0.1:2379", "http://[::1]:2379"}}) {
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{},
+                                             {"http://127.0.0.1"},
+                                             {"http://127.0.0.1:0"},
+                                             {"http://127.0.0.1:99999"},
+                                             {"http://127.0.0.1:2379/v3"},
+                                             {"http://[::1:2379"},
+                                             {"grpc://127.0.0.1:2379"},
+                                             {"http://a.local:2379", "http://b.local:2379"},
+                                             {"http://10.0.0.1:2379", "http://[::1]:2379"}}) {
     Result<std::string> target = EtcdChannelTarget(bad);
     ASSERT_FALSE(target.ok()) << (bad.empty() ? "(none)" : bad.back());
     EXPECT_EQ(target.error().code(), Code::kInvalidArgument);

@@ -1,11 +1,11 @@
 #include "storage/volumes/coordination/lease_keeper.h"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+
+#include <gtest/gtest.h>
 
 namespace cricket::storage {
 namespace {
@@ -76,8 +76,9 @@ VolumeLease Lease(std::chrono::seconds ttl) {
 TEST(LeaseKeeperTest, RenewsPeriodicallyWhileHeld) {
   ScriptedCoordinator coordinator({Ok()});
   LossLog log;
-  auto keeper = LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(10)),
-                                   [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(5)});
+  auto keeper =
+      LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(10)),
+                         [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(5)});
   EXPECT_TRUE(coordinator.WaitForCalls(5, milliseconds(5000)));
   EXPECT_FALSE(keeper->lost().has_value());
   EXPECT_TRUE(log.errors.empty());
@@ -86,8 +87,9 @@ TEST(LeaseKeeperTest, RenewsPeriodicallyWhileHeld) {
 TEST(LeaseKeeperTest, ReportsAbortedOnceAndStops) {
   ScriptedCoordinator coordinator({Ok(), Error(Code::kAborted, "lease on volume data expired")});
   LossLog log;
-  auto keeper = LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(10)),
-                                   [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(5)});
+  auto keeper =
+      LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(10)),
+                         [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(5)});
   ASSERT_TRUE(log.WaitForOne(milliseconds(5000)));
   int calls = coordinator.calls();
   EXPECT_EQ(calls, 2);
@@ -102,8 +104,9 @@ TEST(LeaseKeeperTest, UnreachableForAWholeTtlIsLoss) {
   ScriptedCoordinator coordinator({Error(Code::kUnavailable, "etcd at http://x is unreachable")});
   LossLog log;
   auto started = std::chrono::steady_clock::now();
-  auto keeper = LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(1)),
-                                   [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(20)});
+  auto keeper =
+      LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(1)),
+                         [&](const Error& e) { log.Record(e); }, {.interval = milliseconds(20)});
   ASSERT_TRUE(log.WaitForOne(milliseconds(5000)));
   EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::seconds(1))
       << "transient errors are retried until the TTL has passed";
@@ -115,9 +118,7 @@ TEST(LeaseKeeperTest, UnreachableForAWholeTtlIsLoss) {
 TEST(LeaseKeeperTest, DefaultIntervalIsAThirdOfTheTtlAndDestructionIsPrompt) {
   ScriptedCoordinator coordinator({Ok()});
   auto started = std::chrono::steady_clock::now();
-  {
-    auto keeper = LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(30)), nullptr);
-  }
+  { auto keeper = LeaseKeeper::Start(coordinator, Lease(std::chrono::seconds(30)), nullptr); }
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
   EXPECT_EQ(coordinator.calls(), 0) << "the first renewal is due after 10 s";
 }

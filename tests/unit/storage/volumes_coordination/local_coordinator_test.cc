@@ -1,8 +1,8 @@
 #include "storage/volumes/coordination/local_coordinator.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
