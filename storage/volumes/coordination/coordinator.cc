@@ -14,8 +14,8 @@ Result<std::unique_ptr<VolumeCoordinator>> MakeCoordinator(const CoordinatorOpti
   if (options.backend == "etcd") {
     return MakeEtcdCoordinator(options);
   }
-  return Error(Code::kInvalidArgument, "unknown volume coordination backend \"" + options.backend +
-                                           "\" (want \"local\" or \"etcd\")");
+  return Error(Code::kInvalidArgument,
+               "unknown volume coordination backend " + options.backend + " (want local or etcd)");
 }
 
 Result<void> ValidateVolumeName(const std::string& volume) {

@@ -38,14 +38,14 @@ void EtcdClient::SetDeadline(grpc::ClientContext& context) const {
 Error EtcdClient::ToError(const grpc::Status& status, const char* rpc) const {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return Error(Code::kUnavailable, "etcd at " + endpoints_ + " is unreachable (" + rpc +
-                                           "): " + status.error_message());
+      return {Code::kUnavailable,
+              "etcd at " + endpoints_ + " is unreachable (" + rpc + "): " + status.error_message()};
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return Error(Code::kUnavailable, "etcd at " + endpoints_ + " did not answer " + rpc +
-                                           " within " + std::to_string(timeout_.count()) + " ms");
+      return {Code::kUnavailable, "etcd at " + endpoints_ + " did not answer " + rpc + " within " +
+                                      std::to_string(timeout_.count()) + " ms"};
     default:
-      return Error(static_cast<Code>(status.error_code()),
-                   std::string("etcd ") + rpc + ": " + status.error_message());
+      return {static_cast<Code>(status.error_code()),
+              std::string("etcd ") + rpc + ": " + status.error_message()};
   }
 }
 

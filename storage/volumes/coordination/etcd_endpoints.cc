@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <charconv>
 
 namespace cricket::storage {
@@ -43,14 +44,14 @@ Result<HostPort> ParseEndpoint(const std::string& endpoint) {
   if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
     return bad("has a bad port");
   }
-  unsigned char buf[16];
+  std::array<unsigned char, 16> buf{};
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    if (::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buf) != 1) {
+    if (::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buf.data()) != 1) {
       return bad("has a bad IPv6 address");
     }
     return HostPort{rest, Family::kIpv6};
   }
-  if (::inet_pton(AF_INET, host.c_str(), buf) == 1) {
+  if (::inet_pton(AF_INET, host.c_str(), buf.data()) == 1) {
     return HostPort{rest, Family::kIpv4};
   }
   if (host.find_first_of("[]:") != std::string::npos) {

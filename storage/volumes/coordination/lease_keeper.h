@@ -43,6 +43,8 @@ class LeaseKeeper {
 
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
+  LeaseKeeper(LeaseKeeper&&) = delete;
+  LeaseKeeper& operator=(LeaseKeeper&&) = delete;
   ~LeaseKeeper();
 
   const VolumeLease& lease() const { return lease_; }

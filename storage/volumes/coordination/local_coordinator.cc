@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <functional>
@@ -56,9 +57,9 @@ bool SetLock(int fd, int type, off_t byte, bool wait) {
 
 // "<node> <pid>" as the holder wrote it; "unknown" when it wrote nothing.
 std::string HolderOf(int fd) {
-  char buf[512] = {};
-  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-  std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  std::array<char, 512> buf{};
+  ssize_t n = ::pread(fd, buf.data(), buf.size(), 0);
+  std::string holder = n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : "";
   while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
     holder.pop_back();
   }
@@ -99,6 +100,8 @@ class LocalCoordinator final : public VolumeCoordinator {
   // OK when `lease` holds its volume now: held by this object with the same token, or resumed
   // (lock free and counter unchanged since the lease was granted). kAborted otherwise.
   Result<void> CheckHeldLocked(const VolumeLease& lease);
+  // One row of List(): the owner (under the state lock) and the head; both may be empty.
+  Result<VolumeOwner> ReadRow(const std::string& volume);
 
   const std::string dir_;
   std::mutex mu_;
@@ -268,39 +271,43 @@ Result<void> LocalCoordinator::PublishHead(const VolumeLease& lease, const Volum
   return WriteFileAtomic(HeadPath(lease.volume), EncodeHead(stored), 0600);
 }
 
+Result<VolumeOwner> LocalCoordinator::ReadRow(const std::string& volume) {
+  VolumeOwner row;
+  row.volume = volume;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(LockPath(volume).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) {
+    if (!SetLock(fd.get(), F_RDLCK, kStateByte, /*wait=*/true)) {
+      return Error::FromErrno(errno, "lock state of " + LockPath(volume));
+    }
+    struct flock fl = ByteLock(F_WRLCK, kOwnerByte);
+    if (::fcntl(fd.get(), F_OFD_GETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
+      return Error::FromErrno(errno, "query lock " + LockPath(volume));
+    }
+    if (fl.l_type != F_UNLCK) {
+      row.node = NodeOf(HolderOf(fd.get()));
+      CR_ASSIGN_OR_RETURN(row.token, ReadToken(volume));
+    }
+  }
+  CR_ASSIGN_OR_RETURN(row.head, ReadHead(volume));
+  return row;
+}
+
 Result<std::vector<VolumeOwner>> LocalCoordinator::List() {
   CR_ASSIGN_OR_RETURN(std::vector<std::string> entries, ListDirectory(dir_));
   std::set<std::string> volumes;
   for (const std::string& name : entries) {
     for (std::string_view suffix : {kLockSuffix, kHeadSuffix}) {
-      if (name.size() > suffix.size() && name.ends_with(suffix)) {
-        std::string volume = name.substr(0, name.size() - suffix.size());
-        if (ValidateVolumeName(volume).ok()) {
-          volumes.insert(volume);
-        }
+      std::string volume = name.substr(0, name.size() - suffix.size());
+      if (name.size() > suffix.size() && name.ends_with(suffix) &&
+          ValidateVolumeName(volume).ok()) {
+        volumes.insert(volume);
       }
     }
   }
   std::vector<VolumeOwner> owners;
   for (const std::string& volume : volumes) {
-    VolumeOwner row;
-    row.volume = volume;
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-    UniqueFd fd(::open(LockPath(volume).c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.valid()) {
-      if (!SetLock(fd.get(), F_RDLCK, kStateByte, /*wait=*/true)) {
-        return Error::FromErrno(errno, "lock state of " + LockPath(volume));
-      }
-      struct flock fl = ByteLock(F_WRLCK, kOwnerByte);
-      if (::fcntl(fd.get(), F_OFD_GETLK, &fl) < 0) {  // NOLINT(cppcoreguidelines-pro-type-vararg)
-        return Error::FromErrno(errno, "query lock " + LockPath(volume));
-      }
-      if (fl.l_type != F_UNLCK) {
-        row.node = NodeOf(HolderOf(fd.get()));
-        CR_ASSIGN_OR_RETURN(row.token, ReadToken(volume));
-      }
-    }
-    CR_ASSIGN_OR_RETURN(row.head, ReadHead(volume));
+    CR_ASSIGN_OR_RETURN(VolumeOwner row, ReadRow(volume));
     if (!row.node.empty() || row.head.has_value()) {
       owners.push_back(std::move(row));
     }

@@ -18,7 +18,7 @@ void ExpectInvalid(const CoordinatorOptions& options, const std::string& mention
 TEST(MakeCoordinatorTest, UnknownBackendIsNamed) {
   CoordinatorOptions options;
   options.backend = "zookeeper";
-  ExpectInvalid(options, "\"zookeeper\"");
+  ExpectInvalid(options, "backend zookeeper");
 }
 
 TEST(MakeCoordinatorTest, LocalNeedsADirectory) {
