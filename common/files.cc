@@ -64,14 +64,16 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode) {
+Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                             Durability durability) {
+  const bool sync = durability == Durability::kPowerLoss;
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (!fd.valid()) {
     return Error::FromErrno(errno, "create " + tmp);
   }
   auto written = WriteAll(fd.get(), data, tmp);
-  if (written.ok() && ::fsync(fd.get()) < 0) {
+  if (written.ok() && sync && ::fsync(fd.get()) < 0) {
     written = Error::FromErrno(errno, "fsync " + tmp);
   }
   if (written.ok() && ::fchmod(fd.get(), mode) < 0) {
@@ -83,6 +85,9 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mod
   if (!written.ok()) {
     ::unlink(tmp.c_str());
     return written;
+  }
+  if (!sync) {
+    return Ok();
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   UniqueFd dir_fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)

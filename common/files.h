@@ -24,9 +24,20 @@ Result<void> WriteAll(int fd, std::string_view data, const std::string& path);
 // Errors name the directory ("open directory <dir>: ...").
 Result<std::vector<std::string>> ListDirectory(const std::string& dir);
 
-// Crash-safe replace: writes `path.tmp-<pid>`, fsyncs it, renames it over `path` and fsyncs the
-// directory. After a crash `path` holds either the old or the new content, never a mix.
-Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode);
+// How far a replaced file must survive.
+enum class Durability {
+  // fsync the file and its directory: survives power loss. Persistent data under the root.
+  kPowerLoss,
+  // rename only, no fsync: survives a crash of any process (the page cache outlives it), not
+  // a power loss. For runtime state that a reboot makes meaningless anyway (under /run: bundles,
+  // name files, shim records) — an fsync there costs milliseconds per file on a slow disk.
+  kProcessCrash,
+};
+
+// Crash-safe replace: writes `path.tmp-<pid>`, renames it over `path` (fsyncing both first for
+// kPowerLoss). After a crash `path` holds either the old or the new content, never a mix.
+Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
+                             Durability durability = Durability::kPowerLoss);
 
 // Writes `data` to an existing kernel file (/proc/sys, /sys, cgroupfs) in one write(2), as
 // those files expect; no temp file, no rename.

@@ -123,7 +123,8 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   input.sandbox.cgroup_parent = sandbox_info.cgroup_parent;
   input.sandbox.namespaces = sandbox_config.linux().security_context().namespace_options();
   CR_ASSIGN_OR_RETURN(oci::Spec spec, BuildContainerSpec(input));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600));
+  CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,
+                                     Durability::kProcessCrash));
   CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));
 
   shim::ShimOptions shim_options;

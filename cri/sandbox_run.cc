@@ -80,7 +80,8 @@ Result<void> WriteInfraBundle(const std::string& bundle, const std::string& paus
   // The binary is bind-mounted, not copied: a copy would cost every pod its size in /run's
   // RAM, and a file just written races exec (a fork elsewhere in cricketd may still hold the
   // writer's fd: ETXTBSY). The mount point is an empty file.
-  CR_RETURN_IF_ERROR(WriteFileAtomic(bundle + "/rootfs/pause", "", 0755));
+  CR_RETURN_IF_ERROR(
+      WriteFileAtomic(bundle + "/rootfs/pause", "", 0755, Durability::kProcessCrash));
   oci::Spec spec = oci::DefaultSpec();
   oci::Mount pause;
   pause.destination = "/pause";
@@ -114,7 +115,8 @@ Result<void> WriteInfraBundle(const std::string& bundle, const std::string& paus
     spec.linux->sysctl[key] = value;
   }
   spec.annotations["io.kubernetes.cri.container-type"] = "sandbox";
-  return WriteFileAtomic(bundle + "/config.json", oci::SpecToJson(spec), 0644);
+  return WriteFileAtomic(bundle + "/config.json", oci::SpecToJson(spec), 0644,
+                         Durability::kProcessCrash);
 }
 
 }  // namespace

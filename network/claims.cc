@@ -54,7 +54,9 @@ Result<bool> ClaimDir::TryClaim(const std::string& name, const std::string& owne
   // The owner goes into a private file first, which is then linked into place: the claim
   // appears atomically and complete, or not at all.
   std::string tmp = dir_ + "/" + std::string(kTempPrefix) + std::to_string(::getpid()) + "-" + name;
-  CR_RETURN_IF_ERROR(WriteFileAtomic(tmp, owner + "\n", 0600));
+  // No fsync: after a power cut no pod network survives, and the start-up reconcile drops the
+  // claims of pods that are gone; a process crash cannot tear the file (the link is atomic).
+  CR_RETURN_IF_ERROR(WriteFileAtomic(tmp, owner + "\n", 0600, Durability::kProcessCrash));
   std::string claim = dir_ + "/" + name;
   int rc = ::link(tmp.c_str(), claim.c_str());
   int err = errno;

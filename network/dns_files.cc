@@ -57,9 +57,12 @@ Result<PodNameFiles> WritePodNameFiles(const std::string& dir, const std::string
     }
   }
   PodNameFiles files{dir + "/resolv.conf", dir + "/hosts", dir + "/hostname"};
-  CR_RETURN_IF_ERROR(WriteFileAtomic(files.resolv_conf, RenderResolvConf(dns, node_resolv), 0644));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(files.hosts, RenderHosts(pod_ip, hostname), 0644));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(files.hostname, hostname + "\n", 0644));
+  CR_RETURN_IF_ERROR(WriteFileAtomic(files.resolv_conf, RenderResolvConf(dns, node_resolv), 0644,
+                                     Durability::kProcessCrash));
+  CR_RETURN_IF_ERROR(WriteFileAtomic(files.hosts, RenderHosts(pod_ip, hostname), 0644,
+                                     Durability::kProcessCrash));
+  CR_RETURN_IF_ERROR(WriteFileAtomic(files.hostname, hostname + "\n", 0644,
+                                     Durability::kProcessCrash));
   return files;
 }
 

@@ -43,7 +43,9 @@ Result<Ipv4> Ipam::Allocate(const std::string& owner) {
     }
     CR_ASSIGN_OR_RETURN(bool claimed, claims_.TryClaim(candidate.ToString(), owner));
     if (claimed) {
-      CR_RETURN_IF_ERROR(WriteFileAtomic(cursor_path, candidate.ToString(), 0600));
+      // Only a hint where to look next: losing it to a power cut costs nothing.
+      CR_RETURN_IF_ERROR(
+          WriteFileAtomic(cursor_path, candidate.ToString(), 0600, Durability::kProcessCrash));
       return candidate;
     }
   }

@@ -13,7 +13,8 @@ Result<void> WriteExitRecord(const std::string& dir, const ExitRecord& r) {
                         {"oomKilled", r.oom_killed},
                         {"startedAt", r.started_at_ns},
                         {"finishedAt", r.finished_at_ns}};
-  return WriteFileAtomic(dir + "/" + kExitRecordFile, doc.dump(), 0600);
+  return WriteFileAtomic(dir + "/" + kExitRecordFile, doc.dump(), 0600,
+                         Durability::kProcessCrash);
 }
 
 Result<ExitRecord> ReadExitRecord(const std::string& dir) {

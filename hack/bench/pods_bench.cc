@@ -7,6 +7,7 @@
 //   bench_pods IMAGE [--pods N] [--running M]
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -94,6 +95,10 @@ int Run(const Args& args) {
                                      "/net.d\"\n",
                                  0644);
   nlohmann::json out;
+  // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
+  std::filesystem::create_directories(state);
+  const bool state_on_tmpfs = ::mount("tmpfs", state.c_str(), "tmpfs", 0, "mode=0711") == 0;
+  out["state_on_tmpfs"] = state_on_tmpfs;
   std::vector<std::string> pod_ids;
   {
     auto daemon = std::make_unique<CricketdProcess>(
@@ -227,6 +232,9 @@ int Run(const Args& args) {
     (void)(*net)->Destroy();
   }
   (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
+  if (state_on_tmpfs) {
+    ::umount2(state.c_str(), MNT_DETACH);
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   std::cout << out.dump() << "\n";
