@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "cri/container_devices.h"
 #include "cri/container_security.h"
 #include "cri/container_user.h"
 #include "oci/spec_default.h"
@@ -207,6 +208,7 @@ Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& in) {
   spec.linux->cgroups_path = ContainerCgroupPath(in.sandbox.cgroup_parent, in.container_id);
   SetResources(config.linux().resources(), spec);
   CR_RETURN_IF_ERROR(ApplySecurityContext(config.linux().security_context(), spec));
+  CR_RETURN_IF_ERROR(AddDevices(config, spec));
   for (const auto& [key, value] : config.annotations()) {
     spec.annotations[key] = value;
   }

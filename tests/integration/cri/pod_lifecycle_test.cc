@@ -216,6 +216,28 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   EXPECT_EQ(out.stdout(), "still here\n");
 }
 
+TEST_F(PodLifecycleTest, AHostDeviceIsUsableAtItsContainerPath) {
+  v1::PodSandboxConfig pod_config = PodConfig("devices");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 100", &ctr, false,
+                              [](v1::ContainerConfig& c) {
+                                v1::Device& d = *c.add_devices();
+                                d.set_host_path("/dev/zero");
+                                d.set_container_path("/dev/myzero");
+                                d.set_permissions("r");
+                              })
+                  .ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(ctr,
+                   "busybox stat -c '%F %t:%T' /dev/myzero; "
+                   "busybox head -c 4 /dev/myzero | busybox wc -c",
+                   &out)
+                  .ok());
+  EXPECT_EQ(out.stdout(), "character special file 1:5\n4\n") << out.stderr();
+}
+
 }  // namespace
 }  // namespace cricket
 
