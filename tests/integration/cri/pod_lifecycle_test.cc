@@ -216,6 +216,34 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   EXPECT_EQ(out.stdout(), "still here\n");
 }
 
+// This node lacks CAP_SYS_RESOURCE: a negative oom_score_adj is clamped, never refused.
+TEST_F(PodLifecycleTest, OomScoreAdjIsAppliedOrClampedNeverFatal) {
+  v1::PodSandboxConfig pod_config = PodConfig("oomadj");
+  std::string pod = RunPod(pod_config);
+  for (int64_t want : {500, -998}) {
+    std::string ctr;
+    ASSERT_TRUE(CreateContainer(pod, pod_config, "c" + std::to_string(want + 1000),
+                                "busybox cat /proc/self/oom_score_adj > /tmp/adj; "
+                                "exec busybox sleep 100",
+                                &ctr, false,
+                                [&](v1::ContainerConfig& c) {
+                                  c.mutable_linux()->mutable_resources()->set_oom_score_adj(want);
+                                })
+                    .ok());
+    ASSERT_TRUE(StartContainer(ctr).ok());
+    v1::ExecSyncResponse out;
+    ASSERT_TRUE(WaitFor([&] { return Exec(ctr, "busybox cat /tmp/adj", &out).ok() &&
+                                     !out.stdout().empty(); }));
+    int got = std::stoi(out.stdout());
+    if (want > 0) {
+      EXPECT_EQ(got, want);
+    } else {
+      EXPECT_GE(got, want);
+      EXPECT_LE(got, 0);
+    }
+  }
+}
+
 TEST_F(PodLifecycleTest, AHostDeviceIsUsableAtItsContainerPath) {
   v1::PodSandboxConfig pod_config = PodConfig("devices");
   std::string pod = RunPod(pod_config);
