@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "cri/ids.h"
 #include "cri/service.h"
+#include "oci/runtime.h"
 #include "shim/shim_client.h"
 
 namespace cricket::cri {
@@ -129,6 +130,27 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
   return Ok();
 }
 
+Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir) {
+  shim::ShimClient shim(ShimSocket(shim_dir));
+  auto deleted = shim.Delete(/*force=*/true);
+  if (deleted.ok() || deleted.error().code() != Code::kUnavailable) {
+    return deleted;
+  }
+  // The shim is gone (killed, or crashed): its container may still run, orphaned. The runtime's
+  // own state still knows its init and cgroup, so delete it from here.
+  if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
+    return deps_.cgroups.ok() ? Result<void>(Ok()) : Result<void>(deps_.cgroups.error());
+  }
+  oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
+  auto removed = runtime.Delete(id, /*force=*/true);
+  if (!removed.ok() && removed.error().code() != Code::kNotFound) {
+    return removed.error().Wrap("without its shim");
+  }
+  log::Warn({.ctr = id}, "its shim was gone ({}); deleted through the runtime",
+            deleted.error().message());
+  return Ok();
+}
+
 Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   auto found = deps_.store->GetContainer(id);
   if (!found.ok()) {
@@ -136,9 +158,7 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   }
   CR_RETURN_IF_ERROR(StopContainerLocked(id, 0));
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(found->runtime));
-  shim::ShimClient shim(ShimSocket(info.shim_dir));
-  auto deleted = shim.Delete(/*force=*/true);
-  if (!deleted.ok() && deleted.error().code() != Code::kUnavailable) {
+  if (auto deleted = DeleteThroughShim(id, info.shim_dir); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
   }
   CR_RETURN_IF_ERROR(deps_.images->snapshotter().Unmount(info.bundle + "/rootfs"));

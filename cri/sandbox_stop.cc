@@ -39,9 +39,7 @@ Result<void> CriService::RemovePodSandbox(const v1::RemovePodSandboxRequest& req
     }
   }
   CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record->runtime));
-  shim::ShimClient infra(info.infra_shim_dir + "/control.sock");
-  auto deleted = infra.Delete(/*force=*/true);
-  if (!deleted.ok() && deleted.error().code() != Code::kUnavailable) {
+  if (auto deleted = DeleteThroughShim(*id, info.infra_shim_dir); !deleted.ok()) {
     return deleted.error().Wrap("delete sandbox infra");
   }
   std::error_code ec;

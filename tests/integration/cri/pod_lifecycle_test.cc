@@ -216,6 +216,33 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   EXPECT_EQ(out.stdout(), "still here\n");
 }
 
+// A shim killed from outside (OOM killer, an admin) must not make its container unremovable.
+TEST_F(PodLifecycleTest, RemoveWorksWhenTheShimsAreGone) {
+  v1::PodSandboxConfig pod_config = PodConfig("orphan");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 1000", &ctr).ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  ASSERT_TRUE(std::filesystem::exists(state() + "/runtime/" + ctr + "/state.json"));
+  for (const std::string& id : {ctr, pod}) {
+    auto shim_pid = ReadFile(state() + "/shims/" + id.substr(0, 16) + "/shim.pid");
+    ASSERT_TRUE(shim_pid.ok()) << id;
+    ASSERT_EQ(::kill(std::stoi(*shim_pid), SIGKILL), 0);
+  }
+  grpc::ClientContext ctx;
+  v1::RemovePodSandboxRequest rm;
+  rm.set_pod_sandbox_id(pod);
+  v1::RemovePodSandboxResponse removed;
+  grpc::Status status = runtime_->RemovePodSandbox(&ctx, rm, &removed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Entries(state() + "/runtime"), 0u);
+  EXPECT_EQ(Entries(state() + "/shims"), 0u);
+  EXPECT_EQ(Entries(state() + "/containers"), 0u);
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/cricket/" + ctr));
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/cricket/" + ctr));
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/cricket/" + pod));
+}
+
 // This node lacks CAP_SYS_RESOURCE: a negative oom_score_adj is clamped, never refused.
 TEST_F(PodLifecycleTest, OomScoreAdjIsAppliedOrClampedNeverFatal) {
   v1::PodSandboxConfig pod_config = PodConfig("oomadj");
