@@ -49,7 +49,9 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
     case ChildStep::kBecomeRoot: return "become root in the new user namespace (is 0 mapped?)";
     case ChildStep::kHostname: return "set hostname " + plan.hostname;
     case ChildStep::kDomainname: return "set domainname " + plan.domainname;
-    case ChildStep::kRootPropagation: return "set propagation of /";
+    case ChildStep::kRootPropagation:
+      return r.index == 0 ? "set propagation of /"
+                          : "make the mount holding " + plan.rootfs + " private";
     case ChildStep::kRootBind: return "bind rootfs " + plan.rootfs;
     case ChildStep::kMountTarget:
     case ChildStep::kMount:

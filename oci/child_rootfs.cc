@@ -173,31 +173,77 @@ bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& r
   return ok;
 }
 
-bool PivotRoot(int root_fd, bool no_pivot, ChildReport& report) {
-  if (::fchdir(root_fd) < 0) {
-    return Fail(report, ChildStep::kPivotRoot, 0);
-  }
-  if (no_pivot) {
-    errno = EINVAL;  // take the ramfs path below, as asked
-  }
-  if (!no_pivot && ::syscall(SYS_pivot_root, ".", ".") == 0) {
-    // The old root now sits on top of the new one: detach it without telling the host.
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
-        ::umount2(".", MNT_DETACH) < 0) {
-      return Fail(report, ChildStep::kPivotRoot, 1);
-    }
-  } else if (errno == EINVAL) {
-    // pivot_root(2) refuses a rootfs on ramfs/initramfs: move the mount and chroot instead.
-    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || ::chroot(".") < 0) {
-      return Fail(report, ChildStep::kPivotRoot, 2);
-    }
-  } else {
-    return Fail(report, ChildStep::kPivotRoot, 0);
-  }
-  if (::chdir("/") < 0) {
-    return Fail(report, ChildStep::kPivotRoot, 3);
+// The old root, stacked on the new one by pivot_root(".", "."), is detached without telling
+// the host: it is made rslave first, through an fd opened before the pivot, because "." after
+// the pivot names the new root (a propagation change does not follow mounts on the last
+// component) and, with rootfsPropagation rshared, an unmount of a shared old root would
+// propagate to the host's mounts.
+bool DetachOldRoot(int old_root, ChildReport& report) {
+  if (::fchdir(old_root) < 0 || ::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
+      ::umount2(".", MNT_DETACH) < 0) {
+    return Fail(report, ChildStep::kPivotRoot, 1);
   }
   return true;
+}
+
+bool PivotRoot(int root_fd, bool no_pivot, ChildReport& report) {
+  int old_root = ::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (old_root < 0) {
+    return Fail(report, ChildStep::kPivotRoot, 0);
+  }
+  int rc = ::fchdir(root_fd);
+  if (rc == 0 && no_pivot) {
+    rc = -1;
+    errno = EINVAL;  // take the ramfs path below, as asked
+  } else if (rc == 0) {
+    rc = static_cast<int>(::syscall(SYS_pivot_root, ".", "."));
+  }
+  int saved_errno = errno;
+  bool ok = true;
+  if (rc == 0) {
+    ok = DetachOldRoot(old_root, report);
+  } else if (saved_errno == EINVAL) {
+    // pivot_root(2) refuses a rootfs on ramfs/initramfs: move the mount and chroot instead.
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || ::chroot(".") < 0) {
+      ok = Fail(report, ChildStep::kPivotRoot, 2);
+    }
+  } else {
+    errno = saved_errno;
+    ok = Fail(report, ChildStep::kPivotRoot, 0);
+  }
+  ::close(old_root);
+  if (ok && ::chdir("/") < 0) {
+    ok = Fail(report, ChildStep::kPivotRoot, 3);
+  }
+  return ok;
+}
+
+// Walks up from `path` until a mount point takes MS_PRIVATE; EINVAL means "not a mount point".
+bool MakeParentMountPrivate(const std::string& path, ChildReport& report) {
+  char buf[kPathMax];
+  size_t len = path.size();
+  if (len == 0 || len >= sizeof(buf)) {
+    errno = ENAMETOOLONG;
+    return Fail(report, ChildStep::kRootPropagation, 1);
+  }
+  std::memcpy(buf, path.c_str(), len + 1);
+  for (;;) {
+    if (::mount(nullptr, buf, nullptr, MS_PRIVATE, nullptr) == 0) {
+      return true;
+    }
+    if (errno != EINVAL || std::strcmp(buf, "/") == 0) {
+      return Fail(report, ChildStep::kRootPropagation, 1);
+    }
+    char* slash = std::strrchr(buf, '/');
+    if (slash == nullptr) {
+      return Fail(report, ChildStep::kRootPropagation, 1);
+    }
+    if (slash == buf) {
+      buf[1] = '\0';
+    } else {
+      *slash = '\0';
+    }
+  }
 }
 
 unsigned long LockedFlags(const char* path) {
@@ -313,6 +359,12 @@ int OpenInRoot(int root_fd, const char* path, int flags) {
 bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) < 0) {
     return Fail(report, ChildStep::kRootPropagation, 0);
+  }
+  // pivot_root(2) refuses a new root whose parent mount is shared, and a bind below a shared
+  // mount would show on the host: with a shared "/" the mount holding the rootfs goes private
+  // first (runc's rootfsParentMountPrivate). The container's own mounts keep their options.
+  if ((plan.root_propagation & MS_SHARED) != 0 && !MakeParentMountPrivate(plan.rootfs, report)) {
+    return false;
   }
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     return Fail(report, ChildStep::kRootBind, 0);

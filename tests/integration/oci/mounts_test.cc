@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/cleanup.h"
+#include "common/files.h"
 #include "tests/integration/oci/container_fixture.h"
 
 namespace cricket::oci::testing {
@@ -124,6 +125,54 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
   auto code = runtime_->Wait(created->pid);
   EXPECT_EQ(code.value_or(-1), 0);
   EXPECT_EQ(ReadOut("log"), "seen");
+}
+
+
+// rootfsPropagation rshared with an rshared bind: a mount made on the host below the bind shows
+// in the container, and one made in the container shows on the host (critest's "mount
+// propagation Bidirectional").
+TEST_F(MountsTest, RsharedPropagatesBothWays) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir shared("rshared");
+  std::filesystem::create_directories(shared.Join("host"));
+  std::filesystem::create_directories(shared.Join("ctr"));
+  ASSERT_EQ(::mount(shared.path().c_str(), shared.path().c_str(), nullptr, MS_BIND, nullptr), 0);
+  auto unmount = Cleanup([&] {
+    ::umount2(shared.Join("ctr").c_str(), MNT_DETACH);
+    ::umount2(shared.Join("host").c_str(), MNT_DETACH);
+    ::umount2(shared.path().c_str(), MNT_DETACH);
+  });
+  ASSERT_EQ(::mount(nullptr, shared.path().c_str(), nullptr, MS_SHARED | MS_REC, nullptr), 0);
+  Spec spec = MakeSpec(
+      "touch /out/ready; i=0; while [ ! -e /shared/host/marker ] && [ $i -lt 400 ]; do "
+      "sleep 0.01; i=$((i+1)); done; cat /shared/host/marker > /out/log; "
+      "mount -t tmpfs -o size=16k tmpfs /shared/ctr && echo inside > /shared/ctr/marker; "
+      "touch /out/mounted; i=0; while [ ! -e /out/done ] && [ $i -lt 400 ]; do sleep 0.01; "
+      "i=$((i+1)); done");
+  spec.linux->rootfs_propagation = "rshared";
+  spec.process->capabilities->bounding.push_back("CAP_SYS_ADMIN");
+  spec.process->capabilities->effective.push_back("CAP_SYS_ADMIN");
+  spec.process->capabilities->permitted.push_back("CAP_SYS_ADMIN");
+  spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rshared"}));
+  WriteSpec(spec);
+  auto created = runtime_->Create("bidi", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("bidi").ok());
+  auto wait_for = [&](const std::string& name) {
+    for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join(name)); ++i) {
+      ::usleep(5000);
+    }
+  };
+  wait_for("ready");
+  ASSERT_EQ(::mount("tmpfs", shared.Join("host").c_str(), "tmpfs", 0, "size=16k"), 0);
+  std::ofstream(shared.Join("host/marker")) << "from-host";
+  wait_for("mounted");
+  std::string from_container = ReadFile(shared.Join("ctr/marker")).value_or("<missing>");
+  std::ofstream(out_->Join("done")) << "";
+  auto code = runtime_->Wait(created->pid);
+  EXPECT_EQ(code.value_or(-1), 0);
+  EXPECT_EQ(ReadOut("log"), "from-host");
+  EXPECT_EQ(from_container, "inside\n");
 }
 
 }  // namespace
