@@ -1,8 +1,11 @@
 #include "cri/container_spec.h"
 
 #include <map>
+#include <optional>
 
+#include "common/files.h"
 #include "cri/container_security.h"
+#include "cri/container_spec_propagation.h"
 #include "cri/container_user.h"
 #include "oci/spec_default.h"
 
@@ -53,9 +56,25 @@ oci::Mount BindMount(const std::string& source, const std::string& destination, 
   return m;
 }
 
+Result<void> CheckPropagation(const ContainerSpecInput& in, const std::string& field,
+                              const v1::Mount& m, std::optional<std::string>& mountinfo) {
+  if (m.propagation() == v1::PROPAGATION_PRIVATE) {
+    return Ok();
+  }
+  if (!mountinfo) {
+    auto text = ReadFile(in.mountinfo_path);
+    if (!text.ok()) {
+      return text.error().Wrap("read the node's mounts for " + field + ".propagation");
+    }
+    mountinfo = std::move(*text);
+  }
+  return CheckSourcePropagation(field, m.host_path(), m.propagation(), *mountinfo);
+}
+
 Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
   const v1::ContainerConfig& config = *in.config;
   std::map<std::string, bool> taken;  // destinations set by the config win over ours
+  std::optional<std::string> mountinfo;  // read once, when a mount propagates
   for (int i = 0; i < config.mounts_size(); ++i) {
     const v1::Mount& m = config.mounts(i);
     const std::string field = "mounts[" + std::to_string(i) + "]";
@@ -66,14 +85,16 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     if (m.host_path().empty()) {
       return Error(Code::kInvalidArgument, field + ".host_path is empty");
     }
+    CR_RETURN_IF_ERROR(CheckPropagation(in, field, m, mountinfo));
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
                                     m.propagation()));
     taken[m.container_path()] = true;
-    // A mount only propagates if the rootfs mount tree it sits in lets it (as containerd does).
-    // TODO(oci): bidirectional needs rootfsPropagation "rshared", which our runtime's
-    // pivot_root refuses until it makes the rootfs parent mount private first, as runc does.
-    // #5
-    if (m.propagation() != v1::PROPAGATION_PRIVATE) {
+    // A mount only propagates if the rootfs mount tree it sits in lets it (containerd's rule):
+    // rshared when any mount is bidirectional, else rslave when one is host-to-container.
+    if (m.propagation() == v1::PROPAGATION_BIDIRECTIONAL) {
+      spec.linux->rootfs_propagation = "rshared";
+    } else if (m.propagation() == v1::PROPAGATION_HOST_TO_CONTAINER &&
+               spec.linux->rootfs_propagation != "rshared") {
       spec.linux->rootfs_propagation = "rslave";
     }
   }
