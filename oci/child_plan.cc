@@ -261,6 +261,21 @@ Result<void> AddSeccomp(const Seccomp& seccomp, ChildPlan& plan) {
   return Ok();
 }
 
+void AddHooks(const std::vector<Hook>& hooks, const char* field, bool start_container,
+              ChildPlan& plan) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    const Hook& h = hooks[i];
+    HookStep step;
+    step.field = std::string(field) + "[" + std::to_string(i) + "]";
+    step.start_container = start_container;
+    step.path = h.path;
+    step.args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    step.env = h.env;
+    step.timeout_ms = h.timeout ? *h.timeout * 1000 : -1;
+    plan.hooks.push_back(std::move(step));
+  }
+}
+
 Result<ChildPlan> BuildExecPlan(const ChildPlanInputs& in, const Linux& l) {
   ChildPlan plan;
   Result<void> step = JoinInitNamespaces(l, in.exec_init_pid, plan);
@@ -327,6 +342,12 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
     CloseOwnedFds(plan);
     return std::move(step).error();
   }
+  if (spec.hooks) {
+    AddHooks(spec.hooks->create_container, "hooks.createContainer", false, plan);
+    AddHooks(spec.hooks->start_container, "hooks.startContainer", true, plan);
+    plan.pause_for_runtime_hooks =
+        !spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty();
+  }
   return plan;
 }
 
@@ -335,6 +356,12 @@ void CloseOwnedFds(ChildPlan& plan) {
     ::close(fd);
   }
   plan.owned_fds.clear();
+  for (HookStep& h : plan.hooks) {
+    if (h.state_write_fd >= 0) {
+      ::close(h.state_write_fd);
+      h.state_write_fd = -1;
+    }
+  }
 }
 
 }  // namespace cricket::oci

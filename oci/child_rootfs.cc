@@ -246,6 +246,25 @@ bool MakeParentMountPrivate(const std::string& path, ChildReport& report) {
   }
 }
 
+// Tells the runtime to run prestart/createRuntime now and waits for its byte.
+bool PauseForRuntimeHooks(const ChildPlan& plan, ChildReport& report) {
+  ChildReport pause{ChildStep::kRuntimeHooks, 0, 0, 0};
+  if (::write(plan.report_fd, &pause, sizeof(pause)) != sizeof(pause)) {
+    return Fail(report, ChildStep::kSync, 1);
+  }
+  char byte = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(plan.sync_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(plan.sync_fd);
+  if (n != 1) {
+    errno = n == 0 ? EPIPE : errno;
+    return Fail(report, ChildStep::kSync, 1);
+  }
+  return true;
+}
+
 unsigned long LockedFlags(const char* path) {
   struct statfs st {};
   if (::statfs(path, &st) < 0) {
@@ -379,6 +398,14 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
   }
   for (size_t i = 0; ok && i < plan.devices.size(); ++i) {
     ok = MakeDevice(plan, root_fd, i, report);
+  }
+  if (ok && plan.pause_for_runtime_hooks) {
+    ok = PauseForRuntimeHooks(plan, report);
+  }
+  // runtime-spec: createContainer hooks run in the container's namespaces after the mounts,
+  // before pivot_root, after the runtime's createRuntime hooks.
+  if (ok) {
+    ok = RunContainerHooks(plan, false, report);
   }
   if (ok) {
     ok = PivotRoot(root_fd, plan.no_pivot, report);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 
 #include "oci/spec_default.h"
 #include "tests/support/temp_dir.h"
@@ -149,6 +150,56 @@ TEST(ChildPlanTest, RenderedErrorsNameStepAndObject) {
   e = RenderChildError(*plan, ChildReport{ChildStep::kLookup, ENOENT, 0});
   EXPECT_EQ(e.code(), Code::kNotFound);
   EXPECT_EQ(e.message().rfind("find executable \"sh\"", 0), 0u);
+}
+
+
+TEST(ChildPlanTest, ContainerHooksAreStepsAndRuntimeHooksPauseTheInit) {
+  Spec spec = BaseSpec();
+  Hooks& hooks = spec.hooks.emplace();
+  hooks.create_container = {Hook{"/bin/cc", {}, {"A=1"}, 3}};
+  hooks.start_container = {Hook{"/bin/sc", {"sc", "-x"}, {}, std::nullopt}};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_FALSE(plan->pause_for_runtime_hooks);
+  ASSERT_EQ(plan->hooks.size(), 2u);
+  EXPECT_EQ(plan->hooks[0].field, "hooks.createContainer[0]");
+  EXPECT_FALSE(plan->hooks[0].start_container);
+  EXPECT_EQ(plan->hooks[0].args, std::vector<std::string>{"/bin/cc"});  // args default to path
+  EXPECT_EQ(plan->hooks[0].timeout_ms, 3000);
+  EXPECT_EQ(plan->hooks[1].field, "hooks.startContainer[0]");
+  EXPECT_TRUE(plan->hooks[1].start_container);
+  EXPECT_EQ(plan->hooks[1].timeout_ms, -1);
+  hooks.create_runtime = {Hook{"/bin/cr", {}, {}, std::nullopt}};
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->pause_for_runtime_hooks);
+}
+
+TEST(ChildPlanTest, HookFailuresReadLikeRuntimeHookFailures) {
+  Spec spec = BaseSpec();
+  spec.hooks.emplace().create_container = {Hook{"/bin/cc", {}, {}, 2}};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kHook, 0, 0, 3 << 8});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: exited with status 3");
+  EXPECT_EQ(e.code(), Code::kInternal);
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, 0, 0, SIGKILL});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: killed by signal 9");
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, ETIMEDOUT, 0, 0});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: timed out after 2 s");
+  EXPECT_EQ(e.code(), Code::kDeadlineExceeded);
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, ENOENT, 0, 0});
+  EXPECT_EQ(e.code(), Code::kNotFound);
+}
+
+TEST(ChildPlanTest, RsharedRootfsPropagation) {
+  Spec spec = BaseSpec();
+  spec.linux->rootfs_propagation = "rshared";
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SHARED | MS_REC));
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kRootPropagation, EPERM, 1, 0});
+  EXPECT_EQ(e.message().rfind("make the mount holding /bundle/rootfs private", 0), 0u) << e.message();
 }
 
 }  // namespace
