@@ -129,6 +129,11 @@ Error RenderChildError(const ChildPlan& plan, const ChildReport& report) {
   if (report.step == ChildStep::kHook) {
     return RenderHookError(plan, report);
   }
+  if (report.step == ChildStep::kMountRecursiveReadonly && report.err == ENOSYS) {
+    return Error(Code::kUnimplemented,
+                 Action(plan, report) + ": the \"rro\" mount option needs mount_setattr(2), " +
+                     "which this kernel lacks (Linux 5.12 or later)");
+  }
   return Error::FromErrno(report.err, Action(plan, report));
 }
 

@@ -202,5 +202,25 @@ TEST(ChildPlanTest, RsharedRootfsPropagation) {
   EXPECT_EQ(e.message().rfind("make the mount holding /bundle/rootfs private", 0), 0u) << e.message();
 }
 
+
+TEST(ChildPlanTest, RecursiveReadOnlyWithoutMountSetattrSaysWhy) {
+  Spec spec = BaseSpec();
+  Mount m;
+  m.destination = "/data";
+  m.type = "bind";
+  m.source = "/";
+  m.options = {"rbind", "rro"};
+  spec.mounts.push_back(m);
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  ASSERT_TRUE(plan->mounts.back().recursive_readonly);
+  int32_t index = static_cast<int32_t>(plan->mounts.size() - 1);
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kMountRecursiveReadonly, ENOSYS, index, 0});
+  EXPECT_EQ(e.code(), Code::kUnimplemented);
+  EXPECT_EQ(e.message(),
+            "make /bundle/rootfs/data recursively read-only: the \"rro\" mount option needs "
+            "mount_setattr(2), which this kernel lacks (Linux 5.12 or later)");
+}
+
 }  // namespace
 }  // namespace cricket::oci
