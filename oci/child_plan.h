@@ -108,6 +108,13 @@ struct MountStep {
   std::vector<unsigned long> propagation;
   bool recursive_readonly = false;
   bool target_is_dir = true;  // a bind of a file needs a file to mount on
+  // An idmapped bind: the runtime makes a detached idmapped copy of `source` before clone
+  // (PrepareIdmappedMounts) and the init moves it into place instead of mounting.
+  bool idmap = false;
+  bool idmap_recursive = false;
+  std::vector<IdMapping> uid_mappings{};
+  std::vector<IdMapping> gid_mappings{};
+  int tree_fd = -1;  // owned by ChildPlan::owned_fds
 };
 
 struct DeviceStep {

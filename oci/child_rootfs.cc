@@ -86,8 +86,15 @@ bool DoMount(const ChildPlan& plan, int root_fd, size_t index, ChildReport& repo
   if (target < 0) {
     return Fail(report, ChildStep::kMountTarget, index);
   }
-  int rc = ::mount(m.kind == MountStep::Kind::kMount ? OrNull(m.source) : nullptr,
-                   FdPath(target, fd_path), OrNull(m.type), m.flags, OrNull(m.data));
+  int rc = 0;
+  if (m.tree_fd >= 0) {
+    // An idmapped copy the runtime prepared (idmap_mount.h): move it into place.
+    rc = static_cast<int>(::syscall(SYS_move_mount, m.tree_fd, "", target, "",
+                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+  } else {
+    rc = ::mount(m.kind == MountStep::Kind::kMount ? OrNull(m.source) : nullptr,
+                 FdPath(target, fd_path), OrNull(m.type), m.flags, OrNull(m.data));
+  }
   int saved_errno = errno;
   ::close(target);
   errno = saved_errno;

@@ -21,6 +21,7 @@
 #include "oci/cgroup_manager.h"
 #include "oci/console_socket.h"
 #include "oci/hooks.h"
+#include "oci/idmap_mount.h"
 #include "oci/child_launch.h"
 #include "oci/proc_stat.h"
 #include "oci/runtime.h"
@@ -141,6 +142,7 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
   plan.clone_cgroup_fd = cgroup_fd.get();
   plan.start_now = options.start_now;
   CR_RETURN_IF_ERROR(OpenHookStatePipes(plan));
+  CR_RETURN_IF_ERROR(PrepareIdmappedMounts(plan));
   plan.wait_for_parent = plan.new_user_ns || spec.process->oom_score_adj.has_value() ||
                          (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0) ||
                          !plan.hooks.empty() || plan.pause_for_runtime_hooks;

@@ -1,4 +1,5 @@
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -173,6 +174,59 @@ TEST_F(MountsTest, RsharedPropagatesBothWays) {
   EXPECT_EQ(code.value_or(-1), 0);
   EXPECT_EQ(ReadOut("log"), "from-host");
   EXPECT_EQ(from_container, "inside\n");
+}
+
+
+// Idmapped binds: on-disk owner 1000 shows as 2000 through uidMappings {1000 -> 2000}; an owner
+// outside the mapping shows as the overflow id. "idmap" maps the top mount only, "ridmap" its
+// submounts too.
+TEST_F(MountsTest, IdmappedBindMapsOwners) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("idmap");
+  std::filesystem::create_directories(data.Join("sub"));
+  ASSERT_EQ(::mount("tmpfs", data.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
+  auto unmount = Cleanup([&] { ::umount2(data.Join("sub").c_str(), MNT_DETACH); });
+  for (const char* f : {"f", "sub/f"}) {
+    std::ofstream(data.Join(f)) << "x";
+    ASSERT_EQ(::chown(data.Join(f).c_str(), 1000, 1000), 0);
+  }
+  std::ofstream(data.Join("r")) << "x";
+  // Root's directory shows as the overflow id through the mapping: root inside gets no DAC
+  // override on it.
+  ::chmod(data.path().c_str(), 0755);
+  Spec spec = MakeSpec("stat -c '%u:%g' /a/f /a/r /a/sub/f /b/sub/f > /out/log");
+  for (auto [dest, option] : {std::pair{"/a", "idmap"}, std::pair{"/b", "ridmap"}}) {
+    Mount m = Bind(data.path(), dest, {"rbind", option});
+    m.uid_mappings = {IdMapping{1000, 2000, 1}};
+    m.gid_mappings = {IdMapping{1000, 3000, 1}};
+    spec.mounts.push_back(m);
+  }
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "2000:3000\n65534:65534\n1000:1000\n2000:3000\n");
+}
+
+// A container in a user namespace (0 -> 100000) with a bare "idmap" bind: the mount takes the
+// container's mappings, so host root's files are root's inside and what root writes inside is
+// root's on the disk.
+TEST_F(MountsTest, IdmapTakesTheContainersUserNamespaceMappings) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("idmapns");
+  std::ofstream(data.Join("r")) << "x";
+  Spec spec = MakeSpec("stat -c '%u' /data/r > /out/log; touch /data/new && echo wrote >> /out/log");
+  spec.linux->namespaces.push_back(Namespace{"user", ""});
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  std::erase_if(spec.mounts, [](const Mount& m) { return m.type == "cgroup"; });
+  ::chmod(bundle_->path().c_str(), 0755);
+  std::filesystem::create_directories(rootfs_ + "/data");  // mapped root cannot make it
+  spec.mounts.push_back(Bind(data.path(), "/data", {"rbind", "idmap"}));
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "0\nwrote\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(data.Join("new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
 }
 
 }  // namespace

@@ -222,5 +222,37 @@ TEST(ChildPlanTest, RecursiveReadOnlyWithoutMountSetattrSaysWhy) {
             "mount_setattr(2), which this kernel lacks (Linux 5.12 or later)");
 }
 
+
+TEST(ChildPlanTest, IdmapTakesTheMountsOrTheContainersMappings) {
+  Spec spec = BaseSpec();
+  Mount m;
+  m.destination = "/data";
+  m.type = "bind";
+  m.source = "/";
+  m.options = {"rbind", "ridmap"};
+  m.uid_mappings = {IdMapping{0, 1000, 10}};
+  m.gid_mappings = {IdMapping{0, 2000, 10}};
+  spec.mounts.push_back(m);
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  const MountStep* step = Find(*plan, "/data", MountStep::Kind::kMount);
+  ASSERT_NE(step, nullptr);
+  EXPECT_TRUE(step->idmap);
+  EXPECT_TRUE(step->idmap_recursive);
+  EXPECT_EQ(step->uid_mappings[0].host_id, 1000u);
+  EXPECT_EQ(step->gid_mappings[0].host_id, 2000u);
+  EXPECT_EQ(step->tree_fd, -1);  // made by the runtime just before clone
+  spec.mounts.back().uid_mappings.clear();
+  spec.mounts.back().gid_mappings.clear();
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_EQ(Find(*plan, "/data", MountStep::Kind::kMount)->uid_mappings[0].host_id, 100000u);
+}
+
 }  // namespace
 }  // namespace cricket::oci
