@@ -41,7 +41,7 @@ std::vector<std::string> MergedEnv(const v1::ContainerConfig& config,
 }
 
 oci::Mount BindMount(const std::string& source, const std::string& destination, bool readonly,
-                     v1::MountPropagation propagation) {
+                     v1::MountPropagation propagation, bool recursive_readonly = false) {
   oci::Mount m;
   m.type = "bind";
   m.source = source;
@@ -53,7 +53,27 @@ oci::Mount BindMount(const std::string& source, const std::string& destination, 
     default: m.options.emplace_back("rprivate"); break;
   }
   m.options.emplace_back(readonly ? "ro" : "rw");
+  if (recursive_readonly) {
+    m.options.emplace_back("rro");
+  }
   return m;
+}
+
+// CRI: recursive_read_only needs readonly and PRIVATE propagation (a propagating mount could
+// bring in writable submounts later), else INVALID_ARGUMENT.
+Result<void> CheckRecursiveReadOnly(const v1::Mount& m, const std::string& field) {
+  if (!m.recursive_read_only()) {
+    return Ok();
+  }
+  if (!m.readonly()) {
+    return Error(Code::kInvalidArgument, field + ".recursive_read_only needs readonly");
+  }
+  if (m.propagation() != v1::PROPAGATION_PRIVATE) {
+    return Error(Code::kInvalidArgument,
+                 field + ".recursive_read_only needs propagation PROPAGATION_PRIVATE, got " +
+                     v1::MountPropagation_Name(m.propagation()));
+  }
+  return Ok();
 }
 
 Result<void> CheckPropagation(const ContainerSpecInput& in, const std::string& field,
@@ -85,9 +105,10 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     if (m.host_path().empty()) {
       return Error(Code::kInvalidArgument, field + ".host_path is empty");
     }
+    CR_RETURN_IF_ERROR(CheckRecursiveReadOnly(m, field));
     CR_RETURN_IF_ERROR(CheckPropagation(in, field, m, mountinfo));
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
-                                    m.propagation()));
+                                    m.propagation(), m.recursive_read_only()));
     taken[m.container_path()] = true;
     // A mount only propagates if the rootfs mount tree it sits in lets it (containerd's rule):
     // rshared when any mount is bidirectional, else rslave when one is host-to-container.

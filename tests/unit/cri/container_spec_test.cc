@@ -177,6 +177,35 @@ TEST_F(ContainerSpecTest, BidirectionalNeedsASharedHostMount) {
   EXPECT_TRUE(Build().ok());
 }
 
+TEST_F(ContainerSpecTest, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
+  auto* m = config_.add_mounts();
+  m->set_container_path("/mnt");
+  m->set_host_path("/tmp");
+  m->set_recursive_read_only(true);
+  auto spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(spec.error().message(), "mounts[0].recursive_read_only needs readonly");
+  m->set_readonly(true);
+  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().message(),
+            "mounts[0].recursive_read_only needs propagation PROPAGATION_PRIVATE, got "
+            "PROPAGATION_HOST_TO_CONTAINER");
+  m->set_propagation(v1::PROPAGATION_PRIVATE);
+  spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  auto mnt = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                          [](const oci::Mount& mount) { return mount.destination == "/mnt"; });
+  ASSERT_NE(mnt, spec->mounts.end());
+  EXPECT_EQ(mnt->options, (std::vector<std::string>{"rbind", "rprivate", "ro", "rro"}));
+  m->set_recursive_read_only(false);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_FALSE(Has(spec->mounts.back().options, "rro"));
+}
+
 TEST_F(ContainerSpecTest, NoCommandAnywhereIsInvalid) {
   image_.entrypoint.clear();
   image_.cmd.clear();
@@ -202,7 +231,13 @@ TEST_F(ContainerSpecTest, UsersFromImageAndConfig) {
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(spec->process->user.uid, 1000u);
   EXPECT_EQ(spec->process->user.gid, 1000u);
-  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 50000}));
+  // Merge (the default): the primary group, the pod's and the image's memberships.
+  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 1000, 50000}));
+  config_.mutable_linux()->mutable_security_context()->set_supplemental_groups_policy(
+      v1::SupplementalGroupsPolicy::Strict);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 1000}));
 
   config_.mutable_linux()->mutable_security_context()->set_run_as_username("nobody-here");
   EXPECT_EQ(Build().error().message(), "user \"nobody-here\" is not in the image's /etc/passwd");
