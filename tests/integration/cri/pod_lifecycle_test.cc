@@ -803,5 +803,62 @@ TEST_F(PodLifecycleTest, UserNamespaceOptions) {
   RemovePods();
 }
 
+// critest v1.32 "mount propagation" Bidirectional, ported: a privileged container with a
+// BIDIRECTIONAL mount of a shared host path sees a mount made on the host below it, and a mount
+// it makes shows on the host. A private host path is refused with FAILED_PRECONDITION.
+TEST_F(PodLifecycleTest, BidirectionalMountPropagation) {
+  const std::string host = dir_.Join("bidi");
+  std::filesystem::create_directories(host + "/from-host");
+  std::filesystem::create_directories(host + "/from-ctr");
+  ASSERT_EQ(::mount(host.c_str(), host.c_str(), nullptr, MS_BIND | MS_REC, nullptr), 0);
+  auto unmount = Cleanup([&] {
+    ::umount2((host + "/from-ctr").c_str(), MNT_DETACH);
+    ::umount2((host + "/from-host").c_str(), MNT_DETACH);
+    ::umount2(host.c_str(), MNT_DETACH);
+  });
+  ASSERT_EQ(::mount(nullptr, host.c_str(), nullptr, MS_PRIVATE | MS_REC, nullptr), 0);
+  v1::PodSandboxConfig pod_config = PodConfig("bidi");
+  std::string pod = RunPod(pod_config);
+  auto create = [&](const std::string& name, std::string* id) {
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args("exec busybox sleep 1000");
+    c.mutable_linux()->mutable_security_context()->set_privileged(true);
+    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+    v1::Mount& m = *c.add_mounts();
+    m.set_host_path(host);
+    m.set_container_path("/mnt/bidi");
+    m.set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+    v1::CreateContainerResponse resp;
+    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
+    *id = resp.container_id();
+    return created;
+  };
+  std::string id;
+  grpc::Status refused = create("private", &id);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  ASSERT_EQ(::mount(nullptr, host.c_str(), nullptr, MS_SHARED | MS_REC, nullptr), 0);
+  grpc::Status created = create("bidi", &id);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(StartContainer(id).ok());
+  ASSERT_EQ(::mount("tmpfs", (host + "/from-host").c_str(), "tmpfs", 0, "size=16k"), 0);
+  std::ofstream(host + "/from-host/marker") << "host";
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(id, "busybox cat /mnt/bidi/from-host/marker", &out).ok());
+  EXPECT_EQ(out.stdout(), "host");
+  ASSERT_TRUE(Exec(id, "busybox mount -t tmpfs -o size=16k tmpfs /mnt/bidi/from-ctr && "
+                       "echo ctr > /mnt/bidi/from-ctr/marker", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+  EXPECT_EQ(ReadFile(host + "/from-ctr/marker").value_or("<missing>"), "ctr\n");
+  RemovePods();
+}
+
 }  // namespace
 }  // namespace cricket
