@@ -1,9 +1,12 @@
 #include "cri/container_spec.h"
 
 #include <map>
+#include <optional>
 
+#include "common/files.h"
 #include "cri/container_devices.h"
 #include "cri/container_security.h"
+#include "cri/container_spec_propagation.h"
 #include "cri/container_user.h"
 #include "oci/spec_default.h"
 
@@ -39,7 +42,7 @@ std::vector<std::string> MergedEnv(const v1::ContainerConfig& config,
 }
 
 oci::Mount BindMount(const std::string& source, const std::string& destination, bool readonly,
-                     v1::MountPropagation propagation) {
+                     v1::MountPropagation propagation, bool recursive_readonly = false) {
   oci::Mount m;
   m.type = "bind";
   m.source = source;
@@ -51,12 +54,48 @@ oci::Mount BindMount(const std::string& source, const std::string& destination, 
     default: m.options.emplace_back("rprivate"); break;
   }
   m.options.emplace_back(readonly ? "ro" : "rw");
+  if (recursive_readonly) {
+    m.options.emplace_back("rro");
+  }
   return m;
+}
+
+// CRI: recursive_read_only needs readonly and PRIVATE propagation (a propagating mount could
+// bring in writable submounts later), else INVALID_ARGUMENT.
+Result<void> CheckRecursiveReadOnly(const v1::Mount& m, const std::string& field) {
+  if (!m.recursive_read_only()) {
+    return Ok();
+  }
+  if (!m.readonly()) {
+    return Error(Code::kInvalidArgument, field + ".recursive_read_only needs readonly");
+  }
+  if (m.propagation() != v1::PROPAGATION_PRIVATE) {
+    return Error(Code::kInvalidArgument,
+                 field + ".recursive_read_only needs propagation PROPAGATION_PRIVATE, got " +
+                     v1::MountPropagation_Name(m.propagation()));
+  }
+  return Ok();
+}
+
+Result<void> CheckPropagation(const ContainerSpecInput& in, const std::string& field,
+                              const v1::Mount& m, std::optional<std::string>& mountinfo) {
+  if (m.propagation() == v1::PROPAGATION_PRIVATE) {
+    return Ok();
+  }
+  if (!mountinfo) {
+    auto text = ReadFile(in.mountinfo_path);
+    if (!text.ok()) {
+      return text.error().Wrap("read the node's mounts for " + field + ".propagation");
+    }
+    mountinfo = std::move(*text);
+  }
+  return CheckSourcePropagation(field, m.host_path(), m.propagation(), *mountinfo);
 }
 
 Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
   const v1::ContainerConfig& config = *in.config;
   std::map<std::string, bool> taken;  // destinations set by the config win over ours
+  std::optional<std::string> mountinfo;  // read once, when a mount propagates
   for (int i = 0; i < config.mounts_size(); ++i) {
     const v1::Mount& m = config.mounts(i);
     const std::string field = "mounts[" + std::to_string(i) + "]";
@@ -67,14 +106,17 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     if (m.host_path().empty()) {
       return Error(Code::kInvalidArgument, field + ".host_path is empty");
     }
+    CR_RETURN_IF_ERROR(CheckRecursiveReadOnly(m, field));
+    CR_RETURN_IF_ERROR(CheckPropagation(in, field, m, mountinfo));
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
-                                    m.propagation()));
+                                    m.propagation(), m.recursive_read_only()));
     taken[m.container_path()] = true;
-    // A mount only propagates if the rootfs mount tree it sits in lets it (as containerd does).
-    // TODO(oci): bidirectional needs rootfsPropagation "rshared", which our runtime's
-    // pivot_root refuses until it makes the rootfs parent mount private first, as runc does.
-    // #5
-    if (m.propagation() != v1::PROPAGATION_PRIVATE) {
+    // A mount only propagates if the rootfs mount tree it sits in lets it (containerd's rule):
+    // rshared when any mount is bidirectional, else rslave when one is host-to-container.
+    if (m.propagation() == v1::PROPAGATION_BIDIRECTIONAL) {
+      spec.linux->rootfs_propagation = "rshared";
+    } else if (m.propagation() == v1::PROPAGATION_HOST_TO_CONTAINER &&
+               spec.linux->rootfs_propagation != "rshared") {
       spec.linux->rootfs_propagation = "rslave";
     }
   }

@@ -34,11 +34,14 @@ struct ContainerSpecInput {
   const storage::ImageConfig* image = nullptr;
   SandboxContext sandbox;
   std::string rootfs;  // the mounted rootfs, for user and group names
+  // The node's mount table, read when a mount asks for propagation (tests point it elsewhere).
+  std::string mountinfo_path = "/proc/self/mountinfo";
 };
 
 // kInvalidArgument naming the CRI field for a config that cannot run (no command at all, a
 // relative container path, run_as_group without a user, an unknown user name, a bad
-// capability), kNotFound for a missing localhost seccomp profile.
+// capability), kNotFound for a missing localhost seccomp profile, kFailedPrecondition for a
+// propagating mount whose host mount cannot propagate (container_spec_propagation.h).
 Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& input);
 
 // CRI resources (cpu shares/quota/period/cpuset, memory and swap limits, the unified map) as

@@ -2,6 +2,7 @@
 
 #include "cri/label_selector.h"
 #include "cri/service.h"
+#include "oci/spec_json.h"
 
 namespace cricket::cri {
 namespace {
@@ -50,6 +51,16 @@ Result<void> CriService::FillContainerStatus(const ContainerRecord& record,
   *status.mutable_mounts() = config.mounts();
   status.set_log_path(info.log_path);
   *status.mutable_resources()->mutable_linux() = config.linux().resources();
+  // CRI: the identity the container's first process got (critest checks it against the
+  // SupplementalGroupsPolicy); from the bundle's spec, which lives as long as the container.
+  if (auto spec = oci::LoadSpec(info.bundle); spec.ok() && spec->process) {
+    v1::LinuxContainerUser& user = *status.mutable_user()->mutable_linux();
+    user.set_uid(spec->process->user.uid);
+    user.set_gid(spec->process->user.gid);
+    for (uint32_t gid : spec->process->user.additional_gids) {
+      user.add_supplemental_groups(gid);
+    }
+  }
   return Ok();
 }
 

@@ -161,8 +161,14 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
     }
     user.gid = static_cast<uint32_t>(sc.run_as_group().value());
   }
-  // Supplementary groups: the image's memberships merged with the pod's (policy Merge).
-  std::vector<uint32_t> groups = MemberGroups(rootfs, user_name);
+  // Supplementary groups: the primary group (as containerd lists it), the pod's, and with
+  // policy Merge (the default) the user's memberships in the image's /etc/group; Strict leaves
+  // those out.
+  std::vector<uint32_t> groups;
+  if (sc.supplemental_groups_policy() != runtime::v1::SupplementalGroupsPolicy::Strict) {
+    groups = MemberGroups(rootfs, user_name);
+  }
+  groups.push_back(user.gid);
   for (int64_t gid : sc.supplemental_groups()) {
     groups.push_back(static_cast<uint32_t>(gid));
   }

@@ -2,7 +2,9 @@
 
 // Which user a container runs as: CRI's run_as_user / run_as_username / run_as_group /
 // supplemental_groups over the image's USER, names resolved in the container's own
-// /etc/passwd and /etc/group.
+// /etc/passwd and /etc/group. additional_gids hold the primary gid, supplemental_groups and,
+// under SupplementalGroupsPolicy Merge (the default; not Strict), the user's groups in the
+// image's /etc/group.
 
 #include <string>
 

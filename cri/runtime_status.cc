@@ -74,9 +74,9 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
   // CRI: advertise a feature only where it works; critest does not test what is not advertised.
   v1::RuntimeHandler* handler = resp.add_runtime_handlers();
   handler->set_name("");
-  handler->mutable_features()->set_recursive_read_only_mounts(false);
+  handler->mutable_features()->set_recursive_read_only_mounts(true);
   handler->mutable_features()->set_user_namespaces(false);
-  resp.mutable_features()->set_supplemental_groups_policy(false);
+  resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {
     nlohmann::json config = {

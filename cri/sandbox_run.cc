@@ -28,6 +28,40 @@ std::string NodeHostname() {
   return name;
 }
 
+// CRI user namespaces (userns_options): NODE is the node's namespace, without mappings; POD
+// takes exactly one uid and one gid mapping, each mapping container id 0 (as containerd and
+// CRI-O check); CONTAINER and TARGET are not defined for user namespaces.
+Result<void> ValidateUserns(const v1::UserNamespace& userns) {
+  const std::string field = "config.linux.security_context.namespace_options.userns_options";
+  switch (userns.mode()) {
+    case v1::NODE:
+      if (userns.uids_size() > 0 || userns.gids_size() > 0) {
+        return Error(Code::kInvalidArgument, field + ": mode NODE takes no uids/gids mappings");
+      }
+      return Ok();
+    case v1::POD: break;
+    default:
+      return Error(Code::kInvalidArgument,
+                   field + ".mode " + v1::NamespaceMode_Name(userns.mode()) +
+                       " is not supported for user namespaces (POD or NODE)");
+  }
+  for (const auto* maps : {&userns.uids(), &userns.gids()}) {
+    const char* which = maps == &userns.uids() ? ".uids" : ".gids";
+    if (maps->size() != 1) {
+      return Error(Code::kInvalidArgument,
+                   field + which + ": exactly one mapping is supported, got " +
+                       std::to_string(maps->size()));
+    }
+    if ((*maps)[0].container_id() != 0 || (*maps)[0].length() == 0) {
+      return Error(Code::kInvalidArgument,
+                   field + which + ": the mapping must start at container id 0 and not be empty");
+    }
+  }
+  // TODO(sec): run the pod in a user namespace with these mappings (infra process, containers
+  // joining it, idmapped rootfs and binds). Until then refuse instead of running without one.
+  return Error(Code::kUnimplemented, field + ": user namespaces (mode POD) are not supported yet");
+}
+
 Result<void> Validate(const v1::PodSandboxConfig& config) {
   const auto& md = config.metadata();
   for (auto [value, field] : {std::pair{&md.name(), "metadata.name"},
@@ -42,6 +76,10 @@ Result<void> Validate(const v1::PodSandboxConfig& config) {
         pm.container_port() > 65535) {
       return Error(Code::kInvalidArgument, "config.port_mappings: ports must be 1..65535");
     }
+  }
+  const auto& ns = config.linux().security_context().namespace_options();
+  if (ns.has_userns_options()) {
+    CR_RETURN_IF_ERROR(ValidateUserns(ns.userns_options()));
   }
   return Ok();
 }

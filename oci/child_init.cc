@@ -191,6 +191,18 @@ void PrepareExecPointers(ChildPlan& plan) {
     plan.envp.push_back(e.data());
   }
   plan.envp.push_back(nullptr);
+  for (HookStep& h : plan.hooks) {
+    h.argv.clear();
+    for (auto& a : h.args) {
+      h.argv.push_back(a.data());
+    }
+    h.argv.push_back(nullptr);
+    h.envp.clear();
+    for (auto& e : h.env) {
+      h.envp.push_back(e.data());
+    }
+    h.envp.push_back(nullptr);
+  }
 }
 
 void RunChild(const ChildPlan& plan) {
@@ -207,7 +219,14 @@ void RunChild(const ChildPlan& plan) {
   SetupStdio(plan);
   char byte = 0;
   Check(plan, !plan.wait_for_parent || ::read(plan.sync_fd, &byte, 1) == 1, ChildStep::kSync);
-  ::close(plan.sync_fd);
+  if (!plan.pause_for_runtime_hooks) {
+    ::close(plan.sync_fd);
+  }
+  // The parent has filled the hooks' state pipes: drop our copies of the write ends so that
+  // the hooks see the end of their stdin.
+  for (const HookStep& h : plan.hooks) {
+    ::close(h.state_write_fd);
+  }
   for (size_t i = 0; i < plan.cgroup_join_files.size(); ++i) {
     int fd = ::open(plan.cgroup_join_files[i].c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
     Check(plan, fd >= 0 && ::write(fd, "0", 1) == 1, ChildStep::kCgroupJoin, i);
@@ -262,6 +281,13 @@ void RunChild(const ChildPlan& plan) {
     Die(plan, ChildStep::kExec, 0);
   }
   WaitForStart(plan);
+  // runtime-spec: startContainer hooks run in the container after `start`, before the process.
+  // The report pipe is gone: a failure goes to the container's stderr and the init exits, which
+  // stops the container.
+  if (!child_internal::RunContainerHooks(plan, true, report)) {
+    child_internal::WriteHookFailure(plan, report);
+    ::_exit(1);
+  }
   if (plan.seccomp && plan.no_new_privileges) {
     LoadSeccomp(plan);
   }

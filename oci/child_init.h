@@ -8,7 +8,7 @@
 
 namespace cricket::oci {
 
-// Fills plan.argv and plan.envp with pointers into plan.args and plan.env. Call once the plan
+// Fills plan.argv and plan.envp (and each hook's) with pointers into the strings. Call once the plan
 // sits where the child will read it (moving the plan would leave them dangling).
 void PrepareExecPointers(ChildPlan& plan);
 
@@ -21,6 +21,11 @@ namespace child_internal {
 bool SetupRootfs(const ChildPlan& plan, ChildReport& report);
 bool FinishRootfs(const ChildPlan& plan, ChildReport& report);
 bool SetupConsole(const ChildPlan& plan, ChildReport& report);
+// Runs the plan's createContainer (start_container false) or startContainer hooks in order.
+bool RunContainerHooks(const ChildPlan& plan, bool start_container, ChildReport& report);
+// "cricket-runtime: hooks.startContainer[0] /x: failed" on stderr, for a failure after the
+// report pipe is gone.
+void WriteHookFailure(const ChildPlan& plan, const ChildReport& report);
 
 // "/proc/self/fd/<fd>" into buf (at least 32 bytes).
 const char* FdPath(int fd, char* buf);

@@ -83,7 +83,8 @@ void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan) {
   plan.preserve_fds = stdio.preserve_fds;
 }
 
-Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare) {
+Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare,
+                          const std::function<Result<void>()>& runtime_hooks) {
   int sync_pipe[2];
   int report_pipe[2];
   if (::pipe2(sync_pipe, O_CLOEXEC) < 0) {
@@ -114,9 +115,20 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
   }
   ChildReport report;
   ssize_t n = 0;
-  do {
-    n = ::read(report_read.get(), &report, sizeof(report));
-  } while (n < 0 && errno == EINTR);
+  for (;;) {
+    do {
+      n = ::read(report_read.get(), &report, sizeof(report));
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof(report)) || report.step != ChildStep::kRuntimeHooks) {
+      break;
+    }
+    if (runtime_hooks) {
+      CR_RETURN_IF_ERROR(runtime_hooks());
+    }
+    if (::write(sync_write.get(), "1", 1) != 1) {
+      return Error::FromErrno(errno, "release the container process after the runtime's hooks");
+    }
+  }
   if (n == 0 && plan.start_now) {
     kill_child.Dismiss();
     return pid;  // execve closed the pipe

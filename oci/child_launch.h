@@ -22,6 +22,9 @@ void ApplyStdio(const StdioOptions& stdio, ChildPlan& plan);
 // (plan.start_now). On failure
 // the child has been killed and reaped, and the error is the child's own when it reported one.
 // The caller owns the returned pid (a child of this process).
-Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare);
+// When the plan pauses for the runtime's hooks (plan.pause_for_runtime_hooks), `runtime_hooks`
+// runs at that point, before pivot_root; its failure fails the launch.
+Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_t)>& prepare,
+                          const std::function<Result<void>()>& runtime_hooks = nullptr);
 
 }  // namespace cricket::oci

@@ -60,7 +60,25 @@ void ExpandCgroupMount(const Mount& m, const MountOptions& opts, const CgroupInf
   }
 }
 
-Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups,
+// The mount's own mappings, or with a bare "idmap" the container's user namespace ones.
+Result<void> SetIdmap(const Mount& m, const MountOptions& opts, const Linux& l,
+                      const std::string& field, MountStep& step) {
+  if (m.uid_mappings.empty() && m.gid_mappings.empty() && !opts.idmap) {
+    return Ok();
+  }
+  step.idmap = true;
+  step.idmap_recursive = opts.idmap_recursive;
+  step.uid_mappings = m.uid_mappings.empty() ? l.uid_mappings : m.uid_mappings;
+  step.gid_mappings = m.gid_mappings.empty() ? l.gid_mappings : m.gid_mappings;
+  if (step.uid_mappings.empty() || step.gid_mappings.empty()) {
+    return Error(Code::kInvalidArgument,
+                 field + ": \"idmap\" without uidMappings/gidMappings takes the container's, "
+                         "and linux.uidMappings/gidMappings are empty");
+  }
+  return Ok();
+}
+
+Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups, const Linux& l,
                       std::vector<MountStep>& out) {
   std::string field = "mounts[" + std::to_string(index) + "]";
   auto opts = ParseMountOptions(m.options);
@@ -85,6 +103,7 @@ Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups,
   const bool is_dir = S_ISDIR(st.st_mode);
   out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, "", bind, "",
                           {}, false, is_dir});
+  CR_RETURN_IF_ERROR(SetIdmap(m, *opts, l, field, out.back()));
   // A bind mount ignores every other flag: they take effect through a remount.
   if (rest != 0) {
     out.push_back(MountStep{MountStep::Kind::kRemount, "", m.destination, "",
@@ -261,6 +280,21 @@ Result<void> AddSeccomp(const Seccomp& seccomp, ChildPlan& plan) {
   return Ok();
 }
 
+void AddHooks(const std::vector<Hook>& hooks, const char* field, bool start_container,
+              ChildPlan& plan) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    const Hook& h = hooks[i];
+    HookStep step;
+    step.field = std::string(field) + "[" + std::to_string(i) + "]";
+    step.start_container = start_container;
+    step.path = h.path;
+    step.args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+    step.env = h.env;
+    step.timeout_ms = h.timeout ? *h.timeout * 1000 : -1;
+    plan.hooks.push_back(std::move(step));
+  }
+}
+
 Result<ChildPlan> BuildExecPlan(const ChildPlanInputs& in, const Linux& l) {
   ChildPlan plan;
   Result<void> step = JoinInitNamespaces(l, in.exec_init_pid, plan);
@@ -305,7 +339,7 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
                                                        : PropagationFlags(l.rootfs_propagation);
   Result<void> step = Ok();
   for (size_t i = 0; i < spec.mounts.size() && step.ok(); ++i) {
-    step = AddMount(spec.mounts[i], i, in.cgroups, plan.mounts);
+    step = AddMount(spec.mounts[i], i, in.cgroups, l, plan.mounts);
   }
   if (step.ok() && spec.linux) {
     AddDevices(spec, plan);
@@ -327,6 +361,12 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
     CloseOwnedFds(plan);
     return std::move(step).error();
   }
+  if (spec.hooks) {
+    AddHooks(spec.hooks->create_container, "hooks.createContainer", false, plan);
+    AddHooks(spec.hooks->start_container, "hooks.startContainer", true, plan);
+    plan.pause_for_runtime_hooks =
+        !spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty();
+  }
   return plan;
 }
 
@@ -335,6 +375,12 @@ void CloseOwnedFds(ChildPlan& plan) {
     ::close(fd);
   }
   plan.owned_fds.clear();
+  for (HookStep& h : plan.hooks) {
+    if (h.state_write_fd >= 0) {
+      ::close(h.state_write_fd);
+      h.state_write_fd = -1;
+    }
+  }
 }
 
 }  // namespace cricket::oci

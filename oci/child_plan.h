@@ -62,12 +62,32 @@ enum class ChildStep : int32_t {
   kWaitStart,
   kExec,
   kLsm,
+  kRuntimeHooks,  // not an error: the init waits before pivot_root while the runtime's hooks run
+  kHook,          // a createContainer or startContainer hook failed (see ChildReport::status)
 };
 
 struct ChildReport {
   ChildStep step = ChildStep::kReady;
   int32_t err = 0;
   int32_t index = 0;  // which entry of the plan's list the step was working on
+  int32_t status = 0;  // kHook with err 0: the hook's wait status
+};
+
+// A createContainer or startContainer hook, run by the init inside the container's namespaces
+// (runtime-spec config.md "POSIX-platform Hooks"): createContainer after the mounts, before
+// pivot_root (its path resolves in the runtime's mount tree), startContainer after `start`,
+// just before the process execs (its path resolves in the container).
+struct HookStep {
+  std::string field;  // "hooks.createContainer[0]", for errors
+  bool start_container = false;
+  std::string path;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::vector<char*> argv;  // pointers into args / env, NULL-terminated (PrepareExecPointers)
+  std::vector<char*> envp;
+  int timeout_ms = -1;  // -1: none
+  int stdin_fd = -1;    // read end of a pipe holding the state JSON; owned by owned_fds
+  int state_write_fd = -1;  // its write end: the parent fills and closes it, the init closes its copy
 };
 
 struct NsJoin {
@@ -88,6 +108,13 @@ struct MountStep {
   std::vector<unsigned long> propagation;
   bool recursive_readonly = false;
   bool target_is_dir = true;  // a bind of a file needs a file to mount on
+  // An idmapped bind: the runtime makes a detached idmapped copy of `source` before clone
+  // (PrepareIdmappedMounts) and the init moves it into place instead of mounting.
+  bool idmap = false;
+  bool idmap_recursive = false;
+  std::vector<IdMapping> uid_mappings{};
+  std::vector<IdMapping> gid_mappings{};
+  int tree_fd = -1;  // owned by ChildPlan::owned_fds
 };
 
 struct DeviceStep {
@@ -185,6 +212,13 @@ struct ChildPlan {
   std::vector<char*> argv;  // pointers into args / env, NULL-terminated
   std::vector<char*> envp;
   std::vector<std::string> search_path;  // PATH of process.env, for a bare args[0]
+
+  // createContainer then startContainer hooks, in spec order.
+  std::vector<HookStep> hooks;
+  // Stop before pivot_root, report kRuntimeHooks and wait for a byte on sync_fd while the
+  // runtime runs prestart and createRuntime (runtime-spec: before pivot_root, and before
+  // createContainer).
+  bool pause_for_runtime_hooks = false;
 
   std::vector<int> owned_fds;  // closed by the parent after clone (namespace fds)
 };

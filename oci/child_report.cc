@@ -1,6 +1,9 @@
 // RenderChildError: the parent's reading of a ChildReport (see child_plan.h).
 
 #include <sys/mount.h>
+#include <sys/wait.h>
+
+#include <cerrno>
 
 #include "oci/child_plan.h"
 
@@ -35,7 +38,7 @@ std::string MountAction(const ChildPlan& plan, const ChildReport& r) {
 std::string Action(const ChildPlan& plan, const ChildReport& r) {
   switch (r.step) {
     case ChildStep::kReady: return "container init";
-    case ChildStep::kSync: return "wait for the runtime";
+    case ChildStep::kSync: return r.index == 1 ? "wait for the runtime's hooks" : "wait for the runtime";
     case ChildStep::kStdio: return "set up stdio fd " + std::to_string(r.index);
     case ChildStep::kCgroupJoin: {
       const std::string* f = At(plan.cgroup_join_files, r.index);
@@ -49,7 +52,9 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
     case ChildStep::kBecomeRoot: return "become root in the new user namespace (is 0 mapped?)";
     case ChildStep::kHostname: return "set hostname " + plan.hostname;
     case ChildStep::kDomainname: return "set domainname " + plan.domainname;
-    case ChildStep::kRootPropagation: return "set propagation of /";
+    case ChildStep::kRootPropagation:
+      return r.index == 0 ? "set propagation of /"
+                          : "make the mount holding " + plan.rootfs + " private";
     case ChildStep::kRootBind: return "bind rootfs " + plan.rootfs;
     case ChildStep::kMountTarget:
     case ChildStep::kMount:
@@ -91,13 +96,44 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
     case ChildStep::kWaitStart: return "wait for start";
     case ChildStep::kLsm: return "write " + plan.lsm_attr_value + " to " + plan.lsm_attr_path;
     case ChildStep::kExec: return "execve " + (plan.args.empty() ? std::string() : plan.args[0]);
+    case ChildStep::kRuntimeHooks: return "wait for the runtime's hooks";
+    case ChildStep::kHook: {
+      const HookStep* h = At(plan.hooks, r.index);
+      return h == nullptr ? "run hook" : h->field + " " + h->path;
+    }
   }
   return "container init";
+}
+
+// A hook's failure reads like the runtime's own hooks' (hooks.cc): "hooks.createContainer[0]
+// /bin/x: exited with status 1" (kInternal) or "...: timed out after 2 s" (kDeadlineExceeded).
+Error RenderHookError(const ChildPlan& plan, const ChildReport& r) {
+  const HookStep* h = At(plan.hooks, r.index);
+  std::string what = Action(plan, r);
+  if (r.err == ETIMEDOUT && h != nullptr) {
+    return Error(Code::kDeadlineExceeded,
+                 what + ": timed out after " + std::to_string(h->timeout_ms / 1000) + " s");
+  }
+  if (r.err != 0) {
+    return Error::FromErrno(r.err, what);
+  }
+  if (WIFSIGNALED(r.status)) {
+    return Error(Code::kInternal, what + ": killed by signal " + std::to_string(WTERMSIG(r.status)));
+  }
+  return Error(Code::kInternal, what + ": exited with status " + std::to_string(WEXITSTATUS(r.status)));
 }
 
 }  // namespace
 
 Error RenderChildError(const ChildPlan& plan, const ChildReport& report) {
+  if (report.step == ChildStep::kHook) {
+    return RenderHookError(plan, report);
+  }
+  if (report.step == ChildStep::kMountRecursiveReadonly && report.err == ENOSYS) {
+    return Error(Code::kUnimplemented,
+                 Action(plan, report) + ": the \"rro\" mount option needs mount_setattr(2), " +
+                     "which this kernel lacks (Linux 5.12 or later)");
+  }
   return Error::FromErrno(report.err, Action(plan, report));
 }
 

@@ -86,8 +86,15 @@ bool DoMount(const ChildPlan& plan, int root_fd, size_t index, ChildReport& repo
   if (target < 0) {
     return Fail(report, ChildStep::kMountTarget, index);
   }
-  int rc = ::mount(m.kind == MountStep::Kind::kMount ? OrNull(m.source) : nullptr,
-                   FdPath(target, fd_path), OrNull(m.type), m.flags, OrNull(m.data));
+  int rc = 0;
+  if (m.tree_fd >= 0) {
+    // An idmapped copy the runtime prepared (idmap_mount.h): move it into place.
+    rc = static_cast<int>(::syscall(SYS_move_mount, m.tree_fd, "", target, "",
+                                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+  } else {
+    rc = ::mount(m.kind == MountStep::Kind::kMount ? OrNull(m.source) : nullptr,
+                 FdPath(target, fd_path), OrNull(m.type), m.flags, OrNull(m.data));
+  }
   int saved_errno = errno;
   ::close(target);
   errno = saved_errno;
@@ -173,29 +180,94 @@ bool MakeDevice(const ChildPlan& plan, int root_fd, size_t index, ChildReport& r
   return ok;
 }
 
+// The old root, stacked on the new one by pivot_root(".", "."), is detached without telling
+// the host: it is made rslave first, through an fd opened before the pivot, because "." after
+// the pivot names the new root (a propagation change does not follow mounts on the last
+// component) and, with rootfsPropagation rshared, an unmount of a shared old root would
+// propagate to the host's mounts.
+bool DetachOldRoot(int old_root, ChildReport& report) {
+  if (::fchdir(old_root) < 0 || ::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
+      ::umount2(".", MNT_DETACH) < 0) {
+    return Fail(report, ChildStep::kPivotRoot, 1);
+  }
+  return true;
+}
+
 bool PivotRoot(int root_fd, bool no_pivot, ChildReport& report) {
-  if (::fchdir(root_fd) < 0) {
+  int old_root = ::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (old_root < 0) {
     return Fail(report, ChildStep::kPivotRoot, 0);
   }
-  if (no_pivot) {
+  int rc = ::fchdir(root_fd);
+  if (rc == 0 && no_pivot) {
+    rc = -1;
     errno = EINVAL;  // take the ramfs path below, as asked
+  } else if (rc == 0) {
+    rc = static_cast<int>(::syscall(SYS_pivot_root, ".", "."));
   }
-  if (!no_pivot && ::syscall(SYS_pivot_root, ".", ".") == 0) {
-    // The old root now sits on top of the new one: detach it without telling the host.
-    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0 ||
-        ::umount2(".", MNT_DETACH) < 0) {
-      return Fail(report, ChildStep::kPivotRoot, 1);
-    }
-  } else if (errno == EINVAL) {
+  int saved_errno = errno;
+  bool ok = true;
+  if (rc == 0) {
+    ok = DetachOldRoot(old_root, report);
+  } else if (saved_errno == EINVAL) {
     // pivot_root(2) refuses a rootfs on ramfs/initramfs: move the mount and chroot instead.
     if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0 || ::chroot(".") < 0) {
-      return Fail(report, ChildStep::kPivotRoot, 2);
+      ok = Fail(report, ChildStep::kPivotRoot, 2);
     }
   } else {
-    return Fail(report, ChildStep::kPivotRoot, 0);
+    errno = saved_errno;
+    ok = Fail(report, ChildStep::kPivotRoot, 0);
   }
-  if (::chdir("/") < 0) {
-    return Fail(report, ChildStep::kPivotRoot, 3);
+  ::close(old_root);
+  if (ok && ::chdir("/") < 0) {
+    ok = Fail(report, ChildStep::kPivotRoot, 3);
+  }
+  return ok;
+}
+
+// Walks up from `path` until a mount point takes MS_PRIVATE; EINVAL means "not a mount point".
+bool MakeParentMountPrivate(const std::string& path, ChildReport& report) {
+  char buf[kPathMax];
+  size_t len = path.size();
+  if (len == 0 || len >= sizeof(buf)) {
+    errno = ENAMETOOLONG;
+    return Fail(report, ChildStep::kRootPropagation, 1);
+  }
+  std::memcpy(buf, path.c_str(), len + 1);
+  for (;;) {
+    if (::mount(nullptr, buf, nullptr, MS_PRIVATE, nullptr) == 0) {
+      return true;
+    }
+    if (errno != EINVAL || std::strcmp(buf, "/") == 0) {
+      return Fail(report, ChildStep::kRootPropagation, 1);
+    }
+    char* slash = std::strrchr(buf, '/');
+    if (slash == nullptr) {
+      return Fail(report, ChildStep::kRootPropagation, 1);
+    }
+    if (slash == buf) {
+      buf[1] = '\0';
+    } else {
+      *slash = '\0';
+    }
+  }
+}
+
+// Tells the runtime to run prestart/createRuntime now and waits for its byte.
+bool PauseForRuntimeHooks(const ChildPlan& plan, ChildReport& report) {
+  ChildReport pause{ChildStep::kRuntimeHooks, 0, 0, 0};
+  if (::write(plan.report_fd, &pause, sizeof(pause)) != sizeof(pause)) {
+    return Fail(report, ChildStep::kSync, 1);
+  }
+  char byte = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(plan.sync_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(plan.sync_fd);
+  if (n != 1) {
+    errno = n == 0 ? EPIPE : errno;
+    return Fail(report, ChildStep::kSync, 1);
   }
   return true;
 }
@@ -314,6 +386,12 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) < 0) {
     return Fail(report, ChildStep::kRootPropagation, 0);
   }
+  // pivot_root(2) refuses a new root whose parent mount is shared, and a bind below a shared
+  // mount would show on the host: with a shared "/" the mount holding the rootfs goes private
+  // first (runc's rootfsParentMountPrivate). The container's own mounts keep their options.
+  if ((plan.root_propagation & MS_SHARED) != 0 && !MakeParentMountPrivate(plan.rootfs, report)) {
+    return false;
+  }
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     return Fail(report, ChildStep::kRootBind, 0);
   }
@@ -327,6 +405,14 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
   }
   for (size_t i = 0; ok && i < plan.devices.size(); ++i) {
     ok = MakeDevice(plan, root_fd, i, report);
+  }
+  if (ok && plan.pause_for_runtime_hooks) {
+    ok = PauseForRuntimeHooks(plan, report);
+  }
+  // runtime-spec: createContainer hooks run in the container's namespaces after the mounts,
+  // before pivot_root, after the runtime's createRuntime hooks.
+  if (ok) {
+    ok = RunContainerHooks(plan, false, report);
   }
   if (ok) {
     ok = PivotRoot(root_fd, plan.no_pivot, report);

@@ -84,19 +84,6 @@ Result<void> RunHook(const Hook& hook, const std::string& name, const std::strin
 
 }  // namespace
 
-Result<void> CheckHooksSupported(const Spec& spec) {
-  if (!spec.hooks) {
-    return Ok();
-  }
-  if (!spec.hooks->create_container.empty()) {
-    return Error(Code::kUnimplemented, "hooks.createContainer: not supported yet");
-  }
-  if (!spec.hooks->start_container.empty()) {
-    return Error(Code::kUnimplemented, "hooks.startContainer: not supported yet");
-  }
-  return Ok();
-}
-
 Result<void> RunHooks(const std::vector<Hook>& hooks, const char* field, const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
     CR_RETURN_IF_ERROR(RunHook(hooks[i], std::string(field) + "[" + std::to_string(i) + "]", state_json));

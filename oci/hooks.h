@@ -1,9 +1,9 @@
 #pragma once
 
-// OCI lifecycle hooks that run in the runtime's namespaces: prestart and createRuntime (after
-// the init is ready, before `start`), poststart and poststop. Each gets the container's state
+// OCI lifecycle hooks that run in the runtime's namespaces: prestart and createRuntime (while
+// the init waits before pivot_root), poststart and poststop. Each gets the container's state
 // JSON on stdin and is killed when its timeout passes. createContainer and startContainer run
-// inside the container and are not supported yet (kUnimplemented from CheckHooksSupported).
+// inside the container, started by the init itself (child_hooks.cc).
 
 #include <string>
 #include <vector>
@@ -12,9 +12,6 @@
 #include "oci/spec.h"
 
 namespace cricket::oci {
-
-// kUnimplemented naming the field when the spec has hooks Cricket cannot run yet.
-Result<void> CheckHooksSupported(const Spec& spec);
 
 // Runs the hooks in order; stops at the first failure: "hooks.createRuntime[0] /bin/x: exited
 // with status 1" (kInternal) or "...: timed out after 2 s" (kDeadlineExceeded).

@@ -60,7 +60,8 @@ Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options) 
     } else if (option == "tmpcopyup") {
       // crun's extension: copy the image content up into a tmpfs; not supported, harmless to skip.
     } else if (option == "idmap" || option == "ridmap") {
-      return Error(Code::kInvalidArgument, "mount option \"" + option + "\" is not supported");
+      out.idmap = true;
+      out.idmap_recursive = option == "ridmap";
     } else {
       if (!out.data.empty()) {
         out.data += ',';

@@ -14,10 +14,12 @@ struct MountOptions {
   unsigned long flags = 0;                // MS_* to set
   std::vector<unsigned long> propagation;  // applied one by one after the mount, in order
   bool recursive_readonly = false;         // "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)
+  bool idmap = false;                      // "idmap" or "ridmap": an idmapped bind mount
+  bool idmap_recursive = false;            // "ridmap": its submounts too
   std::string data;                        // unknown options, comma-joined, for the filesystem
 };
 
-// kInvalidArgument for an empty option or an option Cricket does not support (idmap).
+// kInvalidArgument for an empty option.
 Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options);
 
 }  // namespace cricket::oci

@@ -21,6 +21,7 @@
 #include "oci/cgroup_manager.h"
 #include "oci/console_socket.h"
 #include "oci/hooks.h"
+#include "oci/idmap_mount.h"
 #include "oci/child_launch.h"
 #include "oci/proc_stat.h"
 #include "oci/runtime.h"
@@ -84,9 +85,45 @@ Result<UniqueFd> MakeExecFifo(const std::string& dir) {
   return fd;
 }
 
-// Clones the init into its cgroup and namespaces and waits until it is ready for `start`.
+// One pipe per in-container hook: the init hands the read end to the hook as its stdin, the
+// parent writes the state into the write end once it knows the init's pid (FillHookStates).
+Result<void> OpenHookStatePipes(ChildPlan& plan) {
+  for (HookStep& h : plan.hooks) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) {
+      return Error::FromErrno(errno, "pipe for " + h.field);
+    }
+    plan.owned_fds.push_back(fds[0]);
+    h.stdin_fd = fds[0];
+    h.state_write_fd = fds[1];
+    // A state larger than the pipe fails create instead of blocking it.
+    ::fcntl(fds[1], F_SETFL, O_NONBLOCK);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  }
+  return Ok();
+}
+
+// createContainer hooks see the state "creating", startContainer hooks "created" (runc's
+// choice), both with the init's pid.
+Result<void> FillHookStates(ChildPlan& plan, ContainerState state, pid_t pid) {
+  state.pid = pid;
+  for (HookStep& h : plan.hooks) {
+    state.status = h.start_container ? Status::kCreated : Status::kCreating;
+    std::string json = StateToJson(state);
+    ssize_t n = ::write(h.state_write_fd, json.data(), json.size());
+    if (n != static_cast<ssize_t>(json.size())) {
+      return Error::FromErrno(n < 0 ? errno : EMSGSIZE, "write the state for " + h.field);
+    }
+    ::close(h.state_write_fd);
+    h.state_write_fd = -1;
+  }
+  return Ok();
+}
+
+// Clones the init into its cgroup and namespaces and waits until it is ready for `start`. The
+// runtime's own hooks (prestart, createRuntime) run while the init waits before pivot_root.
 Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const CgroupInfo& cgroups,
-                         CgroupManager& cgroup, int start_fd, const std::string& id) {
+                         CgroupManager& cgroup, int start_fd, const ContainerState& state) {
+  const std::string& id = state.id;
   const Linux empty_linux;
   const Linux& l = spec.linux ? *spec.linux : empty_linux;
   CR_ASSIGN_OR_RETURN(UniqueFd console, ConsoleFor(spec.process->terminal, options.console_socket, options.console_fd));
@@ -104,9 +141,23 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
   CR_ASSIGN_OR_RETURN(UniqueFd cgroup_fd, cgroup.OpenForClone());
   plan.clone_cgroup_fd = cgroup_fd.get();
   plan.start_now = options.start_now;
+  CR_RETURN_IF_ERROR(OpenHookStatePipes(plan));
+  CR_RETURN_IF_ERROR(PrepareIdmappedMounts(plan));
   plan.wait_for_parent = plan.new_user_ns || spec.process->oom_score_adj.has_value() ||
-                         (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0);
+                         (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0) ||
+                         !plan.hooks.empty() || plan.pause_for_runtime_hooks;
+  pid_t init_pid = 0;
+  auto runtime_hooks = [&]() -> Result<void> {
+    ContainerState creating = state;
+    creating.pid = init_pid;
+    auto stat = ReadProcStat(init_pid);
+    creating.pid_start_time = stat.ok() ? stat->start_time : 0;
+    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, "hooks.prestart", StateToJson(creating)));
+    return RunHooks(spec.hooks->create_runtime, "hooks.createRuntime", StateToJson(creating));
+  };
   return LaunchChild(plan, [&](pid_t child) -> Result<void> {
+    init_pid = child;
+    CR_RETURN_IF_ERROR(FillHookStates(plan, state, child));
     console.Reset();
     if (plan.new_user_ns) {
       CR_RETURN_IF_ERROR(WriteIdMap(child, "uid_map", l.uid_mappings));
@@ -119,7 +170,7 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
     }
     SetOomScoreAdj(child, spec.process->oom_score_adj, id);
     return Ok();
-  });
+  }, runtime_hooks);
 }
 
 }  // namespace
@@ -129,7 +180,6 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
   CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
-  CR_RETURN_IF_ERROR(CheckHooksSupported(spec));
   if (options.start_now && spec.hooks) {
     return Error(Code::kInvalidArgument, "hooks: need a separate create and start");
   }
@@ -157,17 +207,13 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   if (!options.start_now) {
     CR_ASSIGN_OR_RETURN(start_fd, MakeExecFifo(store_.Dir(id)));
   }
-  CR_ASSIGN_OR_RETURN(state.pid, LaunchInit(spec, options, cgroups_, *cgroup, start_fd.get(), id));
+  CR_ASSIGN_OR_RETURN(state.pid, LaunchInit(spec, options, cgroups_, *cgroup, start_fd.get(), state));
   auto kill_init = Cleanup([pid = state.pid] {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   });
   auto stat = ReadProcStat(state.pid);
   state.pid_start_time = stat.ok() ? stat->start_time : 0;
-  if (spec.hooks) {
-    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->prestart, "hooks.prestart", StateToJson(state)));
-    CR_RETURN_IF_ERROR(RunHooks(spec.hooks->create_runtime, "hooks.createRuntime", StateToJson(state)));
-  }
   state.status = options.start_now ? Status::kRunning : Status::kCreated;
   CR_RETURN_IF_ERROR(store_.Save(state));
   kill_init.Dismiss();

@@ -86,6 +86,13 @@ Result<void> ValidateMount(const Mount& m, const std::string& field) {
   if (bind && m.source.empty()) {
     return Invalid(field + ".source", "a bind mount needs a source");
   }
+  const bool mapped = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+  if ((mapped || parsed->idmap) && !bind) {
+    return Invalid(field + ".options", "idmapped mounts need a bind mount");
+  }
+  if (mapped && (m.uid_mappings.empty() || m.gid_mappings.empty())) {
+    return Invalid(field + ".uidMappings", "an idmapped mount needs both uidMappings and gidMappings");
+  }
   return Ok();
 }
 

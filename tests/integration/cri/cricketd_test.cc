@@ -51,6 +51,11 @@ TEST_F(CricketdTest, ServesVersionStatusAndRuntimeConfig) {
   }
   EXPECT_EQ(types, (std::set<std::string>{"RuntimeReady", "NetworkReady"}));
   EXPECT_TRUE(status.info().contains("cgroup"));
+  // Advertised exactly where they work (critest skips what is not advertised).
+  ASSERT_EQ(status.runtime_handlers_size(), 1);
+  EXPECT_TRUE(status.runtime_handlers(0).features().recursive_read_only_mounts());
+  EXPECT_FALSE(status.runtime_handlers(0).features().user_namespaces());
+  EXPECT_TRUE(status.features().supplemental_groups_policy());
 
   grpc::ClientContext config_ctx;
   v1::RuntimeConfigResponse config;

@@ -5,13 +5,17 @@
 #include <gtest/gtest.h>
 #include <iostream>
 #include <signal.h>
+#include <sys/mount.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 
+#include "common/cleanup.h"
 #include "common/files.h"
 #include "cri/streaming/streaming_client.h"
 #include "tests/integration/cri/pod_fixture.h"
@@ -493,6 +497,256 @@ TEST_F(PodLifecycleTest, TtyExecWithResizeAndHostNetworkPortForward) {
     }
     EXPECT_TRUE(round_trip) << "no 100 KiB round trip into the host-network pod";
   }
+}
+
+// critest v1.32 "RecursiveReadOnly" (pkg/validate/container_linux.go), ported: the feature is
+// advertised; a readonly mount leaves a submount writable, a recursive read-only one does not;
+// recursive_read_only with propagation or without readonly is refused.
+TEST_F(PodLifecycleTest, RecursiveReadOnlyMounts) {
+  grpc::ClientContext status_ctx;
+  v1::StatusResponse status;
+  ASSERT_TRUE(runtime_->Status(&status_ctx, {}, &status).ok());
+  ASSERT_EQ(status.runtime_handlers_size(), 1);
+  EXPECT_TRUE(status.runtime_handlers(0).features().recursive_read_only_mounts());
+
+  const std::string host = dir_.Join("rro-host");
+  std::filesystem::create_directories(host + "/tmpfs");
+  ASSERT_EQ(::mount("none", (host + "/tmpfs").c_str(), "tmpfs", 0, "size=64k"), 0);
+  auto unmount = Cleanup([&] { ::umount2((host + "/tmpfs").c_str(), MNT_DETACH); });
+  v1::PodSandboxConfig pod_config = PodConfig("rro");
+  std::string pod = RunPod(pod_config);
+  auto create = [&](const std::string& name, bool readonly, bool rro,
+                    v1::MountPropagation propagation, std::string* id) {
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args("exec busybox sleep 1000");
+    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+    v1::Mount& m = *c.add_mounts();
+    m.set_host_path(host);
+    m.set_container_path("/mnt");
+    m.set_readonly(readonly);
+    m.set_recursive_read_only(rro);
+    m.set_propagation(propagation);
+    v1::CreateContainerResponse resp;
+    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
+    *id = resp.container_id();
+    return created;
+  };
+  std::string ro;
+  ASSERT_TRUE(create("ro", true, false, v1::PROPAGATION_PRIVATE, &ro).ok());
+  ASSERT_TRUE(StartContainer(ro).ok());
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(ro, "busybox touch /mnt/tmpfs/file", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+  ASSERT_TRUE(Exec(ro, "busybox touch /mnt/top 2>&1 | busybox grep -q 'Read-only file system'", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+
+  std::string rro;
+  ASSERT_TRUE(create("rro", true, true, v1::PROPAGATION_PRIVATE, &rro).ok());
+  ASSERT_TRUE(StartContainer(rro).ok());
+  ASSERT_TRUE(
+      Exec(rro, "busybox touch /mnt/tmpfs/foo 2>&1 | busybox grep -q 'Read-only file system'", &out)
+          .ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stdout() << out.stderr();
+
+  std::string bad;
+  for (auto prop : {v1::PROPAGATION_HOST_TO_CONTAINER, v1::PROPAGATION_BIDIRECTIONAL}) {
+    grpc::Status refused = create("bad", true, true, prop, &bad);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  }
+  grpc::Status refused = create("bad", false, true, v1::PROPAGATION_PRIVATE, &bad);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  RemovePods();
+}
+
+// critest v1.32 "SupplementalGroupsPolicy" (pkg/validate/security_context_linux.go), ported:
+// the feature is advertised; the first process and an exec'd one get the primary group and
+// supplemental_groups, and ContainerStatus reports user.linux. (The fixture image's /etc/group
+// gives uid 1000 no extra memberships, so Merge and Strict agree here; the unit test
+// ContainerSpecTest.UsersFromImageAndConfig covers where they differ.)
+TEST_F(PodLifecycleTest, SupplementalGroupsPolicy) {
+  grpc::ClientContext status_ctx;
+  v1::StatusResponse status;
+  ASSERT_TRUE(runtime_->Status(&status_ctx, {}, &status).ok());
+  EXPECT_TRUE(status.features().supplemental_groups_policy());
+
+  v1::PodSandboxConfig pod_config = PodConfig("sgp");
+  std::string pod = RunPod(pod_config);
+  for (auto policy : {v1::SupplementalGroupsPolicy::Merge, v1::SupplementalGroupsPolicy::Strict}) {
+    const std::string name = "sgp-" + std::to_string(policy);
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args("busybox id -G; exec busybox sleep 1000");
+    c.set_log_path(name + ".log");
+    auto* sc = c.mutable_linux()->mutable_security_context();
+    sc->mutable_run_as_user()->set_value(1000);
+    sc->add_supplemental_groups(1234);
+    sc->set_supplemental_groups_policy(policy);
+    v1::CreateContainerResponse resp;
+    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
+    ASSERT_TRUE(created.ok()) << created.error_message();
+    ASSERT_TRUE(StartContainer(resp.container_id()).ok());
+    EXPECT_TRUE(WaitFor([&] { return ReadLog("sgp", name).find(" stdout F ") != std::string::npos; }))
+        << ReadLog("sgp", name);
+    EXPECT_NE(ReadLog("sgp", name).find(" stdout F 1000 1234\n"), std::string::npos)
+        << ReadLog("sgp", name);
+    v1::ContainerStatus got = Status(resp.container_id());
+    ASSERT_TRUE(got.has_user());
+    EXPECT_EQ(got.user().linux().uid(), 1000);
+    EXPECT_EQ(got.user().linux().gid(), 1000);
+    std::vector<int64_t> groups(got.user().linux().supplemental_groups().begin(),
+                                got.user().linux().supplemental_groups().end());
+    std::sort(groups.begin(), groups.end());
+    EXPECT_EQ(groups, (std::vector<int64_t>{1000, 1234}));
+    v1::ExecSyncResponse out;
+    ASSERT_TRUE(Exec(resp.container_id(), "busybox id -G", &out).ok());
+    EXPECT_EQ(out.stdout(), "1000 1234\n");
+  }
+  RemovePods();
+}
+
+// critest v1.32 "UserNamespaces" (pkg/validate/security_context_linux.go), the checks that need
+// no user namespace: NODE runs with the node's mappings; more than one mapping, container id 0
+// unmapped, CONTAINER and TARGET are refused. POD is not advertised (Status) and is refused
+// rather than run without a user namespace.
+TEST_F(PodLifecycleTest, UserNamespaceOptions) {
+  grpc::ClientContext status_ctx;
+  v1::StatusResponse status;
+  ASSERT_TRUE(runtime_->Status(&status_ctx, {}, &status).ok());
+  ASSERT_EQ(status.runtime_handlers_size(), 1);
+  EXPECT_FALSE(status.runtime_handlers(0).features().user_namespaces());
+
+  v1::PodSandboxConfig node = PodConfig("userns-node");
+  node.mutable_linux()->mutable_security_context()->mutable_namespace_options()
+      ->mutable_userns_options()->set_mode(v1::NODE);
+  std::string pod = RunPod(node);
+  std::string id;
+  ASSERT_TRUE(CreateContainer(pod, node, "maps", "busybox cat /proc/self/uid_map; exec busybox sleep 1000",
+                              &id).ok());
+  ASSERT_TRUE(StartContainer(id).ok());
+  std::string host_map = ReadFile("/proc/self/uid_map").value_or("?");
+  EXPECT_TRUE(WaitFor([&] { return ReadLog("userns-node", "maps").find(" stdout F ") != std::string::npos; }));
+  std::string first = host_map.substr(0, host_map.find('\n'));
+  EXPECT_NE(ReadLog("userns-node", "maps").find(" stdout F " + first), std::string::npos)
+      << ReadLog("userns-node", "maps") << " vs " << host_map;
+
+  auto refused = [&](const std::string& name, const std::function<void(v1::UserNamespace&)>& set) {
+    v1::PodSandboxConfig config = PodConfig(name);
+    set(*config.mutable_linux()->mutable_security_context()->mutable_namespace_options()
+             ->mutable_userns_options());
+    grpc::ClientContext ctx;
+    v1::RunPodSandboxRequest req;
+    *req.mutable_config() = config;
+    v1::RunPodSandboxResponse resp;
+    return runtime_->RunPodSandbox(&ctx, req, &resp).error_code();
+  };
+  auto map = [](google::protobuf::RepeatedPtrField<v1::IDMapping>* maps, uint32_t container_id,
+                uint32_t host_id) {
+    v1::IDMapping* m = maps->Add();
+    m->set_container_id(container_id);
+    m->set_host_id(host_id);
+    m->set_length(100000);
+  };
+  EXPECT_EQ(refused("two-maps", [&](v1::UserNamespace& u) {
+              u.set_mode(v1::POD);
+              for (auto* maps : {u.mutable_uids(), u.mutable_gids()}) {
+                map(maps, 0, 1000);
+                map(maps, 0, 2000);
+              }
+            }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused("no-root", [&](v1::UserNamespace& u) {
+              u.set_mode(v1::POD);
+              map(u.mutable_uids(), 1, 1000);
+              map(u.mutable_gids(), 1, 1000);
+            }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused("container", [](v1::UserNamespace& u) { u.set_mode(v1::CONTAINER); }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused("target", [](v1::UserNamespace& u) { u.set_mode(v1::TARGET); }),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused("pod", [&](v1::UserNamespace& u) {
+              u.set_mode(v1::POD);
+              map(u.mutable_uids(), 0, 1000);
+              map(u.mutable_gids(), 0, 1000);
+            }),
+            grpc::StatusCode::UNIMPLEMENTED);
+  grpc::ClientContext list_ctx;
+  v1::ListPodSandboxResponse pods;
+  ASSERT_TRUE(runtime_->ListPodSandbox(&list_ctx, {}, &pods).ok());
+  EXPECT_EQ(pods.items_size(), 1) << "a refused pod was left behind";
+  RemovePods();
+}
+
+// critest v1.32 "mount propagation" Bidirectional, ported: a privileged container with a
+// BIDIRECTIONAL mount of a shared host path sees a mount made on the host below it, and a mount
+// it makes shows on the host. A private host path is refused with FAILED_PRECONDITION.
+TEST_F(PodLifecycleTest, BidirectionalMountPropagation) {
+  const std::string host = dir_.Join("bidi");
+  std::filesystem::create_directories(host + "/from-host");
+  std::filesystem::create_directories(host + "/from-ctr");
+  ASSERT_EQ(::mount(host.c_str(), host.c_str(), nullptr, MS_BIND | MS_REC, nullptr), 0);
+  auto unmount = Cleanup([&] {
+    ::umount2((host + "/from-ctr").c_str(), MNT_DETACH);
+    ::umount2((host + "/from-host").c_str(), MNT_DETACH);
+    ::umount2(host.c_str(), MNT_DETACH);
+  });
+  ASSERT_EQ(::mount(nullptr, host.c_str(), nullptr, MS_PRIVATE | MS_REC, nullptr), 0);
+  v1::PodSandboxConfig pod_config = PodConfig("bidi");
+  std::string pod = RunPod(pod_config);
+  auto create = [&](const std::string& name, std::string* id) {
+    grpc::ClientContext ctx;
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(pod);
+    *req.mutable_sandbox_config() = pod_config;
+    v1::ContainerConfig& c = *req.mutable_config();
+    c.mutable_metadata()->set_name(name);
+    c.mutable_image()->set_image(image_);
+    c.add_command("/bin/sh");
+    c.add_args("-c");
+    c.add_args("exec busybox sleep 1000");
+    c.mutable_linux()->mutable_security_context()->set_privileged(true);
+    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
+    v1::Mount& m = *c.add_mounts();
+    m.set_host_path(host);
+    m.set_container_path("/mnt/bidi");
+    m.set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+    v1::CreateContainerResponse resp;
+    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
+    *id = resp.container_id();
+    return created;
+  };
+  std::string id;
+  grpc::Status refused = create("private", &id);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  ASSERT_EQ(::mount(nullptr, host.c_str(), nullptr, MS_SHARED | MS_REC, nullptr), 0);
+  grpc::Status created = create("bidi", &id);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(StartContainer(id).ok());
+  ASSERT_EQ(::mount("tmpfs", (host + "/from-host").c_str(), "tmpfs", 0, "size=16k"), 0);
+  std::ofstream(host + "/from-host/marker") << "host";
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(id, "busybox cat /mnt/bidi/from-host/marker", &out).ok());
+  EXPECT_EQ(out.stdout(), "host");
+  ASSERT_TRUE(Exec(id, "busybox mount -t tmpfs -o size=16k tmpfs /mnt/bidi/from-ctr && "
+                       "echo ctr > /mnt/bidi/from-ctr/marker", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stderr();
+  EXPECT_EQ(ReadFile(host + "/from-ctr/marker").value_or("<missing>"), "ctr\n");
+  RemovePods();
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <fstream>
 
 #include "common/cleanup.h"
+#include "common/files.h"
 #include "tests/integration/oci/container_fixture.h"
 
 namespace cricket::oci::testing {
@@ -124,6 +126,107 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
   auto code = runtime_->Wait(created->pid);
   EXPECT_EQ(code.value_or(-1), 0);
   EXPECT_EQ(ReadOut("log"), "seen");
+}
+
+
+// rootfsPropagation rshared with an rshared bind: a mount made on the host below the bind shows
+// in the container, and one made in the container shows on the host (critest's "mount
+// propagation Bidirectional").
+TEST_F(MountsTest, RsharedPropagatesBothWays) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir shared("rshared");
+  std::filesystem::create_directories(shared.Join("host"));
+  std::filesystem::create_directories(shared.Join("ctr"));
+  ASSERT_EQ(::mount(shared.path().c_str(), shared.path().c_str(), nullptr, MS_BIND, nullptr), 0);
+  auto unmount = Cleanup([&] {
+    ::umount2(shared.Join("ctr").c_str(), MNT_DETACH);
+    ::umount2(shared.Join("host").c_str(), MNT_DETACH);
+    ::umount2(shared.path().c_str(), MNT_DETACH);
+  });
+  ASSERT_EQ(::mount(nullptr, shared.path().c_str(), nullptr, MS_SHARED | MS_REC, nullptr), 0);
+  Spec spec = MakeSpec(
+      "touch /out/ready; i=0; while [ ! -e /shared/host/marker ] && [ $i -lt 400 ]; do "
+      "sleep 0.01; i=$((i+1)); done; cat /shared/host/marker > /out/log; "
+      "mount -t tmpfs -o size=16k tmpfs /shared/ctr && echo inside > /shared/ctr/marker; "
+      "touch /out/mounted; i=0; while [ ! -e /out/done ] && [ $i -lt 400 ]; do sleep 0.01; "
+      "i=$((i+1)); done");
+  spec.linux->rootfs_propagation = "rshared";
+  spec.process->capabilities->bounding.push_back("CAP_SYS_ADMIN");
+  spec.process->capabilities->effective.push_back("CAP_SYS_ADMIN");
+  spec.process->capabilities->permitted.push_back("CAP_SYS_ADMIN");
+  spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rshared"}));
+  WriteSpec(spec);
+  auto created = runtime_->Create("bidi", Opts());
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  ASSERT_TRUE(runtime_->Start("bidi").ok());
+  auto wait_for = [&](const std::string& name) {
+    for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join(name)); ++i) {
+      ::usleep(5000);
+    }
+  };
+  wait_for("ready");
+  ASSERT_EQ(::mount("tmpfs", shared.Join("host").c_str(), "tmpfs", 0, "size=16k"), 0);
+  std::ofstream(shared.Join("host/marker")) << "from-host";
+  wait_for("mounted");
+  std::string from_container = ReadFile(shared.Join("ctr/marker")).value_or("<missing>");
+  std::ofstream(out_->Join("done")) << "";
+  auto code = runtime_->Wait(created->pid);
+  EXPECT_EQ(code.value_or(-1), 0);
+  EXPECT_EQ(ReadOut("log"), "from-host");
+  EXPECT_EQ(from_container, "inside\n");
+}
+
+
+// Idmapped binds: on-disk owner 1000 shows as 2000 through uidMappings {1000 -> 2000}; an owner
+// outside the mapping shows as the overflow id. "idmap" maps the top mount only, "ridmap" its
+// submounts too.
+TEST_F(MountsTest, IdmappedBindMapsOwners) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("idmap");
+  std::filesystem::create_directories(data.Join("sub"));
+  ASSERT_EQ(::mount("tmpfs", data.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
+  auto unmount = Cleanup([&] { ::umount2(data.Join("sub").c_str(), MNT_DETACH); });
+  for (const char* f : {"f", "sub/f"}) {
+    std::ofstream(data.Join(f)) << "x";
+    ASSERT_EQ(::chown(data.Join(f).c_str(), 1000, 1000), 0);
+  }
+  std::ofstream(data.Join("r")) << "x";
+  // Root's directory shows as the overflow id through the mapping: root inside gets no DAC
+  // override on it.
+  ::chmod(data.path().c_str(), 0755);
+  Spec spec = MakeSpec("stat -c '%u:%g' /a/f /a/r /a/sub/f /b/sub/f > /out/log");
+  for (auto [dest, option] : {std::pair{"/a", "idmap"}, std::pair{"/b", "ridmap"}}) {
+    Mount m = Bind(data.path(), dest, {"rbind", option});
+    m.uid_mappings = {IdMapping{1000, 2000, 1}};
+    m.gid_mappings = {IdMapping{1000, 3000, 1}};
+    spec.mounts.push_back(m);
+  }
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "2000:3000\n65534:65534\n1000:1000\n2000:3000\n");
+}
+
+// A container in a user namespace (0 -> 100000) with a bare "idmap" bind: the mount takes the
+// container's mappings, so host root's files are root's inside and what root writes inside is
+// root's on the disk.
+TEST_F(MountsTest, IdmapTakesTheContainersUserNamespaceMappings) {
+  CR_REQUIRE_ROOT();
+  cricket::testing::TempDir data("idmapns");
+  std::ofstream(data.Join("r")) << "x";
+  Spec spec = MakeSpec("stat -c '%u' /data/r > /out/log; touch /data/new && echo wrote >> /out/log");
+  spec.linux->namespaces.push_back(Namespace{"user", ""});
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  std::erase_if(spec.mounts, [](const Mount& m) { return m.type == "cgroup"; });
+  ::chmod(bundle_->path().c_str(), 0755);
+  std::filesystem::create_directories(rootfs_ + "/data");  // mapped root cannot make it
+  spec.mounts.push_back(Bind(data.path(), "/data", {"rbind", "idmap"}));
+  auto result = Run(spec);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "0\nwrote\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(data.Join("new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ class ContainerSpecTest : public ::testing::Test {
     in.image = &image_;
     in.sandbox = sandbox_;
     in.rootfs = dir_.Join("rootfs");
+    if (!mountinfo_path_.empty()) {
+      in.mountinfo_path = mountinfo_path_;
+    }
     return BuildContainerSpec(in);
   }
 
@@ -57,6 +60,7 @@ class ContainerSpecTest : public ::testing::Test {
   v1::ContainerConfig config_;
   storage::ImageConfig image_;
   SandboxContext sandbox_;
+  std::string mountinfo_path_;
 };
 
 TEST_F(ContainerSpecTest, KubernetesCommandRules) {
@@ -110,13 +114,25 @@ TEST_F(ContainerSpecTest, HostNetworkJoinsNodeNamespacesAndSetsNoHostname) {
   }
 }
 
+// The node's mounts as /proc/self/mountinfo shows them: "/" private, /shared shared, /slave a
+// slave, and a shared mount stacked on the private /stack.
+constexpr const char* kMountinfo =
+    "21 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"
+    "30 21 0:40 / /shared rw shared:7 - tmpfs tmpfs rw\n"
+    "31 21 0:41 / /slave rw master:7 - tmpfs tmpfs rw\n"
+    "32 21 0:42 / /stack rw - tmpfs tmpfs rw\n"
+    "33 32 0:43 / /stack rw shared:9 - tmpfs tmpfs rw\n"
+    "34 21 0:44 / /with\\040space rw shared:10 - tmpfs tmpfs rw\n";
+
 TEST_F(ContainerSpecTest, PropagationSetsTheRootfsPropagation) {
+  ASSERT_TRUE(WriteFileAtomic(dir_.Join("mountinfo"), kMountinfo, 0644).ok());
+  mountinfo_path_ = dir_.Join("mountinfo");
   auto* m = config_.add_mounts();
   m->set_container_path("/mnt/slave");
-  m->set_host_path("/tmp");
+  m->set_host_path("/slave/dir");
   m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
   auto spec = Build();
-  ASSERT_TRUE(spec.ok());
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
   EXPECT_EQ(spec->linux->rootfs_propagation, "rslave");
   auto slave = std::find_if(spec->mounts.begin(), spec->mounts.end(),
                             [](const oci::Mount& mount) { return mount.destination == "/mnt/slave"; });
@@ -124,12 +140,70 @@ TEST_F(ContainerSpecTest, PropagationSetsTheRootfsPropagation) {
   EXPECT_EQ(slave->options, (std::vector<std::string>{"rbind", "rslave", "rw"}));
   auto* shared = config_.add_mounts();
   shared->set_container_path("/mnt/shared");
-  shared->set_host_path("/tmp");
+  shared->set_host_path("/shared/sub");
   shared->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
   shared->set_readonly(true);
   spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  // containerd: rshared as soon as one mount is bidirectional, whatever the order.
+  EXPECT_EQ(spec->linux->rootfs_propagation, "rshared");
+  auto bidi = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                           [](const oci::Mount& mount) { return mount.destination == "/mnt/shared"; });
+  ASSERT_NE(bidi, spec->mounts.end());
+  EXPECT_EQ(bidi->options, (std::vector<std::string>{"rbind", "rshared", "ro"}));
+}
+
+TEST_F(ContainerSpecTest, BidirectionalNeedsASharedHostMount) {
+  ASSERT_TRUE(WriteFileAtomic(dir_.Join("mountinfo"), kMountinfo, 0644).ok());
+  mountinfo_path_ = dir_.Join("mountinfo");
+  auto* m = config_.add_mounts();
+  m->set_container_path("/mnt/x");
+  m->set_host_path("/slave/dir");
+  m->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+  auto spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(spec.error().message(),
+            "mounts[0].host_path \"/slave/dir\" is on mount \"/slave\", which is not shared: "
+            "BIDIRECTIONAL propagation needs it (mount --make-rshared /slave)");
+  // The topmost of two stacked mounts decides; a private one refuses host-to-container too.
+  m->set_host_path("/stack/a");
+  EXPECT_TRUE(Build().ok());
+  m->set_host_path("/sharedness");  // a prefix of /shared, not below it: "/" holds it
+  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  EXPECT_EQ(Build().error().code(), Code::kFailedPrecondition);
+  m->set_host_path("/with space/d");
+  m->set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+  EXPECT_TRUE(Build().ok());
+}
+
+TEST_F(ContainerSpecTest, RecursiveReadOnlyNeedsReadonlyAndPrivate) {
+  auto* m = config_.add_mounts();
+  m->set_container_path("/mnt");
+  m->set_host_path("/tmp");
+  m->set_recursive_read_only(true);
+  auto spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(spec.error().message(), "mounts[0].recursive_read_only needs readonly");
+  m->set_readonly(true);
+  m->set_propagation(v1::PROPAGATION_HOST_TO_CONTAINER);
+  spec = Build();
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.error().message(),
+            "mounts[0].recursive_read_only needs propagation PROPAGATION_PRIVATE, got "
+            "PROPAGATION_HOST_TO_CONTAINER");
+  m->set_propagation(v1::PROPAGATION_PRIVATE);
+  spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  auto mnt = std::find_if(spec->mounts.begin(), spec->mounts.end(),
+                          [](const oci::Mount& mount) { return mount.destination == "/mnt"; });
+  ASSERT_NE(mnt, spec->mounts.end());
+  EXPECT_EQ(mnt->options, (std::vector<std::string>{"rbind", "rprivate", "ro", "rro"}));
+  m->set_recursive_read_only(false);
+  spec = Build();
   ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(spec->linux->rootfs_propagation, "rslave");  // rshared: see the TODO
+  EXPECT_FALSE(Has(spec->mounts.back().options, "rro"));
 }
 
 TEST_F(ContainerSpecTest, NoCommandAnywhereIsInvalid) {
@@ -157,7 +231,13 @@ TEST_F(ContainerSpecTest, UsersFromImageAndConfig) {
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(spec->process->user.uid, 1000u);
   EXPECT_EQ(spec->process->user.gid, 1000u);
-  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 50000}));
+  // Merge (the default): the primary group, the pod's and the image's memberships.
+  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 1000, 50000}));
+  config_.mutable_linux()->mutable_security_context()->set_supplemental_groups_policy(
+      v1::SupplementalGroupsPolicy::Strict);
+  spec = Build();
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->process->user.additional_gids, (std::vector<uint32_t>{7, 1000}));
 
   config_.mutable_linux()->mutable_security_context()->set_run_as_username("nobody-here");
   EXPECT_EQ(Build().error().message(), "user \"nobody-here\" is not in the image's /etc/passwd");

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 
 #include "oci/spec_default.h"
 #include "tests/support/temp_dir.h"
@@ -149,6 +150,108 @@ TEST(ChildPlanTest, RenderedErrorsNameStepAndObject) {
   e = RenderChildError(*plan, ChildReport{ChildStep::kLookup, ENOENT, 0});
   EXPECT_EQ(e.code(), Code::kNotFound);
   EXPECT_EQ(e.message().rfind("find executable \"sh\"", 0), 0u);
+}
+
+
+TEST(ChildPlanTest, ContainerHooksAreStepsAndRuntimeHooksPauseTheInit) {
+  Spec spec = BaseSpec();
+  Hooks& hooks = spec.hooks.emplace();
+  hooks.create_container = {Hook{"/bin/cc", {}, {"A=1"}, 3}};
+  hooks.start_container = {Hook{"/bin/sc", {"sc", "-x"}, {}, std::nullopt}};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_FALSE(plan->pause_for_runtime_hooks);
+  ASSERT_EQ(plan->hooks.size(), 2u);
+  EXPECT_EQ(plan->hooks[0].field, "hooks.createContainer[0]");
+  EXPECT_FALSE(plan->hooks[0].start_container);
+  EXPECT_EQ(plan->hooks[0].args, std::vector<std::string>{"/bin/cc"});  // args default to path
+  EXPECT_EQ(plan->hooks[0].timeout_ms, 3000);
+  EXPECT_EQ(plan->hooks[1].field, "hooks.startContainer[0]");
+  EXPECT_TRUE(plan->hooks[1].start_container);
+  EXPECT_EQ(plan->hooks[1].timeout_ms, -1);
+  hooks.create_runtime = {Hook{"/bin/cr", {}, {}, std::nullopt}};
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->pause_for_runtime_hooks);
+}
+
+TEST(ChildPlanTest, HookFailuresReadLikeRuntimeHookFailures) {
+  Spec spec = BaseSpec();
+  spec.hooks.emplace().create_container = {Hook{"/bin/cc", {}, {}, 2}};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kHook, 0, 0, 3 << 8});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: exited with status 3");
+  EXPECT_EQ(e.code(), Code::kInternal);
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, 0, 0, SIGKILL});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: killed by signal 9");
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, ETIMEDOUT, 0, 0});
+  EXPECT_EQ(e.message(), "hooks.createContainer[0] /bin/cc: timed out after 2 s");
+  EXPECT_EQ(e.code(), Code::kDeadlineExceeded);
+  e = RenderChildError(*plan, ChildReport{ChildStep::kHook, ENOENT, 0, 0});
+  EXPECT_EQ(e.code(), Code::kNotFound);
+}
+
+TEST(ChildPlanTest, RsharedRootfsPropagation) {
+  Spec spec = BaseSpec();
+  spec.linux->rootfs_propagation = "rshared";
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SHARED | MS_REC));
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kRootPropagation, EPERM, 1, 0});
+  EXPECT_EQ(e.message().rfind("make the mount holding /bundle/rootfs private", 0), 0u) << e.message();
+}
+
+
+TEST(ChildPlanTest, RecursiveReadOnlyWithoutMountSetattrSaysWhy) {
+  Spec spec = BaseSpec();
+  Mount m;
+  m.destination = "/data";
+  m.type = "bind";
+  m.source = "/";
+  m.options = {"rbind", "rro"};
+  spec.mounts.push_back(m);
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  ASSERT_TRUE(plan->mounts.back().recursive_readonly);
+  int32_t index = static_cast<int32_t>(plan->mounts.size() - 1);
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kMountRecursiveReadonly, ENOSYS, index, 0});
+  EXPECT_EQ(e.code(), Code::kUnimplemented);
+  EXPECT_EQ(e.message(),
+            "make /bundle/rootfs/data recursively read-only: the \"rro\" mount option needs "
+            "mount_setattr(2), which this kernel lacks (Linux 5.12 or later)");
+}
+
+
+TEST(ChildPlanTest, IdmapTakesTheMountsOrTheContainersMappings) {
+  Spec spec = BaseSpec();
+  Mount m;
+  m.destination = "/data";
+  m.type = "bind";
+  m.source = "/";
+  m.options = {"rbind", "ridmap"};
+  m.uid_mappings = {IdMapping{0, 1000, 10}};
+  m.gid_mappings = {IdMapping{0, 2000, 10}};
+  spec.mounts.push_back(m);
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  const MountStep* step = Find(*plan, "/data", MountStep::Kind::kMount);
+  ASSERT_NE(step, nullptr);
+  EXPECT_TRUE(step->idmap);
+  EXPECT_TRUE(step->idmap_recursive);
+  EXPECT_EQ(step->uid_mappings[0].host_id, 1000u);
+  EXPECT_EQ(step->gid_mappings[0].host_id, 2000u);
+  EXPECT_EQ(step->tree_fd, -1);  // made by the runtime just before clone
+  spec.mounts.back().uid_mappings.clear();
+  spec.mounts.back().gid_mappings.clear();
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+  spec.linux->uid_mappings = {IdMapping{0, 100000, 65536}};
+  spec.linux->gid_mappings = {IdMapping{0, 100000, 65536}};
+  plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_EQ(Find(*plan, "/data", MountStep::Kind::kMount)->uid_mappings[0].host_id, 100000u);
 }
 
 }  // namespace

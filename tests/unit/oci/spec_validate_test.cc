@@ -126,5 +126,21 @@ TEST(SpecValidateTest, NamespaceFlagsAndPropagation) {
   EXPECT_EQ(PropagationFlags("x"), 0u);
 }
 
+
+TEST(SpecValidateTest, IdmappedMountsMustBeBindsWithBothMappings) {
+  Spec spec = ValidSpec();
+  Mount m;
+  m.destination = "/t";
+  m.type = "tmpfs";
+  m.source = "tmpfs";
+  m.options = {"idmap"};
+  spec.mounts.push_back(m);
+  ExpectInvalid(spec, "mounts[" + std::to_string(spec.mounts.size() - 1) + "].options: idmapped");
+  spec.mounts.back() = Mount{"/d", "bind", "/data", {"rbind"}, {IdMapping{0, 1000, 1}}, {}};
+  ExpectInvalid(spec, "mounts[" + std::to_string(spec.mounts.size() - 1) + "].uidMappings: an idmapped");
+  spec.mounts.back().gid_mappings = {IdMapping{0, 1000, 1}};
+  EXPECT_TRUE(ValidateSpec(spec).ok());
+}
+
 }  // namespace
 }  // namespace cricket::oci
