@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "common/files.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -67,10 +68,10 @@ TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
   auto daemon = LaunchReady();
   auto runtime = v1::RuntimeService::NewStub(UnixChannel(socket()));
   grpc::ClientContext ctx;
-  v1::PodSandboxStatsResponse resp;
-  grpc::Status status = runtime->PodSandboxStats(&ctx, {}, &resp);
+  v1::CheckpointContainerResponse resp;
+  grpc::Status status = runtime->CheckpointContainer(&ctx, {}, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("PodSandboxStats"), std::string::npos);
+  EXPECT_NE(status.error_message().find("CheckpointContainer"), std::string::npos);
 
   auto images = v1::ImageService::NewStub(UnixChannel(socket()));
   grpc::ClientContext image_ctx;
@@ -81,13 +82,32 @@ TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_NE(status.error_message().find("StreamImages"), std::string::npos);
 
-  grpc::ClientContext events_ctx;
-  auto reader = runtime->GetContainerEvents(&events_ctx, {});
-  v1::ContainerEventResponse event;
-  EXPECT_FALSE(reader->Read(&event));
+  grpc::ClientContext stats_ctx;
+  auto reader = runtime->StreamContainerStats(&stats_ctx, {});
+  v1::StreamContainerStatsResponse stats;
+  EXPECT_FALSE(reader->Read(&stats));
   status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("GetContainerEvents"), std::string::npos);
+  EXPECT_NE(status.error_message().find("StreamContainerStats"), std::string::npos);
+}
+
+// kubelet keeps a GetContainerEvents stream open for good: it must not hold up a shutdown.
+TEST_F(CricketdTest, AnOpenEventStreamEndsWithTheDaemon) {
+  auto daemon = LaunchReady();
+  auto runtime = v1::RuntimeService::NewStub(UnixChannel(socket()));
+  grpc::ClientContext ctx;
+  auto reader = runtime->GetContainerEvents(&ctx, {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscribed
+  auto start = std::chrono::steady_clock::now();
+  daemon->Signal(SIGTERM);
+  v1::ContainerEventResponse event;
+  EXPECT_FALSE(reader->Read(&event));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  auto exited = daemon->WaitExit(std::chrono::seconds(5));
+  ASSERT_TRUE(exited.has_value());
+  EXPECT_EQ(*exited, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
 TEST_F(CricketdTest, SocketIs0660AndItsNewDirectory0711) {
