@@ -19,7 +19,9 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(VolumeManagerOptions 
   if (options.root.empty() || options.root.front() != '/') {
     return Error(Code::kInvalidArgument, "volumes: root must be an absolute path");
   }
-  CR_RETURN_IF_ERROR(ValidateNodeName(options.node).Wrap("volumes.node_name"));
+  if (auto valid = ValidateNodeName(options.node); !valid.ok()) {
+    return valid.error().Wrap("volumes.node_name");
+  }
   if (options.store != "dir" && options.store != "oci") {
     return Error(Code::kInvalidArgument,
                  "volumes.snapshot_store: expected dir or oci, got \"" + options.store + "\"");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "common/files.h"
@@ -161,7 +162,12 @@ TEST_F(VolumeManagerTest, CorruptSnapshotFailsAttachAndLeavesNothing) {
   auto a = Open("node-a");
   auto path = a->Attach("data", "pod1", "ctr1");
   ASSERT_TRUE(path.ok());
-  Write(*path + "/f", std::string(100000, 'x'));
+  std::mt19937 random(7);
+  std::string noise(100000, '\0');
+  for (char& c : noise) {
+    c = static_cast<char>(random());
+  }
+  Write(*path + "/f", noise);  // incompressible: its layer is the one big blob
   ASSERT_TRUE(a->Detach("data", "ctr1").ok());
   // Corrupt every blob of the store.
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.Join("store/blobs"))) {
