@@ -280,7 +280,8 @@ class PortableVolumeFixture : public ::testing::Test {
 
   std::optional<cricket::admin::v1::Volume> FindVolume(VolumeNode& node,
                                                        const std::string& name) {
-    for (const auto& v : ListVolumes(node).volumes()) {
+    const auto listed = ListVolumes(node);
+    for (const auto& v : listed.volumes()) {
       if (v.name() == name) {
         return v;
       }

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tests/integration/cri/portable_volume_fixture.h"
+#include "tests/support/etcd_fixture.h"
 
 namespace cricket {
 namespace {
@@ -26,7 +27,7 @@ constexpr const char* kWriteVolume =
     "busybox dd if=/dev/urandom of=/data/a/b/f$i bs=16k count=1 2>/dev/null || exit 1; "
     "i=$((i+1)); done; echo hello > /data/top; busybox ln -s top /data/link";
 
-std::string Run(const std::string& command) {
+std::string RunCommand(const std::string& command) {
   std::string out;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) {
@@ -56,7 +57,7 @@ TEST_F(PortableVolumeTest, FollowsThePodToAnotherNode) {
   EXPECT_EQ(row->owner(), "node-a");
   EXPECT_TRUE(row->attached_here());
   EXPECT_GT(row->token(), 0);
-  const std::string table = Run(std::string(CRICKETCTL_PATH) + " --socket " + a_.socket() +
+  const std::string table = RunCommand(std::string(CRICKETCTL_PATH) + " --socket " + a_.socket() +
                                 " volumes ls");
   EXPECT_NE(table.find("pgdata"), std::string::npos) << table;
   EXPECT_NE(table.find("node-a"), std::string::npos) << table;
@@ -102,8 +103,8 @@ TEST_F(PortableVolumeTest, ExactlyOneNodeAttachesAContendedVolume) {
   grpc::Status sa = fa.get();
   grpc::Status sb = fb.get();
   ASSERT_NE(sa.ok(), sb.ok()) << sa.error_message() << " / " << sb.error_message();
-  VolumeNode& winner = sa.ok() ? a_ : b_;
-  VolumeNode& loser = sa.ok() ? b_ : a_;
+  ::cricket::testing::VolumeNode& winner = sa.ok() ? a_ : b_;
+  ::cricket::testing::VolumeNode& loser = sa.ok() ? b_ : a_;
   const grpc::Status& lost = sa.ok() ? sb : sa;
   EXPECT_EQ(lost.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(lost.error_message().find("owned by node " + winner.name), std::string::npos)
@@ -237,7 +238,6 @@ TEST_F(PortableVolumeTest, NodeDeathHandsTheLastPeriodicSnapshotOverAndFencesThe
   ASSERT_TRUE(stale.has_value());
   EXPECT_TRUE(stale->stale()) << stale->stale_reason();
   EXPECT_EQ(stale->owner(), "node-b");
-  const std::string b_head = FindVolume(b_, "journal")->head();
   {
     auto config = PodConfig(a_, "again");
     std::string pod = RunPod(a_, config);
@@ -248,7 +248,9 @@ TEST_F(PortableVolumeTest, NodeDeathHandsTheLastPeriodicSnapshotOverAndFencesThe
     ASSERT_TRUE(RemovePod(a_, pod).ok());
   }
   ASSERT_TRUE(RemovePod(a_, pod_a).ok());  // detaches the stale copy without publishing
-  EXPECT_EQ(FindVolume(b_, "journal")->head(), b_head);
+  // Every head since the hand-over was published by B's lease, none by A's stale copy.
+  auto head_row = FindVolume(b_, "journal");
+  EXPECT_EQ(head_row->head_token(), head_row->token());
   EXPECT_FALSE(FindVolume(a_, "journal")->attached_here());
 
   // B hands it back: A restores B's data instead of serving its stale copy.
@@ -256,6 +258,64 @@ TEST_F(PortableVolumeTest, NodeDeathHandsTheLastPeriodicSnapshotOverAndFencesThe
   auto [pod_a2, ctr_a2] = PodWithVolume(a_, "writer2", "journal");
   ASSERT_FALSE(ctr_a2.empty());
   EXPECT_EQ(Exec(a_, ctr_a2, "cat /data/f"), "from-b\n");
+}
+
+}  // namespace
+}  // namespace cricket
+
+namespace cricket {
+namespace {
+
+// The same hand-over with the cluster backends: ownership in etcd, snapshots as OCI artifacts
+// in the registry fixture.
+class PortableVolumeEtcdOciTest : public ::cricket::testing::PortableVolumeFixture {
+ protected:
+  void SetUp() override {
+    PortableVolumeFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+      return;
+    }
+    CR_REQUIRE_ETCD();
+    std::string error;
+    etcd_ = ::cricket::testing::EtcdServer::Start(&error);
+    ASSERT_NE(etcd_, nullptr) << error;
+  }
+
+  std::string VolumesSection(const ::cricket::testing::VolumeNode& node) override {
+    return "[volumes]\nportable_root = \"" + portable_root() + "\"\nnode_name = \"" + node.name +
+           "\"\ncoordination = \"etcd\"\netcd_endpoints = [\"" + etcd_->endpoint() +
+           "\"]\netcd_prefix = \"/crtest-" + std::to_string(::getpid()) +
+           "/\"\nlease_ttl_seconds = 2\nsnapshot_store = \"oci\"\nsnapshot_repository = \"" +
+           registry_ + "/crtest-volumes-" + std::to_string(::getpid()) +
+           "\"\nsnapshot_interval_seconds = 0.5\n";
+  }
+
+  std::unique_ptr<::cricket::testing::EtcdServer> etcd_;
+};
+
+TEST_F(PortableVolumeEtcdOciTest, FollowsThePodThroughEtcdAndTheRegistry) {
+  Start(a_);
+  Start(b_);
+  auto [pod_a, ctr_a] = PodWithVolume(a_, "writer", "pgdata");
+  ASSERT_FALSE(ctr_a.empty());
+  Exec(a_, ctr_a, kWriteVolume);
+  const std::string sums = Exec(a_, ctr_a, kChecksums);
+  auto config_b = PodConfig(b_, "early");
+  std::string early = RunPod(b_, config_b);
+  std::string ctr;
+  grpc::Status refused =
+      CreateContainer(b_, early, config_b, "c", portable_root() + "/pgdata", &ctr);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("node-a"), std::string::npos) << refused.error_message();
+  ASSERT_TRUE(RemovePod(b_, early).ok());
+  ASSERT_TRUE(RemovePod(a_, pod_a).ok());
+
+  auto [pod_b, ctr_b] = PodWithVolume(b_, "reader", "pgdata");
+  ASSERT_FALSE(ctr_b.empty());
+  EXPECT_EQ(Exec(b_, ctr_b, kChecksums), sums);
+  auto row = FindVolume(b_, "pgdata");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->owner(), "node-b");
 }
 
 }  // namespace
