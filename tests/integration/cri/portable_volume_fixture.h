@@ -146,6 +146,10 @@ class PortableVolumeFixture : public ::testing::Test {
     node.daemon.reset();
     network::BridgeOptions bridge;
     bridge.bridge = node.bridge;
+    // Destroy removes the masquerade rule by the node's subnet, not the default one.
+    auto subnet = network::Ipv4Cidr::Parse(node.subnet);
+    ASSERT_TRUE(subnet.ok()) << subnet.error().ToString();
+    bridge.subnet = *subnet;
     bridge.data_dir = node.root() + "/network/" + node.bridge;
     auto net = network::BridgeNetwork::Create(bridge);
     ASSERT_TRUE(net.ok()) << net.error().ToString();

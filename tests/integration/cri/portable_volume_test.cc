@@ -248,9 +248,11 @@ TEST_F(PortableVolumeTest, NodeDeathHandsTheLastPeriodicSnapshotOverAndFencesThe
     ASSERT_TRUE(RemovePod(a_, pod).ok());
   }
   ASSERT_TRUE(RemovePod(a_, pod_a).ok());  // detaches the stale copy without publishing
-  // Every head since the hand-over was published by B's lease, none by A's stale copy.
+  // The head is A's last periodic snapshot (what B restored) or one B published since; never
+  // one from A's stale copy.
   auto head_row = FindVolume(b_, "journal");
-  EXPECT_EQ(head_row->head_token(), head_row->token());
+  EXPECT_TRUE(head_row->head() == head || head_row->head_token() == head_row->token())
+      << head_row->head() << " token " << head_row->head_token();
   EXPECT_FALSE(FindVolume(a_, "journal")->attached_here());
 
   // B hands it back: A restores B's data instead of serving its stale copy.
@@ -318,5 +320,27 @@ TEST_F(PortableVolumeEtcdOciTest, FollowsThePodThroughEtcdAndTheRegistry) {
   EXPECT_EQ(row->owner(), "node-b");
 }
 
+}  // namespace
+}  // namespace cricket
+
+namespace cricket {
+namespace {
+// Manual: CRICKET_VOLNODES_DIR=/tmp/crtest-...-volnodes-XXXX removes the pods and bridges a
+// crashed test run left (its daemons must still run, or be startable on the same roots).
+class PortableVolumeLeftovers : public ::cricket::testing::PortableVolumeFixture {};
+TEST_F(PortableVolumeLeftovers, DISABLED_Clean) {
+  const char* dir = std::getenv("CRICKET_VOLNODES_DIR");
+  ASSERT_NE(dir, nullptr);
+  std::string tag = std::string(dir).substr(std::string("/tmp/crtest-").size());
+  tag = tag.substr(0, tag.find('-'));
+  for (auto [node, letter] : {std::pair{&a_, "a"}, std::pair{&b_, "b"}}) {
+    node->dir = std::string(dir) + "/node-" + letter;
+    node->bridge = std::string("cv") + letter + std::to_string(std::stoi(tag) % 100000);
+    node->subnet = std::string("10.") + (letter[0] == 'a' ? "231." : "232.") +
+                   std::to_string(std::stoi(tag) % 250) + ".0/24";
+    node->starts = 1;
+    CleanNode(*node);
+  }
+}
 }  // namespace
 }  // namespace cricket
