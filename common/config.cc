@@ -5,6 +5,7 @@
 #define TOML_EXCEPTIONS 0
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -230,6 +231,77 @@ Result<void> SetRegistryKey(std::string_view key, const toml::node& node,
   return Error(Code::kNotFound, "unknown key");
 }
 
+Result<int> IntIn(const toml::node& node, int64_t min, int64_t max) {
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() < min || value->get() > max) {
+    return Error(Code::kInvalidArgument, fmt::format("expected an integer from {} to {}", min, max));
+  }
+  return static_cast<int>(value->get());
+}
+
+Result<void> SetVolumesNumber(std::string_view key, const toml::node& node, VolumesConfig& v) {
+  if (key == "lease_ttl_seconds") {
+    CR_ASSIGN_OR_RETURN(v.lease_ttl_seconds, IntIn(node, 1, 3600));
+  } else if (key == "etcd_timeout_ms") {
+    CR_ASSIGN_OR_RETURN(v.etcd_timeout_ms, IntIn(node, 100, 600000));
+  } else if (key == "squash_after_layers") {
+    CR_ASSIGN_OR_RETURN(v.squash_after_layers, IntIn(node, 1, 1000));
+  } else {
+    // Fractions allowed, so tests can snapshot every few hundred milliseconds.
+    std::optional<double> seconds = node.value<double>();
+    if (!seconds || *seconds < 0.05 || *seconds > 86400) {
+      return Error(Code::kInvalidArgument, "expected a number of seconds from 0.05 to 86400");
+    }
+    v.snapshot_interval_seconds = *seconds;
+  }
+  return Ok();
+}
+
+Result<void> SetVolumesKey(std::string_view key, const toml::node& node, VolumesConfig& v) {
+  if (key == "lease_ttl_seconds" || key == "etcd_timeout_ms" || key == "squash_after_layers" ||
+      key == "snapshot_interval_seconds") {
+    return SetVolumesNumber(key, node, v);
+  }
+  if (key == "etcd_endpoints") {
+    CR_ASSIGN_OR_RETURN(v.etcd_endpoints, StringList(node));
+    return Ok();
+  }
+  std::string* field = key == "portable_root"         ? &v.portable_root
+                       : key == "node_name"           ? &v.node_name
+                       : key == "coordination"        ? &v.coordination
+                       : key == "coordination_dir"    ? &v.coordination_dir
+                       : key == "etcd_prefix"         ? &v.etcd_prefix
+                       : key == "snapshot_store"      ? &v.snapshot_store
+                       : key == "snapshot_dir"        ? &v.snapshot_dir
+                       : key == "snapshot_repository" ? &v.snapshot_repository
+                                                      : nullptr;
+  if (field == nullptr) {
+    return Error(Code::kNotFound, "unknown key");
+  }
+  const auto* text = node.as_string();
+  if (text == nullptr) {
+    return Error(Code::kInvalidArgument, "expected a string");
+  }
+  const std::string& value = text->get();
+  if (key == "coordination" && value != "local" && value != "etcd") {
+    return Error(Code::kInvalidArgument, fmt::format("expected local or etcd, got \"{}\"", value));
+  }
+  if (key == "snapshot_store" && value != "dir" && value != "oci") {
+    return Error(Code::kInvalidArgument, fmt::format("expected dir or oci, got \"{}\"", value));
+  }
+  if (key == "portable_root" || ((key == "coordination_dir" || key == "snapshot_dir") &&
+                                 !value.empty())) {
+    CR_RETURN_IF_ERROR(ValidatePath(value));
+  }
+  *field = value;
+  if (key == "portable_root") {
+    while (field->size() > 1 && field->back() == '/') {
+      field->pop_back();
+    }
+  }
+  return Ok();
+}
+
 // Applies `set` to every key of `table`, naming "<prefix>.<key>" in errors.
 template <typename Setter>
 Result<void> ApplyKeys(std::string_view source, const std::string& prefix,
@@ -251,6 +323,11 @@ Result<void> ApplySection(std::string_view source, const std::string& section,
   if (section == "images") {
     return ApplyKeys(source, section, table, [&](std::string_view key, const toml::node& node) {
       return SetImagesKey(key, node, config.images);
+    });
+  }
+  if (section == "volumes") {
+    return ApplyKeys(source, section, table, [&](std::string_view key, const toml::node& node) {
+      return SetVolumesKey(key, node, config.volumes);
     });
   }
   if (section == "registry") {
@@ -341,6 +418,24 @@ std::string ConfigToToml(const Config& config) {
   table.insert("images", toml::table{{"pinned", std::move(pinned)},
                                      {"max_parallel_downloads",
                                       config.images.max_parallel_downloads}});
+  const VolumesConfig& v = config.volumes;
+  toml::array endpoints;
+  for (const auto& e : v.etcd_endpoints) {
+    endpoints.push_back(e);
+  }
+  table.insert("volumes", toml::table{{"portable_root", v.portable_root},
+                                      {"node_name", v.node_name},
+                                      {"coordination", v.coordination},
+                                      {"coordination_dir", v.coordination_dir},
+                                      {"etcd_endpoints", std::move(endpoints)},
+                                      {"etcd_prefix", v.etcd_prefix},
+                                      {"etcd_timeout_ms", v.etcd_timeout_ms},
+                                      {"lease_ttl_seconds", v.lease_ttl_seconds},
+                                      {"snapshot_store", v.snapshot_store},
+                                      {"snapshot_dir", v.snapshot_dir},
+                                      {"snapshot_repository", v.snapshot_repository},
+                                      {"snapshot_interval_seconds", v.snapshot_interval_seconds},
+                                      {"squash_after_layers", v.squash_after_layers}});
   toml::table registries;
   for (const auto& [domain, host] : config.registries) {
     toml::array mirrors;

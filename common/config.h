@@ -42,6 +42,29 @@ struct ImagesConfig {
   int max_parallel_downloads = 3;
 };
 
+// [volumes]: portable volumes that follow their pod to another node (storage/volumes, #7).
+struct VolumesConfig {
+  // A CRI mount whose host_path is <portable_root>/<name> is the portable volume <name>.
+  std::string portable_root = "/var/lib/cricket/portable";
+  // This node's name in volume leases. Empty means the host name.
+  std::string node_name;
+  std::string coordination = "local";  // "local" or "etcd"
+  // local: the lock/token/head files; empty means <root>/volumes/coordination. Nodes sharing
+  // it (on one machine or a shared filesystem with OFD locks) coordinate with each other.
+  std::string coordination_dir;
+  std::vector<std::string> etcd_endpoints;  // "http://127.0.0.1:2379"
+  std::string etcd_prefix = "/cricket/volumes/";
+  int etcd_timeout_ms = 3000;
+  int lease_ttl_seconds = 10;
+  std::string snapshot_store = "dir";  // "dir" or "oci"
+  // dir: empty means <root>/volumes/store.
+  std::string snapshot_dir;
+  // oci: "host:port/repo"; volume <name> goes to <repo>/<name>.
+  std::string snapshot_repository;
+  double snapshot_interval_seconds = 30;
+  int squash_after_layers = 8;
+};
+
 struct Config {
   // Persistent data: metadata store, blobs, snapshots, volumes.
   std::string root = "/var/lib/cricket";
@@ -54,6 +77,7 @@ struct Config {
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
   NetworkConfig network;
   ImagesConfig images;
+  VolumesConfig volumes;
   std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
 
   // `listen`, or its default under `state`.

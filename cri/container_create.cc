@@ -13,6 +13,7 @@
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "cri/ids.h"
+#include "cri/portable_mounts.h"
 #include "cri/service.h"
 #include "oci/spec_json.h"
 #include "shim/shim_client.h"
@@ -68,6 +69,13 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
   v1::PodSandboxConfig sandbox_config;
   sandbox_config.ParseFromString(sandbox.config);
+  // Portable volumes are validated before anything is made: bad paths change nothing.
+  CR_ASSIGN_OR_RETURN(
+      std::vector<PortableMount> portable,
+      FindPortableMounts(config, sandbox_config, deps_.config->volumes.portable_root));
+  if (!portable.empty() && deps_.volumes == nullptr) {
+    return Error(Code::kUnavailable, "portable volumes are not available on this node");
+  }
   auto image = deps_.images->Status(config.image().image());
   if (!image.ok()) {
     return image.error().code() == Code::kNotFound
@@ -109,9 +117,29 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   CR_RETURN_IF_ERROR(snapshots.Mount(record.id, rootfs));
   Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
 
+  // Each portable volume: attached (lease taken, working copy at the published head, restored
+  // atomically) and its working copy bind-mounted in place of the host path. A failure gives
+  // every lease taken here back without publishing anything.
+  v1::ContainerConfig effective = config;
+  Cleanup detach([&] {
+    if (auto detached = deps_.volumes->DetachContainer(record.id, /*publish=*/false);
+        !detached.ok()) {
+      log::Warn({.pod = sandbox_id, .ctr = record.id}, "detach volumes: {}",
+                detached.error().message());
+    }
+  });
+  if (portable.empty()) {
+    detach.Dismiss();
+  }
+  for (const PortableMount& mount : portable) {
+    CR_ASSIGN_OR_RETURN(std::string path,
+                        deps_.volumes->Attach(mount.volume, sandbox_id, record.id));
+    effective.mutable_mounts(mount.index)->set_host_path(path);
+  }
+
   ContainerSpecInput input;
   input.container_id = record.id;
-  input.config = &config;
+  input.config = &effective;
   input.image = &image->config;
   input.rootfs = rootfs;
   input.sandbox.id = sandbox_id;
@@ -145,6 +173,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
 
   drop_shim_dir.Dismiss();
+  detach.Dismiss();
   unmount.Dismiss();
   drop_snapshot.Dismiss();
   drop_bundle.Dismiss();

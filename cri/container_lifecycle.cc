@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "cri/ids.h"
 #include "cri/service.h"
@@ -111,6 +112,17 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
     return Ok();  // CRI: stopping a stopped (or never started) container is OK
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  // Once it stopped, its portable volumes are published: exact when it was their only writer.
+  // The lease stays until the last container using a volume is removed or its pod stopped.
+  Cleanup publish([&] {
+    if (deps_.volumes == nullptr) {
+      return;
+    }
+    if (auto published = deps_.volumes->SnapshotContainer(id); !published.ok()) {
+      log::Warn({.pod = record.sandbox_id, .ctr = id}, "snapshot volumes after stop: {}",
+                published.error().message());
+    }
+  });
   shim::ShimClient shim(ShimSocket(info.shim_dir));
   if (timeout_s > 0) {
     int signal = info.stop_signal > 0 ? info.stop_signal : SIGTERM;
@@ -157,6 +169,11 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
     return found.error().code() == Code::kNotFound ? Ok() : Result<void>(found.error());
   }
   CR_RETURN_IF_ERROR(StopContainerLocked(id, 0));
+  // The last container of a volume: final snapshot, fenced publish, lease released. A failure
+  // keeps the container, so kubelet's retry repeats the detach.
+  if (deps_.volumes != nullptr) {
+    CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id));
+  }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(found->runtime));
   if (auto deleted = DeleteThroughShim(id, info.shim_dir); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
@@ -187,6 +204,11 @@ Result<void> CriService::StopSandboxLocked(const std::string& id) {
       auto lock = locks_.Acquire(c.id);
       CR_RETURN_IF_ERROR(StopContainerLocked(c.id, 0));
     }
+  }
+  // Every container of the pod is stopped: the pod's volumes get their final snapshot and are
+  // released (a volume also used by another pod's running container stays attached for it).
+  if (deps_.volumes != nullptr) {
+    CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(id));
   }
   CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
   shim::ShimClient infra(ShimSocket(info.infra_shim_dir));

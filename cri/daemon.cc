@@ -133,6 +133,43 @@ Result<void> Daemon::OpenImageStore() {
   return Ok();
 }
 
+Result<void> Daemon::OpenVolumes() {
+  const VolumesConfig& v = config_.volumes;
+  storage::VolumeManagerOptions options;
+  options.root = config_.root + "/volumes";
+  options.node = v.node_name;
+  if (options.node.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) < 0) {
+      return Error::FromErrno(errno, "gethostname for volumes.node_name");
+    }
+    options.node = host;
+  }
+  options.coordination.backend = v.coordination;
+  options.coordination.local_dir = v.coordination_dir;
+  options.coordination.etcd_endpoints = v.etcd_endpoints;
+  options.coordination.etcd_prefix = v.etcd_prefix;
+  options.coordination.lease_ttl = std::chrono::seconds(v.lease_ttl_seconds);
+  options.coordination.request_timeout = std::chrono::milliseconds(v.etcd_timeout_ms);
+  options.store = v.snapshot_store;
+  options.snapshot_dir = v.snapshot_dir;
+  options.snapshot_repository = v.snapshot_repository;
+  for (const auto& [domain, host] : config_.registries) {
+    options.oci.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
+  }
+  options.snapshot_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(v.snapshot_interval_seconds * 1000));
+  options.squash_after_layers = v.squash_after_layers;
+  auto volumes = storage::VolumeManager::Open(std::move(options));
+  if (!volumes.ok()) {
+    return volumes.error().Wrap("portable volumes");
+  }
+  volumes_ = std::move(volumes).value();
+  log::Info({}, "portable volumes under {} (node {}, coordination {}, store {})", v.portable_root,
+            volumes_->node(), v.coordination, v.snapshot_store);
+  return Ok();
+}
+
 Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
   auto cgroups = oci::DetectCgroups();
@@ -141,12 +178,14 @@ Result<void> Daemon::Serve() {
   }
   CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
   CR_RETURN_IF_ERROR(OpenImageStore());
+  CR_RETURN_IF_ERROR(OpenVolumes());
   CriDeps deps;
   deps.config = &config_;
   deps.store = store_.get();
   deps.cgroups = std::move(cgroups);
   deps.network = network;
   deps.images = images_.get();
+  deps.volumes = volumes_.get();
   deps.sys = &sys_;
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
@@ -166,6 +205,8 @@ Result<void> Daemon::Serve() {
   }
   runtime_adapter_ = std::make_unique<RuntimeServiceAdapter>(*service_, calls_);
   image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_, calls_);
+  volumes_admin_ = std::make_unique<VolumesAdmin>(*volumes_);
+  volumes_admin_adapter_ = std::make_unique<VolumesAdminAdapter>(*volumes_admin_, calls_);
 
   const std::string socket_path = config_.socket_path();
   CR_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
@@ -174,6 +215,7 @@ Result<void> Daemon::Serve() {
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   builder.RegisterService(runtime_adapter_.get());
   builder.RegisterService(image_adapter_.get());
+  builder.RegisterService(volumes_admin_adapter_.get());  // cricket.admin.v1.Volumes
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // The socket is created inside BuildAndStart; a tight umask keeps it 0660 from the first

@@ -19,9 +19,12 @@
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"
+#include "cri/volumes_admin.h"
+#include "cri/volumes_admin_adapter.h"
 #include "common/syscalls.h"
 #include "network/network_manager.h"
 #include "storage/image_store.h"
+#include "storage/volumes/volume_manager.h"
 
 namespace cricket::cri {
 
@@ -44,6 +47,8 @@ class Daemon {
   // The pod network, or why it is not ready; an error only for bad settings.
   Result<Result<network::NetworkManager*>> SetUpNetwork();
   Result<void> OpenImageStore();
+  // Portable volumes from [volumes]; an error (bad backend or store) keeps cricketd from starting.
+  Result<void> OpenVolumes();
 
   Config config_;
   LockFile root_lock_;
@@ -52,12 +57,16 @@ class Daemon {
   std::unique_ptr<network::NetworkManager> network_;
   LinuxSyscalls sys_;
   std::unique_ptr<storage::ImageStore> images_;
+  // Before service_, which uses it; its destructor keeps the leases for the next start.
+  std::unique_ptr<storage::VolumeManager> volumes_;
   std::unique_ptr<CriService> service_;
   // After service_: it calls into the service, so it must go first.
   std::unique_ptr<streaming::StreamingServer> streaming_;
   InflightCalls calls_;
   std::unique_ptr<RuntimeServiceAdapter> runtime_adapter_;
   std::unique_ptr<ImageServiceAdapter> image_adapter_;
+  std::unique_ptr<VolumesAdmin> volumes_admin_;
+  std::unique_ptr<VolumesAdminAdapter> volumes_admin_adapter_;
   std::unique_ptr<grpc::Server> server_;
 };
 

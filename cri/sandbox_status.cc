@@ -34,6 +34,19 @@ Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req
     nlohmann::json verbose = {{"netns", info.netns_path},     {"ips", info.ips},
                               {"hostNetwork", info.host_network}, {"infraPid", info.infra_pid},
                               {"stateDir", info.state_dir},   {"cgroupParent", info.cgroup_parent}};
+    if (deps_.volumes != nullptr) {
+      nlohmann::json volumes = nlohmann::json::array();
+      for (const auto& v : deps_.volumes->AttachedToPod(id)) {
+        volumes.push_back({{"name", v.volume},
+                           {"path", v.path},
+                           {"owner", v.lease.node},
+                           {"token", v.lease.token},
+                           {"head", v.head},
+                           {"stale", v.stale},
+                           {"users", v.users.size()}});
+      }
+      verbose["portableVolumes"] = std::move(volumes);
+    }
     (*resp.mutable_info())["info"] = verbose.dump();
   }
   return Ok();

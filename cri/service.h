@@ -28,6 +28,7 @@
 #include "oci/spec.h"
 #include "runtime/v1/api.pb.h"
 #include "storage/image_store.h"
+#include "storage/volumes/volume_manager.h"
 
 namespace cricket::cri {
 
@@ -42,6 +43,8 @@ struct CriDeps {
   // The pod network, or the error that kept it from being set up.
   Result<network::NetworkManager*> network = Error(Code::kUnavailable, "no pod network");
   storage::ImageStore* images = nullptr;
+  // Portable volumes (issue #7); null when the daemon runs without them (unit tests).
+  storage::VolumeManager* volumes = nullptr;
   Syscalls* sys = nullptr;
   // Serves the URLs Exec, Attach and PortForward return; set once it runs.
   streaming::StreamingServer* streaming = nullptr;

@@ -217,5 +217,59 @@ TEST(ConfigRegistryTest, BadRegistryValuesNameTheKey) {
             "c.toml: images.max_parallel_downloads: expected an integer from 1 to 32");
 }
 
+TEST(ConfigVolumesTest, DefaultsWorkOnOneNode) {
+  Config config;
+  EXPECT_EQ(config.volumes.portable_root, "/var/lib/cricket/portable");
+  EXPECT_EQ(config.volumes.coordination, "local");
+  EXPECT_EQ(config.volumes.snapshot_store, "dir");
+  EXPECT_EQ(config.volumes.lease_ttl_seconds, 10);
+  EXPECT_EQ(config.volumes.snapshot_interval_seconds, 30);
+  EXPECT_EQ(config.volumes.squash_after_layers, 8);
+}
+
+TEST(ConfigVolumesTest, ParsesEveryKey) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "[volumes]\nportable_root = \"/srv/portable/\"\nnode_name = \"edge-1\"\n"
+      "coordination = \"etcd\"\netcd_endpoints = [\"http://10.0.0.1:2379\"]\n"
+      "lease_ttl_seconds = 5\nsnapshot_store = \"oci\"\n"
+      "snapshot_repository = \"127.0.0.1:5000/vols\"\nsnapshot_interval_seconds = 0.5\n"
+      "squash_after_layers = 4\ncoordination_dir = \"/shared/coord\"\n",
+      "c.toml", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(config.volumes.portable_root, "/srv/portable");
+  EXPECT_EQ(config.volumes.node_name, "edge-1");
+  EXPECT_EQ(config.volumes.coordination, "etcd");
+  EXPECT_EQ(config.volumes.etcd_endpoints, std::vector<std::string>{"http://10.0.0.1:2379"});
+  EXPECT_EQ(config.volumes.lease_ttl_seconds, 5);
+  EXPECT_EQ(config.volumes.snapshot_store, "oci");
+  EXPECT_EQ(config.volumes.snapshot_repository, "127.0.0.1:5000/vols");
+  EXPECT_EQ(config.volumes.snapshot_interval_seconds, 0.5);
+  EXPECT_EQ(config.volumes.squash_after_layers, 4);
+  EXPECT_EQ(config.volumes.coordination_dir, "/shared/coord");
+  EXPECT_TRUE(ApplyConfigToml(ConfigToToml(config), "round", config).ok());
+}
+
+TEST(ConfigVolumesTest, BadValuesNameTheKey) {
+  Config config;
+  EXPECT_EQ(ApplyConfigToml("[volumes]\ncoordination = \"zookeeper\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.coordination: expected local or etcd, got \"zookeeper\"");
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nsnapshot_store = \"s3\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.snapshot_store: expected dir or oci, got \"s3\"");
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nportable = \"/x\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.portable: unknown key");
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nlease_ttl_seconds = 0\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.lease_ttl_seconds: expected an integer from 1 to 3600");
+  EXPECT_FALSE(ApplyConfigToml("[volumes]\nportable_root = \"rel\"\n", "c.toml", config).ok());
+}
+
 }  // namespace
 }  // namespace cricket

@@ -1,0 +1,48 @@
+#pragma once
+
+// The records VolumeManager keeps under <root>/volumes/ so a restarted cricketd knows what it
+// had attached (issue #7: "nothing lost on a crash"). Both are small JSON files written with
+// WriteFileAtomic (temp + fsync + rename): a crash leaves the old or the new version.
+//
+//   attachments/<volume>.json  one per attached volume: the lease (to resume with KeepAlive),
+//                              the head this node last published or restored, the users
+//                              (container id -> pod id) and whether the copy went stale.
+//   copies/<volume>.json       the state of the working copy data/<volume> while detached:
+//                              the manifest digest it holds and whether it is exactly that
+//                              snapshot ("clean"); only a clean copy at the head is served
+//                              again without a restore.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "storage/volumes/coordination/coordinator.h"
+
+namespace cricket::storage {
+
+struct AttachmentRecord {
+  VolumeLease lease;  // lease.volume is the volume's name
+  std::string head;   // manifest digest of the head; "" when the volume has none yet
+  std::map<std::string, std::string> users;  // container id -> pod id
+  bool stale = false;
+  std::string stale_reason;
+};
+
+struct CopyRecord {
+  std::string digest;  // the snapshot the working copy holds
+  bool clean = false;  // true: unchanged since that snapshot was taken or restored
+};
+
+std::string AttachmentToJson(const AttachmentRecord& record);
+// kDataLoss naming `source` for a malformed record.
+Result<AttachmentRecord> AttachmentFromJson(const std::string& text, const std::string& source);
+
+std::string CopyToJson(const CopyRecord& record);
+Result<CopyRecord> CopyFromJson(const std::string& text, const std::string& source);
+
+// Reads a record file; nullopt when it does not exist.
+Result<std::optional<CopyRecord>> ReadCopyRecord(const std::string& path);
+
+}  // namespace cricket::storage
