@@ -10,6 +10,7 @@
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "cri/container_apparmor.h"
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "cri/ids.h"
@@ -153,6 +154,8 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   input.sandbox.namespaces = sandbox_config.linux().security_context().namespace_options();
   CR_ASSIGN_OR_RETURN(oci::Spec spec, BuildContainerSpec(input));
   ClampOomScoreAdj(OomScoreAdjFloor(), spec);
+  CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
+                      AppArmorProfileFor(config.linux().security_context(), ReadAppArmorHost()));
   CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,
                                      Durability::kProcessCrash));
   CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));

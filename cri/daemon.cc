@@ -9,7 +9,9 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "cri/container_spec.h"
 #include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 
 namespace cricket::cri {
 namespace {
@@ -234,6 +236,20 @@ Result<void> Daemon::Serve() {
   return Ok();
 }
 
+// /cricket, the cgroup parent of pods that name none, is cricketd's: made on first use, removed
+// when cricketd stops and no pod uses it (rmdir fails while it has children, which is fine:
+// the pods outlive cricketd, and the next cricketd owns it again).
+void Daemon::RemoveIdleParentCgroup() {
+  auto cgroups = oci::DetectCgroups();
+  if (!cgroups.ok()) {
+    return;
+  }
+  auto removed = oci::NewCgroupManager(sys_, *cgroups, CgroupParentPath(""))->Destroy();
+  if (removed.ok()) {
+    log::Debug({}, "removed the idle cgroup {}", CgroupParentPath(""));
+  }
+}
+
 void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) {
     return;
@@ -245,6 +261,7 @@ void Daemon::Shutdown(std::chrono::milliseconds grace) {
   server_->Shutdown(std::chrono::system_clock::now());
   server_->Wait();
   server_.reset();
+  RemoveIdleParentCgroup();
   // Only our own socket: the lock guarantees no other instance uses this path.
   if (::unlink(config_.socket_path().c_str()) < 0 && errno != ENOENT) {
     log::Warn({}, "remove socket {}: errno {}", config_.socket_path(), errno);

@@ -49,6 +49,8 @@ class Daemon {
   Result<void> OpenImageStore();
   // Portable volumes from [volumes]; an error (bad backend or store) keeps cricketd from starting.
   Result<void> OpenVolumes();
+  // Removes /cricket when no pod uses it (at shutdown).
+  void RemoveIdleParentCgroup();
 
   Config config_;
   LockFile root_lock_;

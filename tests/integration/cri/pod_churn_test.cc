@@ -138,6 +138,14 @@ TEST_F(PodChurnTest, FiftyPodsAtOnceLeaveNothingBehind) {
     }
   }
   EXPECT_EQ(leaked, std::vector<std::string>());
+
+  // cricketd owns /cricket, the parent cgroup of these pods: gone with cricketd when unused.
+  daemon_->Signal(SIGTERM);
+  ASSERT_TRUE(daemon_->WaitExit(10s).has_value());
+  for (const char* parent : {"/sys/fs/cgroup/memory/cricket", "/sys/fs/cgroup/pids/cricket",
+                             "/sys/fs/cgroup/cricket"}) {
+    EXPECT_FALSE(std::filesystem::exists(parent)) << parent;
+  }
 }
 
 }  // namespace
