@@ -2,7 +2,8 @@
 // once, then starts N pods one after another, each with one busybox container, as kubelet
 // would: RunPodSandbox, CreateContainer, StartContainer. Prints JSON: median and p90 (ms) of
 // each call and of the whole pod start, cricketd's RSS idle and with `--running` pods up, and
-// the per-container shim RSS/PSS. Root; the bridge and ip_forward are restored at the end.
+// the per-container shim RSS/PSS, and where cricketd's and one shim's RSS is (see
+// MemoryBreakdown). Root; the bridge and ip_forward are restored at the end.
 //
 //   bench_pods IMAGE [--pods N] [--running M]
 
@@ -14,6 +15,8 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +59,70 @@ long KibField(pid_t pid, const std::string& file, const std::string& key) {
     return -1;
   }
   return std::stol(text->substr(at + key.size() + 1));
+}
+
+// Where a process's resident memory is, from /proc/<pid>/smaps, in KiB: its own binary,
+// shared libraries (the top ones by name), the malloc heap, other anonymous memory (thread
+// stacks, mmapped arenas), the main stack; plus its thread count. RSS counts a shared library's
+// pages in every process that touched them; PSS divides them among those processes.
+nlohmann::json MemoryBreakdown(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  auto smaps = cricket::ReadFile(proc + "/smaps");
+  if (!smaps.ok()) {
+    return nullptr;
+  }
+  std::error_code ec;
+  const std::string exe = std::filesystem::read_symlink(proc + "/exe", ec).string();
+  std::map<std::string, long> by_kind;
+  std::map<std::string, long> libs;
+  std::string kind;
+  std::string lib;
+  std::istringstream lines(*smaps);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("Rss:")) {
+      long kib = std::stol(line.substr(4));
+      by_kind[kind] += kib;
+      if (kind == "libs") {
+        libs[lib] += kib;
+      }
+      continue;
+    }
+    // A mapping's header: "start-end perms offset dev inode [path]"; field lines have no '-'
+    // in their first word.
+    std::istringstream header(line);
+    std::string range, perms, offset, dev, inode, path;
+    header >> range >> perms >> offset >> dev >> inode;
+    if (range.find('-') == std::string::npos || inode.empty()) {
+      continue;
+    }
+    std::getline(header >> std::ws, path);
+    lib.clear();
+    if (path.empty()) {
+      kind = "anon";
+    } else if (path == exe) {
+      kind = "binary";
+    } else if (path == "[heap]" || path == "[stack]") {
+      kind = path.substr(1, path.size() - 2);
+    } else if (path.find(".so") != std::string::npos) {
+      kind = "libs";
+      lib = std::filesystem::path(path).filename();
+    } else {
+      kind = "other";
+    }
+  }
+  nlohmann::json out = by_kind;
+  std::vector<std::pair<long, std::string>> top;
+  for (const auto& [name, kib] : libs) {
+    top.emplace_back(kib, name);
+  }
+  std::sort(top.rbegin(), top.rend());
+  top.resize(std::min<size_t>(top.size(), 6));
+  for (const auto& [kib, name] : top) {
+    out["top_libs"][name] = kib;
+  }
+  out["threads"] = std::distance(std::filesystem::directory_iterator(proc + "/task", ec),
+                                 std::filesystem::directory_iterator());
+  return out;
 }
 
 // Pids of processes whose command line contains `needle`.
@@ -125,6 +192,7 @@ int Run(const Args& args) {
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));
     out["cricketd_rss_idle_kib"] = KibField(daemon->pid(), "status", "VmRSS:");
+    out["cricketd_idle_kib"] = MemoryBreakdown(daemon->pid());
 
     std::vector<double> run_ms, create_ms, start_ms, total_ms;
     for (int i = 0; i < args.pods; ++i) {
@@ -200,6 +268,9 @@ int Run(const Args& args) {
         for (pid_t pid : PidsNaming(state + "/shims/")) {
           if (pid == daemon->pid()) {
             continue;
+          }
+          if (rss.empty()) {
+            out["shim_kib"] = MemoryBreakdown(pid);
           }
           rss.push_back(static_cast<double>(KibField(pid, "status", "VmRSS:")));
           pss.push_back(static_cast<double>(KibField(pid, "smaps_rollup", "Pss:")));
