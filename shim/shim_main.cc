@@ -5,6 +5,7 @@
 // or the error back through a pipe. The first process prints that and exits 0 or 1.
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -68,6 +69,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // One malloc arena: the log thread would otherwise get an arena of its own (up to 64 MiB of
+  // address space, and its pages) for the few strings it frees.
+  ::mallopt(M_ARENA_MAX, 1);
   // SIGCHLD arrives through the server's signalfd; blocked before any thread exists.
   sigset_t chld;
   sigemptyset(&chld);
