@@ -517,27 +517,15 @@ TEST_F(PodLifecycleTest, RecursiveReadOnlyMounts) {
   std::string pod = RunPod(pod_config);
   auto create = [&](const std::string& name, bool readonly, bool rro,
                     v1::MountPropagation propagation, std::string* id) {
-    grpc::ClientContext ctx;
-    v1::CreateContainerRequest req;
-    req.set_pod_sandbox_id(pod);
-    *req.mutable_sandbox_config() = pod_config;
-    v1::ContainerConfig& c = *req.mutable_config();
-    c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(image_);
-    c.add_command("/bin/sh");
-    c.add_args("-c");
-    c.add_args("exec busybox sleep 1000");
-    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
-    v1::Mount& m = *c.add_mounts();
-    m.set_host_path(host);
-    m.set_container_path("/mnt");
-    m.set_readonly(readonly);
-    m.set_recursive_read_only(rro);
-    m.set_propagation(propagation);
-    v1::CreateContainerResponse resp;
-    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
-    *id = resp.container_id();
-    return created;
+    return CreateContainer(pod, pod_config, name, "exec busybox sleep 1000", id, false,
+                           [&](v1::ContainerConfig& c) {
+                             v1::Mount& m = *c.add_mounts();
+                             m.set_host_path(host);
+                             m.set_container_path("/mnt");
+                             m.set_readonly(readonly);
+                             m.set_recursive_read_only(rro);
+                             m.set_propagation(propagation);
+                           });
   };
   std::string ro;
   ASSERT_TRUE(create("ro", true, false, v1::PROPAGATION_PRIVATE, &ro).ok());
@@ -709,26 +697,14 @@ TEST_F(PodLifecycleTest, BidirectionalMountPropagation) {
   v1::PodSandboxConfig pod_config = PodConfig("bidi");
   std::string pod = RunPod(pod_config);
   auto create = [&](const std::string& name, std::string* id) {
-    grpc::ClientContext ctx;
-    v1::CreateContainerRequest req;
-    req.set_pod_sandbox_id(pod);
-    *req.mutable_sandbox_config() = pod_config;
-    v1::ContainerConfig& c = *req.mutable_config();
-    c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(image_);
-    c.add_command("/bin/sh");
-    c.add_args("-c");
-    c.add_args("exec busybox sleep 1000");
-    c.mutable_linux()->mutable_security_context()->set_privileged(true);
-    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
-    v1::Mount& m = *c.add_mounts();
-    m.set_host_path(host);
-    m.set_container_path("/mnt/bidi");
-    m.set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
-    v1::CreateContainerResponse resp;
-    grpc::Status created = runtime_->CreateContainer(&ctx, req, &resp);
-    *id = resp.container_id();
-    return created;
+    return CreateContainer(pod, pod_config, name, "exec busybox sleep 1000", id, false,
+                           [&](v1::ContainerConfig& c) {
+                             c.mutable_linux()->mutable_security_context()->set_privileged(true);
+                             v1::Mount& m = *c.add_mounts();
+                             m.set_host_path(host);
+                             m.set_container_path("/mnt/bidi");
+                             m.set_propagation(v1::PROPAGATION_BIDIRECTIONAL);
+                           });
   };
   std::string id;
   grpc::Status refused = create("private", &id);
