@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,12 +38,29 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
   return out;
 }
 
+// Waits up to `timeout` for `pid` to exit (without reaping it). False on timeout.
+bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd.valid()) {
+    return true;  // cannot watch: the caller's waitpid blocks instead
+  }
+  pollfd fd{pidfd.get(), POLLIN, 0};
+  int ready;
+  do {
+    ready = ::poll(&fd, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  return ready != 0;
+}
+
 }  // namespace
 
 Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
                                        const SubprocessOptions& options) {
   if (argv.empty()) {
     return Error(Code::kInvalidArgument, "run subprocess: empty argv");
+  }
+  if (options.inherit_stdio && !options.stdin_data.empty()) {
+    return Error(Code::kInvalidArgument, "run subprocess: stdin_data with inherited stdio");
   }
   CR_ASSIGN_OR_RETURN(Pipe in, MakePipe());
   CR_ASSIGN_OR_RETURN(Pipe out, MakePipe());
@@ -60,9 +78,11 @@ Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
     return Error::FromErrno(errno, "fork for " + argv[0]);
   }
   if (pid == 0) {
-    ::dup2(in.read.get(), STDIN_FILENO);
-    ::dup2(out.write.get(), STDOUT_FILENO);
-    ::dup2(err.write.get(), STDERR_FILENO);
+    if (!options.inherit_stdio) {
+      ::dup2(in.read.get(), STDIN_FILENO);
+      ::dup2(out.write.get(), STDOUT_FILENO);
+      ::dup2(err.write.get(), STDERR_FILENO);
+    }
     ::signal(SIGPIPE, SIG_DFL);
     if (options.env) {
       ::execve(c_args[0], c_args.data(), c_env.data());
@@ -93,6 +113,11 @@ Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
   }
   auto deadline = std::chrono::steady_clock::now() + options.timeout;
   bool timed_out = false;
+  if (options.inherit_stdio) {
+    out.read.Reset();
+    err.read.Reset();
+    timed_out = !WaitForExit(pid, options.timeout);
+  }
   while (out.read.valid() || err.read.valid()) {
     pollfd fds[3];
     nfds_t n = 0;

@@ -24,6 +24,10 @@ struct SubprocessOptions {
   std::optional<std::vector<std::string>> env;
   std::string stdin_data;
   std::chrono::milliseconds timeout{30000};
+  // The child keeps this process's stdin, stdout and stderr: nothing is captured and
+  // stdin_data must be empty. For a program whose own children must keep them (an OCI
+  // runtime's `create`, whose container init inherits its stdio).
+  bool inherit_stdio = false;
 };
 
 // kNotFound when argv[0] cannot be executed (ENOENT), kDeadlineExceeded on timeout (the child

@@ -1,6 +1,9 @@
 #include "common/subprocess.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
 
 namespace cricket {
 namespace {
@@ -31,6 +34,44 @@ TEST(SubprocessTest, MissingBinaryIsNotFound) {
 
 TEST(SubprocessTest, TimeoutKillsChild) {
   SubprocessOptions options;
+  options.timeout = std::chrono::milliseconds(100);
+  auto r = RunSubprocess({"/bin/sh", "-c", "exec sleep 10"}, options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kDeadlineExceeded);
+}
+
+// What an OCI runtime's `create` needs: its background child keeps our stdio, and the call
+// returns when the runtime itself exits, not when that child closes the stdio.
+TEST(SubprocessTest, InheritedStdioGoesToTheChildAndItsChildren) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  int saved_stdout = ::dup(STDOUT_FILENO);
+  ::dup2(fds[1], STDOUT_FILENO);
+  SubprocessOptions options;
+  options.inherit_stdio = true;
+  options.timeout = std::chrono::seconds(5);
+  auto begin = std::chrono::steady_clock::now();
+  auto r = RunSubprocess({"/bin/sh", "-c", "echo direct; (sleep 1; echo late) & exit 4"}, options);
+  auto took = std::chrono::steady_clock::now() - begin;
+  ::dup2(saved_stdout, STDOUT_FILENO);
+  ::close(saved_stdout);
+  ::close(fds[1]);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->exit_code, 4);
+  EXPECT_EQ(r->out, "");
+  EXPECT_LT(took, std::chrono::milliseconds(900));
+  std::string got;
+  char buf[64];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) {
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  EXPECT_EQ(got, "direct\nlate\n");
+}
+
+TEST(SubprocessTest, InheritedStdioStillTimesOut) {
+  SubprocessOptions options;
+  options.inherit_stdio = true;
   options.timeout = std::chrono::milliseconds(100);
   auto r = RunSubprocess({"/bin/sh", "-c", "exec sleep 10"}, options);
   ASSERT_FALSE(r.ok());
