@@ -72,7 +72,7 @@ Result<nlohmann::json> ShimServer::Status() {
     out["pid"] = exit_->pid;
     return out;
   }
-  CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.State(options_.id));
+  CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_->State(options_.id));
   out["state"] = oci::StatusName(state.status);
   out["pid"] = state.pid;
   out["startedAt"] = started_at_ns_;
@@ -80,7 +80,7 @@ Result<nlohmann::json> ShimServer::Status() {
 }
 
 Result<nlohmann::json> ShimServer::Start() {
-  CR_RETURN_IF_ERROR(runtime_.Start(options_.id));
+  CR_RETURN_IF_ERROR(runtime_->Start(options_.id));
   started_at_ns_ = NowUnixNanos();
   log::Info({.ctr = options_.id}, "container started pid={}", init_pid_);
   return nlohmann::json{{"pid", init_pid_}, {"startedAt", started_at_ns_}};
@@ -97,7 +97,7 @@ Result<nlohmann::json> ShimServer::Kill(const nlohmann::json& req) {
   if (exit_) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has exited");
   }
-  CR_RETURN_IF_ERROR(runtime_.Kill(options_.id, signal, req.value("all", false)));
+  CR_RETURN_IF_ERROR(runtime_->Kill(options_.id, signal, req.value("all", false)));
   return nlohmann::json::object();
 }
 
@@ -111,7 +111,7 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
   }
   CR_ASSIGN_OR_RETURN(oci::Process process, oci::ParseProcess(req["process"].dump()));
   const bool tty = process.terminal;
-  oci::ExecOptions exec_options;
+  std::string console_socket;
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));  // NOLINT
   Result<pid_t> pid = Error(Code::kInternal, "not executed");
   UniqueFd master;
@@ -128,9 +128,9 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
         ::listen(listener, 1) < 0) {
       return Error::FromErrno(errno, "exec: console socket " + console);
     }
-    exec_options.console_socket = console;
+    console_socket = console;
     pid = WithStdio(null_fd.get(), null_fd.get(), null_fd.get(),
-                    [&] { return runtime_.Exec(options_.id, process, exec_options); });
+                    [&] { return runtime_->Exec(options_.id, process, console_socket); });
     ::unlink(console.c_str());
     if (!pid.ok()) {
       return pid.error();
@@ -146,7 +146,7 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
     }
     int in = with_stdin ? fds[2].get() : null_fd.get();
     pid = WithStdio(in, fds[0].get(), fds[1].get(),
-                    [&] { return runtime_.Exec(options_.id, process, exec_options); });
+                    [&] { return runtime_->Exec(options_.id, process, console_socket); });
     if (!pid.ok()) {
       return pid.error();
     }
@@ -213,7 +213,7 @@ Result<nlohmann::json> ShimServer::Resize(const nlohmann::json& req) {
 }
 
 Result<nlohmann::json> ShimServer::Delete(const nlohmann::json& req) {
-  CR_RETURN_IF_ERROR(runtime_.Delete(options_.id, req.value("force", false)));
+  CR_RETURN_IF_ERROR(runtime_->Delete(options_.id, req.value("force", false)));
   deleted_ = true;
   log::Info({.ctr = options_.id}, "container deleted");
   return nlohmann::json::object();

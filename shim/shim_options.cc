@@ -23,6 +23,7 @@ Result<ShimOptions> ParseShimArgs(const std::vector<std::string>& args) {
                           : flag == "--state-dir"    ? &o.state_dir
                           : flag == "--log-path"     ? &o.log_path
                           : flag == "--runtime-root" ? &o.runtime_root
+                          : flag == "--runtime-binary" ? &o.runtime_binary
                                                      : nullptr;
     if (target == nullptr) {
       return Error(Code::kInvalidArgument, "unknown flag " + flag);
@@ -47,6 +48,9 @@ std::vector<std::string> ShimArgs(const ShimOptions& o) {
   std::vector<std::string> args = {"--id",        o.id,         "--bundle",       o.bundle,
                                    "--state-dir", o.state_dir,  "--log-path",     o.log_path,
                                    "--runtime-root", o.runtime_root};
+  if (!o.runtime_binary.empty()) {
+    args.insert(args.end(), {"--runtime-binary", o.runtime_binary});
+  }
   if (o.tty) {
     args.emplace_back("--tty");
   }

@@ -3,7 +3,7 @@
 // The command line of cricket-shim, shared by the shim (parsing) and cricketd (building it).
 //
 //   cricket-shim --id ID --bundle DIR --state-dir DIR --log-path FILE --runtime-root DIR
-//                [--tty] [--stdin] [--stdin-once]
+//                [--runtime-binary PATH] [--tty] [--stdin] [--stdin-once]
 
 #include <string>
 #include <vector>
@@ -17,7 +17,9 @@ struct ShimOptions {
   std::string bundle;        // OCI bundle (config.json + rootfs)
   std::string state_dir;     // control.sock, exit.json, shim.log
   std::string log_path;      // the CRI log file
-  std::string runtime_root;  // oci::Runtime state root
+  std::string runtime_root;  // the runtime's state root
+  // An external OCI runtime with runc's command line; empty: Cricket's own, in-process.
+  std::string runtime_binary;
   bool tty = false;
   bool stdin = false;
   bool stdin_once = false;

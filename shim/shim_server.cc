@@ -58,7 +58,12 @@ Result<UniqueFd> ListenUnix(const std::string& path) {
 }  // namespace
 
 ShimServer::ShimServer(const ShimOptions& options, Syscalls& sys, oci::CgroupInfo cgroups)
-    : options_(options), sys_(sys), runtime_(sys, options.runtime_root, std::move(cgroups)) {}
+    : options_(options),
+      sys_(sys),
+      runtime_(options.runtime_binary.empty()
+                   ? NewInProcessRuntime(sys, options.runtime_root, std::move(cgroups))
+                   : NewExternalRuntime(sys, options.runtime_binary, options.runtime_root,
+                                        options.state_dir, std::move(cgroups))) {}
 
 ShimServer::~ShimServer() = default;
 
@@ -75,16 +80,14 @@ Result<std::unique_ptr<ShimServer>> ShimServer::Create(const ShimOptions& option
 
 Result<void> ShimServer::CreateContainer() {
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));  // NOLINT
-  oci::CreateOptions create;
-  create.bundle = options_.bundle;
-  Result<oci::ContainerState> created = Error(Code::kInternal, "not created");
+  Result<pid_t> created = Error(Code::kInternal, "not created");
   if (options_.tty) {
     // The init sends the pty master over a console socket (runc's protocol).
     const std::string console = options_.state_dir + "/console.sock";
     CR_ASSIGN_OR_RETURN(UniqueFd console_listener, ListenUnix(console));
-    create.console_socket = console;
-    created = WithStdio(null_fd.get(), null_fd.get(), null_fd.get(),
-                        [&] { return runtime_.Create(options_.id, create); });
+    created = WithStdio(null_fd.get(), null_fd.get(), null_fd.get(), [&] {
+      return runtime_->Create(options_.id, options_.bundle, console);
+    });
     ::unlink(console.c_str());
     if (!created.ok()) {
       return created.error();
@@ -106,7 +109,8 @@ Result<void> ShimServer::CreateContainer() {
       SetNonBlocking(stdin_w_.get());
     }
     created = WithStdio(stdin_r.valid() ? stdin_r.get() : null_fd.get(), out.second.get(),
-                        err.second.get(), [&] { return runtime_.Create(options_.id, create); });
+                        err.second.get(),
+                        [&] { return runtime_->Create(options_.id, options_.bundle, ""); });
     if (!created.ok()) {
       return created.error();
     }
@@ -115,7 +119,7 @@ Result<void> ShimServer::CreateContainer() {
     SetNonBlocking(stdout_r_.get());
     SetNonBlocking(stderr_r_.get());
   }
-  init_pid_ = created->pid;
+  init_pid_ = *created;
   return Ok();
 }
 
@@ -298,7 +302,7 @@ void ShimServer::OnInitExit(int wait_status) {
   } else {
     record.exit_code = WEXITSTATUS(wait_status);
   }
-  if (auto state = runtime_.State(options_.id); state.ok()) {
+  if (auto state = runtime_->State(options_.id); state.ok()) {
     record.oom_killed = state->oom_killed;
   }
   // Whatever the container wrote before it died is still in the pipes: log it first.

@@ -29,7 +29,8 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "common/unique_fd.h"
-#include "oci/runtime.h"
+#include "oci/cgroup_detect.h"
+#include "shim/container_runtime.h"
 #include "shim/exit_record.h"
 #include "shim/log_pump.h"
 #include "shim/shim_options.h"
@@ -78,7 +79,7 @@ class ShimServer {
   Result<nlohmann::json> Resize(const nlohmann::json& req);
   Result<nlohmann::json> Delete(const nlohmann::json& req);
 
-  // Runs `fn` with `in`/`out`/`err` as this process's stdio: oci::Runtime's children inherit
+  // Runs `fn` with `in`/`out`/`err` as this process's stdio: the runtime's children inherit
   // fds 0-2. Single-threaded use only (the log thread never touches fds 0-2).
   template <typename Fn>
   auto WithStdio(int in, int out, int err, Fn&& fn) {
@@ -99,7 +100,7 @@ class ShimServer {
 
   ShimOptions options_;
   Syscalls& sys_;
-  oci::Runtime runtime_;
+  std::unique_ptr<ContainerRuntime> runtime_;
   std::unique_ptr<LogPump> log_;
 
   UniqueFd listen_fd_;

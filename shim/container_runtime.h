@@ -1,0 +1,53 @@
+#pragma once
+
+// What the shim asks of an OCI runtime, behind one interface with two backends: Cricket's own,
+// in this process (oci::Runtime: no extra exec per call), and an external binary with runc's
+// command line (runc, crun, ...) for a runtime handler configured with a `path`. Both create
+// the container init with the shim's current stdio (see ShimServer::WithStdio); with the
+// external one, the init is reparented to the shim (a child subreaper) when the runtime exits.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/syscalls.h"
+#include "oci/cgroup_detect.h"
+#include "oci/spec.h"
+#include "oci/state.h"
+
+namespace cricket::shim {
+
+class ContainerRuntime {
+ public:
+  virtual ~ContainerRuntime() = default;
+  // The init's pid. `console_socket` (may be empty) receives the pty master of a terminal.
+  virtual Result<pid_t> Create(const std::string& id, const std::string& bundle,
+                               const std::string& console_socket) = 0;
+  virtual Result<void> Start(const std::string& id) = 0;
+  // Status, pid and whether the kernel OOM-killed a process of the container.
+  virtual Result<oci::ContainerState> State(const std::string& id) = 0;
+  virtual Result<void> Kill(const std::string& id, int signal, bool all) = 0;
+  // The exec'd process's pid; it is (or becomes) a child of this process.
+  virtual Result<pid_t> Exec(const std::string& id, const oci::Process& process,
+                             const std::string& console_socket) = 0;
+  virtual Result<void> Delete(const std::string& id, bool force) = 0;
+};
+
+std::unique_ptr<ContainerRuntime> NewInProcessRuntime(Syscalls& sys, const std::string& root,
+                                                      oci::CgroupInfo cgroups);
+
+// `binary` with runc's flags, its state under `root`. Its log (JSON lines, whose last error an
+// error here carries), pid files and exec process files go to `work_dir` (the shim's state dir).
+std::unique_ptr<ContainerRuntime> NewExternalRuntime(Syscalls& sys, std::string binary,
+                                                     std::string root, std::string work_dir,
+                                                     oci::CgroupInfo cgroups);
+
+// The argv of one external runtime call: `<binary> --root R --log L --log-format json <args>`.
+std::vector<std::string> ExternalRuntimeArgv(const std::string& binary, const std::string& root,
+                                             const std::string& log_file,
+                                             const std::vector<std::string>& args);
+
+}  // namespace cricket::shim

@@ -1,0 +1,48 @@
+// The shim's default backend: Cricket's own runtime library, in the shim's process.
+
+#include "oci/runtime.h"
+#include "shim/container_runtime.h"
+
+namespace cricket::shim {
+namespace {
+
+class InProcessRuntime final : public ContainerRuntime {
+ public:
+  InProcessRuntime(Syscalls& sys, const std::string& root, oci::CgroupInfo cgroups)
+      : runtime_(sys, root, std::move(cgroups)) {}
+
+  Result<pid_t> Create(const std::string& id, const std::string& bundle,
+                       const std::string& console_socket) override {
+    oci::CreateOptions options;
+    options.bundle = bundle;
+    options.console_socket = console_socket;
+    CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.Create(id, options));
+    return state.pid;
+  }
+  Result<void> Start(const std::string& id) override { return runtime_.Start(id); }
+  Result<oci::ContainerState> State(const std::string& id) override { return runtime_.State(id); }
+  Result<void> Kill(const std::string& id, int signal, bool all) override {
+    return runtime_.Kill(id, signal, all);
+  }
+  Result<pid_t> Exec(const std::string& id, const oci::Process& process,
+                     const std::string& console_socket) override {
+    oci::ExecOptions options;
+    options.console_socket = console_socket;
+    return runtime_.Exec(id, process, options);
+  }
+  Result<void> Delete(const std::string& id, bool force) override {
+    return runtime_.Delete(id, force);
+  }
+
+ private:
+  oci::Runtime runtime_;
+};
+
+}  // namespace
+
+std::unique_ptr<ContainerRuntime> NewInProcessRuntime(Syscalls& sys, const std::string& root,
+                                                      oci::CgroupInfo cgroups) {
+  return std::make_unique<InProcessRuntime>(sys, root, std::move(cgroups));
+}
+
+}  // namespace cricket::shim
