@@ -231,6 +231,23 @@ Result<void> SetRegistryKey(std::string_view key, const toml::node& node,
   return Error(Code::kNotFound, "unknown key");
 }
 
+Result<void> SetRuntimeKey(std::string_view key, const toml::node& node,
+                           RuntimeHandlerSettings& runtime) {
+  std::string* field = key == "path" ? &runtime.path : key == "root" ? &runtime.root : nullptr;
+  if (field == nullptr) {
+    return Error(Code::kNotFound, "unknown key");
+  }
+  const auto* text = node.as_string();
+  if (text == nullptr) {
+    return Error(Code::kInvalidArgument, "expected a string");
+  }
+  if (!text->get().empty()) {
+    CR_RETURN_IF_ERROR(ValidatePath(text->get()));
+  }
+  *field = text->get();
+  return Ok();
+}
+
 Result<int> IntIn(const toml::node& node, int64_t min, int64_t max) {
   const auto* value = node.as_integer();
   if (value == nullptr || value->get() < min || value->get() > max) {
@@ -346,6 +363,22 @@ Result<void> ApplySection(std::string_view source, const std::string& section,
     }
     return Ok();
   }
+  if (section == "runtimes") {
+    // [runtimes."runc"] path = "/usr/sbin/runc": one sub-table per runtime handler.
+    for (const auto& [name_node, node] : table) {
+      std::string name(name_node.str());
+      const auto* handler = node.as_table();
+      if (handler == nullptr || name.empty()) {
+        return BadKey(source, "runtimes." + name, "expected a table of runtime settings");
+      }
+      RuntimeHandlerSettings& settings = config.runtimes[name];
+      CR_RETURN_IF_ERROR(ApplyKeys(source, "runtimes.\"" + name + "\"", *handler,
+                                   [&](std::string_view key, const toml::node& value) {
+                                     return SetRuntimeKey(key, value, settings);
+                                   }));
+    }
+    return Ok();
+  }
   if (section != "network") {
     return BadKey(source, section, "unknown section");
   }
@@ -448,6 +481,13 @@ std::string ConfigToToml(const Config& config) {
   }
   if (!registries.empty()) {
     table.insert("registry", std::move(registries));
+  }
+  toml::table runtimes;
+  for (const auto& [name, runtime] : config.runtimes) {
+    runtimes.insert(name, toml::table{{"path", runtime.path}, {"root", runtime.root}});
+  }
+  if (!runtimes.empty()) {
+    table.insert("runtimes", std::move(runtimes));
   }
   std::ostringstream out;
   out << table;

@@ -35,6 +35,15 @@ struct RegistryHostSettings {
   bool insecure = false;             // plain HTTP / no TLS verification for this registry
 };
 
+// [runtimes."<handler>"]: a CRI runtime handler (a Kubernetes RuntimeClass's `handler`). The
+// default handler "" is Cricket's own runtime, in each shim's process.
+struct RuntimeHandlerSettings {
+  // An OCI runtime with runc's command line (runc, crun); empty: Cricket's own runtime.
+  std::string path;
+  // Its state root (--root); empty means <state>/runtimes/<handler>.
+  std::string root;
+};
+
 // [images]: the image service (storage/).
 struct ImagesConfig {
   // References or image ids reported pinned, so kubelet's image GC never removes them.
@@ -79,6 +88,7 @@ struct Config {
   ImagesConfig images;
   VolumesConfig volumes;
   std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
+  std::map<std::string, RuntimeHandlerSettings> runtimes;    // keyed by handler name
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

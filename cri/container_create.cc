@@ -14,6 +14,7 @@
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "cri/ids.h"
+#include "cri/runtime_handlers.h"
 #include "cri/portable_mounts.h"
 #include "cri/service.h"
 #include "oci/spec_json.h"
@@ -99,6 +100,8 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   info.shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
   info.tty = config.tty();
   info.stop_signal = ParseStopSignal(image->config.stop_signal);
+  info.runtime_handler = sandbox_info.runtime_handler;
+  CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps_.config, info.runtime_handler));
   info.log_path = LogPath(sandbox_info, config, info.bundle);
   record.runtime = ContainerInfoToJson(info);
   auto lock = locks_.Acquire(record.id);
@@ -165,7 +168,8 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   shim_options.bundle = info.bundle;
   shim_options.state_dir = info.shim_dir;
   shim_options.log_path = info.log_path;
-  shim_options.runtime_root = deps_.config->state + "/runtime";
+  shim_options.runtime_root = runtime.root;
+  shim_options.runtime_binary = runtime.binary;
   shim_options.tty = config.tty();
   shim_options.stdin = config.stdin();
   shim_options.stdin_once = config.stdin_once();

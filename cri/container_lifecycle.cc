@@ -10,6 +10,8 @@
 #include "common/log.h"
 #include "cri/ids.h"
 #include "cri/service.h"
+#include "common/subprocess.h"
+#include "cri/runtime_handlers.h"
 #include "oci/runtime.h"
 #include "shim/shim_client.h"
 
@@ -142,7 +144,8 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
   return Ok();
 }
 
-Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir) {
+Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir,
+                                          const std::string& runtime_handler) {
   shim::ShimClient shim(ShimSocket(shim_dir));
   auto deleted = shim.Delete(/*force=*/true);
   if (deleted.ok() || deleted.error().code() != Code::kUnavailable) {
@@ -153,10 +156,19 @@ Result<void> CriService::DeleteThroughShim(const std::string& id, const std::str
   if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
     return deps_.cgroups.ok() ? Result<void>(Ok()) : Result<void>(deps_.cgroups.error());
   }
-  oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
-  auto removed = runtime.Delete(id, /*force=*/true);
-  if (!removed.ok() && removed.error().code() != Code::kNotFound) {
-    return removed.error().Wrap("without its shim");
+  CR_ASSIGN_OR_RETURN(RuntimeTarget target, RuntimeFor(*deps_.config, runtime_handler));
+  if (!target.binary.empty()) {
+    CR_ASSIGN_OR_RETURN(SubprocessResult ran,
+                        RunSubprocess({target.binary, "--root", target.root, "delete", "--force", id}));
+    if (ran.exit_code != 0 && ran.err.find("does not exist") == std::string::npos) {
+      return Error(Code::kInternal, target.binary + " delete " + id + " without its shim: " + ran.err);
+    }
+  } else {
+    oci::Runtime runtime(*deps_.sys, target.root, *deps_.cgroups);
+    auto removed = runtime.Delete(id, /*force=*/true);
+    if (!removed.ok() && removed.error().code() != Code::kNotFound) {
+      return removed.error().Wrap("without its shim");
+    }
   }
   log::Warn({.ctr = id}, "its shim was gone ({}); deleted through the runtime",
             deleted.error().message());
@@ -175,7 +187,7 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
     CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id));
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(found->runtime));
-  if (auto deleted = DeleteThroughShim(id, info.shim_dir); !deleted.ok()) {
+  if (auto deleted = DeleteThroughShim(id, info.shim_dir, info.runtime_handler); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
   }
   CR_RETURN_IF_ERROR(deps_.images->snapshotter().Unmount(info.bundle + "/rootfs"));

@@ -3,6 +3,7 @@
 #include "common/log.h"
 #include "cri/container_spec.h"
 #include "cri/service.h"
+#include "oci/cgroup_manager.h"
 #include "oci/runtime.h"
 
 namespace cricket::cri {
@@ -21,9 +22,20 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
   }
   oci::Resources resources;
   ApplyCriResources(req.linux(), resources);
-  // The runtime state lives where the shims keep it; cgroup writes need no shim round trip.
-  oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
-  CR_RETURN_IF_ERROR(runtime.Update(id, resources));
+  // Cgroup writes need no shim round trip; with an external runtime its state is not ours to
+  // read, but the cgroup is the one our spec named.
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  if (info.runtime_handler.empty()) {
+    oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
+    CR_RETURN_IF_ERROR(runtime.Update(id, resources));
+  } else {
+    CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(record.sandbox_id));
+    CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
+    CR_RETURN_IF_ERROR(
+        oci::NewCgroupManager(*deps_.sys, *deps_.cgroups,
+                              ContainerCgroupPath(sandbox_info.cgroup_parent, id))
+            ->Update(resources));
+  }
   // Remember them, so ContainerStatus and a later restart see what is in force.
   v1::ContainerConfig config;
   if (config.ParseFromString(record.config)) {

@@ -21,7 +21,8 @@ std::string SandboxInfoToJson(const SandboxInfo& i) {
                         {"infraPid", i.infra_pid},       {"infraShimDir", i.infra_shim_dir},
                         {"resolvConf", i.resolv_conf},   {"hosts", i.hosts},
                         {"hostnameFile", i.hostname_file}, {"hostname", i.hostname},
-                        {"cgroupParent", i.cgroup_parent}, {"logDirectory", i.log_directory}}
+                        {"cgroupParent", i.cgroup_parent}, {"logDirectory", i.log_directory},
+                        {"runtimeHandler", i.runtime_handler}}
       .dump();
 }
 
@@ -40,6 +41,7 @@ Result<SandboxInfo> SandboxInfoFromJson(const std::string& text) {
   i.hostname = d.value("hostname", "");
   i.cgroup_parent = d.value("cgroupParent", "");
   i.log_directory = d.value("logDirectory", "");
+  i.runtime_handler = d.value("runtimeHandler", "");
   return i;
 }
 
@@ -47,7 +49,7 @@ std::string ContainerInfoToJson(const ContainerInfo& i) {
   return nlohmann::json{{"imageId", i.image_id}, {"imageName", i.image_name},
                         {"logPath", i.log_path}, {"bundle", i.bundle},
                         {"shimDir", i.shim_dir}, {"tty", i.tty},
-                        {"stopSignal", i.stop_signal}}
+                        {"stopSignal", i.stop_signal}, {"runtimeHandler", i.runtime_handler}}
       .dump();
 }
 
@@ -61,6 +63,7 @@ Result<ContainerInfo> ContainerInfoFromJson(const std::string& text) {
   i.shim_dir = d.value("shimDir", "");
   i.tty = d.value("tty", false);
   i.stop_signal = d.value("stopSignal", 0);
+  i.runtime_handler = d.value("runtimeHandler", "");
   return i;
 }
 

@@ -25,6 +25,7 @@ struct SandboxInfo {
   std::string hostname;
   std::string cgroup_parent;
   std::string log_directory;
+  std::string runtime_handler;  // "" is Cricket's own runtime
 };
 
 struct ContainerInfo {
@@ -35,6 +36,7 @@ struct ContainerInfo {
   std::string shim_dir;
   bool tty = false;
   int stop_signal = 0;  // from the image's STOPSIGNAL, 0 for SIGTERM
+  std::string runtime_handler;  // its pod's
 };
 
 std::string SandboxInfoToJson(const SandboxInfo& info);

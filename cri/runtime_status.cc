@@ -76,6 +76,12 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
   handler->set_name("");
   handler->mutable_features()->set_recursive_read_only_mounts(true);
   handler->mutable_features()->set_user_namespaces(false);
+  // Configured handlers: what their runtime supports is not ours to promise.
+  for (const auto& [name, runtime] : deps_.config->runtimes) {
+    v1::RuntimeHandler* configured = resp.add_runtime_handlers();
+    configured->set_name(name);
+    configured->mutable_features()->set_recursive_read_only_mounts(runtime.path.empty());
+  }
   resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "cri/container_spec.h"
 #include "cri/ids.h"
+#include "cri/runtime_handlers.h"
 #include "cri/service.h"
 #include "network/dns_files.h"
 #include "oci/spec_default.h"
@@ -183,6 +184,9 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.hostname = config.hostname().empty() ? NodeHostname() : config.hostname();
   info.cgroup_parent = config.linux().cgroup_parent();
   info.log_directory = config.log_directory();
+  // Its containers' runtime; an unknown handler fails before anything is made.
+  CR_RETURN_IF_ERROR(RuntimeFor(*deps_.config, req.runtime_handler()));
+  info.runtime_handler = req.runtime_handler();
   // Reserve the name first: a clash must fail before anything is made.
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
   Cleanup drop_record([&] { (void)deps_.store->DeleteSandbox(record.id); });

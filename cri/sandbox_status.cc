@@ -20,6 +20,7 @@ Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req
   *status.mutable_metadata() = config.metadata();
   status.set_state(record.state == SandboxState::kReady ? v1::SANDBOX_READY : v1::SANDBOX_NOTREADY);
   status.set_created_at(record.created_at_ns);
+  status.set_runtime_handler(info.runtime_handler);
   if (!info.ips.empty() && record.state == SandboxState::kReady) {
     status.mutable_network()->set_ip(info.ips.front());
     for (size_t i = 1; i < info.ips.size(); ++i) {
@@ -77,6 +78,9 @@ Result<void> CriService::ListPodSandbox(const v1::ListPodSandboxRequest& req,
     *item.mutable_metadata() = config.metadata();
     item.set_state(state);
     item.set_created_at(record.created_at_ns);
+    if (auto info = SandboxInfoFromJson(record.runtime); info.ok()) {
+      item.set_runtime_handler(info->runtime_handler);
+    }
     *item.mutable_labels() = config.labels();
     *item.mutable_annotations() = config.annotations();
   }

@@ -39,7 +39,7 @@ Result<void> CriService::RemovePodSandbox(const v1::RemovePodSandboxRequest& req
     }
   }
   CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record->runtime));
-  if (auto deleted = DeleteThroughShim(*id, info.infra_shim_dir); !deleted.ok()) {
+  if (auto deleted = DeleteThroughShim(*id, info.infra_shim_dir, /*runtime_handler=*/""); !deleted.ok()) {
     return deleted.error().Wrap("delete sandbox infra");
   }
   std::error_code ec;

@@ -163,7 +163,8 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> StopContainerLocked(const std::string& id, int64_t timeout_s);
   // Deletes a container (or infra) through its shim, or through the runtime when the shim is
   // gone. Unknown to both is OK.
-  Result<void> DeleteThroughShim(const std::string& id, const std::string& shim_dir);
+  Result<void> DeleteThroughShim(const std::string& id, const std::string& shim_dir,
+                                 const std::string& runtime_handler);
   // Deletes the container, its rootfs and its record. Caller holds its lock.
   Result<void> RemoveContainerLocked(const std::string& id);
   // Stops the infra process and tears the network down. Caller holds the sandbox lock.

@@ -201,6 +201,31 @@ TEST(ConfigRegistryTest, RegistryAndImagesSections) {
   EXPECT_EQ(parsed.images.pinned, config.images.pinned);
 }
 
+TEST(ConfigRuntimesTest, RuntimeHandlersAndTheirErrors) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "[runtimes.\"runc\"]\npath = \"/usr/sbin/runc\"\n"
+      "[runtimes.\"crun\"]\npath = \"/usr/bin/crun\"\nroot = \"/run/crun\"\n",
+      "config.toml", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  ASSERT_EQ(config.runtimes.size(), 2u);
+  EXPECT_EQ(config.runtimes.at("runc").path, "/usr/sbin/runc");
+  EXPECT_EQ(config.runtimes.at("runc").root, "");
+  EXPECT_EQ(config.runtimes.at("crun").root, "/run/crun");
+  Config parsed;
+  ASSERT_TRUE(ApplyConfigToml(ConfigToToml(config), "rendered", parsed).ok());
+  EXPECT_EQ(parsed.runtimes.at("crun").path, "/usr/bin/crun");
+
+  EXPECT_EQ(ApplyConfigToml("[runtimes.\"runc\"]\npath = \"runc\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: runtimes.\"runc\".path: expected an absolute path, got \"runc\"");
+  EXPECT_EQ(ApplyConfigToml("[runtimes.\"runc\"]\nbinary = \"/x\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: runtimes.\"runc\".binary: unknown key");
+}
+
 TEST(ConfigRegistryTest, BadRegistryValuesNameTheKey) {
   Config config;
   EXPECT_EQ(ApplyConfigToml("[registry.\"gcr.io\"]\nmirror_only = \"yes\"\n", "c.toml", config)
