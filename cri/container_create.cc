@@ -1,6 +1,7 @@
 // CreateContainer: a rootfs snapshot of the image, an OCI bundle from the CRI config, and a
 // shim holding the created (not yet started) container.
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <chrono>
@@ -10,11 +11,13 @@
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "cri/ids.h"
 #include "cri/portable_mounts.h"
 #include "cri/service.h"
+#include "oci/idmap_mount.h"
 #include "oci/spec_json.h"
 #include "shim/shim_client.h"
 
@@ -48,6 +51,28 @@ std::string LogPath(const SandboxInfo& sandbox, const v1::ContainerConfig& confi
     }
   }
   return bundle + "/container.log";
+}
+
+// In a pod with its own user namespace (userns_options POD) the image's files, owned by the
+// node's ids, are seen through the pod's mappings: the rootfs is an idmapped mount of the
+// snapshot through the infra process's user namespace, so the container's root owns what the
+// node's root owns, and what it writes lands as the node's ids (containerd idmaps the
+// snapshot's layers to the same effect).
+Result<void> IdmapRootfsForPod(const v1::PodSandboxConfig& pod, const SandboxInfo& sandbox,
+                               const std::string& rootfs) {
+  const auto& ns = pod.linux().security_context().namespace_options();
+  if (!ns.has_userns_options() || ns.userns_options().mode() != v1::POD) {
+    return Ok();
+  }
+  const std::string userns = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/user";
+  UniqueFd fd(::open(userns.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid()) {
+    return Error::FromErrno(errno, "open the pod's user namespace " + userns);
+  }
+  if (auto idmapped = oci::IdmapMountInPlace(rootfs, fd.get()); !idmapped.ok()) {
+    return idmapped.error().Wrap("pod user namespace");
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -116,6 +141,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
   CR_RETURN_IF_ERROR(snapshots.Mount(record.id, rootfs));
   Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
+  CR_RETURN_IF_ERROR(IdmapRootfsForPod(sandbox_config, sandbox_info, rootfs));
 
   // Each portable volume: attached (lease taken, working copy at the published head, restored
   // atomically) and its working copy bind-mounted in place of the host path. A failure gives

@@ -82,6 +82,9 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
     nlohmann::json config = {
         {"root", deps_.config->root},
         {"state", deps_.config->state},
+        // critest reads stateDir to find a filesystem to probe for idmapped mounts (the
+        // container rootfs lives below it).
+        {"stateDir", deps_.config->state},
         {"listen", deps_.config->socket_path()},
         {"cgroupDriver", CgroupDriverName(deps_.config->cgroup_driver)},
         {"network",

@@ -95,6 +95,9 @@ struct NsJoin {
   std::string path;
   int fd = -1;  // opened by the parent; owned by ChildPlan::owned_fds
   int clone_flag = 0;
+  // Entered by the parent around the clone (a net/ipc/uts namespace that a child made in a new
+  // user namespace could no longer join: the node's user namespace owns it).
+  bool by_parent = false;
 };
 
 struct MountStep {
@@ -141,7 +144,7 @@ struct ChildPlan {
   int console_fd = -1;  // --console-socket, connected; -1 without a terminal
 
   int clone_flags = 0;
-  std::vector<NsJoin> joins;  // user first
+  std::vector<NsJoin> joins;  // user last: entered after the rootfs is built
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
   bool exec = false;          // an extra process in a running container (ChildPlanInputs)

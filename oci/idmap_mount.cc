@@ -4,6 +4,7 @@
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,6 +109,32 @@ Result<void> PrepareIdmappedMounts(ChildPlan& plan) {
     }
     step.tree_fd = tree.Release();
     plan.owned_fds.push_back(step.tree_fd);
+  }
+  return Ok();
+}
+
+Result<void> IdmapMountInPlace(const std::string& path, int userns_fd) {
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree.valid()) {
+    return SyscallError(errno, "open_tree " + path);
+  }
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+    if (errno == EINVAL) {
+      return Error(Code::kInvalidArgument, "idmap " + path + ": its filesystem cannot be idmapped");
+    }
+    return SyscallError(errno, "idmap " + path);
+  }
+  // The copy is not stacked on the original: a single umount must be able to free it all.
+  if (::umount2(path.c_str(), MNT_DETACH) < 0) {
+    return Error::FromErrno(errno, "unmount " + path + " before its idmapped copy");
+  }
+  if (::syscall(SYS_move_mount, tree.get(), "", AT_FDCWD, path.c_str(),
+                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    return SyscallError(errno, "move the idmapped copy onto " + path);
   }
   return Ok();
 }

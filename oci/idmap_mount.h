@@ -7,6 +7,7 @@
 // user namespace the filesystem was mounted in, which an init in its own user namespace lacks
 // (runc prepares these mount fds in the runtime too).
 
+#include <string>
 #include <vector>
 
 #include "common/result.h"
@@ -25,5 +26,11 @@ Result<UniqueFd> MakeUserNamespace(const std::vector<IdMapping>& uid_mappings,
 // kUnimplemented when the kernel has no open_tree/mount_setattr; kInvalidArgument naming the
 // source when its filesystem cannot be idmapped.
 Result<void> PrepareIdmappedMounts(ChildPlan& plan);
+
+// Replaces the mount at `path` with an idmapped copy of itself, mapped through the user
+// namespace `userns_fd` (a pod's rootfs seen through the pod's mappings). One mount stays at
+// `path`: the copy, which keeps the filesystem alive; one umount removes it. Errors as
+// PrepareIdmappedMounts; on a failure after the original is gone nothing is mounted there.
+Result<void> IdmapMountInPlace(const std::string& path, int userns_fd);
 
 }  // namespace cricket::oci
