@@ -75,7 +75,7 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
   v1::RuntimeHandler* handler = resp.add_runtime_handlers();
   handler->set_name("");
   handler->mutable_features()->set_recursive_read_only_mounts(true);
-  handler->mutable_features()->set_user_namespaces(false);
+  handler->mutable_features()->set_user_namespaces(true);
   resp.mutable_features()->set_supplemental_groups_policy(true);
 
   if (req.verbose()) {

@@ -70,6 +70,11 @@ void EnterNamespaces(const ChildPlan& plan) {
     Check(plan, ::setns(plan.joins[i].fd, plan.joins[i].clone_flag) == 0, ChildStep::kSetns, i);
   }
   if (plan.new_user_ns) {
+    if (!plan.rootfs_parent.empty()) {
+      plan.rootfs_parent_fd =
+          ::open(plan.rootfs_parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+      Check(plan, plan.rootfs_parent_fd >= 0, ChildStep::kRootBind, 3);
+    }
     Check(plan, ::syscall(SYS_setresgid, 0, 0, 0) == 0, ChildStep::kBecomeRoot, 0);
     Check(plan, ::syscall(SYS_setresuid, 0, 0, 0) == 0, ChildStep::kBecomeRoot, 1);
   }

@@ -172,6 +172,13 @@ struct ChildPlan {
   std::string rootfs;
   unsigned long root_propagation = 0;
   bool rootfs_readonly = false;
+  // A child made in a new user namespace walks paths as an unprivileged host id once it is root
+  // there, and may not reach the bundle: it opens the rootfs's parent directory first, while it
+  // still has the node's uid 0 (a fd opened by the runtime would name the runtime's mounts),
+  // and binds the rootfs by its last component from there.
+  std::string rootfs_parent;  // empty: use rootfs
+  std::string rootfs_name;
+  mutable int rootfs_parent_fd = -1;  // the child's own; closed on execve
   bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (runc's --no-pivot)
   std::vector<MountStep> mounts;
   std::vector<DeviceStep> devices;
