@@ -4,7 +4,6 @@
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,7 +112,7 @@ Result<void> PrepareIdmappedMounts(ChildPlan& plan) {
   return Ok();
 }
 
-Result<void> IdmapMountInPlace(const std::string& path, int userns_fd) {
+Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd) {
   UniqueFd tree(static_cast<int>(
       ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
   if (!tree.valid()) {
@@ -128,15 +127,7 @@ Result<void> IdmapMountInPlace(const std::string& path, int userns_fd) {
     }
     return SyscallError(errno, "idmap " + path);
   }
-  // The copy is not stacked on the original: a single umount must be able to free it all.
-  if (::umount2(path.c_str(), MNT_DETACH) < 0) {
-    return Error::FromErrno(errno, "unmount " + path + " before its idmapped copy");
-  }
-  if (::syscall(SYS_move_mount, tree.get(), "", AT_FDCWD, path.c_str(),
-                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-    return SyscallError(errno, "move the idmapped copy onto " + path);
-  }
-  return Ok();
+  return tree;
 }
 
 }  // namespace cricket::oci

@@ -27,10 +27,9 @@ Result<UniqueFd> MakeUserNamespace(const std::vector<IdMapping>& uid_mappings,
 // source when its filesystem cannot be idmapped.
 Result<void> PrepareIdmappedMounts(ChildPlan& plan);
 
-// Replaces the mount at `path` with an idmapped copy of itself, mapped through the user
-// namespace `userns_fd` (a pod's rootfs seen through the pod's mappings). One mount stays at
-// `path`: the copy, which keeps the filesystem alive; one umount removes it. Errors as
-// PrepareIdmappedMounts; on a failure after the original is gone nothing is mounted there.
-Result<void> IdmapMountInPlace(const std::string& path, int userns_fd);
+// A detached copy of the mount tree at `path` (its top mount), idmapped through the user
+// namespace `userns_fd`; usable by fd, e.g. as an overlay layer through /proc/self/fd/<fd>.
+// Errors as PrepareIdmappedMounts.
+Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd);
 
 }  // namespace cricket::oci
