@@ -1,22 +1,29 @@
 // CreateContainer: a rootfs snapshot of the image, an OCI bundle from the CRI config, and a
 // shim holding the created (not yet started) container.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "cri/container_apparmor.h"
 #include "cri/container_spec.h"
-#include "cri/oom_score.h"
 #include "cri/ids.h"
-#include "cri/runtime_handlers.h"
+#include "cri/oom_score.h"
 #include "cri/portable_mounts.h"
+#include "cri/runtime_handlers.h"
 #include "cri/service.h"
+#include "oci/idmap_mount.h"
 #include "oci/spec_json.h"
 #include "shim/shim_client.h"
 
@@ -50,6 +57,65 @@ std::string LogPath(const SandboxInfo& sandbox, const v1::ContainerConfig& confi
     }
   }
   return bundle + "/container.log";
+}
+
+std::optional<v1::IDMapping> PodRootMapping(const v1::PodSandboxConfig& pod, bool gids) {
+  const auto& ns = pod.linux().security_context().namespace_options();
+  if (!ns.has_userns_options() || ns.userns_options().mode() != v1::POD) {
+    return std::nullopt;
+  }
+  const auto& maps = gids ? ns.userns_options().gids() : ns.userns_options().uids();
+  return maps.empty() ? std::nullopt : std::optional(maps[0]);
+}
+
+// In a pod with its own user namespace (userns_options POD) the image's files, owned by the
+// node's ids, are seen through the pod's mappings, as containerd does: each image layer is an
+// idmapped copy (overlayfs takes idmapped layers; an overlay mount itself cannot be idmapped),
+// and the snapshot's empty upper directory belongs to the pod's root, so what the container
+// writes lands as its mapped ids.
+Result<void> MountPodRootfs(storage::Snapshotter& snapshots, const std::string& key,
+                            const v1::PodSandboxConfig& pod, const SandboxInfo& sandbox,
+                            const std::string& rootfs) {
+  auto uid = PodRootMapping(pod, false);
+  auto gid = PodRootMapping(pod, true);
+  if (!uid || !gid) {
+    return snapshots.Mount(key, rootfs);
+  }
+  const std::string userns = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/user";
+  UniqueFd userns_fd(::open(userns.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!userns_fd.valid()) {
+    return Error::FromErrno(errno, "open the pod's user namespace " + userns);
+  }
+  CR_ASSIGN_OR_RETURN(storage::OverlayMount m, snapshots.Mounts(key));
+  std::vector<UniqueFd> layers;
+  std::string options;
+  for (size_t start = 0; start <= m.options.size();) {
+    size_t end = m.options.find(',', start);
+    std::string opt = m.options.substr(start, end == std::string::npos ? end : end - start);
+    start = end == std::string::npos ? m.options.size() + 1 : end + 1;
+    if (opt.starts_with("upperdir=")) {
+      const std::string upper = opt.substr(9);
+      if (::chown(upper.c_str(), uid->host_id(), gid->host_id()) < 0) {
+        return Error::FromErrno(errno, "chown the snapshot's upper directory " + upper);
+      }
+    } else if (opt.starts_with("lowerdir=")) {
+      std::string lowers = opt.substr(9);
+      opt = "lowerdir=";
+      for (size_t l = 0; l <= lowers.size();) {
+        size_t colon = lowers.find(':', l);
+        std::string dir = lowers.substr(l, colon == std::string::npos ? colon : colon - l);
+        l = colon == std::string::npos ? lowers.size() + 1 : colon + 1;
+        CR_ASSIGN_OR_RETURN(UniqueFd tree, oci::IdmappedTree(dir, userns_fd.get()));
+        opt += (layers.empty() ? "" : ":") + ("/proc/self/fd/" + std::to_string(tree.get()));
+        layers.push_back(std::move(tree));
+      }
+    }
+    options += (options.empty() ? "" : ",") + opt;
+  }
+  if (::mount(m.source.c_str(), rootfs.c_str(), m.fstype.c_str(), 0, options.c_str()) < 0) {
+    return Error::FromErrno(errno, "mount snapshot " + key + " with the pod's idmapped layers");
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -118,7 +184,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   auto& snapshots = deps_.images->snapshotter();
   CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image->chain_id));
   Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
-  CR_RETURN_IF_ERROR(snapshots.Mount(record.id, rootfs));
+  CR_RETURN_IF_ERROR(MountPodRootfs(snapshots, record.id, sandbox_config, sandbox_info, rootfs));
   Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
 
   // Each portable volume: attached (lease taken, working copy at the published head, restored

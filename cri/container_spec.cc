@@ -92,6 +92,20 @@ Result<void> CheckPropagation(const ContainerSpecInput& in, const std::string& f
   return CheckSourcePropagation(field, m.host_path(), m.propagation(), *mountinfo);
 }
 
+std::vector<oci::IdMapping> OciMappings(
+    const google::protobuf::RepeatedPtrField<v1::IDMapping>& maps) {
+  std::vector<oci::IdMapping> out;
+  for (const auto& m : maps) {
+    out.push_back(oci::IdMapping{m.container_id(), m.host_id(), m.length()});
+  }
+  return out;
+}
+
+bool InPodUserns(const SandboxContext& sandbox) {
+  return sandbox.namespaces.has_userns_options() &&
+         sandbox.namespaces.userns_options().mode() == v1::POD && sandbox.infra_pid > 0;
+}
+
 Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
   const v1::ContainerConfig& config = *in.config;
   std::map<std::string, bool> taken;  // destinations set by the config win over ours
@@ -110,6 +124,10 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     CR_RETURN_IF_ERROR(CheckPropagation(in, field, m, mountinfo));
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),
                                     m.propagation(), m.recursive_read_only()));
+    // CRI: a mount's own uid/gid mappings make it an idmapped mount (kubelet sets them for the
+    // volumes of a pod in a user namespace).
+    spec.mounts.back().uid_mappings = OciMappings(m.uidmappings());
+    spec.mounts.back().gid_mappings = OciMappings(m.gidmappings());
     taken[m.container_path()] = true;
     // A mount only propagates if the rootfs mount tree it sits in lets it (containerd's rule):
     // rshared when any mount is bidirectional, else rslave when one is host-to-container.
@@ -126,6 +144,11 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
                             std::pair{in.sandbox.hostname_path, "/etc/hostname"}}) {
     if (!path.empty() && !taken.contains(dest)) {
       spec.mounts.push_back(BindMount(path, dest, readonly_rootfs, v1::PROPAGATION_PRIVATE));
+      // In the pod's user namespace the files cricketd wrote (owned by the node's root) show
+      // as the container's root through the pod's mappings, as the rootfs does.
+      if (InPodUserns(in.sandbox)) {
+        spec.mounts.back().options.emplace_back("idmap");
+      }
     }
   }
   return Ok();
@@ -152,6 +175,14 @@ void SetNamespaces(const ContainerSpecInput& in, oci::Spec& spec) {
   }
   if (sandbox.namespaces.network() != v1::NODE) {
     out.push_back({"uts", sandbox.infra_pid > 0 ? proc + "uts" : ""});
+  }
+  // User (CRI userns_options POD): the infra process's, which owns the pod's ipc, uts and pid
+  // namespaces. The mappings are the pod's, for idmapped mounts (the runtime writes none for a
+  // joined namespace).
+  if (InPodUserns(sandbox)) {
+    out.push_back({"user", proc + "user"});
+    spec.linux->uid_mappings = OciMappings(sandbox.namespaces.userns_options().uids());
+    spec.linux->gid_mappings = OciMappings(sandbox.namespaces.userns_options().gids());
   }
   spec.linux->namespaces = std::move(out);
 }

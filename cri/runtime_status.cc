@@ -75,12 +75,13 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
   v1::RuntimeHandler* handler = resp.add_runtime_handlers();
   handler->set_name("");
   handler->mutable_features()->set_recursive_read_only_mounts(true);
-  handler->mutable_features()->set_user_namespaces(false);
-  // Configured handlers: what their runtime supports is not ours to promise.
+  handler->mutable_features()->set_user_namespaces(true);
+  // Configured handlers: an external runtime's support is not ours to promise.
   for (const auto& [name, runtime] : deps_.config->runtimes) {
     v1::RuntimeHandler* configured = resp.add_runtime_handlers();
     configured->set_name(name);
     configured->mutable_features()->set_recursive_read_only_mounts(runtime.path.empty());
+    configured->mutable_features()->set_user_namespaces(runtime.path.empty());
   }
   resp.mutable_features()->set_supplemental_groups_policy(true);
 
@@ -88,6 +89,9 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
     nlohmann::json config = {
         {"root", deps_.config->root},
         {"state", deps_.config->state},
+        // critest reads stateDir to find a filesystem to probe for idmapped mounts (the
+        // container rootfs lives below it).
+        {"stateDir", deps_.config->state},
         {"listen", deps_.config->socket_path()},
         {"cgroupDriver", CgroupDriverName(deps_.config->cgroup_driver)},
         {"network",

@@ -58,9 +58,35 @@ Result<void> ValidateUserns(const v1::UserNamespace& userns) {
                    field + which + ": the mapping must start at container id 0 and not be empty");
     }
   }
-  // TODO(sec): run the pod in a user namespace with these mappings (infra process, containers
-  // joining it, idmapped rootfs and binds). Until then refuse instead of running without one.
-  return Error(Code::kUnimplemented, field + ": user namespaces (mode POD) are not supported yet");
+  return Ok();
+}
+
+bool PodUserns(const v1::PodSandboxConfig& config) {
+  const auto& ns = config.linux().security_context().namespace_options();
+  return ns.has_userns_options() && ns.userns_options().mode() == v1::POD;
+}
+
+std::vector<oci::IdMapping> OciMappings(
+    const google::protobuf::RepeatedPtrField<v1::IDMapping>& maps) {
+  std::vector<oci::IdMapping> out;
+  for (const auto& m : maps) {
+    out.push_back(oci::IdMapping{m.container_id(), m.host_id(), m.length()});
+  }
+  return out;
+}
+
+// The infra process makes the pod's user namespace; the pod's pid, ipc, uts and mount
+// namespaces are made with it, so it owns them. The network namespace stays the node's (as in
+// containerd and CRI-O): sysfs and the cgroup tree cannot be mounted from inside, and pause
+// needs neither.
+void PutInfraInUserns(const v1::UserNamespace& userns, oci::Spec& spec) {
+  spec.linux->namespaces.push_back({"user", ""});
+  spec.linux->uid_mappings = OciMappings(userns.uids());
+  spec.linux->gid_mappings = OciMappings(userns.gids());
+  auto in_sys = [](const std::string& path) { return path.starts_with("/sys"); };
+  std::erase_if(spec.mounts, [&](const oci::Mount& m) { return in_sys(m.destination); });
+  std::erase_if(spec.linux->masked_paths, in_sys);
+  std::erase_if(spec.linux->readonly_paths, in_sys);
 }
 
 Result<void> Validate(const v1::PodSandboxConfig& config) {
@@ -149,6 +175,9 @@ Result<void> WriteInfraBundle(const std::string& bundle, const std::string& paus
     namespaces.push_back({"network", info.netns_path});
   }
   spec.linux->namespaces = std::move(namespaces);
+  if (PodUserns(config)) {
+    PutInfraInUserns(ns.userns_options(), spec);
+  }
   spec.linux->cgroups_path = ContainerCgroupPath(info.cgroup_parent, id);
   for (const auto& [key, value] : config.linux().sysctls()) {
     spec.linux->sysctl[key] = value;

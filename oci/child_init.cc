@@ -61,15 +61,35 @@ void SetupStdio(const ChildPlan& plan) {
 
 void EnterNamespaces(const ChildPlan& plan) {
   for (size_t i = 0; i < plan.joins.size(); ++i) {
-    // A pid namespace is joined by the parent before clone: setns(2) only moves children.
-    if (plan.joins[i].clone_flag == CLONE_NEWPID) {
+    // A pid namespace is joined by the parent before clone: setns(2) only moves children. A
+    // user namespace is joined last (JoinUserNamespace).
+    if (plan.joins[i].clone_flag == CLONE_NEWPID || plan.joins[i].clone_flag == CLONE_NEWUSER ||
+        plan.joins[i].by_parent) {
       continue;
     }
     Check(plan, ::setns(plan.joins[i].fd, plan.joins[i].clone_flag) == 0, ChildStep::kSetns, i);
   }
   if (plan.new_user_ns) {
+    if (!plan.rootfs_parent.empty()) {
+      plan.rootfs_parent_fd =
+          ::open(plan.rootfs_parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+      Check(plan, plan.rootfs_parent_fd >= 0, ChildStep::kRootBind, 3);
+    }
     Check(plan, ::syscall(SYS_setresgid, 0, 0, 0) == 0, ChildStep::kBecomeRoot, 0);
     Check(plan, ::syscall(SYS_setresuid, 0, 0, 0) == 0, ChildStep::kBecomeRoot, 1);
+  }
+}
+
+// A joined user namespace (a pod's) is entered once the rootfs is built and pivoted into: up
+// to here the init has the node's root, so the mount namespace, its mounts and a new pid
+// namespace belong to the node's user namespace (the container's root cannot remount them)
+// and the pod's network namespace, which the node owns, could be joined. setns(2) refuses a
+// chrooted caller; after pivot_root the root is the namespace's own.
+void JoinUserNamespace(const ChildPlan& plan) {
+  for (size_t i = 0; i < plan.joins.size(); ++i) {
+    if (plan.joins[i].clone_flag == CLONE_NEWUSER) {
+      Check(plan, ::setns(plan.joins[i].fd, CLONE_NEWUSER) == 0, ChildStep::kSetns, i);
+    }
   }
 }
 
@@ -255,6 +275,7 @@ void RunChild(const ChildPlan& plan) {
                             &plan.rlimits[i].second) == 0,
           ChildStep::kRlimit, i);
   }
+  JoinUserNamespace(plan);
   // Without no_new_privs only CAP_SYS_ADMIN may install a filter: do it while we have it.
   if (plan.seccomp && !plan.no_new_privileges) {
     LoadSeccomp(plan);

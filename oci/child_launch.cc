@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "common/cleanup.h"
 #include "common/unique_fd.h"
@@ -18,17 +20,60 @@
 namespace cricket::oci {
 namespace {
 
-// Clones the init with the plan's namespaces. A pid namespace given by path is entered here,
-// around the clone, since setns(2) on a pid namespace only affects later children.
-Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
-  UniqueFd own_pidns;
-  for (const auto& join : plan.joins) {
-    if (join.clone_flag == CLONE_NEWPID) {
-      own_pidns.Reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-      if (!own_pidns.valid() || ::setns(join.fd, CLONE_NEWPID) < 0) {
-        return Error::FromErrno(errno, "join pid namespace " + join.path);
-      }
+// The calling thread's namespace of `type` (as /proc/self/ns names it) swapped for the join's
+// until Restore: a child cloned meanwhile starts in the joined one.
+struct ParentJoin {
+  int clone_flag = 0;
+  UniqueFd own;
+};
+
+bool JoinedByParent(const ChildPlan& plan, const NsJoin& join) {
+  if (join.clone_flag == CLONE_NEWPID) {
+    return true;  // setns(2) on a pid namespace only affects later children
+  }
+  // A child made in a new user namespace has no rights over what the node's owns: net, ipc
+  // and uts given by path are entered here, while the runtime still has them.
+  return plan.new_user_ns && (join.clone_flag == CLONE_NEWNET ||
+                              join.clone_flag == CLONE_NEWIPC || join.clone_flag == CLONE_NEWUTS);
+}
+
+const char* ProcNsName(int clone_flag) {
+  switch (clone_flag) {
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNET: return "net";
+    case CLONE_NEWIPC: return "ipc";
+    default: return "uts";
+  }
+}
+
+void RestoreParentJoins(std::vector<ParentJoin>& joined) {
+  for (auto& j : joined) {
+    if (::setns(j.own.get(), j.clone_flag) < 0) {
+      log::Warn({}, "could not return to the runtime's {} namespace: {}",
+                ProcNsName(j.clone_flag), std::strerror(errno));
     }
+  }
+  joined.clear();
+}
+
+// Clones the init with the plan's namespaces. Some namespaces given by path are entered here,
+// around the clone (JoinedByParent).
+Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
+  std::vector<ParentJoin> joined;
+  auto restore = Cleanup([&] { RestoreParentJoins(joined); });
+  for (auto& join : plan.joins) {
+    if (!JoinedByParent(plan, join)) {
+      continue;
+    }
+    ParentJoin j{join.clone_flag, UniqueFd(::open(  // NOLINT(cppcoreguidelines-pro-type-vararg)
+                                      (std::string("/proc/thread-self/ns/") +
+                                       ProcNsName(join.clone_flag)).c_str(),
+                                      O_RDONLY | O_CLOEXEC))};
+    if (!j.own.valid() || ::setns(join.fd, join.clone_flag) < 0) {
+      return Error::FromErrno(errno, "join " + join.type + " namespace " + join.path);
+    }
+    joined.push_back(std::move(j));
+    join.by_parent = join.clone_flag != CLONE_NEWPID;
   }
   long pid = -1;
   if (plan.clone_cgroup_fd >= 0) {
@@ -54,9 +99,7 @@ Result<pid_t> CloneChild(ChildPlan& plan, int sync_write, int report_read) {
     RunChild(plan);
   }
   int clone_errno = errno;
-  if (own_pidns.valid() && ::setns(own_pidns.get(), CLONE_NEWPID) < 0) {
-    log::Warn({}, "could not return to the runtime's pid namespace: {}", std::strerror(errno));
-  }
+  RestoreParentJoins(joined);
   if (pid < 0) {
     return Error::FromErrno(clone_errno, "clone the container process");
   }

@@ -128,15 +128,17 @@ Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
     plan.owned_fds.push_back(fd);
     plan.joins.push_back(NsJoin{ns.type, ns.path, fd, flag});
   }
-  // A joined user namespace owns the others: enter it first.
+  // A joined user namespace is entered last, after the rootfs is built (see child_init.h): the
+  // init keeps the node's root until then, so it can still join namespaces the node owns (a
+  // pod's network namespace) and mount what the node owns (sysfs, procfs of a new pid namespace).
   std::stable_partition(plan.joins.begin(), plan.joins.end(),
-                        [](const NsJoin& j) { return j.type == "user"; });
+                        [](const NsJoin& j) { return j.type != "user"; });
   if ((plan.clone_flags & CLONE_NEWCGROUP) != 0) {
     plan.clone_flags &= ~CLONE_NEWCGROUP;
     plan.unshare_cgroupns = true;
   }
   plan.new_user_ns = (plan.clone_flags & CLONE_NEWUSER) != 0;
-  plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins[0].type == "user");
+  plan.bind_devices = plan.new_user_ns || (!plan.joins.empty() && plan.joins.back().type == "user");
   plan.setup_rootfs = (plan.clone_flags & CLONE_NEWNS) != 0;
   return Ok();
 }

@@ -95,6 +95,9 @@ struct NsJoin {
   std::string path;
   int fd = -1;  // opened by the parent; owned by ChildPlan::owned_fds
   int clone_flag = 0;
+  // Entered by the parent around the clone (a net/ipc/uts namespace that a child made in a new
+  // user namespace could no longer join: the node's user namespace owns it).
+  bool by_parent = false;
 };
 
 struct MountStep {
@@ -141,7 +144,7 @@ struct ChildPlan {
   int console_fd = -1;  // --console-socket, connected; -1 without a terminal
 
   int clone_flags = 0;
-  std::vector<NsJoin> joins;  // user first
+  std::vector<NsJoin> joins;  // user last: entered after the rootfs is built
   bool new_user_ns = false;
   bool setup_rootfs = false;  // own mount namespace: build the rootfs and pivot into it
   bool exec = false;          // an extra process in a running container (ChildPlanInputs)
@@ -169,6 +172,13 @@ struct ChildPlan {
   std::string rootfs;
   unsigned long root_propagation = 0;
   bool rootfs_readonly = false;
+  // A child made in a new user namespace walks paths as an unprivileged host id once it is root
+  // there, and may not reach the bundle: it opens the rootfs's parent directory first, while it
+  // still has the node's uid 0 (a fd opened by the runtime would name the runtime's mounts),
+  // and binds the rootfs by its last component from there.
+  std::string rootfs_parent;  // empty: use rootfs
+  std::string rootfs_name;
+  mutable int rootfs_parent_fd = -1;  // the child's own; closed on execve
   bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (runc's --no-pivot)
   std::vector<MountStep> mounts;
   std::vector<DeviceStep> devices;

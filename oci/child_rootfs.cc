@@ -392,10 +392,17 @@ bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {
   if ((plan.root_propagation & MS_SHARED) != 0 && !MakeParentMountPrivate(plan.rootfs, report)) {
     return false;
   }
-  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+  const char* rootfs = plan.rootfs.c_str();
+  if (plan.rootfs_parent_fd >= 0) {
+    if (::fchdir(plan.rootfs_parent_fd) < 0) {
+      return Fail(report, ChildStep::kRootBind, 2);
+    }
+    rootfs = plan.rootfs_name.c_str();
+  }
+  if (::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     return Fail(report, ChildStep::kRootBind, 0);
   }
-  int root_fd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  int root_fd = ::open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (root_fd < 0) {
     return Fail(report, ChildStep::kRootBind, 1);
   }

@@ -112,4 +112,22 @@ Result<void> PrepareIdmappedMounts(ChildPlan& plan) {
   return Ok();
 }
 
+Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd) {
+  UniqueFd tree(static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree.valid()) {
+    return SyscallError(errno, "open_tree " + path);
+  }
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns_fd);
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+    if (errno == EINVAL) {
+      return Error(Code::kInvalidArgument, "idmap " + path + ": its filesystem cannot be idmapped");
+    }
+    return SyscallError(errno, "idmap " + path);
+  }
+  return tree;
+}
+
 }  // namespace cricket::oci

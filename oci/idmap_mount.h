@@ -7,6 +7,7 @@
 // user namespace the filesystem was mounted in, which an init in its own user namespace lacks
 // (runc prepares these mount fds in the runtime too).
 
+#include <string>
 #include <vector>
 
 #include "common/result.h"
@@ -25,5 +26,10 @@ Result<UniqueFd> MakeUserNamespace(const std::vector<IdMapping>& uid_mappings,
 // kUnimplemented when the kernel has no open_tree/mount_setattr; kInvalidArgument naming the
 // source when its filesystem cannot be idmapped.
 Result<void> PrepareIdmappedMounts(ChildPlan& plan);
+
+// A detached copy of the mount tree at `path` (its top mount), idmapped through the user
+// namespace `userns_fd`; usable by fd, e.g. as an overlay layer through /proc/self/fd/<fd>.
+// Errors as PrepareIdmappedMounts.
+Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd);
 
 }  // namespace cricket::oci

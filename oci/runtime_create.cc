@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 
 #include "common/cleanup.h"
 #include "common/files.h"
@@ -119,6 +120,16 @@ Result<void> FillHookStates(ChildPlan& plan, ContainerState state, pid_t pid) {
   return Ok();
 }
 
+// See ChildPlan::rootfs_parent_fd.
+void SetRootfsParent(ChildPlan& plan) {
+  if (!plan.new_user_ns || !plan.setup_rootfs) {
+    return;
+  }
+  const std::filesystem::path rootfs(plan.rootfs);
+  plan.rootfs_parent = rootfs.parent_path().string();
+  plan.rootfs_name = rootfs.filename().string();
+}
+
 // Clones the init into its cgroup and namespaces and waits until it is ready for `start`. The
 // runtime's own hooks (prestart, createRuntime) run while the init waits before pivot_root.
 Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const CgroupInfo& cgroups,
@@ -143,6 +154,7 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
   plan.start_now = options.start_now;
   CR_RETURN_IF_ERROR(OpenHookStatePipes(plan));
   CR_RETURN_IF_ERROR(PrepareIdmappedMounts(plan));
+  SetRootfsParent(plan);
   plan.wait_for_parent = plan.new_user_ns || spec.process->oom_score_adj.has_value() ||
                          (plan.cgroup_join_files.empty() && plan.clone_cgroup_fd < 0) ||
                          !plan.hooks.empty() || plan.pause_for_runtime_hooks;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <thread>
 
 #include "common/cleanup.h"
@@ -609,14 +611,14 @@ TEST_F(PodLifecycleTest, SupplementalGroupsPolicy) {
 
 // critest v1.32 "UserNamespaces" (pkg/validate/security_context_linux.go), the checks that need
 // no user namespace: NODE runs with the node's mappings; more than one mapping, container id 0
-// unmapped, CONTAINER and TARGET are refused. POD is not advertised (Status) and is refused
-// rather than run without a user namespace.
+// unmapped, CONTAINER and TARGET are refused. Status advertises user namespaces (POD runs:
+// PodUserNamespace).
 TEST_F(PodLifecycleTest, UserNamespaceOptions) {
   grpc::ClientContext status_ctx;
   v1::StatusResponse status;
   ASSERT_TRUE(runtime_->Status(&status_ctx, {}, &status).ok());
   ASSERT_EQ(status.runtime_handlers_size(), 1);
-  EXPECT_FALSE(status.runtime_handlers(0).features().user_namespaces());
+  EXPECT_TRUE(status.runtime_handlers(0).features().user_namespaces());
 
   v1::PodSandboxConfig node = PodConfig("userns-node");
   node.mutable_linux()->mutable_security_context()->mutable_namespace_options()
@@ -667,16 +669,95 @@ TEST_F(PodLifecycleTest, UserNamespaceOptions) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(refused("target", [](v1::UserNamespace& u) { u.set_mode(v1::TARGET); }),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(refused("pod", [&](v1::UserNamespace& u) {
-              u.set_mode(v1::POD);
-              map(u.mutable_uids(), 0, 1000);
-              map(u.mutable_gids(), 0, 1000);
-            }),
-            grpc::StatusCode::UNIMPLEMENTED);
   grpc::ClientContext list_ctx;
   v1::ListPodSandboxResponse pods;
   ASSERT_TRUE(runtime_->ListPodSandbox(&list_ctx, {}, &pods).ok());
   EXPECT_EQ(pods.items_size(), 1) << "a refused pod was left behind";
+  RemovePods();
+}
+
+// critest v1.32 "runtime should support NamespaceMode_POD", ported and extended: a pod mapping
+// container 0 to host 100000 (65536 ids). Its container sees that map, is root inside, sees the
+// image's files and the pod's /etc/hosts as root's (idmapped rootfs and binds), writes to a
+// plain host-path mount as host id 100000 and through a mount with CRI mappings as the mapped
+// id; two containers share the user namespace, which is not the node's; exec enters it too.
+TEST_F(PodLifecycleTest, PodUserNamespace) {
+  v1::PodSandboxConfig config = PodConfig("userns-pod");
+  auto& userns = *config.mutable_linux()->mutable_security_context()->mutable_namespace_options()
+                      ->mutable_userns_options();
+  userns.set_mode(v1::POD);
+  for (auto* maps : {userns.mutable_uids(), userns.mutable_gids()}) {
+    v1::IDMapping* m = maps->Add();
+    m->set_host_id(100000);
+    m->set_length(65536);
+  }
+  const std::string plain = dir_.Join("userns-plain");
+  const std::string mapped = dir_.Join("userns-mapped");
+  for (const std::string& d : {plain, mapped}) {
+    std::filesystem::create_directories(d);
+    std::filesystem::permissions(d, std::filesystem::perms::all);
+  }
+  std::string pod = RunPod(config);
+  ASSERT_FALSE(pod.empty());
+  auto with_mounts = [&](v1::ContainerConfig& c) {
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->CopyFrom(
+        config.linux().security_context().namespace_options());
+    v1::Mount* m = c.add_mounts();
+    m->set_host_path(plain);
+    m->set_container_path("/plain");
+    m = c.add_mounts();
+    m->set_host_path(mapped);
+    m->set_container_path("/mapped");
+    *m->mutable_uidmappings() = userns.uids();
+    *m->mutable_gidmappings() = userns.gids();
+  };
+  std::string a;
+  std::string b;
+  ASSERT_TRUE(CreateContainer(pod, config, "a", "exec busybox sleep 1000", &a, false, with_mounts)
+                  .ok());
+  ASSERT_TRUE(StartContainer(a).ok());
+  ASSERT_TRUE(CreateContainer(pod, config, "b", "exec busybox sleep 1000", &b, false, with_mounts)
+                  .ok());
+  ASSERT_TRUE(StartContainer(b).ok());
+
+  auto exec = [&](const std::string& id, const std::string& script) {
+    v1::ExecSyncResponse out;
+    grpc::Status status = Exec(id, script, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(out.exit_code(), 0) << script << ": " << out.stderr();
+    return out.stdout();
+  };
+  std::string map = exec(a, "busybox cat /proc/self/uid_map");
+  EXPECT_TRUE(std::regex_search(map, std::regex(R"(^\s*0\s+100000\s+65536\n$)"))) << map;
+  map = exec(a, "busybox cat /proc/self/gid_map");
+  EXPECT_TRUE(std::regex_search(map, std::regex(R"(^\s*0\s+100000\s+65536\n$)"))) << map;
+  EXPECT_EQ(exec(a, "busybox id -u; busybox id -g"), "0\n0\n");
+  EXPECT_EQ(exec(a, "busybox stat -c %u:%g / /bin /etc/hosts /etc/resolv.conf"),
+            "0:0\n0:0\n0:0\n0:0\n");
+  EXPECT_EQ(exec(a, "busybox touch /etc/made-inside && busybox stat -c %u /etc/made-inside"),
+            "0\n");
+  exec(a, "busybox touch /plain/file /mapped/file");
+  struct stat st {};
+  ASSERT_EQ(::stat((plain + "/file").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 100000U);
+  EXPECT_EQ(st.st_gid, 100000U);
+  ASSERT_EQ(::stat((mapped + "/file").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0U) << "a mount with the pod's mappings stores the container's ids";
+
+  std::string ns_a = exec(a, "busybox readlink /proc/self/ns/user");
+  std::string ns_b = exec(b, "busybox readlink /proc/self/ns/user");
+  EXPECT_EQ(ns_a, ns_b);
+  EXPECT_NE(ns_a, std::filesystem::read_symlink("/proc/self/ns/user").string() + "\n");
+  EXPECT_EQ(exec(a, "busybox readlink /proc/1/ns/user"), ns_a) << "pid 1 is the pod's infra";
+
+  // A pod without user namespace options keeps the node's.
+  v1::PodSandboxConfig plain_config = PodConfig("userns-none");
+  std::string plain_pod = RunPod(plain_config);
+  std::string c;
+  ASSERT_TRUE(CreateContainer(plain_pod, plain_config, "c", "exec busybox sleep 1000", &c).ok());
+  ASSERT_TRUE(StartContainer(c).ok());
+  EXPECT_EQ(exec(c, "busybox readlink /proc/self/ns/user"),
+            std::filesystem::read_symlink("/proc/self/ns/user").string() + "\n");
   RemovePods();
 }
 

@@ -102,6 +102,48 @@ TEST_F(ContainerSpecTest, EnvCwdHostnameAndNamespaces) {
   EXPECT_TRUE(hosts);
 }
 
+// CRI userns_options POD: the container joins the infra process's user namespace, carries the
+// pod's mappings (for idmapped mounts), the pod's name files are idmapped and a CRI mount's own
+// mappings make it an idmapped mount. Without the option no user namespace is named.
+TEST_F(ContainerSpecTest, PodUserNamespaceIsJoinedAndMountsIdmapped) {
+  config_.add_command("/bin/true");
+  auto plain = Build();
+  ASSERT_TRUE(plain.ok()) << plain.error().ToString();
+  EXPECT_TRUE(std::none_of(plain->linux->namespaces.begin(), plain->linux->namespaces.end(),
+                           [](const oci::Namespace& ns) { return ns.type == "user"; }));
+
+  auto& userns = *sandbox_.namespaces.mutable_userns_options();
+  userns.set_mode(v1::POD);
+  for (auto* maps : {userns.mutable_uids(), userns.mutable_gids()}) {
+    v1::IDMapping* m = maps->Add();
+    m->set_host_id(100000);
+    m->set_length(65536);
+  }
+  v1::Mount* mount = config_.add_mounts();
+  mount->set_host_path(dir_.path());
+  mount->set_container_path("/data");
+  *mount->mutable_uidmappings() = userns.uids();
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  const auto& namespaces = spec->linux->namespaces;
+  EXPECT_TRUE(std::any_of(namespaces.begin(), namespaces.end(), [](const oci::Namespace& ns) {
+    return ns.type == "user" && ns.path == "/proc/4242/ns/user";
+  }));
+  ASSERT_EQ(spec->linux->uid_mappings.size(), 1U);
+  EXPECT_EQ(spec->linux->uid_mappings[0].host_id, 100000U);
+  EXPECT_EQ(spec->linux->uid_mappings[0].size, 65536U);
+  ASSERT_EQ(spec->linux->gid_mappings.size(), 1U);
+  for (const oci::Mount& m : spec->mounts) {
+    if (m.destination == "/etc/hosts") {
+      EXPECT_TRUE(Has(m.options, "idmap"));
+    }
+    if (m.destination == "/data") {
+      ASSERT_EQ(m.uid_mappings.size(), 1U);
+      EXPECT_EQ(m.uid_mappings[0].host_id, 100000U);
+    }
+  }
+}
+
 TEST_F(ContainerSpecTest, HostNetworkJoinsNodeNamespacesAndSetsNoHostname) {
   sandbox_.namespaces.set_network(v1::NODE);
   sandbox_.netns_path.clear();
