@@ -214,7 +214,13 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.cgroup_parent = config.linux().cgroup_parent();
   info.log_directory = config.log_directory();
   // Its containers' runtime; an unknown handler fails before anything is made.
-  CR_RETURN_IF_ERROR(RuntimeFor(*deps_.config, req.runtime_handler()));
+  CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps_.config, req.runtime_handler()));
+  if (!runtime.binary.empty() && PodUserns(config)) {
+    // The pod's user namespace is joined the way Cricket's runtime does it (last, after the
+    // rootfs); an external runtime is not advertised to do so.
+    return Error(Code::kInvalidArgument, "runtime_handler \"" + req.runtime_handler() +
+                                             "\" does not support user namespaces");
+  }
   info.runtime_handler = req.runtime_handler();
   // Reserve the name first: a clash must fail before anything is made.
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
