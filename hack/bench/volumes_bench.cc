@@ -17,6 +17,7 @@
 //
 //   bench_volumes IMAGE [--files N] [--file-kib K] [--change-kib C] [--writer-seconds S]
 
+#include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
