@@ -329,8 +329,8 @@ bool MovePod(Bench& bench, Node& from, const PodOnNode& old, Node& to, const std
     return false;
   }
   const auto t3 = Clock::now();
-  if (auto s = to.CreateContainer(moved->pod, config, bench.host_path(), bench.args.image,
-                                  &moved->ctr);
+  if (auto s =
+          to.CreateContainer(moved->pod, config, bench.host_path(), bench.args.image, &moved->ctr);
       !s.ok()) {
     std::cerr << to.name() << ": CreateContainer: " << s.error_message() << "\n";
     return false;
@@ -367,17 +367,16 @@ bool Handover(Bench& bench, PodOnNode* on_b) {
     std::cerr << "RunPodSandbox on A: " << s.error_message() << "\n";
     return false;
   }
-  if (auto s = a.CreateContainer(on_a.pod, config, bench.host_path(), bench.args.image,
-                                 &on_a.ctr);
+  if (auto s = a.CreateContainer(on_a.pod, config, bench.host_path(), bench.args.image, &on_a.ctr);
       !s.ok() || !a.StartContainer(on_a.ctr).ok()) {
     std::cerr << "container on A: " << s.error_message() << "\n";
     return false;
   }
   const std::string files = std::to_string(bench.args.files);
-  const std::string write =
-      "mkdir -p /data/d0 /data/d1 /data/d2 /data/d3; i=0; while [ $i -lt " + files +
-      " ]; do busybox dd if=/dev/urandom of=/data/d$((i%4))/f$i bs=" +
-      std::to_string(bench.args.file_kib) + "k count=1 2>/dev/null || exit 1; i=$((i+1)); done";
+  const std::string write = "mkdir -p /data/d0 /data/d1 /data/d2 /data/d3; i=0; while [ $i -lt " +
+                            files + " ]; do busybox dd if=/dev/urandom of=/data/d$((i%4))/f$i bs=" +
+                            std::to_string(bench.args.file_kib) +
+                            "k count=1 2>/dev/null || exit 1; i=$((i+1)); done";
   const auto w0 = Clock::now();
   std::string sums;
   if (!a.Exec(on_a.ctr, write) || !a.Exec(on_a.ctr, kChecksums, &sums)) {
@@ -408,10 +407,10 @@ bool Change(Bench& bench, const PodOnNode& on_b, PodOnNode* on_a) {
   Node& b = *bench.b;
   const int per_file = bench.args.file_kib;
   const int n = std::max(1, bench.args.change_kib / per_file);
-  const std::string change = "i=0; while [ $i -lt " + std::to_string(n) +
-                             " ]; do busybox dd if=/dev/urandom of=/data/d$((i%4))/f$i bs=" +
-                             std::to_string(per_file) +
-                             "k count=1 conv=notrunc 2>/dev/null || exit 1; i=$((i+1)); done";
+  const std::string change =
+      "i=0; while [ $i -lt " + std::to_string(n) +
+      " ]; do busybox dd if=/dev/urandom of=/data/d$((i%4))/f$i bs=" + std::to_string(per_file) +
+      "k count=1 conv=notrunc 2>/dev/null || exit 1; i=$((i+1)); done";
   std::string sums;
   if (!b.Exec(on_b.ctr, change) || !b.Exec(on_b.ctr, kChecksums, &sums)) {
     return false;
@@ -500,9 +499,8 @@ bool SnapshotUnderWrite(Bench& bench, const PodOnNode& on_a) {
   out["writer_mib_per_s_with_snapshots"] = with;
   out["writer_slowdown_percent"] = alone > 0 ? 100.0 * (alone - with) / alone : 0.0;
   out["snapshots"] = ms.size();
-  out["snapshot_ms"] = {{"median", Percentile(ms, 0.5)},
-                        {"p90", Percentile(ms, 0.9)},
-                        {"max", Percentile(ms, 1.0)}};
+  out["snapshot_ms"] = {
+      {"median", Percentile(ms, 0.5)}, {"p90", Percentile(ms, 0.9)}, {"max", Percentile(ms, 1.0)}};
   out["snapshot_uploaded_bytes_median"] = Percentile(uploaded, 0.5);
   out["volume_bytes"] = int64_t{bench.args.files} * bench.args.file_kib * 1024 + (16 << 20);
   return true;
@@ -511,8 +509,7 @@ bool SnapshotUnderWrite(Bench& bench, const PodOnNode& on_a) {
 bool RunPhases(Bench& bench) {
   PodOnNode on_b;
   PodOnNode on_a;
-  if (!Handover(bench, &on_b) || !Change(bench, on_b, &on_a) ||
-      !SnapshotUnderWrite(bench, on_a)) {
+  if (!Handover(bench, &on_b) || !Change(bench, on_b, &on_a) || !SnapshotUnderWrite(bench, on_a)) {
     return false;
   }
   // Issue #7's targets on loopback: hand-over <= 5 s; a 1 MB change moves <= 2 MB (each way).
@@ -527,8 +524,7 @@ bool RunPhases(Bench& bench) {
 int Run(const Args& args) {
   char tmpl[] = "/tmp/crbench-volumes-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
-  const std::string ip_forward =
-      cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
   const int tag = ::getpid() % 10000;
   const std::string net = std::to_string(::getpid() % 250);
   Node a("node-a", dir + "/node-a", "crbva" + std::to_string(tag), "10.241." + net + ".0/24");
