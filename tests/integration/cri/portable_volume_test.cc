@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <sstream>
 
 #include "tests/integration/cri/portable_volume_fixture.h"
@@ -84,6 +85,63 @@ TEST_F(PortableVolumeTest, FollowsThePodToAnotherNode) {
   EXPECT_EQ(Exec(b_, ctr_b, "busybox readlink /data/link; cat /data/link; ls -d /data/empty"),
             "top\nhello\n/data/empty\n");
   EXPECT_EQ(FindVolume(b_, "pgdata")->owner(), "node-b");
+}
+
+// Bytes of the blobs in a ContentStore layout (the dir snapshot store, a node's layer cache)
+// that `before` did not have.
+int64_t NewBlobBytes(const std::string& store, const std::map<std::string, int64_t>& before,
+                     std::map<std::string, int64_t>* now = nullptr) {
+  std::map<std::string, int64_t> blobs;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(store + "/blobs/sha256", ec)) {
+    blobs[e.path().filename()] = static_cast<int64_t>(e.file_size(ec));
+  }
+  int64_t n = 0;
+  for (const auto& [name, size] : blobs) {
+    n += before.contains(name) ? 0 : size;
+  }
+  if (now != nullptr) {
+    *now = std::move(blobs);
+  }
+  return n;
+}
+
+// Issue #7 "Incremental": after the follow A -> B, 1 MiB changed on B goes back to A as one new
+// layer: B uploads (new blobs in the shared dir store) and A downloads (new blobs in its layer
+// cache) about 1 MiB each, not the ~3 MiB base again.
+TEST_F(PortableVolumeTest, OnlyTheNewLayerMovesWhenTheVolumeComesBack) {
+  Start(a_);
+  Start(b_);
+  auto [pod_a, ctr_a] = PodWithVolume(a_, "writer", "pgdata");
+  ASSERT_FALSE(ctr_a.empty());
+  Exec(a_, ctr_a, kWriteVolume);
+  ASSERT_TRUE(RemovePod(a_, pod_a).ok());
+  auto [pod_b, ctr_b] = PodWithVolume(b_, "reader", "pgdata");
+  ASSERT_FALSE(ctr_b.empty());
+  ASSERT_NE(Exec(b_, ctr_b, kChecksums).find("a/b/f199"), std::string::npos);
+
+  // 64 of the 16 KiB files rewritten: 1 MiB of new random data.
+  Exec(b_, ctr_b,
+       "i=0; while [ $i -lt 64 ]; do busybox dd if=/dev/urandom of=/data/a/b/f$i bs=16k "
+       "count=1 conv=notrunc 2>/dev/null || exit 1; i=$((i+1)); done");
+  const std::string sums = Exec(b_, ctr_b, kChecksums);
+  std::map<std::string, int64_t> store_before;
+  std::map<std::string, int64_t> cache_before;
+  NewBlobBytes(dir_.Join("store"), {}, &store_before);
+  const int64_t base = NewBlobBytes(a_.root() + "/volumes/cache", {}, &cache_before);
+  ASSERT_GT(base, 3 << 20);  // A's cache holds the base layer it produced
+
+  ASSERT_TRUE(RemovePod(b_, pod_b).ok());
+  auto [pod_a2, ctr_a2] = PodWithVolume(a_, "writer2", "pgdata");
+  ASSERT_FALSE(ctr_a2.empty());
+  EXPECT_EQ(Exec(a_, ctr_a2, kChecksums), sums);
+
+  const int64_t uploaded = NewBlobBytes(dir_.Join("store"), store_before);
+  const int64_t downloaded = NewBlobBytes(a_.root() + "/volumes/cache", cache_before);
+  EXPECT_GE(uploaded, 1 << 20);
+  EXPECT_LT(uploaded, 2 << 20);
+  EXPECT_GE(downloaded, 1 << 20);
+  EXPECT_LT(downloaded, 2 << 20);
 }
 
 TEST_F(PortableVolumeTest, ExactlyOneNodeAttachesAContendedVolume) {
