@@ -55,7 +55,7 @@ TEST_F(CricketdTest, ServesVersionStatusAndRuntimeConfig) {
   // Advertised exactly where they work (critest skips what is not advertised).
   ASSERT_EQ(status.runtime_handlers_size(), 1);
   EXPECT_TRUE(status.runtime_handlers(0).features().recursive_read_only_mounts());
-  EXPECT_FALSE(status.runtime_handlers(0).features().user_namespaces());
+  EXPECT_TRUE(status.runtime_handlers(0).features().user_namespaces());
   EXPECT_TRUE(status.features().supplemental_groups_policy());
 
   grpc::ClientContext config_ctx;
