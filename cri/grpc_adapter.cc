@@ -3,7 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
-#include <exception>
+#include <utility>
 #include <string>
 
 #include "common/log.h"
@@ -47,35 +47,15 @@ Deadline DeadlineOf(const grpc::ServerContext& ctx) {
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
 }
 
-// validate → call → log once → convert. `call` returns Result<void>.
+// The log fields of a request (its pod, container and image), then ServeCall.
 template <typename Call>
 grpc::Status Serve(InflightCalls& calls, std::string_view rpc, const google::protobuf::Message& req,
                    Call&& call) {
-  if (!calls.Enter()) {
-    return {grpc::StatusCode::UNAVAILABLE, "cricketd is shutting down"};
-  }
-  struct Leave {
-    InflightCalls& calls;
-    ~Leave() { calls.Exit(); }
-  } leave{calls};
   std::string pod = StringField(req, "pod_sandbox_id");
   std::string ctr = StringField(req, "container_id");
   std::string image = ImageField(req);
-  log::Fields fields{.rpc = rpc, .pod = pod, .ctr = ctr, .image = image};
-  Result<void> result = Ok();
-  try {
-    result = call();
-  } catch (const std::exception& e) {
-    result = Error(Code::kInternal, std::string("unexpected exception: ") + e.what());
-  } catch (...) {
-    result = Error(Code::kInternal, "unexpected exception");
-  }
-  if (!result.ok()) {
-    log::Error(fields, "{}", result.error().ToString());
-    return ToGrpc(result.error());
-  }
-  log::Trace(fields, "ok");
-  return grpc::Status::OK;
+  return ServeCall(calls, log::Fields{.rpc = rpc, .pod = pod, .ctr = ctr, .image = image},
+                   std::forward<Call>(call));
 }
 
 }  // namespace

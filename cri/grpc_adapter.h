@@ -7,8 +7,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <exception>
+#include <string>
 #include <string_view>
 
+#include "common/log.h"
 #include "cri/inflight_calls.h"
 #include "cri/service.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -16,6 +19,34 @@
 namespace cricket::cri {
 
 grpc::Status ToGrpc(const Error& error);
+
+// One unary call: refused while draining, counted while it runs, a stray exception made
+// INTERNAL, the outcome logged once with `fields`, the Error converted. `call` returns
+// Result<void>. Shared by every adapter of cricketd's socket.
+template <typename Call>
+grpc::Status ServeCall(InflightCalls& calls, const log::Fields& fields, Call&& call) {
+  if (!calls.Enter()) {
+    return {grpc::StatusCode::UNAVAILABLE, "cricketd is shutting down"};
+  }
+  struct Leave {
+    InflightCalls& calls;
+    ~Leave() { calls.Exit(); }
+  } leave{calls};
+  Result<void> result = Ok();
+  try {
+    result = call();
+  } catch (const std::exception& e) {
+    result = Error(Code::kInternal, std::string("unexpected exception: ") + e.what());
+  } catch (...) {
+    result = Error(Code::kInternal, "unexpected exception");
+  }
+  if (!result.ok()) {
+    log::Error(fields, "{}", result.error().ToString());
+    return ToGrpc(result.error());
+  }
+  log::Trace(fields, "ok");
+  return grpc::Status::OK;
+}
 
 // UNIMPLEMENTED naming the RPC, logged once.
 grpc::Status Unimplemented(std::string_view rpc);

@@ -1,7 +1,7 @@
 #include "cri/volumes_admin_adapter.h"
 
-#include <exception>
 #include <string_view>
+#include <utility>
 
 #include "common/log.h"
 #include "cri/grpc_adapter.h"
@@ -11,27 +11,7 @@ namespace {
 
 template <typename Call>
 grpc::Status Serve(InflightCalls& calls, std::string_view rpc, Call&& call) {
-  if (!calls.Enter()) {
-    return {grpc::StatusCode::UNAVAILABLE, "cricketd is shutting down"};
-  }
-  struct Leave {
-    InflightCalls& calls;
-    ~Leave() { calls.Exit(); }
-  } leave{calls};
-  log::Fields fields{.rpc = rpc};
-  Result<void> result = Ok();
-  try {
-    result = call();
-  } catch (const std::exception& e) {
-    result = Error(Code::kInternal, std::string("unexpected exception: ") + e.what());
-  } catch (...) {
-    result = Error(Code::kInternal, "unexpected exception");
-  }
-  if (!result.ok()) {
-    log::Error(fields, "{}", result.error().ToString());
-    return ToGrpc(result.error());
-  }
-  return grpc::Status::OK;
+  return ServeCall(calls, log::Fields{.rpc = rpc}, std::forward<Call>(call));
 }
 
 }  // namespace
