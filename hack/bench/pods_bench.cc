@@ -141,6 +141,8 @@ std::vector<pid_t> PidsNaming(const std::string& needle) {
   return out;
 }
 
+constexpr const char* kSubnet = "10.251.0.0/16";
+
 struct Args {
   std::string image;
   int pods = 30;
@@ -156,11 +158,10 @@ int Run(const Args& args) {
   const std::string bridge = "crbench" + std::to_string(::getpid() % 10000);
   const std::string ip_forward =
       cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-  (void)cricket::WriteFileAtomic(dir + "/config.toml",
-                                 "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
-                                     "\"\nsubnet = \"10.251.0.0/16\"\ncni_conf_dir = \"" + dir +
-                                     "/net.d\"\n",
-                                 0644);
+  const std::string config = "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
+                             "\"\nsubnet = \"" + kSubnet + "\"\ncni_conf_dir = \"" + dir +
+                             "/net.d\"\n";
+  (void)cricket::WriteFileAtomic(dir + "/config.toml", config, 0644);
   nlohmann::json out;
   // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
   std::filesystem::create_directories(state);
@@ -296,8 +297,10 @@ int Run(const Args& args) {
     daemon->Signal(SIGTERM);
     (void)daemon->WaitExit(std::chrono::seconds(10));
   }
+  // The same bridge and subnet as the config: the subnet names its masquerade rule.
   cricket::network::BridgeOptions options;
   options.bridge = bridge;
+  options.subnet = *cricket::network::Ipv4Cidr::Parse(kSubnet);
   options.data_dir = root + "/network/" + bridge;
   if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
     (void)(*net)->Destroy();
