@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/files.h"
+#include "common/helper_binary.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
 #include "oci/cgroup_detect.h"
@@ -44,22 +45,6 @@ Result<void> RemoveStaleSocket(const std::string& socket_path) {
   }
   log::Info({}, "removed stale socket {}", socket_path);
   return Ok();
-}
-
-// A helper binary installed beside cricketd, or where the build tree puts it.
-Result<std::string> FindHelper(const std::string& name, const std::string& build_subdir) {
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) {
-    return Error(Code::kInternal, "cannot find cricketd's own path: " + ec.message());
-  }
-  const auto dir = self.parent_path();
-  for (const auto& candidate : {dir / name, dir.parent_path() / build_subdir / name}) {
-    if (::access(candidate.c_str(), X_OK) == 0) {
-      return candidate.string();
-    }
-  }
-  return Error(Code::kFailedPrecondition, name + " not found beside " + self.string());
 }
 
 }  // namespace
@@ -119,11 +104,12 @@ Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
   return Result<network::NetworkManager*>(network_.get());
 }
 
-Result<void> Daemon::OpenImageStore() {
+Result<void> Daemon::OpenImageStore(const std::string& fetch_binary) {
   storage::ImageStoreOptions options;
   options.root = config_.root;  // blobs/, snapshots/, images.db beside metadata.db
   options.pinned = config_.images.pinned;
   options.max_parallel_downloads = config_.images.max_parallel_downloads;
+  options.fetch_binary = fetch_binary;
   for (const auto& [domain, host] : config_.registries) {
     options.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
   }
@@ -135,10 +121,11 @@ Result<void> Daemon::OpenImageStore() {
   return Ok();
 }
 
-Result<void> Daemon::OpenVolumes() {
+Result<void> Daemon::OpenVolumes(const std::string& fetch_binary) {
   const VolumesConfig& v = config_.volumes;
   storage::VolumeManagerOptions options;
   options.root = config_.root + "/volumes";
+  options.fetch_binary = fetch_binary;
   options.node = v.node_name;
   if (options.node.empty()) {
     char host[256] = {};
@@ -179,8 +166,11 @@ Result<void> Daemon::Serve() {
     log::Warn({}, "runtime not ready: {}", cgroups.error().message());
   }
   CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
-  CR_RETURN_IF_ERROR(OpenImageStore());
-  CR_RETURN_IF_ERROR(OpenVolumes());
+  // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
+  CR_ASSIGN_OR_RETURN(const std::string fetch_binary,
+                      FindHelperBinary("cricket-fetch", "storage"));
+  CR_RETURN_IF_ERROR(OpenImageStore(fetch_binary));
+  CR_RETURN_IF_ERROR(OpenVolumes(fetch_binary));
   CriDeps deps;
   deps.config = &config_;
   deps.store = store_.get();
@@ -189,8 +179,8 @@ Result<void> Daemon::Serve() {
   deps.images = images_.get();
   deps.volumes = volumes_.get();
   deps.sys = &sys_;
-  CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelper("cricket-shim", "shim"));
-  CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelper("cricket-pause", "shim"));
+  CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
+  CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
     // Exits are still found by status calls; only events come late.

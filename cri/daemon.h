@@ -46,9 +46,9 @@ class Daemon {
   Result<void> Serve();
   // The pod network, or why it is not ready; an error only for bad settings.
   Result<Result<network::NetworkManager*>> SetUpNetwork();
-  Result<void> OpenImageStore();
+  Result<void> OpenImageStore(const std::string& fetch_binary);
   // Portable volumes from [volumes]; an error (bad backend or store) keeps cricketd from starting.
-  Result<void> OpenVolumes();
+  Result<void> OpenVolumes(const std::string& fetch_binary);
   // Removes /cricket when no pod uses it (at shutdown).
   void RemoveIdleParentCgroup();
 

@@ -1,126 +1,105 @@
 #include "storage/http_client.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
-#include <algorithm>
 #include <cerrno>
-#include <cctype>
+#include <cstring>
 #include <memory>
-#include <mutex>
+#include <optional>
+
+#include "common/helper_binary.h"
+#include "common/unique_fd.h"
+#include "storage/fetch_protocol.h"
 
 namespace cricket::storage {
 namespace {
 
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-struct Transfer {
-  HttpResponse* response = nullptr;
-  const BodySink* sink = nullptr;
-  size_t max_body_bytes = 0;
-  Deadline deadline;
-  CURL* curl = nullptr;
-  std::unique_ptr<Error> error;  // set by a callback that aborted the transfer
-};
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
+// A running cricket-fetch: killed and reaped when it goes out of scope unless it was reaped.
+class FetchProcess {
+ public:
+  FetchProcess(pid_t pid, UniqueFd socket) : pid_(pid), socket_(std::move(socket)) {}
+  FetchProcess(const FetchProcess&) = delete;
+  FetchProcess& operator=(const FetchProcess&) = delete;
+  ~FetchProcess() {
+    ::kill(pid_, SIGKILL);  // no-op for one that exited; it is still ours until reaped
+    Reap();
   }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
 
-size_t OnHeader(char* data, size_t size, size_t count, void* opaque) {
-  auto* t = static_cast<Transfer*>(opaque);
-  std::string_view line(data, size * count);
-  if (line.substr(0, 5) == "HTTP/") {
-    t->response->headers.clear();  // a new response (after a redirect or 100-continue)
-    return size * count;
-  }
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    t->response->headers.emplace(std::move(name), Trim(line.substr(colon + 1)));
-  }
-  return size * count;
-}
+  int socket() const { return socket_.get(); }
+  // The helper's stdin reaches its end; its answer still comes.
+  void CloseInput() { ::shutdown(socket_.get(), SHUT_WR); }
 
-size_t OnBody(char* data, size_t size, size_t count, void* opaque) {
-  auto* t = static_cast<Transfer*>(opaque);
-  size_t n = size * count;
-  if (t->sink != nullptr && *t->sink) {
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->response->status);
-    auto r = (*t->sink)(*t->response, std::string_view(data, n));
-    if (!r.ok()) {
-      t->error = std::make_unique<Error>(std::move(r).error());
-      return 0;  // aborts with CURLE_WRITE_ERROR
+  // Waits for the exit; "exit status N" or "killed by signal N".
+  std::string Reap() {
+    if (reaped_) {
+      return how_;
     }
-    return n;
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    how_ = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                               : "exit status " + std::to_string(WEXITSTATUS(status));
+    return how_;
   }
-  if (t->response->body.size() + n > t->max_body_bytes) {
-    t->error = std::make_unique<Error>(
-        Code::kResourceExhausted,
-        "response body is larger than " + std::to_string(t->max_body_bytes) + " bytes");
-    return 0;
-  }
-  t->response->body.append(data, n);
-  return n;
-}
 
-struct Upload {
-  int fd = -1;
-  int64_t offset = 0;
-  int64_t size = 0;
-  std::string_view body;  // when fd < 0
+ private:
+  pid_t pid_;
+  UniqueFd socket_;
+  bool reaped_ = false;
+  std::string how_;
 };
 
-size_t OnRead(char* buffer, size_t size, size_t count, void* opaque) {
-  auto* u = static_cast<Upload*>(opaque);
-  size_t want = std::min<size_t>(size * count, static_cast<size_t>(u->size - u->offset));
-  if (want == 0) {
-    return 0;
+// Starts `binary` with one end of a socket pair as stdin and stdout and `upload_fd` (if >= 0)
+// as fd 3; stderr stays cricketd's.
+Result<std::unique_ptr<FetchProcess>> Spawn(const std::string& binary, int upload_fd) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+    return Error::FromErrno(errno, "create socket pair for cricket-fetch");
   }
-  if (u->fd < 0) {
-    u->body.copy(buffer, want, static_cast<size_t>(u->offset));
-    u->offset += static_cast<int64_t>(want);
-    return want;
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+  int status_pipe[2];  // carries errno if execv fails
+  if (::pipe2(status_pipe, O_CLOEXEC) < 0) {
+    return Error::FromErrno(errno, "create pipe for cricket-fetch");
   }
-  for (;;) {
-    ssize_t n = ::pread(u->fd, buffer, want, u->offset);
-    if (n < 0 && errno == EINTR) {
-      continue;
+  UniqueFd exec_status_read(status_pipe[0]);
+  UniqueFd exec_status_write(status_pipe[1]);
+  std::string path = binary;
+  char* argv[] = {path.data(), nullptr};
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    return Error::FromErrno(errno, "fork for cricket-fetch");
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls here. The upload fd moves clear of 0..3 first, so that
+    // placing the pipes cannot overwrite it.
+    int upload = upload_fd >= 0 ? ::fcntl(upload_fd, F_DUPFD, kFetchUploadFd + 1) : -1;
+    ::dup2(theirs.get(), STDIN_FILENO);
+    ::dup2(theirs.get(), STDOUT_FILENO);
+    if (upload >= 0) {
+      ::dup2(upload, kFetchUploadFd);
     }
-    if (n <= 0) {
-      return CURL_READFUNC_ABORT;  // a file that shrank or failed: never send a short body
-    }
-    u->offset += n;
-    return static_cast<size_t>(n);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execv(argv[0], argv);
+    int e = errno;
+    (void)!::write(exec_status_write.get(), &e, sizeof(e));
+    ::_exit(127);
   }
-}
-
-int OnProgress(void* opaque, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* t = static_cast<Transfer*>(opaque);
-  if (std::chrono::steady_clock::now() >= t->deadline) {
-    t->error = std::make_unique<Error>(Code::kDeadlineExceeded, "deadline exceeded");
-    return 1;
+  auto process = std::make_unique<FetchProcess>(pid, std::move(ours));
+  theirs.Reset();
+  exec_status_write.Reset();
+  int exec_errno = 0;
+  if (::read(exec_status_read.get(), &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+    // Not the errno's own code: ENOENT here is a broken install, not a missing image.
+    return Error(Code::kFailedPrecondition,
+                 "execute " + binary + ": " + ::strerror(exec_errno), exec_errno);
   }
-  return 0;
-}
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return process;
 }
 
 }  // namespace
@@ -130,105 +109,83 @@ std::string HttpResponse::Header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-HttpClient::HttpClient() { InitCurlOnce(); }
+HttpClient::HttpClient(std::string fetch_binary) {
+  if (!fetch_binary.empty()) {
+    fetch_binary_ = std::move(fetch_binary);
+  } else if (auto found = FindHelperBinary("cricket-fetch", "storage"); found.ok()) {
+    fetch_binary_ = std::move(found).value();
+  } else {
+    missing_ = found.error().message();
+  }
+}
 
 Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& sink,
                                     size_t max_body_bytes) const {
-  auto now = std::chrono::steady_clock::now();
+  const auto now = std::chrono::steady_clock::now();
   if (now >= request.deadline) {
     return Error(Code::kDeadlineExceeded, "deadline exceeded before " + request.url);
   }
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) {
-    return Error(Code::kResourceExhausted, "create curl handle");
+  if (fetch_binary_.empty()) {
+    return Error(Code::kFailedPrecondition, "fetch " + request.url + ": " + missing_);
   }
-  HttpResponse response;
-  Transfer t;
-  t.response = &response;
-  t.sink = &sink;
-  t.max_body_bytes = max_body_bytes;
-  t.deadline = request.deadline;
-  t.curl = curl.get();
-
-  Upload upload;
-  std::unique_ptr<curl_slist, SlistFree> headers;
-  for (const std::string& h : request.headers) {
-    headers.reset(curl_slist_append(headers.release(), h.c_str()));
+  CR_ASSIGN_OR_RETURN(auto child, Spawn(fetch_binary_, request.upload_fd));
+  // The helper reads its whole request before it answers, so writing it all first cannot
+  // deadlock; a helper that died early shows as kUnavailable on the write or the read.
+  auto sent = WriteFrame(child->socket(), FrameType::kRequest, EncodeRequest(request, now));
+  if (sent.ok() && !request.body.empty()) {
+    sent = WriteFrame(child->socket(), FrameType::kRequestBody, request.body);
   }
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, request.low_speed_bytes);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, request.low_speed_seconds);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-  if (request.deadline != Deadline::max()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(request.deadline - now);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, left.count())));
-  }
-  if (request.skip_tls_verify) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-  if (request.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.c_str());
-  } else if (request.method == "PUT") {
-    upload.fd = request.upload_fd;
-    upload.body = request.body;
-    upload.size = request.upload_fd >= 0 ? request.upload_size
-                                         : static_cast<int64_t>(request.body.size());
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, OnRead);
-    curl_easy_setopt(c, CURLOPT_READDATA, &upload);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload.size));
-    // No "Expect: 100-continue" round trip before the body.
-    headers.reset(curl_slist_append(headers.release(), "Expect:"));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  }
-  if (!request.basic_auth.empty()) {
-    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_USERPWD, request.basic_auth.c_str());
-  }
-  std::string range;
-  if (request.range_from > 0) {
-    range = std::to_string(request.range_from) + "-";
-    curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+  child->CloseInput();
+  if (!sent.ok() && sent.error().code() != Code::kUnavailable) {
+    return sent.error().Wrap("fetch " + request.url);
   }
 
-  CURLcode rc = curl_easy_perform(c);
-  if (t.error != nullptr) {
-    if (t.error->code() == Code::kDeadlineExceeded) {
-      return Error(Code::kDeadlineExceeded, "deadline exceeded while fetching " + request.url);
+  std::optional<HttpResponse> head;
+  std::string body;
+  for (;;) {
+    auto frame = ReadFrame(child->socket(), request.deadline);
+    if (!frame.ok()) {
+      if (frame.error().code() == Code::kDeadlineExceeded) {
+        return Error(Code::kDeadlineExceeded, "deadline exceeded while fetching " + request.url);
+      }
+      if (frame.error().code() == Code::kUnavailable) {
+        return Error(Code::kUnavailable, "fetch " + request.url + ": cricket-fetch ended (" +
+                                             child->Reap() + ") without an answer");
+      }
+      return frame.error().Wrap("fetch " + request.url);
     }
-    return *t.error;
+    switch (frame->type) {
+      case FrameType::kHead: {
+        CR_ASSIGN_OR_RETURN(head, DecodeHead(frame->payload));
+        break;
+      }
+      case FrameType::kBody:
+        if (!head) {
+          return Error(Code::kDataLoss, "fetch " + request.url + ": body before the head");
+        }
+        if (sink) {
+          CR_RETURN_IF_ERROR(sink(*head, frame->payload));  // the child is killed on return
+        } else if (body.size() + frame->payload.size() > max_body_bytes) {
+          return Error(Code::kResourceExhausted, "response body is larger than " +
+                                                     std::to_string(max_body_bytes) + " bytes");
+        } else {
+          body += frame->payload;
+        }
+        break;
+      case FrameType::kDone: {
+        CR_ASSIGN_OR_RETURN(HttpResponse response, DecodeHead(frame->payload));
+        response.body = std::move(body);
+        child->Reap();
+        return response;
+      }
+      case FrameType::kError:
+        child->Reap();
+        return DecodeError(frame->payload);
+      case FrameType::kRequest:
+      case FrameType::kRequestBody:
+        return Error(Code::kDataLoss, "fetch " + request.url + ": unexpected frame");
+    }
   }
-  if (rc == CURLE_OPERATION_TIMEDOUT && std::chrono::steady_clock::now() >= request.deadline) {
-    return Error(Code::kDeadlineExceeded, "deadline exceeded while fetching " + request.url);
-  }
-  if (rc != CURLE_OK) {
-    return Error(Code::kUnavailable, "fetch " + request.url + ": " + curl_easy_strerror(rc));
-  }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-  char* effective = nullptr;
-  curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
-  if (effective != nullptr) {
-    response.effective_url = effective;
-  }
-  return response;
 }
 
 }  // namespace cricket::storage

@@ -1,13 +1,14 @@
 #pragma once
 
-// HttpClient: one HTTP request at a time over libcurl, for the registry client.
+// HttpClient: one HTTP request at a time over libcurl, for the registry client. Each request
+// runs in a cricket-fetch process (fetch_main.cc says why), which streams the answer back.
 //
 // Bodies either stream to a sink (blobs: never held in memory) or are collected up to a limit
 // (manifests, tokens, error bodies). Redirects are followed for http and https only, and curl
 // drops our Authorization header when a redirect leaves the original host (blob redirects to
 // object storage). Deadlines abort the transfer with kDeadlineExceeded.
 //
-// Thread-safe: every call uses its own curl handle.
+// Thread-safe: every call runs its own cricket-fetch.
 
 #include <chrono>
 #include <functional>
@@ -60,7 +61,9 @@ using BodySink = std::function<Result<void>(const HttpResponse& head, std::strin
 
 class HttpClient {
  public:
-  HttpClient();
+  // `fetch_binary`: the cricket-fetch executable; "" finds it beside this executable (see
+  // common/helper_binary.h). When it cannot be found, Do() says so (kFailedPrecondition).
+  explicit HttpClient(std::string fetch_binary = "");
 
   // Performs the request. Transport failures: kUnavailable (connection refused, reset, timeouts
   // of a stalled link), kDeadlineExceeded (past `deadline`). HTTP error statuses are not errors
@@ -68,6 +71,10 @@ class HttpClient {
   // `max_body_bytes` (kResourceExhausted beyond).
   Result<HttpResponse> Do(const HttpRequest& request, const BodySink& sink = nullptr,
                           size_t max_body_bytes = 4 << 20) const;
+
+ private:
+  std::string fetch_binary_;
+  std::string missing_;  // why fetch_binary_ is empty
 };
 
 }  // namespace cricket::storage

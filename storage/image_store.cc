@@ -32,6 +32,7 @@ ImageStore::~ImageStore() = default;
 
 Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, Syscalls& sys) {
   std::unique_ptr<ImageStore> store(new ImageStore());
+  store->http_ = HttpClient(options.fetch_binary);
   CR_RETURN_IF_ERROR(MakeDirs(options.root, 0700));
   CR_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(options.root));
   CR_ASSIGN_OR_RETURN(store->snapshots_,

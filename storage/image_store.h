@@ -46,6 +46,8 @@ struct ImageStoreOptions {
   // References or image ids reported with pinned=true (kubelet's image GC skips them).
   std::vector<std::string> pinned;
   int max_parallel_downloads = 3;
+  // The cricket-fetch executable; "" finds it beside this executable (see http_client.h).
+  std::string fetch_binary;
 };
 
 struct FsInfo {

@@ -13,7 +13,9 @@ namespace cricket::storage {
 
 VolumeManager::VolumeManager(VolumeManagerOptions options,
                              std::unique_ptr<VolumeCoordinator> coordinator)
-    : options_(std::move(options)), coordinator_(std::move(coordinator)) {}
+    : options_(std::move(options)),
+      coordinator_(std::move(coordinator)),
+      http_(options_.fetch_binary) {}
 
 Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(VolumeManagerOptions options) {
   if (options.root.empty() || options.root.front() != '/') {

@@ -55,6 +55,8 @@ struct VolumeManagerOptions {
   int squash_after_layers = 8;
   // Tests and benchmarks: the keeper's renewal interval (0 = TTL/3).
   std::chrono::milliseconds keepalive_interval{0};
+  // The cricket-fetch executable for the oci store; "" finds it beside this executable.
+  std::string fetch_binary;
 };
 
 // What `cricketctl volumes inspect` and PodSandboxStatus show of an attached volume.

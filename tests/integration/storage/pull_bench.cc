@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   cricket::LinuxSyscalls sys;
   cricket::storage::ImageStoreOptions options;
   options.root = argv[2];
+  options.fetch_binary = CRICKET_FETCH_PATH;
   auto store = cricket::storage::ImageStore::Open(options, sys);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.error().ToString().c_str());

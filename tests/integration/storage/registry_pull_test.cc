@@ -48,6 +48,7 @@ class RegistryPullTest : public ::testing::Test {
     store_.reset();
     ImageStoreOptions options;
     options.root = dir_.Join("root");
+    options.fetch_binary = CRICKET_FETCH_PATH;
     options.registry = std::move(registry);
     options.platform = Platform{"linux", "amd64", ""};
     options.unpack.privileged = cricket::testing::IsRoot();
@@ -187,6 +188,7 @@ TEST_F(RegistryPullTest, MissingPlatformIsNotFound) {
   store_.reset();
   ImageStoreOptions options;
   options.root = dir_.Join("root");
+  options.fetch_binary = CRICKET_FETCH_PATH;
   options.platform = Platform{"linux", "s390x", ""};
   auto store = ImageStore::Open(options, sys_);
   ASSERT_TRUE(store.ok());

@@ -70,7 +70,7 @@ class OciSnapshotTest : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env_;
-  HttpClient http_;
+  HttpClient http_{CRICKET_FETCH_PATH};
   cricket::testing::TempDir tmp_{"volsnap-oci"};
   std::string repository_;
   std::string volume_;
