@@ -1,26 +1,12 @@
 #include "oci/cgroup_detect.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "common/files.h"
+#include "common/text.h"
 
 namespace cricket::oci {
 namespace {
-
-std::vector<std::string> Split(std::string_view text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    out.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo octal.
 std::string Unescape(std::string_view field) {
@@ -76,9 +62,7 @@ std::string_view CgroupModeName(CgroupMode mode) {
 
 Result<CgroupInfo> ParseCgroupMounts(std::string_view mountinfo) {
   CgroupInfo info;
-  std::istringstream lines{std::string(mountinfo)};
-  std::string line;
-  while (std::getline(lines, line)) {
+  for (const std::string& line : Split(mountinfo, '\n')) {
     // "<id> <parent> <maj:min> <root> <mount point> <options> [optional...] - <fstype> <source> <super>"
     size_t dash = line.find(" - ");
     if (dash == std::string::npos) {

@@ -3,9 +3,9 @@
 #include <fcntl.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "common/files.h"
+#include "common/text.h"
 
 namespace cricket::oci::cgroupfs {
 
@@ -28,9 +28,7 @@ Result<void> WriteControl(Syscalls& sys, const std::string& dir, const std::stri
 Result<void> MakeChain(Syscalls& sys, const std::string& root, const std::string& path,
                        std::vector<std::string>& created) {
   std::string current = root;
-  std::istringstream parts(path);
-  std::string part;
-  while (std::getline(parts, part, '/')) {
+  for (const std::string& part : Split(path, '/')) {
     if (part.empty()) {
       continue;
     }
@@ -65,10 +63,12 @@ Result<std::vector<pid_t>> ReadProcs(const std::string& dir) {
     }
     return text.error();
   }
-  std::istringstream in(*text);
-  pid_t pid = 0;
-  while (in >> pid) {
-    pids.push_back(pid);
+  for (std::string_view word : Words(*text)) {
+    auto pid = ParseUint64(word);
+    if (!pid) {
+      break;
+    }
+    pids.push_back(static_cast<pid_t>(*pid));
   }
   return pids;
 }
@@ -81,10 +81,8 @@ Result<uint64_t> ReadNumber(const std::string& file) {
     }
     return text.error();
   }
-  std::istringstream in(*text);
-  uint64_t value = 0;
-  in >> value;  // "max" leaves 0
-  return value;
+  auto words = Words(*text);
+  return words.empty() ? uint64_t{0} : ParseUint64(words[0]).value_or(0);  // "max" is 0
 }
 
 Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key) {
@@ -95,12 +93,14 @@ Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key)
     }
     return text.error();
   }
-  std::istringstream in(*text);
-  std::string name;
-  uint64_t value = 0;
-  while (in >> name >> value) {
-    if (name == key) {
-      return value;
+  auto words = Words(*text);
+  for (size_t i = 0; i + 1 < words.size(); i += 2) {
+    auto value = ParseUint64(words[i + 1]);
+    if (!value) {
+      break;
+    }
+    if (words[i] == key) {
+      return *value;
     }
   }
   return uint64_t{0};

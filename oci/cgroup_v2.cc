@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "common/cleanup.h"
 #include "common/files.h"
+#include "common/text.h"
 #include "oci/cgroup_fs.h"
 #include "oci/cgroup_manager.h"
 #include "oci/device_filter.h"
@@ -116,12 +116,10 @@ class CgroupV2 final : public CgroupManager {
       return available.error().Wrap("read cgroup v2 controllers");
     }
     std::string enable;
-    std::istringstream names(*available);
-    std::string name;
-    while (names >> name) {
+    for (std::string_view name : Words(*available)) {
       if (name == "cpu" || name == "cpuset" || name == "memory" || name == "pids" ||
           name == "io" || name == "hugetlb") {
-        enable += (enable.empty() ? "+" : " +") + name;
+        enable += (enable.empty() ? "+" : " +") + std::string(name);
       }
     }
     if (enable.empty()) {

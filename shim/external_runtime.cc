@@ -6,11 +6,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "common/text.h"
 #include "common/subprocess.h"
 #include "oci/cgroup_manager.h"
 #include "oci/spec_json.h"
@@ -148,9 +148,8 @@ class ExternalRuntime final : public ContainerRuntime {
   }
 
   static std::string LastLoggedError(const std::string& log_file) {
-    std::istringstream lines(ReadFile(log_file).value_or(""));
     std::string last;
-    for (std::string line; std::getline(lines, line);) {
+    for (const std::string& line : Split(ReadFile(log_file).value_or(""), '\n')) {
       auto doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (doc.is_object() && doc.value("level", "") == "error" && doc["msg"].is_string()) {
         last = doc["msg"].get<std::string>();

@@ -1,4 +1,12 @@
+// OpenSSL's SHA256_* functions, not EVP: EVP's first use initialises the library (reads
+// openssl.cnf, loads the default provider and its algorithm tables), about 1.2 MiB of code that
+// cricketd would then keep resident for one hash function. The SHA256_* functions are the same
+// implementation (SHA-NI/AVX2 picked at start), called directly; OpenSSL 3 marks them
+// deprecated, hence the compatibility level.
+#define OPENSSL_API_COMPAT 10101
 #include "storage/digest.h"
+
+#include <openssl/sha.h>
 
 #include "common/check.h"
 #include "storage/reference.h"
@@ -20,24 +28,26 @@ Result<std::string> Sha256Hex(std::string_view digest) {
   return hex;
 }
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  CR_CHECK(ctx_ != nullptr);
-  Reset();
-}
+struct Sha256::State {
+  SHA256_CTX ctx;
+};
 
-void Sha256::Reset() { CR_CHECK(EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1); }
+void Sha256::StateFree::operator()(State* state) const { delete state; }
+
+Sha256::Sha256() : state_(new State) { Reset(); }
+
+void Sha256::Reset() { CR_CHECK(SHA256_Init(&state_->ctx) == 1); }
 
 void Sha256::Update(std::string_view data) {
-  CR_CHECK(EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) == 1);
+  CR_CHECK(SHA256_Update(&state_->ctx, data.data(), data.size()) == 1);
 }
 
 std::string Sha256::Final() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  CR_CHECK(EVP_DigestFinal_ex(ctx_.get(), md, &len) == 1);
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  CR_CHECK(SHA256_Final(md, &state_->ctx) == 1);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) {
+  for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 0xf];
   }

@@ -1,9 +1,7 @@
 #pragma once
 
-// Content digests ("sha256:<64 hex>") and a streaming SHA-256 (OpenSSL EVP). Cricket stores and
+// Content digests ("sha256:<64 hex>") and a streaming SHA-256 (OpenSSL). Cricket stores and
 // verifies sha256 only, the algorithm every registry and the OCI image-spec require.
-
-#include <openssl/evp.h>
 
 #include <memory>
 #include <string>
@@ -27,10 +25,11 @@ class Sha256 {
   void Reset();
 
  private:
-  struct CtxFree {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  struct State;  // OpenSSL's SHA256_CTX, kept out of this header
+  struct StateFree {
+    void operator()(State* state) const;
   };
-  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx_;
+  std::unique_ptr<State, StateFree> state_;
 };
 
 // "sha256:<hex>" of `data`.
