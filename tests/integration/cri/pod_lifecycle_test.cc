@@ -691,6 +691,41 @@ TEST_F(PodLifecycleTest, SupplementalGroupsPolicy) {
   RemovePods();
 }
 
+// ContainerStatus.user comes from the container's record, kept at create: after a restart it is
+// still right, even with the bundle's config.json out of the way (events fill it for every
+// container of a pod, too often to read each spec back).
+TEST_F(PodLifecycleTest, ContainerUserSurvivesARestartWithoutTheBundleSpec) {
+  v1::PodSandboxConfig pod_config = PodConfig("user");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 1000", &ctr, false,
+                              [](v1::ContainerConfig& c) {
+                                auto* sc = c.mutable_linux()->mutable_security_context();
+                                sc->mutable_run_as_user()->set_value(1000);
+                                sc->add_supplemental_groups(1234);
+                              })
+                  .ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  daemon_->Signal(SIGTERM);
+  ASSERT_TRUE(daemon_->WaitExit(10s).has_value());
+  Start();
+
+  const std::string spec = state() + "/containers/" + ctr + "/config.json";
+  ASSERT_EQ(::rename(spec.c_str(), (spec + ".aside").c_str()), 0);
+  v1::ContainerStatus got = Status(ctr);
+  // Back before any assertion, so teardown finds the bundle whole.
+  ASSERT_EQ(::rename((spec + ".aside").c_str(), spec.c_str()), 0);
+
+  v1::LinuxContainerUser want;
+  want.set_uid(1000);
+  want.set_gid(1000);
+  want.add_supplemental_groups(1000);  // the primary group, then the pod's, sorted
+  want.add_supplemental_groups(1234);
+  EXPECT_EQ(got.user().linux().SerializeAsString(), want.SerializeAsString())
+      << got.user().DebugString();
+  RemovePods();
+}
+
 // critest v1.32 "UserNamespaces" (pkg/validate/security_context_linux.go), the checks that need
 // no user namespace: NODE runs with the node's mappings; more than one mapping, container id 0
 // unmapped, CONTAINER and TARGET are refused. Status advertises user namespaces (POD runs:
