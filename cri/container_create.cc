@@ -228,7 +228,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   info.user = ContainerUserFromSpec(spec.process->user);
   record.runtime = ContainerInfoToJson(info);
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
-  ClampOomScoreAdj(OomScoreAdjFloor(), spec);
+  ClampOomScoreAdj(deps_.oom_score_adj_floor, spec);
   CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
                       AppArmorProfileFor(config.linux().security_context(), ReadAppArmorHost()));
   CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,

@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -186,6 +187,32 @@ class PodFixture : public CricketdFixture {
     req.set_timeout(timeout_s);
     v1::StopContainerResponse resp;
     return runtime_->StopContainer(&ctx, req, &resp);
+  }
+
+  // Starts a container of `pod` asking for oom_score_adj `want`; the value its first process
+  // got, or nullopt (with the failure recorded) when it did not start or never said.
+  std::optional<int> StartedOomScoreAdj(const std::string& pod,
+                                        const v1::PodSandboxConfig& pod_config,
+                                        const std::string& name, int64_t want) {
+    std::string ctr;
+    grpc::Status created =
+        CreateContainer(pod, pod_config, name,
+                        "busybox cat /proc/self/oom_score_adj > /tmp/adj; exec busybox sleep 100",
+                        &ctr, false, [&](v1::ContainerConfig& c) {
+                          c.mutable_linux()->mutable_resources()->set_oom_score_adj(want);
+                        });
+    if (!created.ok() || !StartContainer(ctr).ok()) {
+      ADD_FAILURE() << name << " did not start: " << created.error_message();
+      return std::nullopt;
+    }
+    v1::ExecSyncResponse out;
+    if (!WaitFor([&] {
+          return Exec(ctr, "busybox cat /tmp/adj", &out).ok() && !out.stdout().empty();
+        })) {
+      ADD_FAILURE() << name << " never wrote its oom_score_adj";
+      return std::nullopt;
+    }
+    return std::stoi(out.stdout());
   }
 
   std::string ReadLog(const std::string& pod, const std::string& name) {

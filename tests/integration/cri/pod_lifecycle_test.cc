@@ -336,27 +336,34 @@ TEST_F(PodLifecycleTest, OomScoreAdjIsAppliedOrClampedNeverFatal) {
   v1::PodSandboxConfig pod_config = PodConfig("oomadj");
   std::string pod = RunPod(pod_config);
   for (int64_t want : {500, -998}) {
-    std::string ctr;
-    ASSERT_TRUE(CreateContainer(pod, pod_config, "c" + std::to_string(want + 1000),
-                                "busybox cat /proc/self/oom_score_adj > /tmp/adj; "
-                                "exec busybox sleep 100",
-                                &ctr, false,
-                                [&](v1::ContainerConfig& c) {
-                                  c.mutable_linux()->mutable_resources()->set_oom_score_adj(want);
-                                })
-                    .ok());
-    ASSERT_TRUE(StartContainer(ctr).ok());
-    v1::ExecSyncResponse out;
-    ASSERT_TRUE(WaitFor([&] { return Exec(ctr, "busybox cat /tmp/adj", &out).ok() &&
-                                     !out.stdout().empty(); }));
-    int got = std::stoi(out.stdout());
+    std::optional<int> got =
+        StartedOomScoreAdj(pod, pod_config, "c" + std::to_string(want + 1000), want);
+    ASSERT_TRUE(got.has_value());
     if (want > 0) {
-      EXPECT_EQ(got, want);
+      EXPECT_EQ(*got, want);
     } else {
-      EXPECT_GE(got, want);
-      EXPECT_LE(got, 0);
+      EXPECT_GE(*got, want);
+      EXPECT_LE(*got, 0);
     }
   }
+}
+
+// cricketd reads its oom_score_adj floor once, at start-up: a container's request is clamped to
+// the value cricketd started with, not to whatever cricketd's own value became later.
+TEST_F(PodLifecycleTest, OomScoreAdjFloorIsReadOnceAtStart) {
+  const std::string own = "/proc/" + std::to_string(daemon_->pid()) + "/oom_score_adj";
+  auto at_start = ReadFile(own);
+  ASSERT_TRUE(at_start.ok()) << at_start.error().ToString();
+  const int start = std::stoi(*at_start);
+  ASSERT_LE(start, 600) << "cricketd runs with an oom_score_adj too high for this test";
+  // Raising one's own value needs no capability; shims started from now on inherit it.
+  ASSERT_TRUE(WriteKernelFile(own, std::to_string(start + 300)).ok());
+  v1::PodSandboxConfig pod_config = PodConfig("oomfloor");
+  std::string pod = RunPod(pod_config);
+
+  std::optional<int> got = StartedOomScoreAdj(pod, pod_config, "c", start + 100);
+
+  EXPECT_EQ(got, start + 100);
 }
 
 TEST_F(PodLifecycleTest, AHostDeviceIsUsableAtItsContainerPath) {
