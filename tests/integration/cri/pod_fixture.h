@@ -245,4 +245,9 @@ class PodFixture : public CricketdFixture {
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
 };
 
+// The suite of the pod end-to-end tests, spread over several files of one test binary
+// (pod_lifecycle_test.cc, pod_streaming_test.cc, pod_users_test.cc, pod_mounts_test.cc).
+// GoogleTest wants one fixture class per suite, so it is declared here, once, not per file.
+class PodLifecycleTest : public PodFixture {};
+
 }  // namespace cricket::testing
