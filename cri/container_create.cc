@@ -18,6 +18,7 @@
 #include "common/unique_fd.h"
 #include "cri/container_apparmor.h"
 #include "cri/container_spec.h"
+#include "cri/container_user.h"
 #include "cri/ids.h"
 #include "cri/oom_score.h"
 #include "cri/portable_mounts.h"
@@ -222,7 +223,12 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   input.sandbox.cgroup_parent = sandbox_info.cgroup_parent;
   input.sandbox.namespaces = sandbox_config.linux().security_context().namespace_options();
   CR_ASSIGN_OR_RETURN(oci::Spec spec, BuildContainerSpec(input));
-  ClampOomScoreAdj(OomScoreAdjFloor(), spec);
+  // The user is known only now (names resolve in the mounted rootfs); the record keeps it so
+  // statuses and events never read config.json back.
+  info.user = ContainerUserFromSpec(spec.process->user);
+  record.runtime = ContainerInfoToJson(info);
+  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  ClampOomScoreAdj(deps_.oom_score_adj_floor, spec);
   CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
                       AppArmorProfileFor(config.linux().security_context(), ReadAppArmorHost()));
   CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,

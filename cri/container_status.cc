@@ -1,8 +1,8 @@
 // ContainerStatus and ListContainers: records brought up to date with their shims.
 
+#include "cri/container_user.h"
 #include "cri/label_selector.h"
 #include "cri/service.h"
-#include "oci/spec_json.h"
 
 namespace cricket::cri {
 namespace {
@@ -52,13 +52,14 @@ Result<void> CriService::FillContainerStatus(const ContainerRecord& record,
   status.set_log_path(info.log_path);
   *status.mutable_resources()->mutable_linux() = config.linux().resources();
   // CRI: the identity the container's first process got (critest checks it against the
-  // SupplementalGroupsPolicy); from the bundle's spec, which lives as long as the container.
-  if (auto spec = oci::LoadSpec(info.bundle); spec.ok() && spec->process) {
-    v1::LinuxContainerUser& user = *status.mutable_user()->mutable_linux();
-    user.set_uid(spec->process->user.uid);
-    user.set_gid(spec->process->user.gid);
-    for (uint32_t gid : spec->process->user.additional_gids) {
-      user.add_supplemental_groups(gid);
+  // SupplementalGroupsPolicy). Kept in the record: an event fills this for every container of
+  // the pod, too often to read each bundle's config.json.
+  if (auto user = RecordedContainerUser(info); user.ok()) {
+    v1::LinuxContainerUser& linux_user = *status.mutable_user()->mutable_linux();
+    linux_user.set_uid(user->uid);
+    linux_user.set_gid(user->gid);
+    for (uint32_t gid : user->supplemental_groups) {
+      linux_user.add_supplemental_groups(gid);
     }
   }
   return Ok();

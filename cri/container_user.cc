@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "oci/spec_json.h"
 
 namespace cricket::cri {
 namespace {
@@ -176,6 +177,21 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
   groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
   user.additional_gids = std::move(groups);
   return user;
+}
+
+ContainerUser ContainerUserFromSpec(const oci::User& user) {
+  return ContainerUser{user.uid, user.gid, user.additional_gids};
+}
+
+Result<ContainerUser> RecordedContainerUser(const ContainerInfo& info) {
+  if (info.user) {
+    return *info.user;
+  }
+  CR_ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(info.bundle));
+  if (!spec.process) {
+    return Error(Code::kNotFound, "bundle " + info.bundle + " has no process");
+  }
+  return ContainerUserFromSpec(spec.process->user);
 }
 
 }  // namespace cricket::cri

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "cri/object_info.h"
 #include "oci/spec.h"
 #include "runtime/v1/api.pb.h"
 
@@ -18,5 +19,12 @@ namespace cricket::cri {
 // does not know (naming it).
 Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& sc,
                               const std::string& image_user, const std::string& rootfs);
+
+// What ContainerStatus.user reports: `user` kept from the spec made at create.
+ContainerUser ContainerUserFromSpec(const oci::User& user);
+
+// The container's recorded user, or for a record written before it was kept, the one in its
+// bundle's config.json. kNotFound (or the spec's load error) when neither has it.
+Result<ContainerUser> RecordedContainerUser(const ContainerInfo& info);
 
 }  // namespace cricket::cri

@@ -11,6 +11,7 @@
 #include "common/helper_binary.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
+#include "cri/oom_score.h"
 #include "oci/cgroup_detect.h"
 #include "oci/cgroup_manager.h"
 
@@ -179,6 +180,9 @@ Result<void> Daemon::Serve() {
   deps.images = images_.get();
   deps.volumes = volumes_.get();
   deps.sys = &sys_;
+  // cricketd's capabilities and its own oom_score_adj are fixed for its lifetime: read once,
+  // not on every CreateContainer.
+  deps.oom_score_adj_floor = OomScoreAdjFloor();
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));

@@ -1,5 +1,8 @@
 #include "cri/object_info.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 namespace cricket::cri {
@@ -11,6 +14,32 @@ Result<nlohmann::json> Parse(const std::string& text, const char* what) {
     return Error(Code::kDataLoss, std::string("corrupt ") + what + " record");
   }
   return doc;
+}
+
+bool IsId(const nlohmann::json& v) {
+  return v.is_number_unsigned() && v.get<uint64_t>() <= UINT32_MAX;
+}
+
+// Absent in records written before the user was kept; a malformed one counts as absent too,
+// since the bundle still holds it and a bad field must not make the container unmanageable.
+std::optional<ContainerUser> UserFromJson(const nlohmann::json& d) {
+  auto it = d.find("user");
+  if (it == d.end() || !it->is_object()) {
+    return std::nullopt;
+  }
+  const nlohmann::json none;
+  const nlohmann::json uid = it->value("uid", none);
+  const nlohmann::json gid = it->value("gid", none);
+  const nlohmann::json groups = it->value("supplementalGroups", none);
+  if (!IsId(uid) || !IsId(gid) || !groups.is_array() ||
+      !std::all_of(groups.begin(), groups.end(), IsId)) {
+    return std::nullopt;
+  }
+  ContainerUser user{uid.get<uint32_t>(), gid.get<uint32_t>(), {}};
+  for (const auto& group : groups) {
+    user.supplemental_groups.push_back(group.get<uint32_t>());
+  }
+  return user;
 }
 
 }  // namespace
@@ -46,11 +75,16 @@ Result<SandboxInfo> SandboxInfoFromJson(const std::string& text) {
 }
 
 std::string ContainerInfoToJson(const ContainerInfo& i) {
-  return nlohmann::json{{"imageId", i.image_id}, {"imageName", i.image_name},
-                        {"logPath", i.log_path}, {"bundle", i.bundle},
-                        {"shimDir", i.shim_dir}, {"tty", i.tty},
-                        {"stopSignal", i.stop_signal}, {"runtimeHandler", i.runtime_handler}}
-      .dump();
+  nlohmann::json doc{{"imageId", i.image_id},       {"imageName", i.image_name},
+                     {"logPath", i.log_path},       {"bundle", i.bundle},
+                     {"shimDir", i.shim_dir},       {"tty", i.tty},
+                     {"stopSignal", i.stop_signal}, {"runtimeHandler", i.runtime_handler}};
+  if (i.user) {
+    doc["user"] = {{"uid", i.user->uid},
+                   {"gid", i.user->gid},
+                   {"supplementalGroups", i.user->supplemental_groups}};
+  }
+  return doc.dump();
 }
 
 Result<ContainerInfo> ContainerInfoFromJson(const std::string& text) {
@@ -64,6 +98,7 @@ Result<ContainerInfo> ContainerInfoFromJson(const std::string& text) {
   i.tty = d.value("tty", false);
   i.stop_signal = d.value("stopSignal", 0);
   i.runtime_handler = d.value("runtimeHandler", "");
+  i.user = UserFromJson(d);
   return i;
 }
 

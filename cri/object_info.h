@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,15 @@ struct SandboxInfo {
   std::string runtime_handler;  // "" is Cricket's own runtime
 };
 
+// The identity a container's first process got, as CRI's ContainerStatus.user reports it.
+struct ContainerUser {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> supplemental_groups;  // the spec's additional_gids
+
+  bool operator==(const ContainerUser&) const = default;
+};
+
 struct ContainerInfo {
   std::string image_id;
   std::string image_name;  // as the config named it
@@ -35,8 +46,11 @@ struct ContainerInfo {
   std::string bundle;
   std::string shim_dir;
   bool tty = false;
-  int stop_signal = 0;  // from the image's STOPSIGNAL, 0 for SIGTERM
+  int stop_signal = 0;          // from the image's STOPSIGNAL, 0 for SIGTERM
   std::string runtime_handler;  // its pod's
+  // Kept at create so statuses and events need not read the bundle's config.json; absent in
+  // records written before it was kept.
+  std::optional<ContainerUser> user;
 };
 
 std::string SandboxInfoToJson(const SandboxInfo& info);

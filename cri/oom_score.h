@@ -12,7 +12,9 @@
 namespace cricket::cri {
 
 // The lowest oom_score_adj this process may give its children: nullopt when it may set any
-// (it has CAP_SYS_RESOURCE).
+// (it has CAP_SYS_RESOURCE). Reads the capabilities and /proc/self/oom_score_adj; neither
+// changes while cricketd runs, so the daemon calls it once at start-up and hands the value to
+// the service (CriDeps::oom_score_adj_floor).
 std::optional<int> OomScoreAdjFloor();
 
 // Raises spec.process.oomScoreAdj to `floor` when it asks for less.

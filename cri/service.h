@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "common/config.h"
@@ -48,6 +49,9 @@ struct CriDeps {
   Syscalls* sys = nullptr;
   // Serves the URLs Exec, Attach and PortForward return; set once it runs.
   streaming::StreamingServer* streaming = nullptr;
+  // The lowest oom_score_adj a container may get (OomScoreAdjFloor(), read once at start-up);
+  // nullopt: any.
+  std::optional<int> oom_score_adj_floor;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
   std::string pause_binary;

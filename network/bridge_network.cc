@@ -14,6 +14,9 @@ namespace {
 
 constexpr const char* kPodInterface = "eth0";
 
+// The masquerade rule's owner tag: Destroy finds the rule by it, whatever subnet it was made for.
+std::string MasqueradeComment(const std::string& bridge) { return "cricket masquerade " + bridge; }
+
 }  // namespace
 
 Result<std::unique_ptr<BridgeNetwork>> BridgeNetwork::Create(BridgeOptions options) {
@@ -38,8 +41,9 @@ BridgeNetwork::BridgeNetwork(BridgeOptions options, Ipam ipam, Iptables iptables
 
 std::vector<std::string> BridgeNetwork::MasqueradeRule() const {
   const std::string subnet = options_.subnet.ToString();
-  return {"-s", subnet, "!", "-d", subnet, "-m", "comment", "--comment",
-          "cricket masquerade " + options_.bridge, "-j", "MASQUERADE"};
+  const std::string comment = MasqueradeComment(options_.bridge);
+  return {"-s",      subnet,      "!",     "-d", subnet,      "-m",
+          "comment", "--comment", comment, "-j", "MASQUERADE"};
 }
 
 Result<int> BridgeNetwork::EnsureBridge() {
@@ -164,7 +168,11 @@ Result<void> BridgeNetwork::Reconcile(const std::set<std::string>& live_sandbox_
 
 Result<void> BridgeNetwork::Destroy() {
   CR_RETURN_IF_ERROR(Reconcile({}));
-  CR_RETURN_IF_ERROR(iptables_.DeleteRule("nat", "POSTROUTING", MasqueradeRule()));
+  // By owner, not by options_.subnet: the bridge may have been made with another subnet (an
+  // older config, or a caller that did not repeat it), and its rule must go all the same.
+  CR_RETURN_IF_ERROR(ipam_.ReleaseAll());
+  CR_RETURN_IF_ERROR(
+      iptables_.DeleteRulesWithComment("nat", "POSTROUTING", MasqueradeComment(options_.bridge)));
   CR_RETURN_IF_ERROR(host_ports_.RemoveBase());
   CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
   auto deleted = nl.DeleteLink(options_.bridge);

@@ -38,7 +38,9 @@ class BridgeNetwork final : public PodNetwork {
   Result<void> Reconcile(const std::set<std::string>& live_sandbox_ids) override;
 
   // Removes the bridge, its leases, its veths and Cricket's iptables rules for it (the shared
-  // chains too once no bridge uses them). For tests and uninstall. ip_forward is left as is.
+  // chains too once no bridge uses them). Only options.bridge and options.data_dir matter:
+  // leases and masquerade rules of any subnet go. For tests and uninstall. ip_forward is left
+  // as is.
   Result<void> Destroy();
 
  private:

@@ -1,5 +1,7 @@
 #include "network/ipam.h"
 
+#include <set>
+
 #include "common/files.h"
 
 namespace cricket::network {
@@ -56,6 +58,19 @@ Result<Ipv4> Ipam::Allocate(const std::string& owner) {
 Result<void> Ipam::Release(const std::string& owner) {
   CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
   return claims_.ReleaseOwner(owner);
+}
+
+Result<void> Ipam::ReleaseAll() {
+  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
+  CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
+  std::set<std::string> owners;
+  for (const auto& [name, owner] : claims) {
+    owners.insert(owner);
+  }
+  for (const auto& owner : owners) {
+    CR_RETURN_IF_ERROR(claims_.ReleaseOwner(owner));
+  }
+  return Ok();
 }
 
 Result<std::map<Ipv4, std::string>> Ipam::Leases() const {

@@ -5,7 +5,8 @@
 //
 // Leases are ClaimDir claims, so two allocators — threads or processes, before or after a
 // crash — never hand out one address twice; allocators are serialised by the ClaimDir lock so
-// the round-robin cursor stays consistent. The network, gateway and broadcast addresses are never handed out. Thread-safe.
+// the round-robin cursor stays consistent. The network, gateway and broadcast addresses are never
+// handed out. Thread-safe.
 
 #include <map>
 #include <optional>
@@ -26,6 +27,8 @@ class Ipam {
   Result<Ipv4> Allocate(const std::string& owner);
   // Drops every lease of `owner`. Unknown owner is OK.
   Result<void> Release(const std::string& owner);
+  // Drops every lease in the directory, in the range or not (a bridge being destroyed).
+  Result<void> ReleaseAll();
   // Every lease: address -> owner.
   Result<std::map<Ipv4, std::string>> Leases() const;
 

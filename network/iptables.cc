@@ -9,7 +9,8 @@
 namespace cricket::network {
 namespace {
 
-std::vector<std::string> Concat(std::vector<std::string> head, const std::vector<std::string>& tail) {
+std::vector<std::string> Concat(std::vector<std::string> head,
+                                const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
   return head;
 }
@@ -19,6 +20,47 @@ std::string Trim(std::string s) {
     s.pop_back();
   }
   return s;
+}
+
+// Splits one `iptables -S` line into the words iptables was given. iptables prints a word with
+// spaces or quotes in double quotes, escaping `"` and `\` inside with a backslash
+// (xtables_save_string), so those are undone here; nothing else is quoted.
+std::vector<std::string> SplitSavedRule(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+    } else if (c == '"') {
+      quoted = !quoted;
+      in_word = true;
+    } else if (!quoted && (c == ' ' || c == '\t')) {
+      if (in_word) {
+        words.push_back(std::move(word));
+        word.clear();
+      }
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) {
+    words.push_back(std::move(word));
+  }
+  return words;
+}
+
+bool HasComment(const std::vector<std::string>& words, const std::string& comment) {
+  for (size_t i = 0; i + 1 < words.size(); ++i) {
+    if (words[i] == "--comment" && words[i + 1] == comment) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string Join(const std::vector<std::string>& parts) {
@@ -35,7 +77,8 @@ std::string Join(const std::vector<std::string>& parts) {
 Result<Iptables> Iptables::Find() {
   for (const char* path : {"/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"}) {
     if (::access(path, X_OK) == 0) {
-      return Iptables(path);
+      return Iptables(path,
+                      [](const std::vector<std::string>& argv) { return RunSubprocess(argv); });
     }
   }
   return Error(Code::kNotFound, "iptables is not installed (looked in /usr/sbin, /sbin, /usr/bin)");
@@ -44,7 +87,7 @@ Result<Iptables> Iptables::Find() {
 Result<int> Iptables::Run(const std::string& table, const std::vector<std::string>& args,
                           std::string* out, std::string* err) {
   std::vector<std::string> argv = Concat({binary_, "-w", "5", "-t", table}, args);
-  CR_ASSIGN_OR_RETURN(SubprocessResult r, RunSubprocess(argv));
+  CR_ASSIGN_OR_RETURN(SubprocessResult r, run_(argv));
   if (out != nullptr) {
     *out = std::move(r.out);
   }
@@ -100,6 +143,30 @@ Result<void> Iptables::DeleteRule(const std::string& table, const std::string& c
     CR_ASSIGN_OR_RETURN(int rc, Run(table, Concat({"-D", chain}, rule)));
     if (rc != 0) {
       return Ok();
+    }
+  }
+  return Ok();
+}
+
+Result<void> Iptables::DeleteRulesWithComment(const std::string& table, const std::string& chain,
+                                              const std::string& comment) {
+  auto rules = ListRules(table, chain);
+  if (!rules.ok()) {
+    return Ok();  // no such chain, so no such rule
+  }
+  for (const auto& rule : *rules) {
+    std::vector<std::string> words = SplitSavedRule(rule);
+    if (words.size() < 2 || !HasComment(words, comment)) {
+      continue;
+    }
+    words[0] = "-D";  // the listed "-A <chain> <spec>" is the exact spec -D needs
+    std::string err;
+    CR_ASSIGN_OR_RETURN(int rc, Run(table, words, nullptr, &err));
+    // Gone meanwhile (another Destroy) is what was wanted; anything else would leak the rule.
+    if (rc != 0 && err.find("does a matching rule exist") == std::string::npos) {
+      std::string message = "iptables -t ";
+      message.append(table).append(" ").append(Join(words)).append(": ").append(err);
+      return Error(Code::kInternal, message);
     }
   }
   return Ok();

@@ -4,17 +4,26 @@
 // nft or legacy backend, whichever Debian's alternatives select) with -w so concurrent callers
 // wait for the xtables lock. Errors carry iptables' own message.
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "common/subprocess.h"
 
 namespace cricket::network {
 
 class Iptables {
  public:
+  // Runs one iptables command line to completion (RunSubprocess in production; tests fake it).
+  using CommandRunner =
+      std::function<Result<SubprocessResult>(const std::vector<std::string>& argv)>;
+
   // kNotFound when no iptables binary is installed.
   static Result<Iptables> Find();
+  // `binary` run through `run`: the seam unit tests use.
+  Iptables(std::string binary, CommandRunner run)
+      : binary_(std::move(binary)), run_(std::move(run)) {}
 
   // Creates `chain` in `table` if missing.
   Result<void> EnsureChain(const std::string& table, const std::string& chain);
@@ -27,6 +36,11 @@ class Iptables {
   // Deletes the rule; a missing rule or chain is OK.
   Result<void> DeleteRule(const std::string& table, const std::string& chain,
                           const std::vector<std::string>& rule);
+  // Deletes every rule of `chain` whose `-m comment --comment` is exactly `comment`, whatever
+  // else it matches, so a rule is found by its owner rather than by its current arguments.
+  // A missing chain is OK; kInternal when iptables refuses to delete a rule it listed.
+  Result<void> DeleteRulesWithComment(const std::string& table, const std::string& chain,
+                                      const std::string& comment);
   // Flushes and deletes `chain`; a missing chain is OK.
   Result<void> RemoveChain(const std::string& table, const std::string& chain);
   // Chain names of `table`.
@@ -35,12 +49,12 @@ class Iptables {
   Result<std::vector<std::string>> ListRules(const std::string& table, const std::string& chain);
 
  private:
-  explicit Iptables(std::string binary) : binary_(std::move(binary)) {}
   // Runs iptables -w -t table args...; returns exit code, with stderr in errors.
   Result<int> Run(const std::string& table, const std::vector<std::string>& args,
                   std::string* out = nullptr, std::string* err = nullptr);
 
   std::string binary_;
+  CommandRunner run_;
 };
 
 }  // namespace cricket::network

@@ -297,10 +297,9 @@ int Run(const Args& args) {
     daemon->Signal(SIGTERM);
     (void)daemon->WaitExit(std::chrono::seconds(10));
   }
-  // The same bridge and subnet as the config: the subnet names its masquerade rule.
+  // The same bridge as the config: Destroy finds its rules whatever their subnet.
   cricket::network::BridgeOptions options;
   options.bridge = bridge;
-  options.subnet = *cricket::network::Ipv4Cidr::Parse(kSubnet);
   options.data_dir = root + "/network/" + bridge;
   if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
     (void)(*net)->Destroy();

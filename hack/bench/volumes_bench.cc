@@ -146,8 +146,8 @@ class Node {
     return true;
   }
 
-  // Removes every pod, stops cricketd, destroys the bridge (and its masquerade rule for this
-  // subnet) and unmounts the state tmpfs.
+  // Removes every pod, stops cricketd, destroys the bridge (with its masquerade rule) and
+  // unmounts the state tmpfs.
   void Stop() {
     if (!started_) {
       return;
@@ -168,9 +168,6 @@ class Node {
     }
     cricket::network::BridgeOptions options;
     options.bridge = bridge_;
-    if (auto subnet = cricket::network::Ipv4Cidr::Parse(subnet_); subnet.ok()) {
-      options.subnet = *subnet;
-    }
     options.data_dir = root() + "/network/" + bridge_;
     if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
       if (auto destroyed = (*net)->Destroy(); !destroyed.ok()) {

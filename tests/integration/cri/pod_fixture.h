@@ -13,6 +13,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -188,6 +189,32 @@ class PodFixture : public CricketdFixture {
     return runtime_->StopContainer(&ctx, req, &resp);
   }
 
+  // Starts a container of `pod` asking for oom_score_adj `want`; the value its first process
+  // got, or nullopt (with the failure recorded) when it did not start or never said.
+  std::optional<int> StartedOomScoreAdj(const std::string& pod,
+                                        const v1::PodSandboxConfig& pod_config,
+                                        const std::string& name, int64_t want) {
+    std::string ctr;
+    grpc::Status created =
+        CreateContainer(pod, pod_config, name,
+                        "busybox cat /proc/self/oom_score_adj > /tmp/adj; exec busybox sleep 100",
+                        &ctr, false, [&](v1::ContainerConfig& c) {
+                          c.mutable_linux()->mutable_resources()->set_oom_score_adj(want);
+                        });
+    if (!created.ok() || !StartContainer(ctr).ok()) {
+      ADD_FAILURE() << name << " did not start: " << created.error_message();
+      return std::nullopt;
+    }
+    v1::ExecSyncResponse out;
+    if (!WaitFor([&] {
+          return Exec(ctr, "busybox cat /tmp/adj", &out).ok() && !out.stdout().empty();
+        })) {
+      ADD_FAILURE() << name << " never wrote its oom_score_adj";
+      return std::nullopt;
+    }
+    return std::stoi(out.stdout());
+  }
+
   std::string ReadLog(const std::string& pod, const std::string& name) {
     return ReadFile(dir_.Join("logs/" + pod + "/" + name + ".log")).value_or("");
   }
@@ -217,5 +244,10 @@ class PodFixture : public CricketdFixture {
   std::unique_ptr<::cricket::testing::CricketdProcess> daemon_;
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
 };
+
+// The suite of the pod end-to-end tests, spread over several files of one test binary
+// (pod_lifecycle_test.cc, pod_streaming_test.cc, pod_users_test.cc, pod_mounts_test.cc).
+// GoogleTest wants one fixture class per suite, so it is declared here, once, not per file.
+class PodLifecycleTest : public PodFixture {};
 
 }  // namespace cricket::testing

@@ -190,6 +190,33 @@ TEST_F(BridgeNetworkTest, ReconcileAfterRestartRemovesOrphans) {
   }
 }
 
+// The masquerade rule and the leases belong to the bridge, not to the subnet a caller names: a
+// Destroy through options with another (here the default) subnet removes them all the same.
+TEST_F(BridgeNetworkTest, DestroyWithAnotherSubnetRemovesMasqueradeRuleAndLeases) {
+  auto a = NewPod("pod-m");
+  ASSERT_TRUE(net_->Setup(a).ok());
+  const std::string comment = "cricket masquerade " + options_.bridge;
+  auto masquerade_rules = [&] {
+    std::vector<std::string> found;
+    for (const auto& rule : Iptables::Find()->ListRules("nat", "POSTROUTING").value()) {
+      if (rule.find(comment + "\"") != std::string::npos) {
+        found.push_back(rule);
+      }
+    }
+    return found;
+  };
+  ASSERT_EQ(masquerade_rules().size(), 1u);
+  BridgeOptions other = options_;
+  other.subnet = BridgeOptions{}.subnet;
+
+  auto destroyed = std::move(BridgeNetwork::Create(other).value())->Destroy();
+
+  ASSERT_TRUE(destroyed.ok()) << destroyed.error().ToString();
+  EXPECT_TRUE(masquerade_rules().empty());
+  EXPECT_FALSE(LinkExists(options_.bridge));
+  EXPECT_TRUE(Ipam::Open(options_.data_dir + "/leases", options_.subnet)->Leases()->empty());
+}
+
 TEST_F(BridgeNetworkTest, TwoHundredPodsLeaveNothingBehind) {
   for (int i = 0; i < 200; ++i) {
     auto pod = NewPod("loop-" + std::to_string(i));

@@ -1,11 +1,12 @@
 #include "network/ipam.h"
 
-#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "tests/support/temp_dir.h"
@@ -68,6 +69,20 @@ TEST(IpamTest, ReleaseFreesAndIsIdempotent) {
   ASSERT_TRUE(ipam.Release("a").ok());
   ASSERT_TRUE(ipam.Release("never-seen").ok());
   EXPECT_EQ(ipam.Allocate("b")->ToString(), "10.90.0.2");
+}
+
+TEST(IpamTest, ReleaseAllDropsLeasesOfAnyRange) {
+  TempDir dir;
+  ASSERT_TRUE(OpenIpam(dir, "10.91.0.0/24").Allocate("old-range").ok());
+  Ipam ipam = OpenIpam(dir, "10.90.0.0/24");
+  ASSERT_TRUE(ipam.Allocate("a").ok());
+  ASSERT_TRUE(ipam.Allocate("b").ok());
+
+  ASSERT_TRUE(ipam.ReleaseAll().ok());
+
+  EXPECT_TRUE(ipam.Leases()->empty());
+  EXPECT_TRUE(OpenIpam(dir, "10.91.0.0/24").Leases()->empty());
+  EXPECT_TRUE(ipam.ReleaseAll().ok());
 }
 
 TEST(IpamTest, LeasesSurviveReopen) {
