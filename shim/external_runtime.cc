@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
-#include "common/text.h"
 #include "common/subprocess.h"
+#include "common/text.h"
 #include "oci/cgroup_manager.h"
 #include "oci/spec_json.h"
 #include "shim/container_runtime.h"

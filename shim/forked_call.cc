@@ -74,7 +74,8 @@ Result<pid_t> RunForked(const std::function<Result<pid_t>()>& operation) {
   }
   if (child == 0) {
     read_end.Reset();
-    log::ResetAfterFork();  // the log pump's thread did not come along; its locks might have
+    // The log pump's thread did not come along, but a lock it held at the fork did.
+    log::ResetAfterFork();
     Result<pid_t> result = operation();
     Answer answer;
     std::string message;

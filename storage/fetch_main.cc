@@ -10,9 +10,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <optional>
-
 #include "storage/curl_fetch.h"
 #include "storage/fetch_protocol.h"
 
