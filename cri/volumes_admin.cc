@@ -17,6 +17,9 @@ void FillAttached(const storage::AttachedVolume& v, admin::Volume& out) {
   out.set_snapshots(v.snapshots);
   out.set_last_snapshot_unix_ms(v.last_snapshot_unix_ms);
   out.set_last_error(v.last_error);
+  out.set_restore_bytes_downloaded(v.restore_bytes_downloaded);
+  out.set_bytes_uploaded(v.bytes_uploaded);
+  out.set_last_snapshot_bytes_uploaded(v.last_snapshot_bytes_uploaded);
   if (out.owner().empty() && !v.stale) {
     out.set_owner(v.lease.node);
     out.set_token(v.lease.token);

@@ -208,6 +208,8 @@ Result<void> VolumeManager::BringCopyToHead(Attachment& a, const std::optional<V
     }
     log::Info({}, "volume {}: restored {} ({} bytes downloaded)", volume, digest,
               restored->bytes_downloaded);
+    std::lock_guard lock(a.mu);
+    a.restore_bytes_downloaded = restored->bytes_downloaded;
   } else if (!current) {
     // No snapshot was ever published: whatever the local copy holds is not the volume.
     std::filesystem::remove_all(data, ec);

@@ -71,6 +71,12 @@ struct AttachedVolume {
   int64_t snapshots = 0;              // published since attach (this process)
   int64_t last_snapshot_unix_ms = 0;  // 0: none yet
   std::string last_error;             // of the last periodic snapshot, "" when it worked
+  // Bytes moved for this attachment (this process): blob bytes the restore at attach
+  // downloaded (0 when the local copy was already the head, or no head existed), and blob
+  // bytes the snapshots uploaded, in all and in the last one that published.
+  int64_t restore_bytes_downloaded = 0;
+  int64_t bytes_uploaded = 0;
+  int64_t last_snapshot_bytes_uploaded = 0;
 };
 
 struct VolumeSnapshotReport {

@@ -23,6 +23,9 @@ struct VolumeManager::Attachment {
   int64_t snapshots = 0;                                // Guarded by mu.
   int64_t last_snapshot_unix_ms = 0;                    // Guarded by mu.
   std::string last_error;                               // Guarded by mu.
+  int64_t restore_bytes_downloaded = 0;                 // Guarded by mu.
+  int64_t bytes_uploaded = 0;                           // Guarded by mu.
+  int64_t last_snapshot_bytes_uploaded = 0;             // Guarded by mu.
   std::chrono::steady_clock::time_point next_snapshot;  // Guarded by mu.
   // Created and destroyed only under the volume's op lock, never under `mu` (its callback
   // takes `mu`, and destroying it joins the callback's thread).

@@ -63,6 +63,8 @@ Result<VolumeSnapshotReport> VolumeManager::SnapshotLocked(Attachment& a) {
   std::lock_guard lock(a.mu);
   a.record.head = snap->manifest_digest;
   ++a.snapshots;
+  a.bytes_uploaded += snap->bytes_uploaded;
+  a.last_snapshot_bytes_uploaded = snap->bytes_uploaded;
   a.last_snapshot_unix_ms = NowUnixMs();
   a.last_error.clear();
   CR_RETURN_IF_ERROR(PersistLocked(a));
@@ -183,6 +185,9 @@ std::vector<AttachedVolume> VolumeManager::Attached() const {
     v.snapshots = a->snapshots;
     v.last_snapshot_unix_ms = a->last_snapshot_unix_ms;
     v.last_error = a->last_error;
+    v.restore_bytes_downloaded = a->restore_bytes_downloaded;
+    v.bytes_uploaded = a->bytes_uploaded;
+    v.last_snapshot_bytes_uploaded = a->last_snapshot_bytes_uploaded;
     out.push_back(std::move(v));
   }
   return out;

@@ -77,6 +77,55 @@ TEST_F(VolumeManagerTest, FollowsFromOneNodeToAnother) {
   ASSERT_TRUE(a->Detach("data", "ctr3").ok());
 }
 
+std::string RandomBytes(size_t n) {
+  std::mt19937 gen(42);
+  std::string out(n, '\0');
+  for (char& c : out) {
+    c = static_cast<char>(gen());
+  }
+  return out;
+}
+
+TEST_F(VolumeManagerTest, ReportsTheBytesEachSnapshotAndRestoreMoved) {
+  auto options_a = Options("node-a");
+  auto options_b = Options("node-b");
+  options_a.snapshot_interval = options_b.snapshot_interval = 1h;  // only explicit snapshots
+  auto a = VolumeManager::Open(options_a);
+  auto b = VolumeManager::Open(options_b);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto path = (*a)->Attach("data", "pod1", "ctr1");
+  ASSERT_TRUE(path.ok()) << path.error().ToString();
+  Write(*path + "/big", RandomBytes(256 << 10));
+  auto first = (*a)->SnapshotNow("data");
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_GE(first->bytes_uploaded, 256 << 10);
+  ASSERT_EQ((*a)->Attached().size(), 1u);
+  EXPECT_EQ((*a)->Attached()[0].restore_bytes_downloaded, 0);
+  EXPECT_EQ((*a)->Attached()[0].bytes_uploaded, first->bytes_uploaded);
+  EXPECT_EQ((*a)->Attached()[0].last_snapshot_bytes_uploaded, first->bytes_uploaded);
+  ASSERT_TRUE((*a)->Detach("data", "ctr1").ok());
+
+  auto on_b = (*b)->Attach("data", "pod2", "ctr2");
+  ASSERT_TRUE(on_b.ok()) << on_b.error().ToString();
+  ASSERT_EQ((*b)->Attached().size(), 1u);
+  EXPECT_GE((*b)->Attached()[0].restore_bytes_downloaded, 256 << 10);
+  EXPECT_EQ((*b)->Attached()[0].bytes_uploaded, 0);
+  Write(*on_b + "/small", RandomBytes(4 << 10));
+  auto change = (*b)->SnapshotNow("data");
+  ASSERT_TRUE(change.ok()) << change.error().ToString();
+  EXPECT_LT(change->bytes_uploaded, 64 << 10);
+  EXPECT_EQ((*b)->Attached()[0].last_snapshot_bytes_uploaded, change->bytes_uploaded);
+  ASSERT_TRUE((*b)->Detach("data", "ctr2").ok());
+
+  // A's layer cache has the first layer: only the change comes back.
+  auto back = (*a)->Attach("data", "pod3", "ctr3");
+  ASSERT_TRUE(back.ok()) << back.error().ToString();
+  ASSERT_EQ((*a)->Attached().size(), 1u);
+  EXPECT_GT((*a)->Attached()[0].restore_bytes_downloaded, 0);
+  EXPECT_LT((*a)->Attached()[0].restore_bytes_downloaded, 64 << 10);
+  ASSERT_TRUE((*a)->Detach("data", "ctr3").ok());
+}
+
 TEST_F(VolumeManagerTest, CountsUsersAndReleasesOnTheLast) {
   auto a = Open("node-a");
   auto b = Open("node-b");
