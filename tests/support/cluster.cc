@@ -1,7 +1,9 @@
 #include "tests/support/cluster.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +38,25 @@ std::string FormatDouble(double value) {
   return out.str();
 }
 
+// Clusters of test processes that died before their teardown (killed on a timeout): their
+// directory is named after their PID, and `down` still removes all they made.
+void SweepDeadClusters() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
+    const std::string name = entry.path().filename();
+    int pid = 0;
+    if (std::sscanf(name.c_str(), "crtest-%d-cluster-", &pid) != 1 || pid <= 0 ||
+        ::kill(pid, 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    const std::string dir = entry.path().string() + "/c";
+    std::fprintf(stderr, "removing the cluster a dead test left in %s\n", dir.c_str());
+    (void)RunSubprocess({CRICKET_CLUSTER_SCRIPT, "down", "--dir", dir},
+                        {.timeout = std::chrono::seconds(120)});
+    std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 bool Cluster::Run(const std::vector<std::string>& args, std::string* output, int timeout_s) {
@@ -54,6 +75,7 @@ bool Cluster::Run(const std::vector<std::string>& args, std::string* output, int
 }
 
 std::unique_ptr<Cluster> Cluster::Up(const ClusterOptions& options, std::string* error) {
+  SweepDeadClusters();
   std::unique_ptr<Cluster> cluster(new Cluster());
   std::string pattern = "/tmp/crtest-" + std::to_string(::getpid()) + "-cluster-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) {
@@ -67,11 +89,11 @@ std::unique_ptr<Cluster> Cluster::Up(const ClusterOptions& options, std::string*
   const std::string name =
       "crtest-" + std::to_string(::getpid()) + "-" + pattern.substr(pattern.size() - 6);
   std::string output;
-  if (!cluster->Run({"up", "--nodes", std::to_string(options.nodes), "--name", name,
-                     "--cricketd", CRICKETD_PATH, "--lease-ttl",
-                     std::to_string(options.lease_ttl_seconds), "--snapshot-interval",
-                     FormatDouble(options.snapshot_interval_seconds), "--etcd-timeout-ms",
-                     std::to_string(options.etcd_timeout_ms), "--log-level", options.log_level},
+  if (!cluster->Run({"up", "--nodes", std::to_string(options.nodes), "--name", name, "--cricketd",
+                     CRICKETD_PATH, "--lease-ttl", std::to_string(options.lease_ttl_seconds),
+                     "--snapshot-interval", FormatDouble(options.snapshot_interval_seconds),
+                     "--etcd-timeout-ms", std::to_string(options.etcd_timeout_ms), "--log-level",
+                     options.log_level},
                     &output)) {
     *error = "hack/cluster up: " + output;
     return nullptr;  // up removed what it made; the destructor removes the parent dir

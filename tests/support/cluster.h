@@ -5,7 +5,8 @@
 // namespace (see hack/cluster for the layout); the destructor runs `hack/cluster down`, which
 // removes every namespace, daemon, mount and cgroup the cluster made, also when the test failed.
 // A test should still remove its pods through CRI first: `down` only reaps what a crashed
-// cricketd could not.
+// cricketd could not. Up() first runs `down` on the clusters of test processes that died
+// before their teardown (/tmp/crtest-<dead pid>-cluster-*).
 
 #include <memory>
 #include <string>

@@ -108,8 +108,7 @@ grpc::Status StartContainer(v1::RuntimeService::Stub& runtime, const std::string
 }
 
 grpc::Status ExecShell(v1::RuntimeService::Stub& runtime, const std::string& id,
-                       const std::string& script, int64_t timeout_s,
-                       v1::ExecSyncResponse* resp) {
+                       const std::string& script, int64_t timeout_s, v1::ExecSyncResponse* resp) {
   grpc::ClientContext ctx;
   v1::ExecSyncRequest req;
   req.set_container_id(id);

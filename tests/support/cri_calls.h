@@ -22,8 +22,7 @@ namespace cricket::testing {
 
 // A container `name` running `/bin/sh -c script` as root from `image`, logging to <name>.log,
 // with `host_path` bind-mounted at /data unless it is empty.
-::runtime::v1::ContainerConfig MakeShellContainer(const std::string& name,
-                                                  const std::string& image,
+::runtime::v1::ContainerConfig MakeShellContainer(const std::string& name, const std::string& image,
                                                   const std::string& script,
                                                   const std::string& host_path = "");
 
@@ -31,8 +30,7 @@ grpc::Status PullImage(::runtime::v1::ImageService::Stub& images, const std::str
 grpc::Status RunPod(::runtime::v1::RuntimeService::Stub& runtime,
                     const ::runtime::v1::PodSandboxConfig& config, std::string* id);
 // StopPodSandbox, then RemovePodSandbox.
-grpc::Status StopAndRemovePod(::runtime::v1::RuntimeService::Stub& runtime,
-                              const std::string& pod);
+grpc::Status StopAndRemovePod(::runtime::v1::RuntimeService::Stub& runtime, const std::string& pod);
 // StopAndRemovePod for every pod the runtime lists; the first error.
 grpc::Status RemoveAllPods(::runtime::v1::RuntimeService::Stub& runtime);
 grpc::Status CreateContainer(::runtime::v1::RuntimeService::Stub& runtime, const std::string& pod,

@@ -7,8 +7,6 @@
 // removes every pod through CRI (so cricketd's own cleanup runs), then `hack/cluster down`
 // removes the rest; the test fails if that leaves anything.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -16,6 +14,8 @@
 #include <string>
 #include <thread>
 #include <utility>
+
+#include <gtest/gtest.h>
 
 #include "tests/support/cluster.h"
 #include "tests/support/cri_calls.h"
@@ -75,10 +75,21 @@ class ClusterVolumeFixture : public ::testing::Test {
     cut_.insert(n.letter);
     ASSERT_TRUE(cluster_->SetLink(n, false, &error)) << error;
   }
-  void Reconnect(const ClusterNode& n) {
+  // Returns once the node reaches etcd again: its stalled connection needs a TCP retransmit.
+  void Reconnect(ClusterNode& n) {
     std::string error;
     ASSERT_TRUE(cluster_->SetLink(n, true, &error)) << error;
     cut_.erase(n.letter);
+    grpc::Status listed;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+         std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(std::chrono::milliseconds(100))) {
+      FindVolume(*n.admin, "", &listed);  // List reads etcd
+      if (listed.ok()) {
+        return;
+      }
+    }
+    FAIL() << n.name << " does not reach etcd after reconnecting: " << listed.error_message();
   }
   void SetService(const std::string& service, bool running) {
     std::string error;

@@ -1,10 +1,10 @@
 // Portable volumes on a hack/cluster cluster (issue #7): two cricketd nodes in their own network
 // namespaces, ownership in etcd, snapshots in the registry. Root.
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "tests/integration/cri/cluster_volume_fixture.h"
 
@@ -14,7 +14,9 @@ namespace {
 class ClusterVolumeTest : public ::cricket::testing::ClusterVolumeFixture {
  protected:
   ::cricket::testing::ClusterOptions Options() override {
-    return {.nodes = 2, .lease_ttl_seconds = 5, .snapshot_interval_seconds = 30,
+    return {.nodes = 2,
+            .lease_ttl_seconds = 5,
+            .snapshot_interval_seconds = 30,
             .etcd_timeout_ms = 1000};
   }
 };

@@ -20,6 +20,7 @@
 #include "cricket/admin/v1/volumes.grpc.pb.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
+#include "tests/support/cri_calls.h"
 #include "tests/support/cricketd_process.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/temp_dir.h"
@@ -108,11 +109,7 @@ class PortableVolumeFixture : public ::testing::Test {
     node.images = v1::ImageService::NewStub(channel);
     node.admin = cricket::admin::v1::Volumes::NewStub(channel);
     if (pull) {
-      grpc::ClientContext ctx;
-      v1::PullImageRequest req;
-      req.mutable_image()->set_image(image_);
-      v1::PullImageResponse resp;
-      grpc::Status pulled = node.images->PullImage(&ctx, req, &resp);
+      grpc::Status pulled = PullImage(*node.images, image_);
       ASSERT_TRUE(pulled.ok()) << pulled.error_message();
     }
   }
@@ -158,84 +155,38 @@ class PortableVolumeFixture : public ::testing::Test {
   }
 
   void RemoveAllPods(VolumeNode& node) {
-    grpc::ClientContext ctx;
-    v1::ListPodSandboxResponse pods;
-    if (node.runtime->ListPodSandbox(&ctx, {}, &pods).ok()) {
-      for (const auto& pod : pods.items()) {
-        EXPECT_TRUE(RemovePod(node, pod.id()).ok());
-      }
-    }
+    grpc::Status removed = ::cricket::testing::RemoveAllPods(*node.runtime);
+    EXPECT_TRUE(removed.ok()) << node.name << ": " << removed.error_message();
   }
 
   std::string portable_root() const { return dir_.Join("portable"); }
 
   v1::PodSandboxConfig PodConfig(const VolumeNode& node, const std::string& name) {
-    v1::PodSandboxConfig config;
-    config.mutable_metadata()->set_name(name);
-    config.mutable_metadata()->set_namespace_("default");
-    config.mutable_metadata()->set_uid("uid-" + name);
-    config.set_hostname(name);
-    config.set_log_directory(node.dir + "/logs/" + name);
-    return config;
+    return MakePodConfig(name, node.dir + "/logs");
   }
 
   std::string RunPod(VolumeNode& node, const v1::PodSandboxConfig& config) {
-    grpc::ClientContext ctx;
-    v1::RunPodSandboxRequest req;
-    *req.mutable_config() = config;
-    v1::RunPodSandboxResponse resp;
-    grpc::Status status = node.runtime->RunPodSandbox(&ctx, req, &resp);
+    std::string id;
+    grpc::Status status = ::cricket::testing::RunPod(*node.runtime, config, &id);
     EXPECT_TRUE(status.ok()) << status.error_message();
-    return resp.pod_sandbox_id();
+    return id;
   }
 
   grpc::Status RemovePod(VolumeNode& node, const std::string& pod) {
-    grpc::ClientContext stop_ctx;
-    v1::StopPodSandboxRequest stop;
-    stop.set_pod_sandbox_id(pod);
-    v1::StopPodSandboxResponse stopped;
-    grpc::Status status = node.runtime->StopPodSandbox(&stop_ctx, stop, &stopped);
-    if (!status.ok()) {
-      return status;
-    }
-    grpc::ClientContext ctx;
-    v1::RemovePodSandboxRequest req;
-    req.set_pod_sandbox_id(pod);
-    v1::RemovePodSandboxResponse resp;
-    return node.runtime->RemovePodSandbox(&ctx, req, &resp);
+    return StopAndRemovePod(*node.runtime, pod);
   }
 
   // A container that sleeps, with `host_path` mounted at /data.
   grpc::Status CreateContainer(VolumeNode& node, const std::string& pod,
                                const v1::PodSandboxConfig& pod_config, const std::string& name,
                                const std::string& host_path, std::string* id) {
-    grpc::ClientContext ctx;
-    v1::CreateContainerRequest req;
-    req.set_pod_sandbox_id(pod);
-    *req.mutable_sandbox_config() = pod_config;
-    v1::ContainerConfig& c = *req.mutable_config();
-    c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(image_);
-    c.add_command("/bin/sh");
-    c.add_args("-c");
-    c.add_args("exec busybox sleep 1000");
-    c.set_log_path(name + ".log");
-    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
-    v1::Mount& m = *c.add_mounts();
-    m.set_host_path(host_path);
-    m.set_container_path("/data");
-    v1::CreateContainerResponse resp;
-    grpc::Status status = node.runtime->CreateContainer(&ctx, req, &resp);
-    *id = resp.container_id();
-    return status;
+    return ::cricket::testing::CreateContainer(
+        *node.runtime, pod, pod_config,
+        MakeShellContainer(name, image_, "exec busybox sleep 1000", host_path), id);
   }
 
   grpc::Status StartContainer(VolumeNode& node, const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::StartContainerRequest req;
-    req.set_container_id(id);
-    v1::StartContainerResponse resp;
-    return node.runtime->StartContainer(&ctx, req, &resp);
+    return ::cricket::testing::StartContainer(*node.runtime, id);
   }
 
   // A running container on `node` in a new pod, using portable volume `volume`.
@@ -257,15 +208,8 @@ class PortableVolumeFixture : public ::testing::Test {
   // Runs `script` in the container; its stdout (the test fails on a non-zero exit).
   std::string Exec(VolumeNode& node, const std::string& ctr, const std::string& script,
                    int64_t timeout_s = 60) {
-    grpc::ClientContext ctx;
-    v1::ExecSyncRequest req;
-    req.set_container_id(ctr);
-    req.add_cmd("/bin/sh");
-    req.add_cmd("-c");
-    req.add_cmd(script);
-    req.set_timeout(timeout_s);
     v1::ExecSyncResponse resp;
-    grpc::Status status = node.runtime->ExecSync(&ctx, req, &resp);
+    grpc::Status status = ExecShell(*node.runtime, ctr, script, timeout_s, &resp);
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(resp.exit_code(), 0) << resp.stderr();
     return resp.stdout();
@@ -284,13 +228,10 @@ class PortableVolumeFixture : public ::testing::Test {
 
   std::optional<cricket::admin::v1::Volume> FindVolume(VolumeNode& node,
                                                        const std::string& name) {
-    const auto listed = ListVolumes(node);
-    for (const auto& v : listed.volumes()) {
-      if (v.name() == name) {
-        return v;
-      }
-    }
-    return std::nullopt;
+    grpc::Status status;
+    auto row = ::cricket::testing::FindVolume(*node.admin, name, &status);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return row;
   }
 
   TempDir dir_{"volnodes"};

@@ -3,10 +3,10 @@
 // B takes the volume over with the last snapshot A published before the cut, and A — once
 // reconnected — is fenced: its copy is stale, never published and never served again. Root.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/integration/cri/cluster_volume_fixture.h"
 
