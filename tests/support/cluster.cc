@@ -45,11 +45,14 @@ void SweepDeadClusters() {
   for (const auto& entry : std::filesystem::directory_iterator("/tmp", ec)) {
     const std::string name = entry.path().filename();
     int pid = 0;
-    if (std::sscanf(name.c_str(), "crtest-%d-cluster-", &pid) != 1 || pid <= 0 ||
+    int matched = -1;  // %n is only set when the whole pattern matched
+    // NOLINTNEXTLINE(cert-err34-c): a mismatch is what `matched` tells
+    std::sscanf(name.c_str(), "crtest-%d-cluster-%n", &pid, &matched);
+    const std::string dir = entry.path().string() + "/c";
+    if (matched < 0 || pid <= 0 || !std::filesystem::exists(dir + "/cluster.env", ec) ||
         ::kill(pid, 0) == 0 || errno != ESRCH) {
       continue;
     }
-    const std::string dir = entry.path().string() + "/c";
     std::fprintf(stderr, "removing the cluster a dead test left in %s\n", dir.c_str());
     (void)RunSubprocess({CRICKET_CLUSTER_SCRIPT, "down", "--dir", dir},
                         {.timeout = std::chrono::seconds(120)});

@@ -10,6 +10,10 @@
 
 namespace cricket {
 namespace {
+using ::cricket::testing::CountContainers;
+using ::cricket::testing::FindVolume;
+using ::cricket::testing::SnapshotVolume;
+using ::cricket::testing::StartContainer;
 
 class ClusterVolumeTest : public ::cricket::testing::ClusterVolumeFixture {
  protected:
@@ -77,8 +81,8 @@ TEST_F(ClusterVolumeTest, HundredMegabytesFollowThePodAndOnlyChangesComeBack) {
 
 // The container must not start on half-restored data, and nothing may stay attached.
 void ExpectNothingAttached(::cricket::testing::ClusterNode& n, const std::string& volume) {
-  EXPECT_EQ(::cricket::testing::CountContainers(*n.runtime), 0);
-  auto row = ::cricket::testing::FindVolume(*n.admin, volume);
+  EXPECT_EQ(CountContainers(*n.runtime), 0);
+  auto row = FindVolume(*n.admin, volume);
   ASSERT_TRUE(row.has_value());
   EXPECT_FALSE(row->attached_here());
   EXPECT_EQ(row->owner(), "") << "the lease went back";
@@ -114,14 +118,14 @@ TEST_F(ClusterVolumeTest, UnreachableRegistryOrEtcdFailsCreateNamingItAndLeavesN
   EXPECT_EQ(no_etcd.error_code(), grpc::StatusCode::UNAVAILABLE) << no_etcd.error_message();
   EXPECT_NE(no_etcd.error_message().find(cluster_->etcd()), std::string::npos)
       << no_etcd.error_message();
-  EXPECT_EQ(::cricket::testing::CountContainers(*b.runtime), 0);
+  EXPECT_EQ(CountContainers(*b.runtime), 0);
   Reconnect(b);
   ExpectNothingAttached(b, "remote");
 
   // Both back: kubelet's retry works and sees A's data.
   grpc::Status retried = CreateWithVolume(b, pod, config, "remote", &ctr);
   ASSERT_TRUE(retried.ok()) << retried.error_message();
-  ASSERT_TRUE(::cricket::testing::StartContainer(*b.runtime, ctr).ok());
+  ASSERT_TRUE(StartContainer(*b.runtime, ctr).ok());
   EXPECT_EQ(Exec(b, ctr, "cat /data/f"), "kept\n");
 }
 

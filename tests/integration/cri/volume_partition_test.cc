@@ -14,6 +14,10 @@ namespace cricket {
 namespace {
 
 using namespace std::chrono_literals;
+using ::cricket::testing::CountContainers;
+using ::cricket::testing::FindVolume;
+using ::cricket::testing::SnapshotVolume;
+using ::cricket::testing::StartContainer;
 using Clock = std::chrono::steady_clock;
 
 class VolumePartitionTest : public ::cricket::testing::ClusterVolumeFixture {
@@ -125,7 +129,7 @@ TEST_F(VolumePartitionTest, CutOffOwnerLosesTheVolumeAndIsFencedAfterReconnectin
     std::string ctr;
     grpc::Status again = CreateWithVolume(a, pod, config, "ledger", &ctr);
     EXPECT_EQ(again.error_code(), grpc::StatusCode::UNAVAILABLE) << again.error_message();
-    EXPECT_EQ(::cricket::testing::CountContainers(*a.runtime), 1);
+    EXPECT_EQ(CountContainers(*a.runtime), 1);
     RemovePod(a, pod);
   }
   RemovePod(a, pod_a);
