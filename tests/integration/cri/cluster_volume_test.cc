@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/subprocess.h"
 #include "tests/integration/cri/cluster_volume_fixture.h"
 
 namespace cricket {
@@ -59,6 +60,13 @@ TEST_F(ClusterVolumeTest, HundredMegabytesFollowThePodAndOnlyChangesComeBack) {
   ASSERT_TRUE(row_b.has_value());
   EXPECT_EQ(row_b->owner(), b.name);
   EXPECT_GE(row_b->restore_bytes_downloaded(), 100 * kMiB);
+  auto inspected =
+      RunSubprocess({CRICKETCTL_PATH, "--socket", b.socket, "volumes", "inspect", "bulk"});
+  ASSERT_TRUE(inspected.ok()) << inspected.error().ToString();
+  EXPECT_NE(inspected->out.find("\"restore_bytes_downloaded\": \"" +
+                                std::to_string(row_b->restore_bytes_downloaded()) + "\""),
+            std::string::npos)
+      << inspected->out;
 
   // 1 MiB changes on B; going back to A moves only that.
   Exec(b, ctr_b, "busybox dd if=/dev/urandom of=/data/d0/changed bs=1M count=1 2>/dev/null");
