@@ -7,7 +7,8 @@
 //                 snapshot and the release), then RunPodSandbox + CreateContainer (attach and
 //                 restore) + StartContainer on B and a check that the data is there.
 //   change        --change-kib rewritten on B, handed back to A: the bytes B uploaded (new blobs
-//                 in the dir store) and A downloaded (new blobs in A's layer cache).
+//                 in the dir store) and A downloaded (new blobs in A's layer cache; also the
+//                 restore_bytes_downloaded the admin API reports).
 //   snapshot_under_write
 //                 a container rewriting files for --writer-seconds, once alone and once while
 //                 the admin Snapshot RPC runs back to back: the writer's MiB/s both ways and the
@@ -39,6 +40,7 @@
 #include "cricket/admin/v1/volumes.grpc.pb.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
+#include "tests/support/cri_calls.h"
 #include "tests/support/cricketd_process.h"
 
 namespace {
@@ -354,6 +356,12 @@ bool MovePod(Bench& bench, Node& from, const PodOnNode& old, Node& to, const std
   return true;
 }
 
+// What the admin API says `node`'s restore at attach downloaded; -1 when it cannot tell.
+int64_t RestoreBytes(Node& node) {
+  auto row = cricket::testing::FindVolume(node.admin(), kVolume);
+  return row && row->attached_here() ? row->restore_bytes_downloaded() : -1;
+}
+
 // (a) A writes the volume; the pod moves to B.
 bool Handover(Bench& bench, PodOnNode* on_b) {
   Node& a = *bench.a;
@@ -392,6 +400,7 @@ bool Handover(Bench& bench, PodOnNode* on_b) {
   }
   out["uploaded_by_a_bytes"] = NewBytes(store0, Blobs(bench.store()));
   out["downloaded_by_b_bytes"] = NewBytes(cache0, Blobs(b.cache()));
+  out["restored_by_b_bytes_admin"] = RestoreBytes(b);
   std::string sums_b;
   out["identical"] = b.Exec(on_b->ctr, kChecksums, &sums_b) && sums_b == sums;
   out["target_ms"] = 5000;
@@ -426,10 +435,12 @@ bool Change(Bench& bench, const PodOnNode& on_b, PodOnNode* on_a) {
   out["uploaded_by_b_bytes"] = up;
   out["downloaded_by_a_bytes"] = down;
   out["moved_bytes"] = up + down;
+  out["restored_by_a_bytes_admin"] = RestoreBytes(a);
   out["source"] =
       "uploaded: new blobs in the dir snapshot store (layer, config, manifest); downloaded: new "
-      "blobs in A's layer cache <root>/volumes/cache (layer, config) — the admin API does not "
-      "report bytes moved";
+      "blobs in A's layer cache <root>/volumes/cache (layer, config); *_admin: the volume's "
+      "restore_bytes_downloaded in the admin API (B's final-snapshot upload is not there: its "
+      "counters go with its attachment)";
   out["target_bytes_each_way"] = 2 * 1024 * 1024;
   std::string sums_a;
   out["identical"] = a.Exec(on_a->ctr, kChecksums, &sums_a) && sums_a == sums;
