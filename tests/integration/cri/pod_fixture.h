@@ -20,6 +20,7 @@
 #include "common/files.h"
 #include "network/bridge_network.h"
 #include "tests/integration/cri/cricketd_fixture.h"
+#include "tests/support/cri_calls.h"
 #include "tests/support/registry_fixture.h"
 
 namespace cricket::testing {
@@ -114,48 +115,27 @@ class PodFixture : public CricketdFixture {
   }
 
   std::string RunPod(const v1::PodSandboxConfig& config) {
-    grpc::ClientContext ctx;
-    v1::RunPodSandboxRequest req;
-    *req.mutable_config() = config;
-    v1::RunPodSandboxResponse resp;
-    grpc::Status status = runtime_->RunPodSandbox(&ctx, req, &resp);
+    std::string id;
+    grpc::Status status = ::cricket::testing::RunPod(*runtime_, config, &id);
     EXPECT_TRUE(status.ok()) << status.error_message();
-    return resp.pod_sandbox_id();
+    return id;
   }
 
   grpc::Status CreateContainer(const std::string& pod, const v1::PodSandboxConfig& pod_config,
                                const std::string& name, const std::string& script,
                                std::string* id, bool with_stdin = false,
                                const std::function<void(v1::ContainerConfig&)>& customize = {}) {
-    grpc::ClientContext ctx;
-    v1::CreateContainerRequest req;
-    req.set_pod_sandbox_id(pod);
-    *req.mutable_sandbox_config() = pod_config;
-    v1::ContainerConfig& c = *req.mutable_config();
-    c.mutable_metadata()->set_name(name);
-    c.mutable_image()->set_image(image_);
-    c.add_command("/bin/sh");
-    c.add_args("-c");
-    c.add_args(script);
-    c.set_log_path(name + ".log");
+    v1::ContainerConfig c = MakeShellContainer(name, image_, script);
     (*c.mutable_labels())["name"] = name;
     c.set_stdin(with_stdin);
-    c.mutable_linux()->mutable_security_context()->mutable_run_as_user()->set_value(0);
     if (customize) {
       customize(c);
     }
-    v1::CreateContainerResponse resp;
-    grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
-    *id = resp.container_id();
-    return status;
+    return ::cricket::testing::CreateContainer(*runtime_, pod, pod_config, c, id);
   }
 
   grpc::Status StartContainer(const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::StartContainerRequest req;
-    req.set_container_id(id);
-    v1::StartContainerResponse resp;
-    return runtime_->StartContainer(&ctx, req, &resp);
+    return ::cricket::testing::StartContainer(*runtime_, id);
   }
 
   v1::ContainerStatus Status(const std::string& id) {
@@ -170,14 +150,7 @@ class PodFixture : public CricketdFixture {
 
   grpc::Status Exec(const std::string& id, const std::string& script, v1::ExecSyncResponse* out,
                     int64_t timeout_s = 10) {
-    grpc::ClientContext ctx;
-    v1::ExecSyncRequest req;
-    req.set_container_id(id);
-    req.add_cmd("/bin/sh");
-    req.add_cmd("-c");
-    req.add_cmd(script);
-    req.set_timeout(timeout_s);
-    return runtime_->ExecSync(&ctx, req, out);
+    return ExecShell(*runtime_, id, script, timeout_s, out);
   }
 
   grpc::Status Stop(const std::string& id, int64_t timeout_s) {
