@@ -10,6 +10,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -50,7 +51,7 @@ class ClusterVolumeFixture : public ::testing::Test {
     }
     for (ClusterNode& node : cluster_->nodes()) {
       if (cut_.contains(node.letter)) {
-        EXPECT_TRUE(cluster_->SetLink(node, true, &error)) << error;
+        Reconnect(node);  // the pods' final snapshots need etcd and the registry
       }
       if (!Cluster::Serving(node)) {
         EXPECT_TRUE(cluster_->StartNode(node, &error)) << error;
