@@ -47,13 +47,13 @@ void SweepDeadClusters() {
     int pid = 0;
     int matched = -1;  // %n is only set when the whole pattern matched
     // NOLINTNEXTLINE(cert-err34-c): a mismatch is what `matched` tells
-    std::sscanf(name.c_str(), "crtest-%d-cluster-%n", &pid, &matched);
+    (void)std::sscanf(name.c_str(), "crtest-%d-cluster-%n", &pid, &matched);
     const std::string dir = entry.path().string() + "/c";
     if (matched < 0 || pid <= 0 || !std::filesystem::exists(dir + "/cluster.env", ec) ||
         ::kill(pid, 0) == 0 || errno != ESRCH) {
       continue;
     }
-    std::fprintf(stderr, "removing the cluster a dead test left in %s\n", dir.c_str());
+    (void)std::fprintf(stderr, "removing the cluster a dead test left in %s\n", dir.c_str());
     (void)RunSubprocess({CRICKET_CLUSTER_SCRIPT, "down", "--dir", dir},
                         {.timeout = std::chrono::seconds(120)});
     std::filesystem::remove(entry.path(), ec);
@@ -170,7 +170,7 @@ bool Cluster::StartNode(ClusterNode& node, std::string* error) {
   return Run({"node", "--node", node.letter, "start"}, error) && Connect(node, error);
 }
 
-std::string Cluster::Logs(const ClusterNode& node) const {
+std::string Cluster::Logs(const ClusterNode& node) {
   std::string all;
   for (int i = 1;; ++i) {
     auto log = ReadFile(node.dir + "/cricketd-" + std::to_string(i) + ".log");
@@ -202,7 +202,7 @@ bool Cluster::Down(std::string* error) {
 Cluster::~Cluster() {
   std::string error;
   if (!Down(&error)) {
-    std::fprintf(stderr, "hack/cluster down --dir %s failed: %s\n", dir_.c_str(), error.c_str());
+    (void)std::fprintf(stderr, "hack/cluster down --dir %s failed: %s\n", dir_.c_str(), error.c_str());
   }
   if (down_ && !parent_.empty()) {
     std::error_code ec;

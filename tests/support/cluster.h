@@ -52,6 +52,8 @@ class Cluster {
 
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
+  Cluster(Cluster&&) = delete;
+  Cluster& operator=(Cluster&&) = delete;
   ~Cluster();
 
   // `hack/cluster down`; true when everything was removed. The destructor calls it if the
@@ -74,12 +76,12 @@ class Cluster {
   // True when the node's cricketd answers Version.
   static bool Serving(const ClusterNode& node);
   // Every cricketd log of the node, oldest start first.
-  std::string Logs(const ClusterNode& node) const;
+  static std::string Logs(const ClusterNode& node);
 
  private:
   Cluster() = default;
   bool Run(const std::vector<std::string>& args, std::string* output, int timeout_s = 120);
-  bool Connect(ClusterNode& node, std::string* error);
+  static bool Connect(ClusterNode& node, std::string* error);
 
   std::string parent_;  // the mkdtemp directory; dir_ is inside it
   std::string dir_;
