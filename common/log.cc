@@ -14,7 +14,6 @@ namespace {
 
 std::atomic<Level> g_level{Level::kInfo};
 std::atomic<Format> g_format{Format::kText};
-std::string g_log_file;  // set by RedirectToFile at start, read by ResetAfterFork
 
 std::string_view LevelName(Level level) {
   switch (level) {
@@ -107,32 +106,10 @@ Result<void> RedirectToFile(const std::string& path) {
     auto& sinks = Logger().sinks();
     sinks.clear();
     sinks.push_back(std::move(sink));
-    g_log_file = path;
   } catch (const spdlog::spdlog_ex& e) {  // spdlog reports open failures by throwing
     return cricket::Error(Code::kUnavailable, std::string("log to ") + path + ": " + e.what());
   }
   return Ok();
-}
-
-void ResetAfterFork() {
-  auto& sinks = Logger().sinks();
-  // The old sinks are leaked, not destroyed: their mutexes may be locked forever here.
-  for (auto& sink : sinks) {
-    new std::shared_ptr<spdlog::sinks::sink>(std::move(sink));  // NOLINT(cppcoreguidelines-owning-memory)
-  }
-  sinks.clear();
-  std::shared_ptr<spdlog::sinks::sink> sink;
-  if (!g_log_file.empty()) {
-    try {
-      sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(g_log_file);
-    } catch (const spdlog::spdlog_ex&) {  // the file went away: stderr is better than nothing
-    }
-  }
-  if (!sink) {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  }
-  sink->set_pattern("%v");  // as Logger() set it on the first sink
-  sinks.push_back(std::move(sink));
 }
 
 void Init(Level level, Format format) {

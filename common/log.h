@@ -35,11 +35,6 @@ void Init(Level level, Format format);
 // fd 2 to others, like the shim while it starts a container.
 Result<void> RedirectToFile(const std::string& path);
 
-// In a child just forked from a process with other threads: gives the logger new sinks, whose
-// locks no other thread can hold (one might have held the old ones at the fork). Same
-// destination: stderr or the file of RedirectToFile.
-void ResetAfterFork();
-
 bool Enabled(Level level);
 void Write(Level level, const Fields& fields, std::string_view message);
 

@@ -1,10 +1,7 @@
-// The shim's default backend: Cricket's own runtime library, in the shim's process. Create and
-// Exec run in a forked child (see forked_call.h: their code would otherwise stay resident in
-// every shim); the rest is small and runs here.
+// The shim's default backend: Cricket's own runtime library, in the shim's process.
 
 #include "oci/runtime.h"
 #include "shim/container_runtime.h"
-#include "shim/forked_call.h"
 
 namespace cricket::shim {
 namespace {
@@ -16,13 +13,11 @@ class InProcessRuntime final : public ContainerRuntime {
 
   Result<pid_t> Create(const std::string& id, const std::string& bundle,
                        const std::string& console_socket) override {
-    return RunForked([&]() -> Result<pid_t> {
-      oci::CreateOptions options;
-      options.bundle = bundle;
-      options.console_socket = console_socket;
-      CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.Create(id, options));
-      return state.pid;
-    });
+    oci::CreateOptions options;
+    options.bundle = bundle;
+    options.console_socket = console_socket;
+    CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.Create(id, options));
+    return state.pid;
   }
   Result<void> Start(const std::string& id) override { return runtime_.Start(id); }
   Result<oci::ContainerState> State(const std::string& id) override { return runtime_.State(id); }
@@ -31,11 +26,9 @@ class InProcessRuntime final : public ContainerRuntime {
   }
   Result<pid_t> Exec(const std::string& id, const oci::Process& process,
                      const std::string& console_socket) override {
-    return RunForked([&]() -> Result<pid_t> {
-      oci::ExecOptions options;
-      options.console_socket = console_socket;
-      return runtime_.Exec(id, process, options);
-    });
+    oci::ExecOptions options;
+    options.console_socket = console_socket;
+    return runtime_.Exec(id, process, options);
   }
   Result<void> Delete(const std::string& id, bool force) override {
     return runtime_.Delete(id, force);
