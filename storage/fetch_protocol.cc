@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
 #include <nlohmann/json.hpp>
 
 namespace cricket::storage {
@@ -78,7 +79,7 @@ Result<void> WriteFrame(int fd, FrameType type, std::string_view payload) {
                  "frame of " + std::to_string(payload.size()) + " bytes is too large");
   }
   const auto size = static_cast<uint32_t>(payload.size());
-  const char header[5] = {static_cast<char>(type),          static_cast<char>(size & 0xff),
+  const char header[5] = {static_cast<char>(type), static_cast<char>(size & 0xff),
                           static_cast<char>(size >> 8 & 0xff), static_cast<char>(size >> 16 & 0xff),
                           static_cast<char>(size >> 24 & 0xff)};
   for (std::string_view part : {std::string_view(header, sizeof header), payload}) {
@@ -141,9 +142,8 @@ std::string EncodeRequest(const HttpRequest& request, Clock::time_point now) {
     j["upload_size"] = request.upload_size;
   }
   if (request.deadline != Deadline::max()) {
-    j["deadline_ms"] =
-        std::max<int64_t>(1, std::chrono::ceil<std::chrono::milliseconds>(request.deadline - now)
-                                 .count());
+    j["deadline_ms"] = std::max<int64_t>(
+        1, std::chrono::ceil<std::chrono::milliseconds>(request.deadline - now).count());
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

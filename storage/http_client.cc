@@ -96,8 +96,8 @@ Result<std::unique_ptr<FetchProcess>> Spawn(const std::string& binary, int uploa
   int exec_errno = 0;
   if (::read(exec_status_read.get(), &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
     // Not the errno's own code: ENOENT here is a broken install, not a missing image.
-    return Error(Code::kFailedPrecondition,
-                 "execute " + binary + ": " + ::strerror(exec_errno), exec_errno);
+    return Error(Code::kFailedPrecondition, "execute " + binary + ": " + ::strerror(exec_errno),
+                 exec_errno);
   }
   return process;
 }
@@ -166,8 +166,8 @@ Result<HttpResponse> HttpClient::Do(const HttpRequest& request, const BodySink& 
         if (sink) {
           CR_RETURN_IF_ERROR(sink(*head, frame->payload));  // the child is killed on return
         } else if (body.size() + frame->payload.size() > max_body_bytes) {
-          return Error(Code::kResourceExhausted, "response body is larger than " +
-                                                     std::to_string(max_body_bytes) + " bytes");
+          return Error(Code::kResourceExhausted,
+                       "response body is larger than " + std::to_string(max_body_bytes) + " bytes");
         } else {
           body += frame->payload;
         }

@@ -5,11 +5,12 @@
 #include "storage/http_client.h"
 
 #include <dirent.h>
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "tests/integration/storage/fake_registry.h"
@@ -39,12 +40,12 @@ HttpRequest Get(const std::string& url) {
 class HttpClientTest : public ::testing::Test {
  protected:
   // A layout-less fake registry that answers /big with `big_` bytes.
-  testing::FakeRegistry registry_{"", "r", [this](const testing::FakeRequest& req,
-                                                   testing::FakeResponse& out) {
-                                     out.status = req.path == "/big" ? 200 : 404;
-                                     out.body = req.path == "/big" ? big_ : "";
-                                     return true;
-                                   }};
+  testing::FakeRegistry registry_{
+      "", "r", [this](const testing::FakeRequest& req, testing::FakeResponse& out) {
+        out.status = req.path == "/big" ? 200 : 404;
+        out.body = req.path == "/big" ? big_ : "";
+        return true;
+      }};
   std::string big_ = std::string(8 << 20, 'x');
   cricket::testing::TempDir dir_{"http"};
 };

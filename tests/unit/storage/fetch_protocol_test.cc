@@ -1,9 +1,10 @@
 #include "storage/fetch_protocol.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "common/unique_fd.h"
 
@@ -141,8 +142,8 @@ TEST(FetchHeadTest, RoundTripKeepsRepeatedHeaders) {
   HttpResponse response;
   response.status = 307;
   response.effective_url = "http://h/v2/";
-  response.headers = {{"www-authenticate", "Bearer a"}, {"www-authenticate", "Basic b"},
-                      {"location", "/x"}};
+  response.headers = {
+      {"www-authenticate", "Bearer a"}, {"www-authenticate", "Basic b"}, {"location", "/x"}};
   auto decoded = DecodeHead(EncodeHead(response));
   ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
   EXPECT_EQ(decoded->status, 307);
