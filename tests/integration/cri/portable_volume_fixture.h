@@ -143,7 +143,7 @@ class PortableVolumeFixture : public ::testing::Test {
     node.daemon.reset();
     network::BridgeOptions bridge;
     bridge.bridge = node.bridge;
-    // Destroy removes the masquerade rule by the node's subnet, not the default one.
+    // Create wants the node's subnet for its address range; Destroy finds its rules by bridge name.
     auto subnet = network::Ipv4Cidr::Parse(node.subnet);
     ASSERT_TRUE(subnet.ok()) << subnet.error().ToString();
     bridge.subnet = *subnet;
