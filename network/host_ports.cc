@@ -2,10 +2,15 @@
 
 #include "common/cleanup.h"
 #include "common/files.h"
+#include "network/localnet_guard.h"
 #include "network/names.h"
 
 namespace cricket::network {
 namespace {
+
+std::string RouteLocalnetPath(const std::string& bridge) {
+  return "/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet";
+}
 
 std::string ClaimName(const PortMapping& m) {
   return std::string(ProtocolName(m.protocol)) + "-" + std::to_string(m.host_port);
@@ -15,9 +20,12 @@ std::string ClaimName(const PortMapping& m) {
 
 std::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kSctp: return "sctp";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kSctp:
+      return "sctp";
   }
   return "tcp";
 }
@@ -27,9 +35,9 @@ Result<void> ClaimHostPorts(const ClaimDir& claims, const std::string& sandbox_i
   for (const auto& m : mappings) {
     if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
         m.container_port > 65535) {
-      return Error(Code::kInvalidArgument,
-                   "port mapping " + std::to_string(m.host_port) + "->" +
-                       std::to_string(m.container_port) + ": ports must be 1..65535");
+      return Error(Code::kInvalidArgument, "port mapping " + std::to_string(m.host_port) + "->" +
+                                               std::to_string(m.container_port) +
+                                               ": ports must be 1..65535");
     }
     if (!m.host_ip.empty()) {
       CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
@@ -57,8 +65,9 @@ std::string HostPorts::SandboxChain(const std::string& sandbox_id) {
 }
 
 std::vector<std::string> HostPorts::JumpRule(const std::string& sandbox_id) const {
-  return {"-m", "comment", "--comment", "cricket sandbox " + sandbox_id, "-j",
-          SandboxChain(sandbox_id)};
+  return {"-m",        "comment",
+          "--comment", "cricket sandbox " + sandbox_id,
+          "-j",        SandboxChain(sandbox_id)};
 }
 
 Result<void> HostPorts::EnsureBase() {
@@ -70,9 +79,10 @@ Result<void> HostPorts::EnsureBase() {
   }
   CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", "POSTROUTING", {"-j", kPostroutingChain}));
   // DNAT of 127.0.0.1:<hostPort> to a pod only works if the bridge accepts loopback-sourced
-  // packets and the source is rewritten so the reply finds its way back.
-  CR_RETURN_IF_ERROR(
-      WriteKernelFile("/proc/sys/net/ipv4/conf/" + bridge_ + "/route_localnet", "1"));
+  // packets and the source is rewritten so the reply finds its way back. route_localnet also
+  // lets pods address the node's own 127.0.0.1, so the guard goes in before it is switched on.
+  CR_RETURN_IF_ERROR(EnsureLocalnetGuard(iptables_, bridge_));
+  CR_RETURN_IF_ERROR(WriteKernelFile(RouteLocalnetPath(bridge_), "1"));
   return iptables_.EnsureRule("nat", kPostroutingChain,
                               {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"});
 }
@@ -92,9 +102,9 @@ Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
     if (!m.host_ip.empty() && m.host_ip != "0.0.0.0") {
       rule.insert(rule.end(), {"-d", m.host_ip + "/32"});
     }
-    rule.insert(rule.end(), {"--dport", std::to_string(m.host_port), "-j", "DNAT",
-                             "--to-destination",
-                             pod_ip.ToString() + ":" + std::to_string(m.container_port)});
+    rule.insert(rule.end(),
+                {"--dport", std::to_string(m.host_port), "-j", "DNAT", "--to-destination",
+                 pod_ip.ToString() + ":" + std::to_string(m.container_port)});
     CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", chain, rule));
   }
   CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
@@ -120,12 +130,19 @@ Result<void> HostPorts::Remove(const std::string& sandbox_id) {
 }
 
 Result<void> HostPorts::RemoveBase() {
+  // route_localnet off before the guard goes: never a moment with the one and not the other.
+  // A bridge already gone took its setting with it.
+  if (auto off = WriteKernelFile(RouteLocalnetPath(bridge_), "0");
+      !off.ok() && off.error().code() != Code::kNotFound) {
+    return off;
+  }
+  CR_RETURN_IF_ERROR(RemoveLocalnetGuard(iptables_, bridge_));
   CR_RETURN_IF_ERROR(iptables_.DeleteRule(
       "nat", kPostroutingChain, {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"}));
   auto hostports = iptables_.ListRules("nat", kHostPortsChain);
   auto postrouting = iptables_.ListRules("nat", kPostroutingChain);
-  const bool unused = (!hostports.ok() || hostports->empty()) &&
-                      (!postrouting.ok() || postrouting->empty());
+  const bool unused =
+      (!hostports.ok() || hostports->empty()) && (!postrouting.ok() || postrouting->empty());
   if (!unused) {
     return Ok();  // another bridge of Cricket's still needs them
   }
@@ -139,6 +156,12 @@ Result<void> HostPorts::RemoveBase() {
 }
 
 Result<void> HostPorts::Reconcile(const std::set<std::string>& live) {
+  // A bridge that already has route_localnet on (made by a Cricket without the guard, or the
+  // guard flushed by someone) gets it back at start-up, not only at its next pod.
+  if (auto localnet = ReadFile(RouteLocalnetPath(bridge_));
+      localnet.ok() && localnet->starts_with("1")) {
+    CR_RETURN_IF_ERROR(EnsureLocalnetGuard(iptables_, bridge_));
+  }
   std::set<std::string> live_chains;
   for (const auto& id : live) {
     live_chains.insert(SandboxChain(id));

@@ -6,6 +6,8 @@
 //
 //   nat PREROUTING/OUTPUT (dst-type LOCAL) -> CRICKET-HOSTPORTS -> CRICKET-HP-<hash(sandbox)>
 //   nat POSTROUTING -> CRICKET-POSTROUTING: -s 127.0.0.0/8 -o <bridge> -j MASQUERADE
+//   filter INPUT -> CRICKET-FIREWALL: the localnet guard (network/localnet_guard.h), which
+//     keeps route_localnet from opening the node's own loopback to the pods
 //
 // Each host port is claimed in a ClaimDir first (key "<proto>-<port>"), so a port taken by
 // another pod is refused before any rule is written, also across restarts. The host_ip of a
@@ -38,7 +40,8 @@ class HostPorts {
   HostPorts(Iptables iptables, ClaimDir claims, std::string bridge)
       : iptables_(std::move(iptables)), claims_(std::move(claims)), bridge_(std::move(bridge)) {}
 
-  // The shared chains, jumps and the loopback masquerade. Idempotent.
+  // The shared chains, jumps, the localnet guard, route_localnet and the loopback masquerade.
+  // Idempotent.
   Result<void> EnsureBase();
   // Claims the ports and installs the DNAT rules. kAlreadyExists naming the port and its
   // holder; kInvalidArgument for a port outside 1..65535. On failure nothing is left.
@@ -46,10 +49,11 @@ class HostPorts {
                    const std::vector<PortMapping>& mappings);
   // Removes the sandbox's chain, its jump and its claims. Idempotent.
   Result<void> Remove(const std::string& sandbox_id);
-  // Undoes EnsureBase for this bridge; the shared chains and their jumps go too once no
-  // bridge uses them. Idempotent.
+  // Undoes EnsureBase for this bridge (route_localnet off, then its guard); the shared chains
+  // and their jumps go too once no bridge uses them. Idempotent.
   Result<void> RemoveBase();
-  // Removes chains and claims of sandboxes not in `live`.
+  // Removes chains and claims of sandboxes not in `live`; re-installs the localnet guard if
+  // the bridge has route_localnet on.
   Result<void> Reconcile(const std::set<std::string>& live);
 
   static std::string SandboxChain(const std::string& sandbox_id);
