@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/subprocess.h"
 #include "network/host_ports.h"
+#include "network/localnet_guard.h"
 #include "network/names.h"
 
 namespace cricket::network {
@@ -80,7 +81,22 @@ Result<std::unique_ptr<CniNetwork>> CniNetwork::Create(CniOptions options) {
   }
   CR_RETURN_IF_ERROR(MakeDirs(options.cache_dir, 0700));
   CR_ASSIGN_OR_RETURN(ClaimDir ports, ClaimDir::Open(options.cache_dir + "/hostports"));
-  return std::unique_ptr<CniNetwork>(new CniNetwork(std::move(options), std::move(ports)));
+  auto iptables = Iptables::Find();
+  return std::unique_ptr<CniNetwork>(
+      new CniNetwork(std::move(options), std::move(ports),
+                     iptables.ok() ? std::optional<Iptables>(*iptables) : std::nullopt));
+}
+
+Result<void> CniNetwork::EnsureGuard() {
+  std::lock_guard lock(mu_);
+  if (guarded_ || !iptables_) {
+    return Ok();
+  }
+  if (auto guarded = EnsureLocalnetGuard(*iptables_, kAllButLoopback); !guarded.ok()) {
+    return guarded.error().Wrap("guard the node's loopback from pods");
+  }
+  guarded_ = true;
+  return Ok();
 }
 
 std::string CniNetwork::CachePath(const std::string& sandbox_id) const {
@@ -180,6 +196,7 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
   for (const auto& plugin : list.plugins) {
     CR_RETURN_IF_ERROR(FindPlugin(plugin.type));
   }
+  CR_RETURN_IF_ERROR(EnsureGuard());
   CR_RETURN_IF_ERROR(ClaimHostPorts(host_ports_, config.sandbox_id, config.port_mappings));
   Cleanup release_ports([&] { (void)ReleaseHostPorts(config.sandbox_id); });
   nlohmann::json result;

@@ -6,10 +6,17 @@
 // runtimeConfig.portMappings for plugins that declare the capability. Results are cached under
 // `cache_dir` so teardown works after a restart; host ports are claimed under
 // `<cache_dir>/hostports` so a port held by another pod is refused before any plugin runs.
+// portmap turns route_localnet on for the pods' bridge and adds no rule against pods reaching
+// the node's 127.0.0.1 (containernetworking/plugins#729), so the localnet guard
+// (network/localnet_guard.h) for every interface but lo goes in before the first ADD. Cricket
+// owns neither that bridge nor its route_localnet, both outlive every pod, so the guard stays
+// (like kubelet's KUBE-FIREWALL rule).
 // Thread-safe.
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +25,7 @@
 
 #include "network/claims.h"
 #include "network/cni_config.h"
+#include "network/iptables.h"
 #include "network/pod_network.h"
 
 namespace cricket::network {
@@ -43,8 +51,12 @@ class CniNetwork final : public PodNetwork {
   Result<void> Check(const PodNetworkConfig& config);
 
  private:
-  CniNetwork(CniOptions options, ClaimDir host_ports)
-      : options_(std::move(options)), host_ports_(std::move(host_ports)) {}
+  CniNetwork(CniOptions options, ClaimDir host_ports, std::optional<Iptables> iptables)
+      : options_(std::move(options)),
+        host_ports_(std::move(host_ports)),
+        iptables_(std::move(iptables)) {}
+  // The localnet guard for every interface but lo, once per process before the first ADD.
+  Result<void> EnsureGuard();
   Result<std::string> FindPlugin(const std::string& type) const;
   // Runs one plugin; the parsed stdout on success.
   Result<nlohmann::json> Invoke(const std::string& command, const CniNetworkList& list,
@@ -59,6 +71,11 @@ class CniNetwork final : public PodNetwork {
   CniOptions options_;
   // Plugins like portmap do not refuse a host port another pod holds; these claims do.
   ClaimDir host_ports_;
+  // Absent when the node has no iptables: then no plugin can have set up hostPort NAT (and
+  // route_localnet with it) either.
+  std::optional<Iptables> iptables_;
+  std::mutex mu_;
+  bool guarded_ = false;  // Guarded by mu_.
 };
 
 // The pod's addresses and gateway from a CNI result (versions 0.3.x, 0.4.0, 1.x).

@@ -3,7 +3,9 @@
 namespace cricket::network {
 namespace {
 
-std::string GuardComment(const std::string& bridge) { return "cricket localnet guard " + bridge; }
+std::string GuardComment(const std::string& bridge) {
+  return "cricket localnet guard " + (bridge.empty() ? std::string("all but lo") : bridge);
+}
 
 const std::vector<std::string>& JumpRule() {
   static const std::vector<std::string> kJump = {"-j", kFirewallChain};
@@ -17,7 +19,12 @@ std::vector<std::string> LocalnetGuardRule(const std::string& bridge) {
   // hostPort on 127.0.0.1 whose reply is un-masqueraded back to 127.0.0.1. DNAT: packets a
   // nat rule already sent elsewhere. Everything else for 127/8 from the bridge is a pod
   // reaching for the node's loopback. Written in the order `iptables -S` prints it back.
-  std::vector<std::string> rule = {"-d", "127.0.0.0/8", "-i", bridge};
+  std::vector<std::string> rule = {"-d", "127.0.0.0/8"};
+  if (bridge.empty()) {
+    rule.insert(rule.end(), {"!", "-i", "lo"});
+  } else {
+    rule.insert(rule.end(), {"-i", bridge});
+  }
   rule.insert(rule.end(), {"-m", "comment", "--comment", GuardComment(bridge)});
   rule.insert(rule.end(), {"-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT"});
   rule.insert(rule.end(), {"-j", "DROP"});

@@ -25,6 +25,9 @@
 namespace cricket::network {
 
 inline constexpr const char* kFirewallChain = "CRICKET-FIREWALL";
+// As `bridge`: every interface but lo (`! -i lo`), for bridges Cricket does not know, such as
+// the one a CNI plugin made.
+inline constexpr const char* kAllButLoopback = "";
 
 // The drop rule for `bridge`, as given to iptables after the chain name.
 std::vector<std::string> LocalnetGuardRule(const std::string& bridge);

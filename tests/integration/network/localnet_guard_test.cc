@@ -38,6 +38,8 @@ class LocalnetGuardTest : public ::testing::Test {
     auto net = BridgeNetwork::Create(options_);
     ASSERT_TRUE(net.ok()) << net.error().ToString();
     net_ = std::move(net).value();
+    // No guard from an earlier test (the CNI backend's): each test sees only this bridge's.
+    ASSERT_FALSE(FilterChainExists(kFirewallChain));
   }
 
   void TearDown() override {
@@ -58,18 +60,6 @@ class LocalnetGuardTest : public ::testing::Test {
     EXPECT_TRUE(made.ok()) << made.error().ToString();
     pins_.push_back(config.netns_path);
     return config;
-  }
-
-  // From inside the pod: a UDP datagram to dst:port as a raw frame for the bridge's MAC.
-  static Result<void> SendFromPod(int pod_netns, const Mac& bridge_mac, const std::string& pod_ip,
-                                  const std::string& dst, uint16_t port,
-                                  const std::string& payload) {
-    return RunInNetns(pod_netns, [&]() -> Result<void> {
-      CR_ASSIGN_OR_RETURN(Mac eth0, InterfaceMac("eth0"));
-      CR_ASSIGN_OR_RETURN(auto frame,
-                          BuildUdpFrame(eth0, bridge_mac, pod_ip, dst, 40000, port, payload));
-      return SendFrame("eth0", frame);
-    });
   }
 
   static bool FilterChainExists(const std::string& chain) {
@@ -100,27 +90,14 @@ TEST_F(LocalnetGuardTest, PodCraftingAFrameForTheNodesLoopbackGetsNothing) {
   ASSERT_EQ(ReadFile("/proc/sys/net/ipv4/conf/" + options_.bridge + "/route_localnet").value(),
             "1\n");
 
-  // A node service on loopback only, and a control listener on the gateway at the same port.
-  auto loopback = BindUdp("127.0.0.1", 0);
-  ASSERT_TRUE(loopback.ok()) << loopback.error().ToString();
-  sockaddr_in bound{};
-  socklen_t len = sizeof(bound);
-  ASSERT_EQ(::getsockname(loopback->get(), reinterpret_cast<sockaddr*>(&bound), &len), 0);
-  const uint16_t port = ntohs(bound.sin_port);
-  auto control = BindUdp(gateway, port);
-  ASSERT_TRUE(control.ok()) << control.error().ToString();
-  auto bridge_mac = InterfaceMac(options_.bridge);
-  ASSERT_TRUE(bridge_mac.ok()) << bridge_mac.error().ToString();
   auto ns = std::move(OpenNetns(pod.netns_path).value());
 
-  auto sent = SendFromPod(ns.get(), *bridge_mac, pod_ip, "127.0.0.1", port, "to node loopback");
-  ASSERT_TRUE(sent.ok()) << sent.error().ToString();
-  sent = SendFromPod(ns.get(), *bridge_mac, pod_ip, gateway, port, "to gateway");
-  ASSERT_TRUE(sent.ok()) << sent.error().ToString();
+  LoopbackProbe probe = ProbeNodeLoopbackFromPod(ns.get(), options_.bridge, pod_ip, gateway);
 
+  ASSERT_EQ(probe.error, "");
   // The same kind of frame to the gateway arrives: the frames are well-formed and delivered.
-  EXPECT_EQ(ReceiveWithin(*control, 2000), "to gateway");
-  EXPECT_EQ(ReceiveWithin(*loopback, 500), "") << "a pod reached the node's 127.0.0.1:" << port;
+  EXPECT_EQ(probe.to_gateway, "to " + gateway);
+  EXPECT_EQ(probe.to_loopback, "") << "a pod reached the node's 127.0.0.1:" << probe.port;
 }
 
 TEST_F(LocalnetGuardTest, HostPortOnLoopbackStillAnswers) {
@@ -134,7 +111,6 @@ TEST_F(LocalnetGuardTest, HostPortOnLoopbackStillAnswers) {
 }
 
 TEST_F(LocalnetGuardTest, GuardComesWithTheBridgeAndGoesWithIt) {
-  ASSERT_FALSE(FilterChainExists(kFirewallChain));
   auto pod = NewPod("pod-life");
   ASSERT_TRUE(net_->Setup(pod).ok());
   auto rules = Iptables::Find()->ListRules("filter", kFirewallChain);

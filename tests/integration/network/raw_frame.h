@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "network/netns.h"
 
 namespace cricket::network {
 
@@ -154,6 +155,50 @@ inline std::string ReceiveWithin(const UniqueFd& fd, int timeout_ms) {
   char buf[2048];
   ssize_t n = ::recv(fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// What the node received when a pod crafted one UDP datagram for the node's 127.0.0.1 and one,
+// as a control, for the gateway address, both as raw frames from the pod's eth0 to `bridge`'s
+// MAC at the same free port. `error` says why the probe could not run.
+struct LoopbackProbe {
+  std::string to_loopback;
+  std::string to_gateway;
+  uint16_t port = 0;
+  std::string error;
+};
+
+inline LoopbackProbe ProbeNodeLoopbackFromPod(int pod_netns, const std::string& bridge,
+                                              const std::string& pod_ip,
+                                              const std::string& gateway) {
+  LoopbackProbe probe;
+  auto run = [&]() -> Result<void> {
+    // A node service bound to loopback only, and the control on the gateway.
+    CR_ASSIGN_OR_RETURN(UniqueFd loopback, BindUdp("127.0.0.1", 0));
+    sockaddr_in bound{};
+    socklen_t len = sizeof(bound);
+    if (::getsockname(loopback.get(), reinterpret_cast<sockaddr*>(&bound), &len) < 0) {
+      return Error::FromErrno(errno, "getsockname");
+    }
+    probe.port = ntohs(bound.sin_port);
+    CR_ASSIGN_OR_RETURN(UniqueFd control, BindUdp(gateway, probe.port));
+    CR_ASSIGN_OR_RETURN(Mac bridge_mac, InterfaceMac(bridge));
+    for (const std::string& dst : {std::string("127.0.0.1"), gateway}) {
+      CR_RETURN_IF_ERROR(RunInNetns(pod_netns, [&]() -> Result<void> {
+        CR_ASSIGN_OR_RETURN(Mac eth0, InterfaceMac("eth0"));
+        CR_ASSIGN_OR_RETURN(auto frame, BuildUdpFrame(eth0, bridge_mac, pod_ip, dst, 40000,
+                                                      probe.port, "to " + dst));
+        return SendFrame("eth0", frame);
+      }));
+    }
+    // The loopback datagram went first: by the time the control is in, it would be too.
+    probe.to_gateway = ReceiveWithin(control, 2000);
+    probe.to_loopback = ReceiveWithin(loopback, 500);
+    return Ok();
+  };
+  if (auto done = run(); !done.ok()) {
+    probe.error = done.error().ToString();
+  }
+  return probe;
 }
 
 }  // namespace cricket::network

@@ -124,6 +124,14 @@ TEST(LocalnetGuardTest, RuleDropsNewPacketsFromTheBridgeToLoopback) {
   EXPECT_EQ(LocalnetGuardRule("cricket0"), kGuardCricket0);
 }
 
+// For a bridge Cricket does not know (CNI): every interface but lo.
+TEST(LocalnetGuardTest, RuleForAllButLoopback) {
+  EXPECT_EQ(LocalnetGuardRule(kAllButLoopback),
+            (Words{"-d", "127.0.0.0/8", "!", "-i", "lo", "-m", "comment", "--comment",
+                   "cricket localnet guard all but lo", "-m", "conntrack", "!", "--ctstate",
+                   "RELATED,ESTABLISHED,DNAT", "-j", "DROP"}));
+}
+
 TEST(LocalnetGuardTest, EnsureInstallsTheRuleAndJumpsFromTheTopOfInput) {
   FakeFilterTable table;
   Iptables iptables = table.MakeIptables();
