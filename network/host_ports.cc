@@ -20,12 +20,9 @@ std::string ClaimName(const PortMapping& m) {
 
 std::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kTcp:
-      return "tcp";
-    case Protocol::kUdp:
-      return "udp";
-    case Protocol::kSctp:
-      return "sctp";
+    case Protocol::kTcp: return "tcp";
+    case Protocol::kUdp: return "udp";
+    case Protocol::kSctp: return "sctp";
   }
   return "tcp";
 }
@@ -35,9 +32,9 @@ Result<void> ClaimHostPorts(const ClaimDir& claims, const std::string& sandbox_i
   for (const auto& m : mappings) {
     if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
         m.container_port > 65535) {
-      return Error(Code::kInvalidArgument, "port mapping " + std::to_string(m.host_port) + "->" +
-                                               std::to_string(m.container_port) +
-                                               ": ports must be 1..65535");
+      return Error(Code::kInvalidArgument,
+                   "port mapping " + std::to_string(m.host_port) + "->" +
+                       std::to_string(m.container_port) + ": ports must be 1..65535");
     }
     if (!m.host_ip.empty()) {
       CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
@@ -65,9 +62,8 @@ std::string HostPorts::SandboxChain(const std::string& sandbox_id) {
 }
 
 std::vector<std::string> HostPorts::JumpRule(const std::string& sandbox_id) const {
-  return {"-m",        "comment",
-          "--comment", "cricket sandbox " + sandbox_id,
-          "-j",        SandboxChain(sandbox_id)};
+  return {"-m", "comment", "--comment", "cricket sandbox " + sandbox_id, "-j",
+          SandboxChain(sandbox_id)};
 }
 
 Result<void> HostPorts::EnsureBase() {
@@ -102,9 +98,9 @@ Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
     if (!m.host_ip.empty() && m.host_ip != "0.0.0.0") {
       rule.insert(rule.end(), {"-d", m.host_ip + "/32"});
     }
-    rule.insert(rule.end(),
-                {"--dport", std::to_string(m.host_port), "-j", "DNAT", "--to-destination",
-                 pod_ip.ToString() + ":" + std::to_string(m.container_port)});
+    rule.insert(rule.end(), {"--dport", std::to_string(m.host_port), "-j", "DNAT",
+                             "--to-destination",
+                             pod_ip.ToString() + ":" + std::to_string(m.container_port)});
     CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", chain, rule));
   }
   CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
@@ -141,8 +137,8 @@ Result<void> HostPorts::RemoveBase() {
       "nat", kPostroutingChain, {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"}));
   auto hostports = iptables_.ListRules("nat", kHostPortsChain);
   auto postrouting = iptables_.ListRules("nat", kPostroutingChain);
-  const bool unused =
-      (!hostports.ok() || hostports->empty()) && (!postrouting.ok() || postrouting->empty());
+  const bool unused = (!hostports.ok() || hostports->empty()) &&
+                      (!postrouting.ok() || postrouting->empty());
   if (!unused) {
     return Ok();  // another bridge of Cricket's still needs them
   }
