@@ -78,8 +78,8 @@ TEST(StreamingConnectionLimitTest, ConnectionOverTheCapIsRefusedAtOnce) {
   // The two within the cap are still served.
   EXPECT_TRUE(AskUnknownToken(first.get()).starts_with("HTTP/1.1 404")) << "first";
   EXPECT_TRUE(AskUnknownToken(second.get()).starts_with("HTTP/1.1 404")) << "second";
-  first.reset();
-  second.reset();
+  first.Reset();
+  second.Reset();
 
   // Their slots are free again (the server notices the close asynchronously: retry briefly).
   std::string answer;
