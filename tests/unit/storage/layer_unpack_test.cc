@@ -339,14 +339,16 @@ TEST_F(LayerUnpackTest, LayerAtBothCapsUnpacks) {
   fs::remove_all(dir_.Join("layer"));
   fs::create_directory(dir_.Join("layer"));
   options_.max_uncompressed_bytes = static_cast<int64_t>(plain.size()) - 1;
-  EXPECT_EQ(Unpack(BuildLayer(entries, Compression::kGzip)).error().code(),
-            Code::kResourceExhausted);
+  auto over_bytes = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_FALSE(over_bytes.ok());
+  EXPECT_EQ(over_bytes.error().code(), Code::kResourceExhausted);
   fs::remove_all(dir_.Join("layer"));
   fs::create_directory(dir_.Join("layer"));
   options_.max_uncompressed_bytes = static_cast<int64_t>(plain.size());
   options_.max_entries = 99;
-  EXPECT_EQ(Unpack(BuildLayer(entries, Compression::kGzip)).error().code(),
-            Code::kResourceExhausted);
+  auto over_entries = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_FALSE(over_entries.ok());
+  EXPECT_EQ(over_entries.error().code(), Code::kResourceExhausted);
 }
 
 TEST_F(LayerUnpackTest, NonPositiveCapsAreInvalidArgument) {
