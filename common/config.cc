@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "common/files.h"
+#include "common/host_port.h"
 
 namespace cricket {
 namespace {
@@ -211,7 +212,18 @@ Result<void> SetImagesKey(std::string_view key, const toml::node& node, ImagesCo
     images.max_parallel_downloads = static_cast<int>(value->get());
     return Ok();
   }
-  return Error(Code::kNotFound, "unknown key");
+  int64_t* cap = key == "max_layer_uncompressed_bytes" ? &images.max_layer_uncompressed_bytes
+                 : key == "max_layer_entries"          ? &images.max_layer_entries
+                                                       : nullptr;
+  if (cap == nullptr) {
+    return Error(Code::kNotFound, "unknown key");
+  }
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() < 1) {
+    return Error(Code::kInvalidArgument, "expected a positive integer");
+  }
+  *cap = value->get();
+  return Ok();
 }
 
 Result<void> SetRegistryKey(std::string_view key, const toml::node& node,
@@ -254,6 +266,23 @@ Result<int> IntIn(const toml::node& node, int64_t min, int64_t max) {
     return Error(Code::kInvalidArgument, fmt::format("expected an integer from {} to {}", min, max));
   }
   return static_cast<int>(value->get());
+}
+
+Result<void> SetStreamingKey(std::string_view key, const toml::node& node, StreamingConfig& s) {
+  if (key == "max_connections") {
+    CR_ASSIGN_OR_RETURN(s.max_connections, IntIn(node, 1, 65536));
+    return Ok();
+  }
+  if (key != "address") {
+    return Error(Code::kNotFound, "unknown key");
+  }
+  const auto* text = node.as_string();
+  if (text == nullptr) {
+    return Error(Code::kInvalidArgument, "expected a string");
+  }
+  CR_RETURN_IF_ERROR(ParseHostPort(text->get()));  // a typo stops start-up, naming the key
+  s.address = text->get();
+  return Ok();
 }
 
 Result<void> SetVolumesNumber(std::string_view key, const toml::node& node, VolumesConfig& v) {
@@ -340,6 +369,11 @@ Result<void> ApplySection(std::string_view source, const std::string& section,
   if (section == "images") {
     return ApplyKeys(source, section, table, [&](std::string_view key, const toml::node& node) {
       return SetImagesKey(key, node, config.images);
+    });
+  }
+  if (section == "streaming") {
+    return ApplyKeys(source, section, table, [&](std::string_view key, const toml::node& node) {
+      return SetStreamingKey(key, node, config.streaming);
     });
   }
   if (section == "volumes") {
@@ -448,9 +482,14 @@ std::string ConfigToToml(const Config& config) {
   for (const auto& ref : config.images.pinned) {
     pinned.push_back(ref);
   }
-  table.insert("images", toml::table{{"pinned", std::move(pinned)},
-                                     {"max_parallel_downloads",
-                                      config.images.max_parallel_downloads}});
+  table.insert(
+      "images",
+      toml::table{{"pinned", std::move(pinned)},
+                  {"max_parallel_downloads", config.images.max_parallel_downloads},
+                  {"max_layer_uncompressed_bytes", config.images.max_layer_uncompressed_bytes},
+                  {"max_layer_entries", config.images.max_layer_entries}});
+  table.insert("streaming", toml::table{{"address", config.streaming.address},
+                                        {"max_connections", config.streaming.max_connections}});
   const VolumesConfig& v = config.volumes;
   toml::array endpoints;
   for (const auto& e : v.etcd_endpoints) {

@@ -3,6 +3,7 @@
 // cricketd's configuration: built-in defaults, then /etc/cricket/config.toml (optional), then
 // command-line flags. Every key has a working default.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -49,6 +50,19 @@ struct ImagesConfig {
   // References or image ids reported pinned, so kubelet's image GC never removes them.
   std::vector<std::string> pinned;
   int max_parallel_downloads = 3;
+  // Decompression-bomb caps per layer (storage/layer_unpack.h): bytes of the uncompressed tar
+  // stream and number of entries. A pull with a layer over either fails RESOURCE_EXHAUSTED.
+  int64_t max_layer_uncompressed_bytes = int64_t{16} << 30;
+  int64_t max_layer_entries = 1000000;
+};
+
+// [streaming]: the HTTP endpoint of Exec/Attach/PortForward (cri/streaming/). kubelet connects
+// to the URL the RPCs return, so it must be able to reach `address`.
+struct StreamingConfig {
+  // "<ip>:<port>" ("[<ipv6>]:<port>"); port 0 picks a free port at start-up.
+  std::string address = "127.0.0.1:0";
+  // Connections served at once; more are refused at once (HTTP 503), not queued.
+  int max_connections = 128;
 };
 
 // [volumes]: portable volumes that follow their pod to another node (storage/volumes, #7).
@@ -86,9 +100,10 @@ struct Config {
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
   NetworkConfig network;
   ImagesConfig images;
+  StreamingConfig streaming;
   VolumesConfig volumes;
   std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
-  std::map<std::string, RuntimeHandlerSettings> runtimes;    // keyed by handler name
+  std::map<std::string, RuntimeHandlerSettings> runtimes;  // keyed by handler name
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

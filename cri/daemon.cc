@@ -9,6 +9,7 @@
 
 #include "common/files.h"
 #include "common/helper_binary.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
@@ -110,6 +111,8 @@ Result<void> Daemon::OpenImageStore(const std::string& fetch_binary) {
   options.root = config_.root;  // blobs/, snapshots/, images.db beside metadata.db
   options.pinned = config_.images.pinned;
   options.max_parallel_downloads = config_.images.max_parallel_downloads;
+  options.unpack.max_uncompressed_bytes = config_.images.max_layer_uncompressed_bytes;
+  options.unpack.max_entries = config_.images.max_layer_entries;
   options.fetch_binary = fetch_binary;
   for (const auto& [domain, host] : config_.registries) {
     options.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
@@ -190,8 +193,14 @@ Result<void> Daemon::Serve() {
     // Exits are still found by status calls; only events come late.
     log::Warn({}, "container exits are not watched: {}", watching.error().message());
   }
-  // Exec/Attach/PortForward URLs: loopback, a free port (kubelet reaches it on this node).
-  auto streaming = streaming::StreamingServer::Start({}, *service_);
+  // Exec/Attach/PortForward URLs: by default loopback and a free port (kubelet, which the API
+  // server goes through, runs on this node).
+  streaming::StreamingServerOptions streaming_options;
+  CR_ASSIGN_OR_RETURN(HostPort streaming_address, ParseHostPort(config_.streaming.address));
+  streaming_options.address = streaming_address.host;
+  streaming_options.port = streaming_address.port;
+  streaming_options.max_connections = config_.streaming.max_connections;
+  auto streaming = streaming::StreamingServer::Start(streaming_options, *service_);
   if (streaming.ok()) {
     streaming_ = std::move(streaming).value();
     service_->set_streaming_server(streaming_.get());

@@ -124,6 +124,9 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
         auto fd = content_->OpenBlob(layers[i].digest);
         result = fd.ok() ? snapshots_->ApplyLayer(chains[i], parent, diff_ids[i], fd->get())
                          : fd.error();
+        if (!result.ok()) {
+          result = result.error().Wrap("layer " + layers[i].digest);
+        }
       }
       if (!result.ok()) {
         std::lock_guard lock(shared.mu);

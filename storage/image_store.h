@@ -65,8 +65,10 @@ class ImageStore {
 
   // Pulls `ref` (normalised; tag and/or digest). Returns the image with all its names.
   // kInvalidArgument (bad reference), kNotFound, kUnauthenticated, kDataLoss (a blob or layer
-  // failed verification; nothing of it is kept), kUnavailable, kDeadlineExceeded (partial
-  // downloads are kept for a resume).
+  // failed verification; nothing of it is kept), kResourceExhausted (a layer exceeds
+  // `unpack.max_uncompressed_bytes` or `unpack.max_entries`; nothing of the pull is kept: no
+  // image record, no layer, no temporary, and its blobs are garbage-collected like other
+  // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume).
   Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
                      Deadline deadline = Deadline::max());
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.

@@ -28,7 +28,21 @@ struct Decompressed {
   archive* raw = nullptr;
   Sha256 hash;
   int64_t bytes = 0;
+  int64_t max_bytes = 0;
+  bool over_limit = false;  // the stream passed max_bytes; every later failure is that
   std::string error;
+
+  // Hashes and counts one block of the stream; false once the stream is over the cap. This is
+  // the decompressor's output, so headers, long names and sparse maps count like file data.
+  bool Take(const void* block, size_t size) {
+    bytes += static_cast<int64_t>(size);
+    if (bytes > max_bytes) {
+      over_limit = true;
+      return false;
+    }
+    hash.Update(std::string_view(static_cast<const char*>(block), size));
+    return true;
+  }
 };
 
 la_ssize_t ReadDecompressed(archive* tar, void* opaque, const void** buf) {
@@ -46,8 +60,10 @@ la_ssize_t ReadDecompressed(archive* tar, void* opaque, const void** buf) {
     archive_set_error(tar, EIO, "%s", d->error.c_str());
     return -1;
   }
-  d->hash.Update(std::string_view(static_cast<const char*>(block), size));
-  d->bytes += static_cast<int64_t>(size);
+  if (!d->Take(block, size)) {
+    archive_set_error(tar, EFBIG, "layer exceeds the uncompressed size limit");
+    return -1;
+  }
   *buf = block;
   return static_cast<la_ssize_t>(size);
 }
@@ -58,6 +74,18 @@ Error StreamError(archive* a, const Decompressed& d, const char* step) {
                                                          : "unknown error";
   return Error(Code::kDataLoss,
                std::string("layer stream is corrupt or truncated (") + step + "): " + msg);
+}
+
+Error BytesLimitError(int64_t max_bytes) {
+  return Error(Code::kResourceExhausted,
+               "layer exceeds the limit of " + std::to_string(max_bytes) +
+                   " uncompressed bytes (images.max_layer_uncompressed_bytes)");
+}
+
+Error EntriesLimitError(int64_t max_entries) {
+  return Error(Code::kResourceExhausted, "layer exceeds the limit of " +
+                                             std::to_string(max_entries) +
+                                             " entries (images.max_layer_entries)");
 }
 
 Result<ArchivePtr> OpenRaw(int blob_fd) {
@@ -79,9 +107,13 @@ Result<ArchivePtr> OpenRaw(int blob_fd) {
 }  // namespace
 
 Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& options) {
+  if (options.max_uncompressed_bytes <= 0 || options.max_entries <= 0) {
+    return Error(Code::kInvalidArgument, "layer unpack limits must be positive");
+  }
   CR_ASSIGN_OR_RETURN(ArchivePtr raw, OpenRaw(blob_fd));
   Decompressed stream;
   stream.raw = raw.get();
+  stream.max_bytes = options.max_uncompressed_bytes;
   archive_entry* raw_entry = nullptr;
   int r = archive_read_next_header(raw.get(), &raw_entry);
   if (r != ARCHIVE_OK) {
@@ -103,10 +135,18 @@ Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& 
       break;
     }
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return StreamError(tar.get(), stream, "entry");
+      return stream.over_limit ? BytesLimitError(stream.max_bytes)
+                               : StreamError(tar.get(), stream, "entry");
     }
-    CR_RETURN_IF_ERROR(writer.Write(tar.get(), entry));
-    ++stats.entries;
+    // Checked before the entry is written: a bomb of empty files is stopped at the cap.
+    if (++stats.entries > options.max_entries) {
+      return EntriesLimitError(options.max_entries);
+    }
+    auto written = writer.Write(tar.get(), entry);
+    if (!written.ok()) {
+      // A file's data is read inside Write: passing the cap there surfaces as a read error.
+      return stream.over_limit ? BytesLimitError(stream.max_bytes) : written.error();
+    }
   }
   CR_RETURN_IF_ERROR(writer.Finish());
   // The diff_id covers the whole uncompressed stream, including the padding after the tar's
@@ -114,9 +154,11 @@ Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& 
   const void* block = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
+  // It counts towards the cap too: gigabytes of zeros after a tiny tar are still a bomb.
   while ((r = archive_read_data_block(raw.get(), &block, &size, &offset)) == ARCHIVE_OK) {
-    stream.hash.Update(std::string_view(static_cast<const char*>(block), size));
-    stream.bytes += static_cast<int64_t>(size);
+    if (!stream.Take(block, size)) {
+      return BytesLimitError(stream.max_bytes);
+    }
   }
   if (r != ARCHIVE_EOF) {
     return StreamError(raw.get(), stream, "trailer");

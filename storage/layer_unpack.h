@@ -10,6 +10,9 @@
 // and every parent is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS) from the
 // layer dir fd, so a write through a symlink (planted by this or an earlier layer) is refused.
 // The uncompressed stream is hashed as it is read; its digest is the layer's diff_id.
+// Decompression bombs: the bytes of that stream (headers, pax/long-name records, sparse maps and
+// file data alike: what the decompressor produced, not what a header claims) and the number of
+// entries are capped while streaming, so a small blob cannot fill the disk or the inode table.
 //
 // Streams: the blob is never held in memory. Thread-safe (no shared state).
 
@@ -40,6 +43,10 @@ struct UnpackOptions {
   // When set, the uncompressed digest must match ("sha256:<hex>"), else kDataLoss.
   std::string expected_diff_id;
   WhiteoutMode whiteouts = WhiteoutMode::kOverlay;
+  // Caps per layer (must be > 0), checked while streaming: the uncompressed tar stream may not
+  // exceed max_uncompressed_bytes and may not hold more than max_entries entries.
+  int64_t max_uncompressed_bytes = int64_t{16} << 30;  // 16 GiB
+  int64_t max_entries = 1000000;
 };
 
 struct UnpackStats {
@@ -50,7 +57,8 @@ struct UnpackStats {
 
 // Unpacks the layer read from `blob_fd` (from its current offset) into the directory `layer_fd`.
 // Errors: kInvalidArgument for a hostile or malformed entry (naming it), kDataLoss for a
-// truncated or corrupt stream or a diff_id mismatch, errno-derived codes for filesystem errors.
+// truncated or corrupt stream or a diff_id mismatch, kResourceExhausted (naming the limit) when
+// the layer exceeds a cap of `options`, errno-derived codes for filesystem errors.
 // On error the layer directory holds a partial tree: the caller removes it.
 Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& options);
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +26,9 @@ class StreamingServer::Impl {
         lifeline_(std::make_shared<Lifeline>(io_.get_executor())) {}
 
   Result<void> Listen() {
+    if (options_.max_connections < 1) {
+      return Error(Code::kInvalidArgument, "streaming server max_connections must be positive");
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options_.address, ec);
     if (ec) {
@@ -87,9 +91,36 @@ class StreamingServer::Impl {
       // Asio does not open sockets with CLOEXEC; a process the runtime forks must not inherit
       // the connection (it would keep it open after we close it).
       ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+      if (active_ >= options_.max_connections) {
+        Refuse(socket);
+        continue;
+      }
+      if (refused_in_burst_ > 0) {
+        log::Info({}, "streaming server accepts connections again after refusing {}",
+                  refused_in_burst_);
+        refused_in_burst_ = 0;
+      }
+      ++active_;
+      // The completion handler runs on the I/O thread when the connection is done; it is dropped
+      // unrun when the server stops, when active_ no longer matters.
       asio::co_spawn(io_, ServeConnection(std::move(socket), Context(), tokens_, options_),
-                     asio::detached);
+                     [this](const std::exception_ptr&) { --active_; });
     }
+  }
+
+  // Over the cap: a best-effort 503 (never blocking the I/O thread) and close. Queuing would let
+  // idle connections pin memory and fds without bound.
+  void Refuse(asio::ip::tcp::socket& socket) {
+    if (refused_in_burst_++ == 0) {
+      log::Warn({}, "streaming server refuses connections: {} served, the limit is {}", active_,
+                options_.max_connections);
+    }
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)::send(socket.native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    boost::system::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
   ServeContext Context() {
@@ -104,6 +135,9 @@ class StreamingServer::Impl {
   TokenCache tokens_;
   std::shared_ptr<Lifeline> lifeline_;
   uint16_t port_ = 0;
+  // Only the I/O thread touches these two.
+  int active_ = 0;                // connections being served
+  int64_t refused_in_burst_ = 0;  // refusals since the last accepted connection
   std::thread thread_;
 };
 

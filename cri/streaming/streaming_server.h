@@ -35,12 +35,16 @@ struct StreamingServerOptions {
   // How long a new connection may take to send its HTTP request.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   size_t max_tokens = 1000;
+  // Connections served at once (from accept until closed, the HTTP request phase included). A
+  // connection over the cap is answered 503 and closed at once, never queued; the first refusal
+  // of a burst is logged at warn.
+  int max_connections = 128;
 };
 
 class StreamingServer {
  public:
-  // Binds and starts serving. kInvalidArgument for a bad address; kAlreadyExists or
-  // kPermissionDenied when the port cannot be bound.
+  // Binds and starts serving. kInvalidArgument for a bad address or max_connections < 1;
+  // kAlreadyExists or kPermissionDenied when the port cannot be bound.
   static Result<std::unique_ptr<StreamingServer>> Start(StreamingServerOptions options,
                                                         StreamingRuntime& runtime);
   // Stops accepting, closes every connection and stops the I/O thread.

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 
 #include "common/cleanup.h"
 #include "common/clock.h"
@@ -64,6 +65,10 @@ Result<void> ApplyLayers(const ImageManifest& manifest, const SnapshotConfig& co
   UnpackOptions unpack;
   unpack.privileged = privileged;
   unpack.whiteouts = WhiteoutMode::kApply;
+  // The image caps (16 GiB, 1M entries) are not for volumes: a squashed layer is the whole
+  // volume, which may well be larger, and it is this cluster's own data, not a pulled image.
+  unpack.max_uncompressed_bytes = std::numeric_limits<int64_t>::max();
+  unpack.max_entries = std::numeric_limits<int64_t>::max();
   for (size_t i = 0; i < manifest.layers.size(); ++i) {
     const Descriptor& layer = manifest.layers[i];
     CR_ASSIGN_OR_RETURN(UniqueFd blob, cache.OpenBlob(layer.digest));

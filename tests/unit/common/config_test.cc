@@ -298,3 +298,72 @@ TEST(ConfigVolumesTest, BadValuesNameTheKey) {
 
 }  // namespace
 }  // namespace cricket
+
+namespace cricket {
+namespace {
+
+// #13 item 6: decompression-bomb caps and the streaming server's address and connection cap.
+TEST(ConfigLimitsTest, DefaultsAreGenerousAndLoopback) {
+  Config config;
+  EXPECT_EQ(config.images.max_layer_uncompressed_bytes, int64_t{16} << 30);
+  EXPECT_EQ(config.images.max_layer_entries, 1000000);
+  EXPECT_EQ(config.streaming.address, "127.0.0.1:0");
+  EXPECT_EQ(config.streaming.max_connections, 128);
+}
+
+TEST(ConfigLimitsTest, ParsesCapsAndStreamingKeysAndRendersThemBack) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "[images]\nmax_layer_uncompressed_bytes = 34359738368\nmax_layer_entries = 5000\n"
+      "[streaming]\naddress = \"[::1]:10010\"\nmax_connections = 2\n",
+      "c.toml", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(config.images.max_layer_uncompressed_bytes, int64_t{32} << 30);
+  EXPECT_EQ(config.images.max_layer_entries, 5000);
+  EXPECT_EQ(config.streaming.address, "[::1]:10010");
+  EXPECT_EQ(config.streaming.max_connections, 2);
+  Config parsed;
+  ASSERT_TRUE(ApplyConfigToml(ConfigToToml(config), "rendered", parsed).ok());
+  EXPECT_EQ(parsed.images.max_layer_uncompressed_bytes, int64_t{32} << 30);
+  EXPECT_EQ(parsed.images.max_layer_entries, 5000);
+  EXPECT_EQ(parsed.streaming.address, "[::1]:10010");
+  EXPECT_EQ(parsed.streaming.max_connections, 2);
+}
+
+std::string ApplyError(const std::string& toml) {
+  Config config;
+  auto applied = ApplyConfigToml(toml, "c.toml", config);
+  return applied.ok() ? "ok" : applied.error().message();
+}
+
+TEST(ConfigLimitsTest, BadCapsNameTheKey) {
+  EXPECT_EQ(ApplyError("[images]\nmax_layer_uncompressed_bytes = 0\n"),
+            "c.toml: images.max_layer_uncompressed_bytes: expected a positive integer");
+  EXPECT_EQ(ApplyError("[images]\nmax_layer_uncompressed_bytes = -1\n"),
+            "c.toml: images.max_layer_uncompressed_bytes: expected a positive integer");
+  EXPECT_EQ(ApplyError("[images]\nmax_layer_entries = 0\n"),
+            "c.toml: images.max_layer_entries: expected a positive integer");
+  EXPECT_EQ(ApplyError("[images]\nmax_layer_entries = \"many\"\n"),
+            "c.toml: images.max_layer_entries: expected a positive integer");
+}
+
+TEST(ConfigLimitsTest, BadStreamingValuesNameTheKey) {
+  EXPECT_EQ(ApplyError("[streaming]\nmax_connections = 0\n"),
+            "c.toml: streaming.max_connections: expected an integer from 1 to 65536");
+  EXPECT_EQ(ApplyError("[streaming]\nmax_connections = 1.5\n"),
+            "c.toml: streaming.max_connections: expected an integer from 1 to 65536");
+  EXPECT_EQ(ApplyError("[streaming]\naddress = \"localhost:10010\"\n"),
+            "c.toml: streaming.address: expected <ip>:<port> or [<ipv6>]:<port>, got "
+            "\"localhost:10010\"");
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "::1:10010",
+                          "[127.0.0.1]:1", "0.0.0.0:1x"}) {
+    EXPECT_NE(ApplyError(std::string("[streaming]\naddress = \"") + bad + "\"\n"), "ok") << bad;
+  }
+  EXPECT_EQ(ApplyError("[streaming]\naddress = 10010\n"),
+            "c.toml: streaming.address: expected a string");
+  EXPECT_EQ(ApplyError("[streaming]\nport = 1\n"), "c.toml: streaming.port: unknown key");
+  EXPECT_EQ(ApplyError("[streaming]\naddress = \"0.0.0.0:10010\"\n"), "ok");
+}
+
+}  // namespace
+}  // namespace cricket

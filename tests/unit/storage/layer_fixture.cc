@@ -99,4 +99,33 @@ std::string BuildLayer(const std::vector<TarEntry>& entries, Compression compres
   return out;
 }
 
+std::string Compress(const std::string& plain, Compression compression) {
+  std::string out;
+  archive* a = archive_write_new();
+  archive_write_set_format_raw(a);
+  if (compression == Compression::kGzip) {
+    archive_write_add_filter_gzip(a);
+  } else if (compression == Compression::kZstd) {
+    archive_write_add_filter_zstd(a);
+  }
+  archive_write_set_bytes_in_last_block(a, 1);
+  if (archive_write_open(a, &out, nullptr, Append, nullptr) != ARCHIVE_OK) {
+    ADD_FAILURE() << "archive_write_open: " << archive_error_string(a);
+    archive_write_free(a);
+    return "";
+  }
+  archive_entry* e = archive_entry_new();
+  archive_entry_set_pathname(e, "raw");
+  archive_entry_set_filetype(e, AE_IFREG);
+  archive_entry_set_size(e, static_cast<la_int64_t>(plain.size()));
+  if (archive_write_header(a, e) != ARCHIVE_OK ||
+      archive_write_data(a, plain.data(), plain.size()) != static_cast<la_ssize_t>(plain.size())) {
+    ADD_FAILURE() << "compress: " << archive_error_string(a);
+  }
+  archive_entry_free(e);
+  archive_write_close(a);
+  archive_write_free(a);
+  return out;
+}
+
 }  // namespace cricket::storage::testing

@@ -35,4 +35,7 @@ TarEntry Hardlink(std::string path, std::string target);
 // The layer blob (compressed as asked) of `entries`, written in order.
 std::string BuildLayer(const std::vector<TarEntry>& entries, Compression compression);
 
+// `plain` compressed as asked, byte for byte (e.g. a tar followed by a run of zeros).
+std::string Compress(const std::string& plain, Compression compression);
+
 }  // namespace cricket::storage::testing

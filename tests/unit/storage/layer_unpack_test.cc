@@ -6,9 +6,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "common/unique_fd.h"
@@ -246,6 +246,116 @@ TEST_F(LayerUnpackTest, UnprivilegedSkipsDeviceNodes) {
   auto stats = Unpack(BuildLayer({Dir("dev/"), dev}, Compression::kNone));
   ASSERT_TRUE(stats.ok()) << stats.error().ToString();
   EXPECT_FALSE(fs::exists(L("dev/null")));
+}
+
+// Decompression bombs (#13 item 6): the caps count what the decompressor produces.
+
+constexpr int64_t kMiB = 1 << 20;
+
+// Files directly in the layer dir, for checking how far an unpack got.
+size_t CountEntries(const std::string& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(LayerUnpackTest, GzipBombOverByteCapIsResourceExhausted) {
+  // 64 MiB of zeros compress to ~64 KiB.
+  std::string blob = BuildLayer({File("zeros", std::string(64 * kMiB, '\0'))}, Compression::kGzip);
+  ASSERT_LT(blob.size(), static_cast<size_t>(kMiB));
+  options_.max_uncompressed_bytes = kMiB;
+  auto stats = Unpack(blob);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kResourceExhausted) << stats.error().ToString();
+  EXPECT_NE(stats.error().message().find("1048576 uncompressed bytes"), std::string::npos)
+      << stats.error().message();
+  EXPECT_NE(stats.error().message().find("max_layer_uncompressed_bytes"), std::string::npos);
+  // Stopped while streaming: the partial file (the caller removes it) is about the cap, not 64 MiB.
+  struct stat st {};
+  if (::stat(L("zeros").c_str(), &st) == 0) {
+    EXPECT_LE(st.st_blocks * 512, 2 * kMiB);
+  }
+  ExpectOutsideUntouched();
+}
+
+TEST_F(LayerUnpackTest, EmptyFilesOverEntryCapAreResourceExhausted) {
+  std::vector<TarEntry> entries;
+  for (int i = 0; i < 10000; ++i) {
+    entries.push_back(File("f" + std::to_string(i), ""));
+  }
+  options_.max_entries = 1000;
+  auto stats = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kResourceExhausted) << stats.error().ToString();
+  EXPECT_NE(stats.error().message().find("limit of 1000 entries"), std::string::npos)
+      << stats.error().message();
+  EXPECT_NE(stats.error().message().find("max_layer_entries"), std::string::npos);
+  EXPECT_LE(CountEntries(dir_.Join("layer")), 1000U);
+}
+
+TEST_F(LayerUnpackTest, HeadersCountTowardsByteCap) {
+  // No file data at all: 10,000 headers with long names are megabytes of tar stream.
+  std::vector<TarEntry> entries;
+  for (int i = 0; i < 10000; ++i) {
+    entries.push_back(File(std::string(200, 'n') + std::to_string(i), ""));
+  }
+  std::string plain = BuildLayer(entries, Compression::kNone);
+  ASSERT_GT(plain.size(), static_cast<size_t>(4 * kMiB));
+  options_.max_uncompressed_bytes = kMiB;
+  auto stats = Unpack(BuildLayer(entries, Compression::kZstd));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kResourceExhausted) << stats.error().ToString();
+  EXPECT_LT(CountEntries(dir_.Join("layer")), 10000U);
+}
+
+TEST_F(LayerUnpackTest, ZerosAfterTheTarCountTowardsByteCap) {
+  // A valid one-file tar followed by 64 MiB of zero padding: the tar reader stops early, but
+  // hashing the rest for the diff_id is still decompression work.
+  std::string plain = BuildLayer({File("small", "x")}, Compression::kNone);
+  plain.append(64 * kMiB, '\0');
+  options_.max_uncompressed_bytes = kMiB;
+  auto stats = Unpack(testing::Compress(plain, Compression::kGzip));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kResourceExhausted) << stats.error().ToString();
+}
+
+TEST_F(LayerUnpackTest, LayerAtBothCapsUnpacks) {
+  std::vector<TarEntry> entries;
+  for (int i = 0; i < 100; ++i) {
+    entries.push_back(File("f" + std::to_string(i), std::string(1024, 'd')));
+  }
+  std::string plain = BuildLayer(entries, Compression::kNone);
+  options_.max_uncompressed_bytes = static_cast<int64_t>(plain.size());
+  options_.max_entries = 100;
+  auto stats = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_TRUE(stats.ok()) << stats.error().ToString();
+  EXPECT_EQ(stats->entries, 100);
+  EXPECT_EQ(stats->uncompressed_bytes, static_cast<int64_t>(plain.size()));
+  EXPECT_EQ(CountEntries(dir_.Join("layer")), 100U);
+
+  // One byte or one entry less is over the cap.
+  fs::remove_all(dir_.Join("layer"));
+  fs::create_directory(dir_.Join("layer"));
+  options_.max_uncompressed_bytes = static_cast<int64_t>(plain.size()) - 1;
+  auto over_bytes = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_FALSE(over_bytes.ok());
+  EXPECT_EQ(over_bytes.error().code(), Code::kResourceExhausted);
+  fs::remove_all(dir_.Join("layer"));
+  fs::create_directory(dir_.Join("layer"));
+  options_.max_uncompressed_bytes = static_cast<int64_t>(plain.size());
+  options_.max_entries = 99;
+  auto over_entries = Unpack(BuildLayer(entries, Compression::kGzip));
+  ASSERT_FALSE(over_entries.ok());
+  EXPECT_EQ(over_entries.error().code(), Code::kResourceExhausted);
+}
+
+TEST_F(LayerUnpackTest, NonPositiveCapsAreInvalidArgument) {
+  options_.max_entries = 0;
+  auto stats = Unpack(BuildLayer({File("a", "1")}, Compression::kNone));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -2,10 +2,10 @@
 
 #include <fcntl.h>
 
+#include <filesystem>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <filesystem>
 
 #include "common/files.h"
 #include "storage/digest.h"
@@ -152,6 +152,28 @@ TEST_F(SnapshotterTest, FailedUnpackLeavesNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Code::kInvalidArgument);
   EXPECT_TRUE(snap_->ListLayers()->empty());
+  EXPECT_TRUE(fs::is_empty(dir_.Join("snap/layers")));
+}
+
+TEST_F(SnapshotterTest, LayerOverUnpackCapLeavesNothing) {
+  UnpackOptions unpack;
+  unpack.privileged = false;
+  unpack.overlay_xattr_prefix = "user.overlay.";
+  unpack.max_entries = 10;
+  auto s = Snapshotter::Open(dir_.Join("snap"), sys_, unpack);
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  snap_ = std::move(*s);
+  std::vector<testing::TarEntry> entries;
+  for (int i = 0; i < 100; ++i) {
+    entries.push_back(File("f" + std::to_string(i), ""));
+  }
+  Result<void> r = Ok();
+  std::string diff_id = Apply("", BuildLayer(entries, Compression::kNone), &r);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kResourceExhausted) << r.error().ToString();
+  EXPECT_NE(r.error().message().find(diff_id), std::string::npos) << r.error().message();
+  // No layer under its chain ID and no temporary: the half-unpacked tree is gone.
+  EXPECT_FALSE(snap_->HasLayer(diff_id));
   EXPECT_TRUE(fs::is_empty(dir_.Join("snap/layers")));
 }
 
