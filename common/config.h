@@ -84,11 +84,13 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
+  // Loads Cricket's AppArmor profile for RuntimeDefault containers when a node lacks it.
+  std::string apparmor_parser = "/sbin/apparmor_parser";
   NetworkConfig network;
   ImagesConfig images;
   VolumesConfig volumes;
   std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
-  std::map<std::string, RuntimeHandlerSettings> runtimes;    // keyed by handler name
+  std::map<std::string, RuntimeHandlerSettings> runtimes;  // keyed by handler name
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

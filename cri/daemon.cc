@@ -168,8 +168,7 @@ Result<void> Daemon::Serve() {
   }
   CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
   // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
-  CR_ASSIGN_OR_RETURN(const std::string fetch_binary,
-                      FindHelperBinary("cricket-fetch", "storage"));
+  CR_ASSIGN_OR_RETURN(const std::string fetch_binary, FindHelperBinary("cricket-fetch", "storage"));
   CR_RETURN_IF_ERROR(OpenImageStore(fetch_binary));
   CR_RETURN_IF_ERROR(OpenVolumes(fetch_binary));
   CriDeps deps;
@@ -183,6 +182,8 @@ Result<void> Daemon::Serve() {
   // cricketd's capabilities and its own oom_score_adj are fixed for its lifetime: read once,
   // not on every CreateContainer.
   deps.oom_score_adj_floor = OomScoreAdjFloor();
+  apparmor_ = std::make_unique<AppArmorProfiles>(config_.apparmor_parser);
+  deps.apparmor = apparmor_.get();
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));

@@ -16,12 +16,12 @@
 #include "common/config.h"
 #include "common/lock_file.h"
 #include "common/result.h"
+#include "common/syscalls.h"
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"
 #include "cri/volumes_admin.h"
 #include "cri/volumes_admin_adapter.h"
-#include "common/syscalls.h"
 #include "network/network_manager.h"
 #include "storage/image_store.h"
 #include "storage/volumes/volume_manager.h"
@@ -61,6 +61,7 @@ class Daemon {
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;
+  std::unique_ptr<AppArmorProfiles> apparmor_;
   std::unique_ptr<CriService> service_;
   // After service_: it calls into the service, so it must go first.
   std::unique_ptr<streaming::StreamingServer> streaming_;

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/apparmor_profiles.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
@@ -52,6 +53,8 @@ struct CriDeps {
   // The lowest oom_score_adj a container may get (OomScoreAdjFloor(), read once at start-up);
   // nullopt: any.
   std::optional<int> oom_score_adj_floor;
+  // AppArmor profiles of new containers (loads cricket-default on first need).
+  AppArmorProfiles* apparmor = nullptr;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
   std::string pause_binary;
@@ -160,7 +163,8 @@ class CriService final : public streaming::StreamingRuntime {
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
   Result<std::string> ResolveContainer(const std::string& id_or_prefix);
   // The container, which must be running (kFailedPrecondition otherwise), and its info.
-  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(const std::string& id_or_prefix);
+  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(
+      const std::string& id_or_prefix);
   // Brings the record up to date with its shim (an exit while cricketd was down).
   Result<ContainerRecord> RefreshContainer(ContainerRecord record);
   // SIGTERM (or the image's stop signal), then SIGKILL after `timeout_s`. Caller holds its lock.
