@@ -3,11 +3,11 @@
 // toml++ header-only without exceptions: its errors become Results here.
 #define TOML_HEADER_ONLY 1
 #define TOML_EXCEPTIONS 0
+#include <fmt/format.h>
+
 #include <optional>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "common/files.h"
@@ -43,8 +43,7 @@ Result<void> ParseCgroupDriver(std::string_view name, CgroupDriver& out) {
 
 Result<void> ValidatePath(std::string_view value) {
   if (value.empty() || value.front() != '/') {
-    return Error(Code::kInvalidArgument,
-                 fmt::format("expected an absolute path, got \"{}\"", value));
+    return Error(Code::kInvalidArgument, fmt::format("expected an absolute path, got \"{}\"", value));
   }
   return Ok();
 }
@@ -53,9 +52,7 @@ Result<void> ValidatePath(std::string_view value) {
 Result<void> SetKey(std::string_view key, std::string_view value, Config& config) {
   if (key == "root" || key == "state" || key == "listen") {
     CR_RETURN_IF_ERROR(ValidatePath(value));
-    std::string& field = key == "root"    ? config.root
-                         : key == "state" ? config.state
-                                          : config.listen;
+    std::string& field = key == "root" ? config.root : key == "state" ? config.state : config.listen;
     field = value;
     return Ok();
   }
@@ -80,16 +77,11 @@ Result<void> SetKey(std::string_view key, std::string_view value, Config& config
 
 std::string_view LevelName(log::Level level) {
   switch (level) {
-    case log::Level::kTrace:
-      return "trace";
-    case log::Level::kDebug:
-      return "debug";
-    case log::Level::kInfo:
-      return "info";
-    case log::Level::kWarn:
-      return "warn";
-    case log::Level::kError:
-      return "error";
+    case log::Level::kTrace: return "trace";
+    case log::Level::kDebug: return "debug";
+    case log::Level::kInfo: return "info";
+    case log::Level::kWarn: return "warn";
+    case log::Level::kError: return "error";
   }
   return "info";
 }
@@ -125,9 +117,7 @@ std::string_view CgroupDriverName(CgroupDriver driver) {
   return driver == CgroupDriver::kSystemd ? "systemd" : "cgroupfs";
 }
 
-std::string Config::socket_path() const {
-  return listen.empty() ? state + "/cricket.sock" : listen;
-}
+std::string Config::socket_path() const { return listen.empty() ? state + "/cricket.sock" : listen; }
 
 namespace {
 
@@ -266,8 +256,7 @@ Result<void> SetRuntimeKey(std::string_view key, const toml::node& node,
 Result<int> IntIn(const toml::node& node, int64_t min, int64_t max) {
   const auto* value = node.as_integer();
   if (value == nullptr || value->get() < min || value->get() > max) {
-    return Error(Code::kInvalidArgument,
-                 fmt::format("expected an integer from {} to {}", min, max));
+    return Error(Code::kInvalidArgument, fmt::format("expected an integer from {} to {}", min, max));
   }
   return static_cast<int>(value->get());
 }
@@ -322,8 +311,8 @@ Result<void> SetVolumesKey(std::string_view key, const toml::node& node, Volumes
   if (key == "snapshot_store" && value != "dir" && value != "oci") {
     return Error(Code::kInvalidArgument, fmt::format("expected dir or oci, got \"{}\"", value));
   }
-  if (key == "portable_root" ||
-      ((key == "coordination_dir" || key == "snapshot_dir") && !value.empty())) {
+  if (key == "portable_root" || ((key == "coordination_dir" || key == "snapshot_dir") &&
+                                 !value.empty())) {
     CR_RETURN_IF_ERROR(ValidatePath(value));
   }
   *field = value;
@@ -337,15 +326,15 @@ Result<void> SetVolumesKey(std::string_view key, const toml::node& node, Volumes
 
 // Applies `set` to every key of `table`, naming "<prefix>.<key>" in errors.
 template <typename Setter>
-Result<void> ApplyKeys(std::string_view source, const std::string& prefix, const toml::table& table,
-                       Setter set) {
+Result<void> ApplyKeys(std::string_view source, const std::string& prefix,
+                       const toml::table& table, Setter set) {
   for (const auto& [key_node, node] : table) {
     std::string key(key_node.str());
     auto applied = set(key, node);
     if (!applied.ok()) {
-      return BadKey(
-          source, prefix + "." + key,
-          applied.error().code() == Code::kNotFound ? "unknown key" : applied.error().message());
+      return BadKey(source, prefix + "." + key,
+                    applied.error().code() == Code::kNotFound ? "unknown key"
+                                                              : applied.error().message());
     }
   }
   return Ok();
@@ -432,8 +421,8 @@ Result<void> ApplyConfigToml(std::string_view text, std::string_view source, Con
     }
     auto set = SetKey(key, *value, config);
     if (!set.ok()) {
-      return BadKey(source, key,
-                    set.error().code() == Code::kNotFound ? "unknown key" : set.error().message());
+      return BadKey(source, key, set.error().code() == Code::kNotFound ? "unknown key"
+                                                                       : set.error().message());
     }
   }
   return Ok();
@@ -465,9 +454,9 @@ std::string ConfigToToml(const Config& config) {
   for (const auto& ref : config.images.pinned) {
     pinned.push_back(ref);
   }
-  table.insert("images",
-               toml::table{{"pinned", std::move(pinned)},
-                           {"max_parallel_downloads", config.images.max_parallel_downloads}});
+  table.insert("images", toml::table{{"pinned", std::move(pinned)},
+                                     {"max_parallel_downloads",
+                                      config.images.max_parallel_downloads}});
   const VolumesConfig& v = config.volumes;
   toml::array endpoints;
   for (const auto& e : v.etcd_endpoints) {

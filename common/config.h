@@ -90,7 +90,7 @@ struct Config {
   ImagesConfig images;
   VolumesConfig volumes;
   std::map<std::string, RegistryHostSettings> registries;  // keyed by domain
-  std::map<std::string, RuntimeHandlerSettings> runtimes;  // keyed by handler name
+  std::map<std::string, RuntimeHandlerSettings> runtimes;    // keyed by handler name
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

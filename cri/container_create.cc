@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/check.h"
-#include "common/cleanup.h"
 #include "common/clock.h"
+#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -84,8 +84,7 @@ Result<void> MountPodRootfs(storage::Snapshotter& snapshots, const std::string& 
     return snapshots.Mount(key, rootfs);
   }
   const std::string userns = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/user";
-  UniqueFd userns_fd(
-      ::open(userns.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  UniqueFd userns_fd(::open(userns.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (!userns_fd.valid()) {
     return Error::FromErrno(errno, "open the pod's user namespace " + userns);
   }

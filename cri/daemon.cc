@@ -168,7 +168,8 @@ Result<void> Daemon::Serve() {
   }
   CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
   // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
-  CR_ASSIGN_OR_RETURN(const std::string fetch_binary, FindHelperBinary("cricket-fetch", "storage"));
+  CR_ASSIGN_OR_RETURN(const std::string fetch_binary,
+                      FindHelperBinary("cricket-fetch", "storage"));
   CR_RETURN_IF_ERROR(OpenImageStore(fetch_binary));
   CR_RETURN_IF_ERROR(OpenVolumes(fetch_binary));
   CriDeps deps;

@@ -163,8 +163,7 @@ class CriService final : public streaming::StreamingRuntime {
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
   Result<std::string> ResolveContainer(const std::string& id_or_prefix);
   // The container, which must be running (kFailedPrecondition otherwise), and its info.
-  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(
-      const std::string& id_or_prefix);
+  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(const std::string& id_or_prefix);
   // Brings the record up to date with its shim (an exit while cricketd was down).
   Result<ContainerRecord> RefreshContainer(ContainerRecord record);
   // SIGTERM (or the image's stop signal), then SIGKILL after `timeout_s`. Caller holds its lock.

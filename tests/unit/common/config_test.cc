@@ -41,8 +41,8 @@ TEST(ConfigTest, FlagsOverrideFileWhichOverridesDefaults) {
                   .ok());
   auto config = ResolveConfig({"--config", path, "--log-level", "warn"});
   ASSERT_TRUE(config.ok()) << config.error().ToString();
-  EXPECT_EQ(config->root, "/srv/cricket");          // from the file
-  EXPECT_EQ(config->state, "/run/c2");              // from the file
+  EXPECT_EQ(config->root, "/srv/cricket");       // from the file
+  EXPECT_EQ(config->state, "/run/c2");           // from the file
   EXPECT_EQ(config->log_level, log::Level::kWarn);  // flag beats file
   EXPECT_EQ(config->log_format, log::Format::kJson);
 }
@@ -85,9 +85,8 @@ TEST(ConfigTest, BadValueIsRefusedWithKeyNamed) {
   Config config;
   auto applied = ApplyConfigToml("log_level = \"loud\"\n", "config.toml", config);
   ASSERT_FALSE(applied.ok());
-  EXPECT_EQ(
-      applied.error().message(),
-      "config.toml: log_level: expected one of trace, debug, info, warn, error, got \"loud\"");
+  EXPECT_EQ(applied.error().message(),
+            "config.toml: log_level: expected one of trace, debug, info, warn, error, got \"loud\"");
 
   applied = ApplyConfigToml("root = 3\n", "config.toml", config);
   ASSERT_FALSE(applied.ok());
@@ -161,14 +160,16 @@ TEST(ConfigNetworkTest, BadNetworkValuesNameTheDottedKey) {
   Config config;
   EXPECT_EQ(ApplyConfigToml("[network]\nmtu = 10\n", "c.toml", config).error().message(),
             "c.toml: network.mtu: expected an integer from 576 to 65535");
-  EXPECT_EQ(
-      ApplyConfigToml("[network]\nbackend = \"flannel\"\n", "c.toml", config).error().message(),
-      "c.toml: network.backend: expected auto, bridge or cni, got \"flannel\"");
+  EXPECT_EQ(ApplyConfigToml("[network]\nbackend = \"flannel\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: network.backend: expected auto, bridge or cni, got \"flannel\"");
   EXPECT_EQ(ApplyConfigToml("[network]\nbridges = \"x\"\n", "c.toml", config).error().message(),
             "c.toml: network.bridges: unknown key");
-  EXPECT_EQ(
-      ApplyConfigToml("[network]\ncni_bin_dirs = [\"rel\"]\n", "c.toml", config).error().message(),
-      "c.toml: network.cni_bin_dirs: expected an absolute path, got \"rel\"");
+  EXPECT_EQ(ApplyConfigToml("[network]\ncni_bin_dirs = [\"rel\"]\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: network.cni_bin_dirs: expected an absolute path, got \"rel\"");
 }
 
 TEST(ConfigNetworkTest, RenderedNetworkSectionParsesBack) {
@@ -225,12 +226,14 @@ TEST(ConfigRuntimesTest, RuntimeHandlersAndTheirErrors) {
   ASSERT_TRUE(ApplyConfigToml(ConfigToToml(config), "rendered", parsed).ok());
   EXPECT_EQ(parsed.runtimes.at("crun").path, "/usr/bin/crun");
 
-  EXPECT_EQ(
-      ApplyConfigToml("[runtimes.\"runc\"]\npath = \"runc\"\n", "c.toml", config).error().message(),
-      "c.toml: runtimes.\"runc\".path: expected an absolute path, got \"runc\"");
-  EXPECT_EQ(
-      ApplyConfigToml("[runtimes.\"runc\"]\nbinary = \"/x\"\n", "c.toml", config).error().message(),
-      "c.toml: runtimes.\"runc\".binary: unknown key");
+  EXPECT_EQ(ApplyConfigToml("[runtimes.\"runc\"]\npath = \"runc\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: runtimes.\"runc\".path: expected an absolute path, got \"runc\"");
+  EXPECT_EQ(ApplyConfigToml("[runtimes.\"runc\"]\nbinary = \"/x\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: runtimes.\"runc\".binary: unknown key");
 }
 
 TEST(ConfigRegistryTest, BadRegistryValuesNameTheKey) {
@@ -239,12 +242,14 @@ TEST(ConfigRegistryTest, BadRegistryValuesNameTheKey) {
                 .error()
                 .message(),
             "c.toml: registry.\"gcr.io\".mirror_only: expected true or false");
-  EXPECT_EQ(
-      ApplyConfigToml("[registry.\"gcr.io\"]\nmirrorz = []\n", "c.toml", config).error().message(),
-      "c.toml: registry.\"gcr.io\".mirrorz: unknown key");
-  EXPECT_EQ(
-      ApplyConfigToml("[images]\nmax_parallel_downloads = 0\n", "c.toml", config).error().message(),
-      "c.toml: images.max_parallel_downloads: expected an integer from 1 to 32");
+  EXPECT_EQ(ApplyConfigToml("[registry.\"gcr.io\"]\nmirrorz = []\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: registry.\"gcr.io\".mirrorz: unknown key");
+  EXPECT_EQ(ApplyConfigToml("[images]\nmax_parallel_downloads = 0\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: images.max_parallel_downloads: expected an integer from 1 to 32");
 }
 
 TEST(ConfigVolumesTest, DefaultsWorkOnOneNode) {
@@ -286,14 +291,18 @@ TEST(ConfigVolumesTest, BadValuesNameTheKey) {
                 .error()
                 .message(),
             "c.toml: volumes.coordination: expected local or etcd, got \"zookeeper\"");
-  EXPECT_EQ(
-      ApplyConfigToml("[volumes]\nsnapshot_store = \"s3\"\n", "c.toml", config).error().message(),
-      "c.toml: volumes.snapshot_store: expected dir or oci, got \"s3\"");
-  EXPECT_EQ(ApplyConfigToml("[volumes]\nportable = \"/x\"\n", "c.toml", config).error().message(),
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nsnapshot_store = \"s3\"\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.snapshot_store: expected dir or oci, got \"s3\"");
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nportable = \"/x\"\n", "c.toml", config)
+                .error()
+                .message(),
             "c.toml: volumes.portable: unknown key");
-  EXPECT_EQ(
-      ApplyConfigToml("[volumes]\nlease_ttl_seconds = 0\n", "c.toml", config).error().message(),
-      "c.toml: volumes.lease_ttl_seconds: expected an integer from 1 to 3600");
+  EXPECT_EQ(ApplyConfigToml("[volumes]\nlease_ttl_seconds = 0\n", "c.toml", config)
+                .error()
+                .message(),
+            "c.toml: volumes.lease_ttl_seconds: expected an integer from 1 to 3600");
   EXPECT_FALSE(ApplyConfigToml("[volumes]\nportable_root = \"rel\"\n", "c.toml", config).ok());
 }
 
