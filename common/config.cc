@@ -68,6 +68,11 @@ Result<void> SetKey(std::string_view key, std::string_view value, Config& config
   if (key == "cgroup_driver") {
     return ParseCgroupDriver(value, config.cgroup_driver);
   }
+  if (key == "apparmor_parser") {
+    CR_RETURN_IF_ERROR(ValidatePath(value));
+    config.apparmor_parser = value;
+    return Ok();
+  }
   return Error(Code::kNotFound, "unknown key");
 }
 
@@ -465,6 +470,7 @@ std::string ConfigToToml(const Config& config) {
       {"log_level", std::string(LevelName(config.log_level))},
       {"log_format", config.log_format == log::Format::kJson ? "json" : "text"},
       {"cgroup_driver", std::string(CgroupDriverName(config.cgroup_driver))},
+      {"apparmor_parser", config.apparmor_parser},
   };
   toml::array bin_dirs;
   for (const auto& dir : config.network.cni_bin_dirs) {

@@ -98,6 +98,8 @@ struct Config {
   log::Level log_level = log::Level::kInfo;
   log::Format log_format = log::Format::kText;
   CgroupDriver cgroup_driver = CgroupDriver::kCgroupfs;
+  // Loads Cricket's AppArmor profile for RuntimeDefault containers when a node lacks it.
+  std::string apparmor_parser = "/sbin/apparmor_parser";
   NetworkConfig network;
   ImagesConfig images;
   StreamingConfig streaming;

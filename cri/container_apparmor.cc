@@ -1,10 +1,9 @@
 #include "cri/container_apparmor.h"
 
-#include <mutex>
 #include <sstream>
 
 #include "common/files.h"
-#include "common/log.h"
+#include "cri/apparmor_default_profile.h"
 
 namespace cricket::cri {
 namespace {
@@ -13,26 +12,29 @@ namespace v1 = ::runtime::v1;
 
 constexpr const char* kField = "linux.security_context.apparmor";
 
-Result<std::string> RuntimeDefault(const AppArmorHost& host) {
+Result<std::string> RuntimeDefault(const AppArmorHost& host, const DefaultProfileLoader& load) {
+  const std::string name(kDefaultAppArmorProfile);
   if (!host.enabled) {
-    return std::string();
+    return std::string();  // nothing to confine with (containerd does the same)
   }
-  for (const char* name : {"cricket-default", "docker-default"}) {
-    if (host.loaded.contains(name)) {
-      return std::string(name);
-    }
+  if (host.loaded.contains(name)) {
+    return name;
   }
-  static std::once_flag logged;
-  std::call_once(logged, [] {
-    log::Warn({}, "AppArmor is on but no runtime-default profile (cricket-default or "
-                  "docker-default) is loaded: RuntimeDefault containers run unconfined");
-  });
-  return std::string();
+  // Running the container unconfined instead would silently drop a protection the pod asked
+  // for; refusing it tells the operator what the node lacks.
+  if (auto loaded = load(); !loaded.ok()) {
+    return Error(
+        Code::kFailedPrecondition,
+        "AppArmor profile \"" + name +
+            "\" for RuntimeDefault is not loaded and cannot be: " + loaded.error().message());
+  }
+  return name;
 }
 
 Result<std::string> Localhost(const std::string& name, const AppArmorHost& host) {
   if (name.empty()) {
-    return Error(Code::kInvalidArgument, std::string(kField) + ": a Localhost profile needs a name");
+    return Error(Code::kInvalidArgument,
+                 std::string(kField) + ": a Localhost profile needs a name");
   }
   if (host.enabled && !host.loaded.contains(name)) {
     return Error(Code::kFailedPrecondition,
@@ -59,11 +61,12 @@ AppArmorHost ReadAppArmorHost(const std::string& module_param, const std::string
 }
 
 Result<std::string> AppArmorProfileFor(const v1::LinuxContainerSecurityContext& sc,
-                                       const AppArmorHost& host) {
+                                       const AppArmorHost& host,
+                                       const DefaultProfileLoader& load_default) {
   if (sc.has_apparmor()) {
     switch (sc.apparmor().profile_type()) {
       case v1::SecurityProfile::RuntimeDefault:
-        return RuntimeDefault(host);
+        return RuntimeDefault(host, load_default);
       case v1::SecurityProfile::Unconfined:
         return std::string();
       case v1::SecurityProfile::Localhost:
@@ -78,7 +81,7 @@ Result<std::string> AppArmorProfileFor(const v1::LinuxContainerSecurityContext& 
 #pragma GCC diagnostic pop
   if (profile.empty() || profile == "runtime/default") {
     // Privileged containers are unconfined unless they name a profile (containerd does so).
-    return sc.privileged() ? std::string() : RuntimeDefault(host);
+    return sc.privileged() ? std::string() : RuntimeDefault(host, load_default);
   }
   if (profile == "unconfined") {
     return std::string();

@@ -11,12 +11,13 @@
 #include <optional>
 #include <vector>
 
+#include "common/check.h"
 #include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
-#include "cri/container_apparmor.h"
+#include "cri/apparmor_profiles.h"
 #include "cri/container_spec.h"
 #include "cri/container_user.h"
 #include "cri/ids.h"
@@ -229,8 +230,9 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   record.runtime = ContainerInfoToJson(info);
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   ClampOomScoreAdj(deps_.oom_score_adj_floor, spec);
+  CR_CHECK(deps_.apparmor != nullptr);
   CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
-                      AppArmorProfileFor(config.linux().security_context(), ReadAppArmorHost()));
+                      deps_.apparmor->ProfileFor(config.linux().security_context()));
   CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,
                                      Durability::kProcessCrash));
   CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));

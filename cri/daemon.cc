@@ -186,6 +186,8 @@ Result<void> Daemon::Serve() {
   // cricketd's capabilities and its own oom_score_adj are fixed for its lifetime: read once,
   // not on every CreateContainer.
   deps.oom_score_adj_floor = OomScoreAdjFloor();
+  apparmor_ = std::make_unique<AppArmorProfiles>(config_.apparmor_parser);
+  deps.apparmor = apparmor_.get();
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));

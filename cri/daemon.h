@@ -61,6 +61,7 @@ class Daemon {
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;
+  std::unique_ptr<AppArmorProfiles> apparmor_;
   std::unique_ptr<CriService> service_;
   // After service_: it calls into the service, so it must go first.
   std::unique_ptr<streaming::StreamingServer> streaming_;

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/apparmor_profiles.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
@@ -52,6 +53,8 @@ struct CriDeps {
   // The lowest oom_score_adj a container may get (OomScoreAdjFloor(), read once at start-up);
   // nullopt: any.
   std::optional<int> oom_score_adj_floor;
+  // AppArmor profiles of new containers (loads cricket-default on first need).
+  AppArmorProfiles* apparmor = nullptr;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
   std::string pause_binary;

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Runs one test binary (with its arguments) on a cgroup-v2-only kernel through hack/vm/v2vm.sh,
-# for ctest's `cgroupv2` label. Exits 77 (ctest: skipped) when the VM cannot run here (not
-# root, no qemu, no Debian kernel); under CI=true that is a failure instead.
+# Runs one test binary (with its arguments) in the VM of hack/vm/v2vm.sh (cgroup v2 only,
+# AppArmor on), for ctest's `cgroupv2` and `apparmor` labels. Exits 77 (ctest: skipped) when the
+# VM cannot run here (not root, no qemu, no Debian kernel); under CI=true that is a failure.
+#
+#   ctest-in-vm.sh [--registry STATE] BINARY [ARGS...]
+#
+# --registry STATE: the test needs the registry fixture of hack/test-registry/start (state dir
+# STATE, started on the host by ctest): guest-registry.sh serves its open registry again inside
+# the VM, whose loopback is its own.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+registry=""
+if [ "${1:-}" = --registry ]; then
+  registry=$2
+  shift 2
+fi
 binary=$1
 shift
 why=""
@@ -13,6 +24,8 @@ elif ! command -v qemu-system-x86_64 >/dev/null; then
   why="needs qemu-system-x86 (hack/packages.d/oci.list)"
 elif ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
   why="needs a Debian kernel image (linux-image-amd64)"
+elif [ -n "$registry" ] && [ ! -s "$registry/env" ]; then
+  why="needs the registry fixture in $registry (run through ctest)"
 fi
 if [ -n "$why" ]; then
   echo "ctest-in-vm: skipped: $why" >&2
@@ -20,4 +33,9 @@ if [ -n "$why" ]; then
   exit 77
 fi
 build_dir=$(cd "$(dirname "$binary")" && pwd)
+if [ -n "$registry" ]; then
+  exec "$here/v2vm.sh" --timeout 800 --share "$build_dir" \
+    --env "CRICKET_TEST_REGISTRY_STATE=$registry" -- \
+    "$here/guest-registry.sh" "$registry" "$binary" "$@"
+fi
 exec "$here/v2vm.sh" --timeout 500 --share "$build_dir" -- "$binary" "$@"

@@ -56,6 +56,16 @@ TEST(ConfigTest, DefaultPathIsReadWhenPresent) {
   EXPECT_EQ(config->cgroup_driver, CgroupDriver::kSystemd);
 }
 
+TEST(ConfigTest, AppArmorParserIsAnAbsolutePath) {
+  Config config;
+  EXPECT_EQ(config.apparmor_parser, "/sbin/apparmor_parser");
+  ASSERT_TRUE(ApplyConfigToml("apparmor_parser = \"/opt/aa/parser\"\n", "t", config).ok());
+  EXPECT_EQ(config.apparmor_parser, "/opt/aa/parser");
+  auto relative = ApplyConfigToml("apparmor_parser = \"apparmor_parser\"\n", "t", config);
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.error().message().find("apparmor_parser"), std::string::npos);
+}
+
 TEST(ConfigTest, UnknownKeyIsRefusedWithKeyNamed) {
   Config config;
   auto applied = ApplyConfigToml("root = \"/a\"\nroots = \"/b\"\n", "config.toml", config);
