@@ -1,13 +1,21 @@
 #include "common/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
+
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "common/unique_fd.h"
 
 namespace cricket::log {
 namespace {
@@ -64,6 +72,38 @@ std::string NowRfc3339() {
   return text;
 }
 
+// A log file on a fd opened O_CLOEXEC. spdlog 1.10's basic_file_sink opens with fopen(3) and no
+// "e" (its SPDLOG_PREVENT_CHILD_FD is a build option of libspdlog, off in Debian's): every
+// process the shim runs (runtimes, hooks) would inherit its log. One write(2) per line, as the
+// logger flushes every line anyway.
+class CloexecFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit CloexecFileSink(UniqueFd fd) : fd_(std::move(fd)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    const char* data = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_.get(), data, left);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return;  // nowhere left to report it
+      }
+      data += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  void flush_() override {}
+
+ private:
+  UniqueFd fd_;
+};
+
 spdlog::logger& Logger() {
   // One stderr logger; we format the whole line ourselves so text and JSON share one path.
   static auto* logger = [] {
@@ -100,15 +140,16 @@ Result<Format> ParseFormat(std::string_view name) {
 }
 
 Result<void> RedirectToFile(const std::string& path) {
-  try {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
-    sink->set_pattern("%v");  // the line is ours, as on the first sink (see Logger())
-    auto& sinks = Logger().sinks();
-    sinks.clear();
-    sinks.push_back(std::move(sink));
-  } catch (const spdlog::spdlog_ex& e) {  // spdlog reports open failures by throwing
-    return cricket::Error(Code::kUnavailable, std::string("log to ") + path + ": " + e.what());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                     0644));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (!fd.valid()) {
+    return cricket::Error(Code::kUnavailable, "log to " + path + ": " + std::strerror(errno));
   }
+  auto sink = std::make_shared<CloexecFileSink>(std::move(fd));
+  sink->set_pattern("%v");  // the line is ours, as on the first sink (see Logger())
+  auto& sinks = Logger().sinks();
+  sinks.clear();
+  sinks.push_back(std::move(sink));
   return Ok();
 }
 

@@ -1,6 +1,7 @@
 #include "common/subprocess.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -83,6 +84,9 @@ Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
       ::dup2(out.write.get(), STDOUT_FILENO);
       ::dup2(err.write.get(), STDERR_FILENO);
     }
+    // Whatever another thread opened without CLOEXEC (Asio's sockets until it sets the flag)
+    // is not the program's: mark everything above stdio. Linux 5.11; best effort before.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     ::signal(SIGPIPE, SIG_DFL);
     if (options.env) {
       ::execve(c_args[0], c_args.data(), c_env.data());

@@ -6,7 +6,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -44,8 +43,8 @@ void Check(const ChildPlan& plan, bool ok, ChildStep step, size_t index = 0) {
 }
 
 // The plan's fds may sit on 0-2 themselves; dup2 leaves a same-number fd alone but keeps its
-// CLOEXEC, so that case clears the flag instead. Every other inherited fd above the preserved
-// ones is closed on execve.
+// CLOEXEC, so that case clears the flag instead. Then every inherited fd above the preserved ones
+// that the init does not use is closed, before anything else runs (see child_fds.cc).
 void SetupStdio(const ChildPlan& plan) {
   for (int target = 0; target < 3; ++target) {
     int fd = plan.stdio_fds[target];
@@ -55,8 +54,7 @@ void SetupStdio(const ChildPlan& plan) {
     bool ok = fd == target ? ::fcntl(fd, F_SETFD, 0) == 0 : ::dup2(fd, target) == target;
     Check(plan, ok, ChildStep::kStdio, static_cast<size_t>(target));
   }
-  // Best effort: close_range(CLOSE_RANGE_CLOEXEC) needs Linux 5.11.
-  ::syscall(SYS_close_range, 3 + plan.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  child_internal::CloseFdsExcept(plan, plan.init_fds);
 }
 
 void EnterNamespaces(const ChildPlan& plan) {
@@ -242,11 +240,6 @@ void RunChild(const ChildPlan& plan) {
   if (!plan.pause_for_runtime_hooks) {
     ::close(plan.sync_fd);
   }
-  // The parent has filled the hooks' state pipes: drop our copies of the write ends so that
-  // the hooks see the end of their stdin.
-  for (const HookStep& h : plan.hooks) {
-    ::close(h.state_write_fd);
-  }
   for (size_t i = 0; i < plan.cgroup_join_files.size(); ++i) {
     int fd = ::open(plan.cgroup_join_files[i].c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
     Check(plan, fd >= 0 && ::write(fd, "0", 1) == 1, ChildStep::kCgroupJoin, i);
@@ -267,6 +260,9 @@ void RunChild(const ChildPlan& plan) {
                             !child_internal::FinishRootfs(plan, report))) {
     Report(plan, report);
   }
+  if (plan.rootfs_parent_fd >= 0) {
+    ::close(plan.rootfs_parent_fd);  // a host directory: gone before the rootfs is used
+  }
   if (plan.terminal && !SetupConsole(plan, report)) {
     Report(plan, report);
   }
@@ -284,7 +280,11 @@ void RunChild(const ChildPlan& plan) {
   Check(plan, !plan.no_new_privileges || ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0,
         ChildStep::kNoNewPrivs);
   ::umask(plan.umask.value_or(022));
+  // The first path of the container's process: only 0-2, the preserved fds and the init's
+  // pipes are left to reach through /proc/self/fd, and the result must be inside the root.
+  child_internal::CloseFdsExcept(plan, plan.exec_fds);
   Check(plan, ::chdir(plan.cwd.c_str()) == 0, ChildStep::kChdir);
+  Check(plan, child_internal::CheckCwdInRoot(), ChildStep::kCwd);
   char path[4096];
   Check(plan, LookupExecutable(plan, path, sizeof(path)), ChildStep::kLookup);
   if (!plan.lsm_attr_path.empty()) {

@@ -27,6 +27,13 @@ bool RunContainerHooks(const ChildPlan& plan, bool start_container, ChildReport&
 // report pipe is gone.
 void WriteHookFailure(const ChildPlan& plan, const ChildReport& report);
 
+// Closes every fd from 3 + plan.preserve_fds up except those in `keep` (sorted): close_range(2)
+// over the gaps, or a close loop up to plan.fd_limit where close_range is missing.
+void CloseFdsExcept(const ChildPlan& plan, const std::vector<int>& keep);
+// After chdir: false with errno EXDEV when the working directory is outside the process's root
+// (reached through a fd of the runtime, say), or with getcwd's errno.
+bool CheckCwdInRoot();
+
 // "/proc/self/fd/<fd>" into buf (at least 32 bytes).
 const char* FdPath(int fd, char* buf);
 // openat2(root, path, flags, RESOLVE_IN_ROOT): `path` is resolved as if root were "/".

@@ -142,6 +142,7 @@ Result<pid_t> LaunchChild(ChildPlan& plan, const std::function<Result<void>(pid_
   UniqueFd report_write(report_pipe[1]);
   plan.sync_fd = sync_read.get();
   plan.report_fd = report_write.get();
+  PlanFds(plan);
   PrepareExecPointers(plan);
 
   CR_ASSIGN_OR_RETURN(pid_t pid, CloneChild(plan, sync_write.get(), report_read.get()));

@@ -64,6 +64,7 @@ enum class ChildStep : int32_t {
   kLsm,
   kRuntimeHooks,  // not an error: the init waits before pivot_root while the runtime's hooks run
   kHook,          // a createContainer or startContainer hook failed (see ChildReport::status)
+  kCwd,           // after chdir: the working directory is outside the container's root
 };
 
 struct ChildReport {
@@ -190,6 +191,13 @@ struct ChildPlan {
 
   int stdio_fds[3] = {-1, -1, -1};  // dup2'd onto 0, 1, 2 when >= 0
   int preserve_fds = 0;
+  // What the init holds (PlanFds; oci/README.md "Fds the init holds"). A clone has every fd of
+  // its parent until execve, CLOEXEC or not, and chdir("/proc/self/fd/N") would follow one out of
+  // the container's root (CVE-2024-21626): so the init really closes, twice, every fd from
+  // 3 + preserve_fds up except a sorted keep-list.
+  std::vector<int> init_fds;  // kept right after stdio: the fds the init itself still uses
+  std::vector<int> exec_fds;  // kept right before chdir: only pipes and the exec fifo
+  int fd_limit = 0;           // upper bound of the close loop on kernels without close_range(2)
 
   bool terminal = false;
   uint16_t console_rows = 0;
@@ -247,6 +255,10 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in);
 
 // Turns a failure report into an Error: "mount proc on /b/rootfs/proc: EPERM (...)".
 Error RenderChildError(const ChildPlan& plan, const ChildReport& report);
+
+// Fills init_fds, exec_fds and fd_limit from the fds set in the plan. Call once every fd of the
+// plan is known, just before clone (LaunchChild does).
+void PlanFds(ChildPlan& plan);
 
 // Closes the namespace fds the plan opened.
 void CloseOwnedFds(ChildPlan& plan);

@@ -90,6 +90,8 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
     case ChildStep::kAmbient: return "raise ambient capability " + std::to_string(r.index);
     case ChildStep::kNoNewPrivs: return "set no_new_privs";
     case ChildStep::kChdir: return "chdir to " + plan.cwd;
+    case ChildStep::kCwd:
+      return "check that process.cwd " + plan.cwd + " is in the container";
     case ChildStep::kLookup:
       return "find executable \"" + (plan.args.empty() ? std::string() : plan.args[0]) +
              "\" in the container";
@@ -133,6 +135,10 @@ Error RenderChildError(const ChildPlan& plan, const ChildReport& report) {
     return Error(Code::kUnimplemented,
                  Action(plan, report) + ": the \"rro\" mount option needs mount_setattr(2), " +
                      "which this kernel lacks (Linux 5.12 or later)");
+  }
+  if (report.step == ChildStep::kCwd && report.err == EXDEV) {
+    return Error(Code::kInvalidArgument,
+                 "process.cwd " + plan.cwd + ": resolves outside the container's root");
   }
   return Error::FromErrno(report.err, Action(plan, report));
 }

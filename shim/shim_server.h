@@ -15,6 +15,7 @@
 // A malformed request gets an error reply and the connection is closed; the container is
 // never harmed by a client.
 
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -83,7 +84,10 @@ class ShimServer {
   // fds 0-2. Single-threaded use only (the log thread never touches fds 0-2).
   template <typename Fn>
   auto WithStdio(int in, int out, int err, Fn&& fn) {
-    int saved[3] = {::dup(0), ::dup(1), ::dup(2)};
+    // CLOEXEC: the runtime's children must not inherit the shim's own stdio as extra fds.
+    int saved[3] = {::fcntl(0, F_DUPFD_CLOEXEC, 3),
+                    ::fcntl(1, F_DUPFD_CLOEXEC, 3),   // NOLINT(cppcoreguidelines-pro-type-vararg)
+                    ::fcntl(2, F_DUPFD_CLOEXEC, 3)};  // NOLINT(cppcoreguidelines-pro-type-vararg)
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);

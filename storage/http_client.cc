@@ -78,7 +78,8 @@ Result<std::unique_ptr<FetchProcess>> Spawn(const std::string& binary, int uploa
   if (pid == 0) {
     // Only async-signal-safe calls here. The upload fd moves clear of 0..3 first, so that
     // placing the pipes cannot overwrite it.
-    int upload = upload_fd >= 0 ? ::fcntl(upload_fd, F_DUPFD, kFetchUploadFd + 1) : -1;
+    // CLOEXEC on the copy: dup2 onto kFetchUploadFd below gives the one cricket-fetch keeps.
+    int upload = upload_fd >= 0 ? ::fcntl(upload_fd, F_DUPFD_CLOEXEC, kFetchUploadFd + 1) : -1;
     ::dup2(theirs.get(), STDIN_FILENO);
     ::dup2(theirs.get(), STDOUT_FILENO);
     if (upload >= 0) {

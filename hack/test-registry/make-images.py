@@ -9,6 +9,8 @@ Writes one OCI image layout per image under <out-dir>/<name> (tag "latest") and
            USER app (uid 1000), Env, Entrypoint, Cmd, WorkingDir, StopSignal, Volumes, Labels
   multi    an OCI index: linux/amd64 -> the busybox manifest, linux/arm64 -> a tiny other one
   corrupt  one small layer of its own; the fixture corrupts its blob in the registry
+  fdworkdir  the busybox layers, run as root, WorkingDir /proc/self/fd/3: an image that tries
+           to start its process in a directory the runtime holds (CVE-2024-21626)
   bench    (with --bench) ~50 MB in three gzip layers of half-random data, for hack/bench/pull
 """
 import gzip
@@ -189,6 +191,12 @@ def main():
     bad.index(mdesc)
     env["CORRUPT_MANIFEST"] = mdesc["digest"]
     env["CORRUPT_LAYER"] = layers[0]["digest"]
+
+    fdwd = Layout(os.path.join(out, "fdworkdir"))
+    mdesc, _, _, _ = image(fdwd, busybox_layers(), {
+        "Env": ["PATH=/bin"], "Cmd": ["/bin/ls", "../../../../../../../.."],
+        "WorkingDir": "/proc/self/fd/3"})
+    fdwd.index(mdesc)
 
     if "--bench" in sys.argv[2:]:
         bench = Layout(os.path.join(out, "bench"))

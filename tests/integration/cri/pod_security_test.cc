@@ -125,5 +125,40 @@ TEST_F(PodSecurityTest, PodSysctlsReachTheContainers) {
   EXPECT_EQ(out.stdout(), "42\n");
 }
 
+// CVE-2024-21626 class (issue 13 item 1): a working directory through /proc/self/fd/N, from
+// the CRI's working_dir or from the image's WORKDIR, would start the process in a directory the
+// container's init inherited from the shim. CreateContainer refuses it, naming the path.
+TEST_F(PodSecurityTest, WorkingDirThroughAnInheritedFdIsRefused) {
+  for (int fd = 3; fd <= 32; ++fd) {
+    const std::string cwd = "/proc/self/fd/" + std::to_string(fd);
+    std::string ctr;
+    grpc::Status created =
+        CreateContainer(pod_, pod_config_, "fd" + std::to_string(fd), "busybox ls ../../../..",
+                        &ctr, false, [&](v1::ContainerConfig& c) { c.set_working_dir(cwd); });
+    EXPECT_FALSE(created.ok()) << "working_dir " << cwd << " was accepted";
+    EXPECT_NE(created.error_message().find(cwd), std::string::npos) << created.error_message();
+  }
+}
+
+TEST_F(PodSecurityTest, ImageWorkdirThroughAnInheritedFdIsRefused) {
+  std::string image = image_;
+  image.replace(image.find("test/busybox"), std::string("test/busybox").size(), "test/fdworkdir");
+  grpc::ClientContext ctx;
+  v1::PullImageRequest pull;
+  pull.mutable_image()->set_image(image);
+  v1::PullImageResponse pulled;
+  ASSERT_TRUE(ImageStub()->PullImage(&ctx, pull, &pulled).ok()) << image;
+  std::string ctr;
+  grpc::Status created =
+      CreateContainer(pod_, pod_config_, "fdworkdir", "", &ctr, false, [&](v1::ContainerConfig& c) {
+        c.mutable_image()->set_image(image);
+        c.clear_command();
+        c.clear_args();
+      });
+  EXPECT_FALSE(created.ok()) << "WORKDIR /proc/self/fd/3 was accepted";
+  EXPECT_NE(created.error_message().find("/proc/self/fd/3"), std::string::npos)
+      << created.error_message();
+}
+
 }  // namespace
 }  // namespace cricket

@@ -1,13 +1,15 @@
 // cricket-shim on the real kernel: one busybox container through its whole life.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "oci/spec_default.h"
@@ -45,10 +47,12 @@ class ShimTest : public ::testing::Test {
     }
   }
 
-  void WriteSpec(const std::vector<std::string>& args, bool terminal = false) {
+  void WriteSpec(const std::vector<std::string>& args, bool terminal = false,
+                 const std::string& cwd = "/") {
     oci::Spec spec = oci::DefaultSpec();
     spec.root->path = "rootfs";
     spec.process->args = args;
+    spec.process->cwd = cwd;
     spec.process->env = {"PATH=/bin"};
     spec.process->terminal = terminal;
     spec.linux->cgroups_path = "/crtest-" + std::to_string(::getpid()) + "-shim";
@@ -231,6 +235,51 @@ TEST_F(ShimTest, BadBundleIsReportedAndLeavesNoShim) {
       << launched.error().message();
   EXPECT_FALSE(ShimClient(options_.control_socket()).Status().ok());
   EXPECT_FALSE(std::filesystem::exists(options_.runtime_root + "/" + options_.id));
+}
+
+// Issue 13 items 1 and 7: the runtime runs in the shim's process, which holds its control
+// socket, log files and pipes. None of them reaches the container: its first instruction sees
+// 0-2 only, and a cwd through /proc/self/fd/N is refused, for the container and for exec.
+TEST_F(ShimTest, ContainerStartsWithStdioOnly) {
+  WriteSpec({"ls", "/proc/self/fd"});
+  ASSERT_TRUE(LaunchShim(CRICKET_SHIM_BIN, options_, 30s).ok());
+  ShimClient shim(options_.control_socket());
+  ASSERT_TRUE(shim.Start().ok());
+  ASSERT_TRUE(shim.Wait(10s).ok());
+  std::string listed;
+  std::string log = Log();
+  for (size_t at = log.find(" stdout F "); at != std::string::npos;
+       at = log.find(" stdout F ", at + 1)) {
+    size_t start = at + std::strlen(" stdout F ");
+    listed += log.substr(start, log.find('\n', start) - start) + " ";
+  }
+  EXPECT_EQ(listed, "0 1 2 3 ") << log;  // 3: the directory ls reads
+  EXPECT_TRUE(shim.Delete(false).ok());
+}
+
+TEST_F(ShimTest, CwdThroughAFdOfTheShimIsRefused) {
+  for (int fd = 3; fd <= 64; ++fd) {
+    std::string cwd = "/proc/self/fd/" + std::to_string(fd);
+    WriteSpec({"ls", "../../../../../../../../.."}, false, cwd);
+    auto launched = LaunchShim(CRICKET_SHIM_BIN, options_, 30s);
+    ASSERT_FALSE(launched.ok()) << cwd << " was accepted; log: " << Log();
+    EXPECT_NE(launched.error().message().find(cwd), std::string::npos)
+        << launched.error().ToString();
+  }
+  WriteSpec({"sleep", "100"});
+  ASSERT_TRUE(LaunchShim(CRICKET_SHIM_BIN, options_, 30s).ok());
+  ShimClient shim(options_.control_socket());
+  ASSERT_TRUE(shim.Start().ok());
+  for (int fd = 3; fd <= 64; ++fd) {
+    oci::Process p = Exec({"ls", "../../../../../../../../.."});
+    p.cwd = "/proc/self/fd/" + std::to_string(fd);
+    auto exec = shim.ExecSync(p, 10s);
+    ASSERT_FALSE(exec.ok()) << p.cwd << " was accepted: " << exec->out;
+    EXPECT_NE(exec.error().message().find(p.cwd), std::string::npos) << exec.error().ToString();
+  }
+  ASSERT_TRUE(shim.Kill(SIGKILL, false).ok());
+  ASSERT_TRUE(shim.Wait(10s).ok());
+  EXPECT_TRUE(shim.Delete(false).ok());
 }
 
 TEST_F(ShimTest, MalformedControlRequestsDoNotHarmTheContainer) {
