@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -20,6 +21,7 @@
 
 #include "common/files.h"
 #include "common/unique_fd.h"
+#include "oci/spec_json.h"
 #include "tests/integration/oci/container_fixture.h"
 
 namespace cricket::oci::testing {
@@ -149,13 +151,17 @@ while :; do
     exit 0
   done
 done)";
-  WriteSpec(MakeSpec(watcher));
+  Spec spec = MakeSpec(watcher);
+  WriteSpec(spec);
+  Process exec = *spec.process;
+  exec.args = {"/proc/self/exe", "--log", "/tmp/log.fifo", "no-such-command"};
+  ASSERT_TRUE(WriteFileAtomic(out_->Join("process.json"), ProcessToJson(exec), 0644).ok());
   ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " c1"), 0)
       << ReadFile(out_->Join("cli.out")).value_or("");
   for (int i = 0; i < 500 && ReadOut("ready").empty(); ++i) {
     std::this_thread::sleep_for(10ms);
   }
-  ASSERT_EQ(Cli("exec -d c1 -- /proc/self/exe --log /tmp/log.fifo no-such-command"), 0)
+  ASSERT_EQ(Cli("exec -d --process " + out_->Join("process.json") + " c1"), 0)
       << ReadFile(out_->Join("cli.out")).value_or("");
   for (int i = 0; i < 1000 && ReadOut("result").empty(); ++i) {
     std::this_thread::sleep_for(10ms);
