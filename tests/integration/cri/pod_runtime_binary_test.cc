@@ -67,7 +67,7 @@ echo watching > /tmp/ready
 while :; do
   for d in /proc/[0-9]*; do
     l=$(busybox readlink $d/exe 2>/dev/null) || continue
-    case "$l" in *busybox*) continue ;; esac
+    case "$l" in *busybox* | /pause) continue ;; esac
     exec 3<$d/exe || continue
     echo "$l" > /tmp/link
     busybox cat /tmp/s/shim.log > /dev/null
@@ -106,7 +106,11 @@ done)";
   v1::ExecSyncResponse exec;
   ASSERT_TRUE(runtime_->ExecSync(&ctx, req, &exec).ok());
   ASSERT_TRUE(WaitFor(
-      [&] { return Exec(ctr, "busybox cat /tmp/result", &out).ok() && !out.stdout().empty(); }));
+      [&] { return Exec(ctr, "busybox cat /tmp/result", &out).ok() && !out.stdout().empty(); }))
+      << "exec: " << exec.exit_code() << " " << exec.stdout() << exec.stderr() << "; watcher: "
+      << (Exec(ctr, "busybox cat /tmp/link /tmp/err; busybox ls -l /tmp /tmp/s", &out).ok()
+              ? out.stdout() + out.stderr()
+              : "");
   EXPECT_EQ(out.stdout(), "DENIED\n");
   ASSERT_TRUE(Exec(ctr, "busybox cat /tmp/link /tmp/err", &out).ok());
   EXPECT_EQ(out.stdout().find(shim_copy_), std::string::npos)
