@@ -88,10 +88,11 @@ Result<SubprocessResult> RunSubprocess(const std::vector<std::string>& argv,
     // is not the program's: mark everything above stdio. Linux 5.11; best effort before.
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     ::signal(SIGPIPE, SIG_DFL);
-    if (options.env) {
-      ::execve(c_args[0], c_args.data(), c_env.data());
+    char** envp = options.env ? c_env.data() : environ;
+    if (options.exec_fd >= 0) {
+      ::syscall(SYS_execveat, options.exec_fd, "", c_args.data(), envp, AT_EMPTY_PATH);
     } else {
-      ::execv(c_args[0], c_args.data());
+      ::execve(c_args[0], c_args.data(), envp);
     }
     int e = errno;
     (void)!::write(exec_status.write.get(), &e, sizeof(e));

@@ -28,6 +28,9 @@ struct SubprocessOptions {
   // stdin_data must be empty. For a program whose own children must keep them (an OCI
   // runtime's `create`, whose container init inherits its stdio).
   bool inherit_stdio = false;
+  // Executes this fd (execveat AT_EMPTY_PATH; a SealedExe of common/sealed_exe.h) instead of
+  // the file argv[0] names, which is then only the program's name. It may be CLOEXEC.
+  int exec_fd = -1;
 };
 
 // kNotFound when argv[0] cannot be executed (ENOENT), kDeadlineExceeded on timeout (the child

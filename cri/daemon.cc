@@ -11,6 +11,7 @@
 #include "common/helper_binary.h"
 #include "common/host_port.h"
 #include "common/log.h"
+#include "common/sealed_exe.h"
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "oci/cgroup_detect.h"
@@ -189,6 +190,13 @@ Result<void> Daemon::Serve() {
   apparmor_ = std::make_unique<AppArmorProfiles>(config_.apparmor_parser);
   deps.apparmor = apparmor_.get();
   CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
+  // Every shim runs from one sealed handle made here (common/sealed_exe.h): the shim's clones
+  // are the container's init and exec children until their execve, and must not expose the
+  // host's file. Made once: nothing per container.
+  CR_RETURN_IF_ERROR(MakeDirs(config_.state, 0711));
+  CR_ASSIGN_OR_RETURN(shim_exe_, SealExecutable(deps.shim_binary, {.scratch_dir = config_.state}));
+  deps.shim_exe_fd = shim_exe_.fd.get();
+  log::Info({}, "shims run from a sealed {} ({})", deps.shim_binary, SealMethodName(shim_exe_.method));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {

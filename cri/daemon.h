@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/lock_file.h"
 #include "common/result.h"
+#include "common/sealed_exe.h"
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"
@@ -58,6 +59,8 @@ class Daemon {
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<network::NetworkManager> network_;
   LinuxSyscalls sys_;
+  // What every shim is started from; before service_, which holds its fd.
+  SealedExe shim_exe_;
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;

@@ -268,7 +268,8 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.infra_shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60)));
+  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60),
+                                       deps_.shim_exe_fd));
   CR_RETURN_IF_ERROR(infra.Start());
   CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra.Status());
   info.infra_pid = status.pid;

@@ -57,6 +57,9 @@ struct CriDeps {
   AppArmorProfiles* apparmor = nullptr;
   // Helper binaries (installed beside cricketd).
   std::string shim_binary;
+  // A sealed handle on shim_binary (common/sealed_exe.h; the Daemon owns it) that every shim
+  // is started from; -1: the file itself (unit tests).
+  int shim_exe_fd = -1;
   std::string pause_binary;
 };
 

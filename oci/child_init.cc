@@ -224,6 +224,9 @@ void PrepareExecPointers(ChildPlan& plan) {
 }
 
 void RunChild(const ChildPlan& plan) {
+  // Until execve (which resets it) no process of the container may open /proc/<us>/exe,
+  // /maps or /mem without CAP_SYS_PTRACE: we are still the runtime (oci/README.md).
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // The parent's signal dispositions and mask are not the container's.
   sigset_t all;
   sigemptyset(&all);

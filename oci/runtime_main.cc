@@ -20,6 +20,7 @@
 #include "oci/cgroup_detect.h"
 #include "oci/cli_args.h"
 #include "oci/cli_commands.h"
+#include "oci/cli_reexec.h"
 #include "oci/runtime.h"
 #include "oci/spec.h"
 
@@ -94,6 +95,15 @@ int Main(int argc, char** argv) {
   if (command == nullptr) {
     LogError(*global, Error(Code::kInvalidArgument, "unknown command \"" + args[next] + "\""));
     return 2;
+  }
+  // The commands that run code in a container's namespaces do so from a sealed executable
+  // (cli_reexec.h); first thing, before any other work is done twice.
+  if (command == Create || command == Run || command == Exec) {
+    if (auto sealed = RunFromSealedExe(argv, global->Get("root", kDefaultRuntimeRoot));
+        !sealed.ok()) {
+      LogError(*global, sealed.error());
+      return 1;
+    }
   }
   if (global->Has("systemd-cgroup")) {
     LogError(*global, Error(Code::kUnimplemented, "--systemd-cgroup: only the cgroupfs driver is implemented"));

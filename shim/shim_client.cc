@@ -30,13 +30,14 @@ Result<std::pair<UniqueFd, UniqueFd>> Pipe() {
 }  // namespace
 
 Result<void> LaunchShim(const std::string& shim_binary, const ShimOptions& options,
-                        std::chrono::milliseconds timeout) {
+                        std::chrono::milliseconds timeout, int exec_fd) {
   std::vector<std::string> argv = {shim_binary};
   for (auto& arg : ShimArgs(options)) {
     argv.push_back(std::move(arg));
   }
   SubprocessOptions run;
   run.timeout = timeout;
+  run.exec_fd = exec_fd;
   CR_ASSIGN_OR_RETURN(SubprocessResult result, RunSubprocess(argv, run));
   if (result.exit_code != 0) {
     std::string message = result.err;

@@ -19,8 +19,11 @@ namespace cricket::shim {
 
 // Runs `shim_binary` with `options` and waits until the container is created (not started).
 // The error carries the shim's own message ("INVALID_ARGUMENT: process.args: ...").
+// `exec_fd`, when given, is what runs (cricketd's sealed copy of the shim, so that the code the
+// shim runs in the container's namespaces is never the host's file); `shim_binary` then only
+// names it.
 Result<void> LaunchShim(const std::string& shim_binary, const ShimOptions& options,
-                        std::chrono::milliseconds timeout);
+                        std::chrono::milliseconds timeout, int exec_fd = -1);
 
 struct ShimStatus {
   std::string state;  // "created", "running", "stopped"

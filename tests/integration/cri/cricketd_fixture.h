@@ -46,7 +46,7 @@ class CricketdFixture : public ::testing::Test {
     std::vector<std::string> args = {"--root", root(), "--state", state(), "--config",
                                      config_path_};
     args.insert(args.end(), extra.begin(), extra.end());
-    return std::make_unique<CricketdProcess>(CRICKETD_PATH, args, dir_.Join(log_name));
+    return std::make_unique<CricketdProcess>(cricketd_binary_, args, dir_.Join(log_name));
   }
 
   std::unique_ptr<CricketdProcess> LaunchReady() {
@@ -64,6 +64,8 @@ class CricketdFixture : public ::testing::Test {
 
   TempDir dir_{"cricketd"};
   std::string config_path_;
+  // What Launch runs; its helpers (cricket-shim, ...) are found beside it.
+  std::string cricketd_binary_ = CRICKETD_PATH;
 };
 
 }  // namespace cricket::testing
