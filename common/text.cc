@@ -39,4 +39,28 @@ std::optional<uint64_t> ParseUint64(std::string_view text) {
   return value;
 }
 
+std::string CleanPath(std::string_view path) {
+  const bool absolute = !path.empty() && path[0] == '/';
+  const std::vector<std::string> pieces = Split(path, '/');
+  std::vector<std::string_view> parts;
+  for (std::string_view part : pieces) {
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part != "..") {
+      parts.push_back(part);
+    } else if (!parts.empty() && parts.back() != "..") {
+      parts.pop_back();
+    } else if (!absolute) {
+      parts.push_back(part);
+    }
+  }
+  std::string out = absolute ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    out += i == 0 ? "" : "/";
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
+}
+
 }  // namespace cricket

@@ -21,4 +21,9 @@ std::vector<std::string_view> Words(std::string_view text);
 // A decimal unsigned number filling all of `text`; nullopt otherwise.
 std::optional<uint64_t> ParseUint64(std::string_view text);
 
+// `path` cleaned lexically, like Go's path.Clean: repeated and trailing slashes, "." and ".."
+// components removed ("/a/../proc/" -> "/proc", "//proc" -> "/proc"). ".." at the root stays at
+// the root, as the kernel resolves it. Symlinks are not looked at.
+std::string CleanPath(std::string_view path);
+
 }  // namespace cricket

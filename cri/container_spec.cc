@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "common/files.h"
+#include "common/text.h"
 #include "cri/container_devices.h"
 #include "cri/container_security.h"
 #include "cri/container_spec_propagation.h"
@@ -58,6 +59,22 @@ oci::Mount BindMount(const std::string& source, const std::string& destination, 
     m.options.emplace_back("rro");
   }
   return m;
+}
+
+// A volume on or under /proc or /sys would replace what the kernel shows the container, and
+// one over /proc hides the files the runtime writes the LSM profile and sysctls to
+// (CVE-2019-16884). The OCI runtime-spec's own mounts put procfs at /proc and sysfs at /sys;
+// a CRI mount is never needed there (kubelet mounts nothing below them), so all are refused,
+// stricter than runc's lxcfs exceptions (which are for OCI specs, not pods).
+Result<void> CheckKernelFsMount(const v1::Mount& m, const std::string& field) {
+  const std::string dest = CleanPath(m.container_path());
+  for (std::string_view fs : {"/proc", "/sys"}) {
+    if (dest == fs || (dest.starts_with(fs) && dest[fs.size()] == '/')) {
+      return Error(Code::kInvalidArgument, field + ".container_path \"" + m.container_path() +
+                                               "\": no mounts on or under " + std::string(fs));
+    }
+  }
+  return Ok();
 }
 
 // CRI: recursive_read_only needs readonly and PRIVATE propagation (a propagating mount could
@@ -120,6 +137,7 @@ Result<void> AddMounts(const ContainerSpecInput& in, oci::Spec& spec) {
     if (m.host_path().empty()) {
       return Error(Code::kInvalidArgument, field + ".host_path is empty");
     }
+    CR_RETURN_IF_ERROR(CheckKernelFsMount(m, field));
     CR_RETURN_IF_ERROR(CheckRecursiveReadOnly(m, field));
     CR_RETURN_IF_ERROR(CheckPropagation(in, field, m, mountinfo));
     spec.mounts.push_back(BindMount(m.host_path(), m.container_path(), m.readonly(),

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
@@ -17,6 +17,7 @@
 #include "network/dns_files.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
+#include "oci/spec_validate.h"
 #include "shim/shim_client.h"
 
 namespace cricket::cri {
@@ -107,6 +108,14 @@ Result<void> Validate(const v1::PodSandboxConfig& config) {
   const auto& ns = config.linux().security_context().namespace_options();
   if (ns.has_userns_options()) {
     CR_RETURN_IF_ERROR(ValidateUserns(ns.userns_options()));
+  }
+  // The pod's sysctls are set in the infra container, in the namespaces WriteSandboxSpec gives
+  // it: refused here, before anything is made, when one would change the node.
+  const bool host_network = ns.network() == v1::NODE;
+  const oci::OwnNamespaces own{!host_network, ns.ipc() != v1::NODE, !host_network,
+                               PodUserns(config)};
+  for (const auto& [key, value] : config.linux().sysctls()) {
+    CR_RETURN_IF_ERROR(oci::CheckSysctl(key, own, "config.linux.sysctls[\"" + key + "\"]"));
   }
   return Ok();
 }

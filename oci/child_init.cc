@@ -290,11 +290,8 @@ void RunChild(const ChildPlan& plan) {
   Check(plan, child_internal::CheckCwdInRoot(), ChildStep::kCwd);
   char path[4096];
   Check(plan, LookupExecutable(plan, path, sizeof(path)), ChildStep::kLookup);
-  if (!plan.lsm_attr_path.empty()) {
-    int fd = ::open(plan.lsm_attr_path.c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-    Check(plan, fd >= 0 && ::write(fd, plan.lsm_attr_value.data(), plan.lsm_attr_value.size()) >= 0,
-          ChildStep::kLsm);
-    ::close(fd);
+  if (!plan.lsm_attr_path.empty() && !child_internal::WriteLsmAttr(plan, report)) {
+    Report(plan, report);
   }
   if (plan.start_now) {
     // The parent learns of success from the report pipe closing on execve.

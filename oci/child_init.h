@@ -34,6 +34,16 @@ void CloseFdsExcept(const ChildPlan& plan, const std::vector<int>& keep);
 // (reached through a fd of the runtime, say), or with getcwd's errno.
 bool CheckCwdInRoot();
 
+// The container's /proc, opened without following symlinks and checked to be the root of a
+// procfs; -1 with errno set (EXDEV: a directory, or another filesystem, sits at /proc).
+int OpenProcRoot();
+// Writes plan.sysctls below proc_fd (OpenProcRoot), each file checked to be on procfs.
+bool WriteSysctls(const ChildPlan& plan, int proc_fd, ChildReport& report);
+// Mounts over plan.masked_paths (tmpfs on directories, /dev/null on files), following no symlink.
+bool MaskPaths(const ChildPlan& plan, ChildReport& report);
+// Writes plan.lsm_attr_value to plan.lsm_attr_path below the container's /proc/thread-self.
+bool WriteLsmAttr(const ChildPlan& plan, ChildReport& report);
+
 // "/proc/self/fd/<fd>" into buf (at least 32 bytes).
 const char* FdPath(int fd, char* buf);
 // openat2(root, path, flags, RESOLVE_IN_ROOT): `path` is resolved as if root were "/".

@@ -1,9 +1,11 @@
 #include "oci/child_plan.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -78,6 +80,60 @@ Result<void> SetIdmap(const Mount& m, const MountOptions& opts, const Linux& l,
   return Ok();
 }
 
+Result<void> AddMountSteps(const Mount& m, const MountOptions& opts, const std::string& field,
+                           const CgroupInfo* cgroups, const Linux& l, std::vector<MountStep>& out) {
+  if (m.type == "cgroup" && cgroups != nullptr) {
+    ExpandCgroupMount(m, opts, *cgroups, out);
+    return Ok();
+  }
+  if ((opts.flags & MS_BIND) == 0) {
+    out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, m.type, opts.flags,
+                            opts.data, opts.propagation, opts.recursive_readonly, true});
+    return Ok();
+  }
+  struct stat st {};
+  if (::stat(m.source.c_str(), &st) < 0) {
+    return Error::FromErrno(errno, field + ".source: stat " + m.source);
+  }
+  const unsigned long bind = MS_BIND | (opts.flags & MS_REC);
+  const unsigned long rest = opts.flags & ~static_cast<unsigned long>(MS_BIND | MS_REC);
+  const bool is_dir = S_ISDIR(st.st_mode);
+  out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, "", bind, "",
+                          {}, false, is_dir});
+  CR_RETURN_IF_ERROR(SetIdmap(m, opts, l, field, out.back()));
+  // A bind mount ignores every other flag: they take effect through a remount.
+  if (rest != 0) {
+    out.push_back(MountStep{MountStep::Kind::kRemount, "", m.destination, "",
+                            MS_REMOUNT | MS_BIND | rest, "", {}, false, is_dir});
+  }
+  out.back().propagation = opts.propagation;
+  out.back().recursive_readonly = opts.recursive_readonly;
+  return Ok();
+}
+
+// ValidateSpec let a bind onto /proc through: only procfs may be bound there (runc's
+// checkProcMount), and the init is told which steps may land on procfs.
+Result<void> CheckProcMount(const Mount& m, const MountOptions& opts, const std::string& field,
+                            size_t first_step, std::vector<MountStep>& out) {
+  ProcMountRule rule = ClassifyProcMount(m.destination);
+  if (rule == ProcMountRule::kProcRoot && (opts.flags & MS_BIND) != 0) {
+    struct statfs st {};
+    if (::statfs(m.source.c_str(), &st) < 0) {
+      return Error::FromErrno(errno, field + ".source: statfs " + m.source);
+    }
+    if (st.f_type != PROC_SUPER_MAGIC) {
+      return Error(Code::kInvalidArgument, field +
+                                               ".source: only procfs may be bound on /proc, \"" +
+                                               m.source + "\" is not on procfs");
+    }
+  }
+  for (size_t i = first_step; i < out.size(); ++i) {
+    out[i].over_proc_allowed =
+        rule == ProcMountRule::kProcRoot || rule == ProcMountRule::kAllowedFile;
+  }
+  return Ok();
+}
+
 Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups, const Linux& l,
                       std::vector<MountStep>& out) {
   std::string field = "mounts[" + std::to_string(index) + "]";
@@ -85,33 +141,9 @@ Result<void> AddMount(const Mount& m, size_t index, const CgroupInfo* cgroups, c
   if (!opts.ok()) {
     return opts.error().Wrap(field + ".options");
   }
-  if (m.type == "cgroup" && cgroups != nullptr) {
-    ExpandCgroupMount(m, *opts, *cgroups, out);
-    return Ok();
-  }
-  if ((opts->flags & MS_BIND) == 0) {
-    out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, m.type, opts->flags,
-                            opts->data, opts->propagation, opts->recursive_readonly, true});
-    return Ok();
-  }
-  struct stat st {};
-  if (::stat(m.source.c_str(), &st) < 0) {
-    return Error::FromErrno(errno, field + ".source: stat " + m.source);
-  }
-  const unsigned long bind = MS_BIND | (opts->flags & MS_REC);
-  const unsigned long rest = opts->flags & ~static_cast<unsigned long>(MS_BIND | MS_REC);
-  const bool is_dir = S_ISDIR(st.st_mode);
-  out.push_back(MountStep{MountStep::Kind::kMount, m.source, m.destination, "", bind, "",
-                          {}, false, is_dir});
-  CR_RETURN_IF_ERROR(SetIdmap(m, *opts, l, field, out.back()));
-  // A bind mount ignores every other flag: they take effect through a remount.
-  if (rest != 0) {
-    out.push_back(MountStep{MountStep::Kind::kRemount, "", m.destination, "",
-                            MS_REMOUNT | MS_BIND | rest, "", {}, false, is_dir});
-  }
-  out.back().propagation = opts->propagation;
-  out.back().recursive_readonly = opts->recursive_readonly;
-  return Ok();
+  const size_t first_step = out.size();
+  CR_RETURN_IF_ERROR(AddMountSteps(m, *opts, field, cgroups, l, out));
+  return CheckProcMount(m, *opts, field, first_step, out);
 }
 
 Result<void> AddNamespaces(const Linux& l, ChildPlan& plan) {
@@ -166,6 +198,45 @@ void AddDevices(const Spec& spec, ChildPlan& plan) {
   }
 }
 
+// A joined network namespace that is the runtime's own is the node's: net.* would change it
+// (ValidateSpec only sees that there is a path).
+Result<bool> JoinsOwnNetns(const ChildPlan& plan) {
+  for (const NsJoin& j : plan.joins) {
+    if (j.type != "network") {
+      continue;
+    }
+    struct stat joined {};
+    struct stat own {};
+    if (::fstat(j.fd, &joined) < 0 || ::stat("/proc/self/ns/net", &own) < 0) {
+      return Error::FromErrno(errno, "stat network namespace " + j.path);
+    }
+    return joined.st_dev == own.st_dev && joined.st_ino == own.st_ino;
+  }
+  return false;
+}
+
+// Sysctls become paths below the container's /proc, written by the init through a procfs fd.
+Result<void> AddSysctls(const Linux& l, ChildPlan& plan) {
+  bool checked_netns = false;
+  for (const auto& [key, value] : l.sysctl) {
+    std::string name = SysctlDottedName(key);
+    if (name.starts_with("net.") && !checked_netns) {
+      CR_ASSIGN_OR_RETURN(bool host, JoinsOwnNetns(plan));
+      if (host) {
+        return Error(Code::kInvalidArgument,
+                     "linux.sysctl[\"" + key + "\"]: the joined network namespace is the node's");
+      }
+      checked_netns = true;
+    }
+    std::string path = "sys/" + name;
+    for (size_t i = 4; i < path.size(); ++i) {
+      path[i] = path[i] == '.' ? '/' : path[i] == '/' ? '.' : path[i];
+    }
+    plan.sysctls.push_back(SysctlStep{std::move(path), value});
+  }
+  return Ok();
+}
+
 bool Exists(const char* path) {
   struct stat st {};
   return ::stat(path, &st) == 0;
@@ -177,8 +248,8 @@ void AddLsm(const Process& p, ChildPlan& plan) {
   if (!p.apparmor_profile.empty()) {
     auto enabled = ReadFile("/sys/module/apparmor/parameters/enabled");
     if (enabled.ok() && !enabled->empty() && (*enabled)[0] == 'Y') {
-      plan.lsm_attr_path = Exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec"
-                                                                   : "/proc/self/attr/exec";
+      plan.lsm_attr_path =
+          Exists("/proc/self/attr/apparmor/exec") ? "attr/apparmor/exec" : "attr/exec";
       plan.lsm_attr_value = "exec " + p.apparmor_profile;
     } else {
       log::Info({}, "apparmorProfile {} skipped: AppArmor is not enabled on this node",
@@ -187,7 +258,7 @@ void AddLsm(const Process& p, ChildPlan& plan) {
   }
   if (!p.selinux_label.empty()) {
     if (Exists("/sys/fs/selinux/enforce")) {
-      plan.lsm_attr_path = "/proc/self/attr/exec";
+      plan.lsm_attr_path = "attr/exec";
       plan.lsm_attr_value = p.selinux_label;
     } else {
       log::Info({}, "selinuxLabel {} skipped: SELinux is not enabled on this node", p.selinux_label);
@@ -347,11 +418,7 @@ Result<ChildPlan> BuildChildPlan(const ChildPlanInputs& in) {
     AddDevices(spec, plan);
     plan.masked_paths = l.masked_paths;
     plan.readonly_paths = l.readonly_paths;
-    for (const auto& [key, value] : l.sysctl) {
-      std::string path = "/proc/sys/" + key;
-      std::replace(path.begin() + 10, path.end(), '.', '/');
-      plan.sysctls.push_back(SysctlStep{path, value});
-    }
+    step = AddSysctls(l, plan);
   }
   if (step.ok()) {
     step = AddProcess(*spec.process, plan);

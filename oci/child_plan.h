@@ -65,6 +65,7 @@ enum class ChildStep : int32_t {
   kRuntimeHooks,  // not an error: the init waits before pivot_root while the runtime's hooks run
   kHook,          // a createContainer or startContainer hook failed (see ChildReport::status)
   kCwd,           // after chdir: the working directory is outside the container's root
+  kProcfs,        // the container's /proc is not the root of a procfs (sysctls need it)
 };
 
 struct ChildReport {
@@ -119,6 +120,10 @@ struct MountStep {
   std::vector<IdMapping> uid_mappings{};
   std::vector<IdMapping> gid_mappings{};
   int tree_fd = -1;  // owned by ChildPlan::owned_fds
+  // The init refuses a mount whose target turns out to be on procfs (a symlink in the image
+  // leading into /proc, CVE-2019-16884) unless the spec's destination is procfs's own place:
+  // /proc itself for a proc mount, or one of the lxcfs files (ClassifyProcMount).
+  bool over_proc_allowed = false;
 };
 
 struct DeviceStep {
@@ -130,7 +135,7 @@ struct DeviceStep {
 };
 
 struct SysctlStep {
-  std::string path;  // /proc/sys/net/ipv4/ip_forward
+  std::string path;  // "sys/net/ipv4/ip_forward": relative to the container's verified /proc
   std::string value;
 };
 
@@ -216,7 +221,8 @@ struct ChildPlan {
   int last_cap = 0;
   bool no_new_privileges = false;
 
-  // Written just before execve: "exec <profile>" for AppArmor, the label for SELinux.
+  // Written just before execve: "exec <profile>" for AppArmor, the label for SELinux. The path
+  // is relative to the container's /proc/thread-self ("attr/exec"), opened through procfs only.
   std::string lsm_attr_path;
   std::string lsm_attr_value;
 

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "oci/child_plan.h"
 
@@ -77,7 +78,7 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
     case ChildStep::kReadonlyRoot: return "remount rootfs read-only";
     case ChildStep::kSysctl: {
       const SysctlStep* s = At(plan.sysctls, r.index);
-      return "write sysctl " + (s == nullptr ? std::string() : s->path);
+      return "write sysctl /proc/" + (s == nullptr ? std::string() : s->path);
     }
     case ChildStep::kConsole: return "set up the console (step " + std::to_string(r.index) + ")";
     case ChildStep::kRlimit: return "setrlimit " + std::to_string(r.index);
@@ -96,7 +97,10 @@ std::string Action(const ChildPlan& plan, const ChildReport& r) {
       return "find executable \"" + (plan.args.empty() ? std::string() : plan.args[0]) +
              "\" in the container";
     case ChildStep::kWaitStart: return "wait for start";
-    case ChildStep::kLsm: return "write " + plan.lsm_attr_value + " to " + plan.lsm_attr_path;
+    case ChildStep::kLsm:
+      return "write " + plan.lsm_attr_value + " to /proc/thread-self/" + plan.lsm_attr_path;
+    case ChildStep::kProcfs:
+      return "open /proc in the container for its sysctls";
     case ChildStep::kExec: return "execve " + (plan.args.empty() ? std::string() : plan.args[0]);
     case ChildStep::kRuntimeHooks: return "wait for the runtime's hooks";
     case ChildStep::kHook: {
@@ -125,11 +129,37 @@ Error RenderHookError(const ChildPlan& plan, const ChildReport& r) {
   return Error(Code::kInternal, what + ": exited with status " + std::to_string(WEXITSTATUS(r.status)));
 }
 
+// The init's refusals of /proc tricks (child_procfs.cc) carry errnos of their own choosing.
+std::optional<Error> RenderProcRefusal(const ChildPlan& plan, const ChildReport& r) {
+  if (r.err == EXDEV && r.step == ChildStep::kMountTarget) {
+    return Error(Code::kInvalidArgument,
+                 Action(plan, r) + ": the destination resolves into the container's procfs");
+  }
+  if (r.err == EXDEV && (r.step == ChildStep::kProcfs || r.step == ChildStep::kSysctl ||
+                         r.step == ChildStep::kMaskPath || r.step == ChildStep::kLsm)) {
+    return Error(Code::kInvalidArgument,
+                 Action(plan, r) +
+                     ": not on procfs (/proc in the container is not the root of a "
+                     "procfs, or a mount covers the file)");
+  }
+  if (r.err == ELOOP && r.step == ChildStep::kMaskPath) {
+    return Error(Code::kInvalidArgument, Action(plan, r) + ": a symlink on the way (not followed)");
+  }
+  if (r.err == ENODEV && r.step == ChildStep::kMaskPath) {
+    return Error(Code::kFailedPrecondition,
+                 Action(plan, r) + ": /dev/null in the container is not the null device");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Error RenderChildError(const ChildPlan& plan, const ChildReport& report) {
   if (report.step == ChildStep::kHook) {
     return RenderHookError(plan, report);
+  }
+  if (auto refusal = RenderProcRefusal(plan, report)) {
+    return *refusal;
   }
   if (report.step == ChildStep::kMountRecursiveReadonly && report.err == ENOSYS) {
     return Error(Code::kUnimplemented,

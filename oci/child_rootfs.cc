@@ -1,7 +1,9 @@
 // The rootfs part of the container's init (see child_init.h): mounts in order, devices,
-// pivot_root, masked and read-only paths. Async-signal-safe only: no allocation, no logging.
+// pivot_root, read-only paths (sysctls and masked paths: child_procfs.cc). Async-signal-safe only:
+// no allocation, no logging.
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
@@ -84,6 +86,16 @@ bool DoMount(const ChildPlan& plan, int root_fd, size_t index, ChildReport& repo
                    ? MkdirAllInRoot(root_fd, m.destination.c_str(), m.target_is_dir)
                    : OpenInRoot(root_fd, m.destination.c_str(), O_PATH);
   if (target < 0) {
+    return Fail(report, ChildStep::kMountTarget, index);
+  }
+  // A destination that the image's symlinks lead into a mounted procfs (CVE-2019-16884): the
+  // spec's path passed ValidateSpec, the place it resolves to may not.
+  struct statfs target_fs {};
+  if (!m.over_proc_allowed && m.kind == MountStep::Kind::kMount &&
+      (::fstatfs(target, &target_fs) < 0 || target_fs.f_type == PROC_SUPER_MAGIC)) {
+    int saved = target_fs.f_type == PROC_SUPER_MAGIC ? EXDEV : errno;
+    ::close(target);
+    errno = saved;
     return Fail(report, ChildStep::kMountTarget, index);
   }
   int rc = 0;
@@ -300,16 +312,6 @@ unsigned long LockedFlags(const char* path) {
   return flags;
 }
 
-bool MaskPath(const char* path, size_t index, ChildReport& report) {
-  struct stat st {};
-  if (::stat(path, &st) < 0) {
-    return errno == ENOENT ? true : Fail(report, ChildStep::kMaskPath, index);
-  }
-  int rc = S_ISDIR(st.st_mode) ? ::mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
-                               : ::mount("/dev/null", path, nullptr, MS_BIND, nullptr);
-  return rc == 0 ? true : Fail(report, ChildStep::kMaskPath, index);
-}
-
 bool ReadonlyPath(const char* path, size_t index, ChildReport& report) {
   if (::mount(path, path, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     return errno == ENOENT ? true : Fail(report, ChildStep::kReadonlyPath, index);
@@ -341,18 +343,6 @@ bool DevSymlinks(ChildReport& report) {
     }
   }
   return true;
-}
-
-bool WriteSysctl(const SysctlStep& s, size_t index, ChildReport& report) {
-  int fd = ::open(s.path.c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (fd < 0) {
-    return Fail(report, ChildStep::kSysctl, index);
-  }
-  ssize_t n = ::write(fd, s.value.data(), s.value.size());
-  int saved_errno = errno;
-  ::close(fd);
-  errno = saved_errno;
-  return n >= 0 ? true : Fail(report, ChildStep::kSysctl, index);
 }
 
 }  // namespace
@@ -432,15 +422,19 @@ bool FinishRootfs(const ChildPlan& plan, ChildReport& report) {
   if (plan.dev_symlinks && !DevSymlinks(report)) {
     return false;
   }
-  for (size_t i = 0; i < plan.sysctls.size(); ++i) {
-    if (!WriteSysctl(plan.sysctls[i], i, report)) {
+  if (!plan.sysctls.empty()) {
+    int proc_fd = OpenProcRoot();
+    if (proc_fd < 0) {
+      return Fail(report, ChildStep::kProcfs, 0);
+    }
+    bool ok = WriteSysctls(plan, proc_fd, report);
+    ::close(proc_fd);
+    if (!ok) {
       return false;
     }
   }
-  for (size_t i = 0; i < plan.masked_paths.size(); ++i) {
-    if (!MaskPath(plan.masked_paths[i].c_str(), i, report)) {
-      return false;
-    }
+  if (!MaskPaths(plan, report)) {
+    return false;
   }
   for (size_t i = 0; i < plan.readonly_paths.size(); ++i) {
     if (!ReadonlyPath(plan.readonly_paths[i].c_str(), i, report)) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/text.h"
 #include "oci/mount_options.h"
 #include "oci/rlimits.h"
 
@@ -80,6 +81,20 @@ Result<void> ValidateMount(const Mount& m, const std::string& field) {
     return Invalid(field + ".options", parsed.error().message());
   }
   bool bind = (parsed->flags & MS_BIND) != 0;
+  switch (ClassifyProcMount(m.destination)) {
+    case ProcMountRule::kProcRoot:
+      if (!bind && m.type != "proc") {
+        return Invalid(field + ".destination",
+                       Quote(m.destination) + " takes only a proc mount, not " + Quote(m.type));
+      }
+      break;
+    case ProcMountRule::kRefused:
+      return Invalid(field + ".destination",
+                     "no mounts under /proc (but the lxcfs files), got " + Quote(m.destination));
+    case ProcMountRule::kNotInProc:
+    case ProcMountRule::kAllowedFile:
+      break;
+  }
   if (m.type.empty() && !bind) {
     return Invalid(field + ".type", "missing (only bind mounts may leave it out)");
   }
@@ -130,6 +145,11 @@ Result<void> ValidateLinux(const Linux& l, const Spec& spec) {
       return Invalid(field + ".type", "must be c, b, u or p, got " + Quote(d.type));
     }
   }
+  OwnNamespaces own{seen.count("network") != 0, seen.count("ipc") != 0, seen.count("uts") != 0,
+                    seen.count("user") != 0};
+  for (const auto& [key, value] : l.sysctl) {
+    CR_RETURN_IF_ERROR(CheckSysctl(key, own, "linux.sysctl[" + Quote(key) + "]"));
+  }
   for (const auto& path : l.masked_paths) {
     if (path.empty() || path[0] != '/') {
       return Invalid("linux.maskedPaths", "must be absolute paths, got " + Quote(path));
@@ -143,7 +163,87 @@ Result<void> ValidateLinux(const Linux& l, const Spec& spec) {
   return Ok();
 }
 
+bool IsIpcSysctl(std::string_view name) {
+  static constexpr std::string_view kIpc[] = {
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+  };
+  return std::find(std::begin(kIpc), std::end(kIpc), name) != std::end(kIpc) ||
+         name.starts_with("fs.mqueue.");
+}
+
 }  // namespace
+
+std::string SysctlDottedName(std::string_view key) {
+  std::string out(key);
+  size_t first = out.find_first_of("./");
+  if (first != std::string::npos && out[first] == '/') {
+    for (char& c : out) {
+      c = c == '/' ? '.' : c == '.' ? '/' : c;
+    }
+  }
+  return out;
+}
+
+Result<void> CheckSysctl(std::string_view key, const OwnNamespaces& own, const std::string& field) {
+  const std::string name = SysctlDottedName(key);
+  // An empty component, or one of only '/' ("." or ".." once turned into a path), would name
+  // another file than the sysctl checked here.
+  for (const std::string& part : Split(name, '.')) {
+    if (part.find_first_not_of('/') == std::string::npos) {
+      return Invalid(field, "not a sysctl name");
+    }
+  }
+  auto need = [&](bool has, const char* ns) -> Result<void> {
+    if (has) {
+      return Ok();
+    }
+    return Invalid(field, "sysctl " + Quote(name) + " needs the container's own " + ns +
+                              " namespace (it would change the node's)");
+  };
+  if (IsIpcSysctl(name)) {
+    return need(own.ipc, "ipc");
+  }
+  if (name.starts_with("net.")) {
+    return need(own.net, "network");
+  }
+  if (name == "kernel.domainname") {
+    return need(own.uts, "uts");
+  }
+  if (name == "kernel.hostname") {
+    return Invalid(field, "sysctl \"kernel.hostname\" conflicts with the spec's hostname field");
+  }
+  if (name.starts_with("user.")) {
+    return need(own.user, "user");
+  }
+  return Invalid(field, "sysctl " + Quote(name) + " is not namespaced: it would change the node");
+}
+
+ProcMountRule ClassifyProcMount(std::string_view destination) {
+  const std::string dest = CleanPath(destination);
+  if (dest == "/proc") {
+    return ProcMountRule::kProcRoot;
+  }
+  if (!dest.starts_with("/proc/")) {
+    return ProcMountRule::kNotInProc;
+  }
+  // What lxcfs binds over a container's /proc (runc's validProcMounts).
+  static constexpr std::string_view kLxcfs[] = {
+      "/proc/cpuinfo",
+      "/proc/diskstats",
+      "/proc/meminfo",
+      "/proc/stat",
+      "/proc/swaps",
+      "/proc/uptime",
+      "/proc/loadavg",
+      "/proc/slabinfo",
+      "/proc/sys/kernel/ns_last_pid",
+      "/proc/sys/crypto/fips_enabled",
+  };
+  return std::find(std::begin(kLxcfs), std::end(kLxcfs), dest) != std::end(kLxcfs)
+             ? ProcMountRule::kAllowedFile
+             : ProcMountRule::kRefused;
+}
 
 int NamespaceCloneFlag(std::string_view type) {
   if (type == "pid") {

@@ -74,6 +74,53 @@ TEST_F(PodLifecycleTest, RecursiveReadOnlyMounts) {
   RemovePods();
 }
 
+// CVE-2019-16884 class: a volume on /proc or /sys (here /proc/sys, hiding the sysctls the
+// runtime writes) is refused with INVALID_ARGUMENT naming the mount, and nothing is made. A
+// pod sysctl that is not namespaced (kernel.panic) is refused before the pod is made.
+TEST_F(PodLifecycleTest, MountsOnProcAndNodeSysctlsAreRefused) {
+  v1::PodSandboxConfig pod_config = PodConfig("procmount");
+  std::string pod = RunPod(pod_config);
+  const std::string host = dir_.Join("proc-host");
+  std::filesystem::create_directories(host);
+  for (const char* path : {"/proc/sys", "/./proc", "/sys/kernel"}) {
+    std::string id;
+    grpc::Status refused =
+        CreateContainer(pod, pod_config, "c", "true", &id, false, [&](v1::ContainerConfig& c) {
+          v1::Mount& m = *c.add_mounts();
+          m.set_host_path(host);
+          m.set_container_path(path);
+        });
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+    EXPECT_NE(refused.error_message().find(std::string("mounts[0].container_path \"") + path),
+              std::string::npos)
+        << refused.error_message();
+  }
+  grpc::ClientContext list_ctx;
+  v1::ListContainersResponse containers;
+  ASSERT_TRUE(runtime_->ListContainers(&list_ctx, {}, &containers).ok());
+  EXPECT_EQ(containers.containers_size(), 0);
+
+  v1::PodSandboxConfig panicky = PodConfig("panicky");
+  std::string panic_value = "0";
+  if (auto text = ReadFile("/proc/sys/kernel/panic"); text.ok()) {
+    panic_value = text->substr(0, text->find('\n'));  // the node's own: a failure changes nothing
+  }
+  (*panicky.mutable_linux()->mutable_sysctls())["kernel.panic"] = panic_value;
+  grpc::ClientContext ctx;
+  v1::RunPodSandboxRequest req;
+  *req.mutable_config() = panicky;
+  v1::RunPodSandboxResponse resp;
+  grpc::Status ran = runtime_->RunPodSandbox(&ctx, req, &resp);
+  EXPECT_EQ(ran.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << ran.error_message();
+  EXPECT_NE(ran.error_message().find("config.linux.sysctls[\"kernel.panic\"]"), std::string::npos)
+      << ran.error_message();
+  grpc::ClientContext pods_ctx;
+  v1::ListPodSandboxResponse pods;
+  ASSERT_TRUE(runtime_->ListPodSandbox(&pods_ctx, {}, &pods).ok());
+  EXPECT_EQ(pods.items_size(), 1);  // procmount only
+  RemovePods();
+}
+
 // critest v1.32 "mount propagation" Bidirectional, ported: a privileged container with a
 // BIDIRECTIONAL mount of a shared host path sees a mount made on the host below it, and a mount
 // it makes shows on the host. A private host path is refused with FAILED_PRECONDITION.

@@ -28,5 +28,16 @@ TEST(TextTest, ParseUint64TakesOnlyWholeDecimals) {
   EXPECT_EQ(ParseUint64(""), std::nullopt);
 }
 
+TEST(TextTest, CleanPathResolvesDotsAndSlashesLexically) {
+  EXPECT_EQ(CleanPath("/proc"), "/proc");
+  EXPECT_EQ(CleanPath("/./proc/"), "/proc");
+  EXPECT_EQ(CleanPath("//proc//sys"), "/proc/sys");
+  EXPECT_EQ(CleanPath("/a/../proc"), "/proc");
+  EXPECT_EQ(CleanPath("/../../proc/./x/.."), "/proc");
+  EXPECT_EQ(CleanPath("/"), "/");
+  EXPECT_EQ(CleanPath("a/../../b"), "../b");
+  EXPECT_EQ(CleanPath(""), ".");
+}
+
 }  // namespace
 }  // namespace cricket

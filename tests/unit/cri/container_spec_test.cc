@@ -366,5 +366,29 @@ TEST_F(ContainerSpecTest, ResourcesAndRelativeMountRefused) {
             "mounts[0].container_path must be absolute, got \"relative\"");
 }
 
+// CVE-2019-16884: a volume on or under /proc (or /sys) is refused, however the path is spelt.
+TEST_F(ContainerSpecTest, MountsOnProcAndSysAreRefused) {
+  for (const char* path : {"/proc", "/proc/x", "/./proc/", "//proc/sys", "/a/../proc", "/sys",
+                           "/sys/kernel", "/sys/fs/cgroup/"}) {
+    config_.clear_mounts();
+    auto* m = config_.add_mounts();
+    m->set_container_path(path);
+    m->set_host_path("/tmp");
+    auto spec = Build();
+    ASSERT_FALSE(spec.ok()) << path;
+    EXPECT_EQ(spec.error().code(), Code::kInvalidArgument);
+    const std::string prefix = "mounts[0].container_path \"" + std::string(path) + "\": no mounts";
+    EXPECT_EQ(spec.error().message().rfind(prefix, 0), 0u) << spec.error().message();
+  }
+  for (const char* path : {"/data", "/procfs", "/system", "/mnt/proc"}) {
+    config_.clear_mounts();
+    auto* m = config_.add_mounts();
+    m->set_container_path(path);
+    m->set_host_path("/tmp");
+    auto spec = Build();
+    EXPECT_TRUE(spec.ok()) << path << ": " << spec.error().ToString();
+  }
+}
+
 }  // namespace
 }  // namespace cricket::cri

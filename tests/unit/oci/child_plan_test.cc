@@ -113,13 +113,67 @@ TEST(ChildPlanTest, SysctlsRlimitsUserAndPath) {
   auto plan = BuildChildPlan({spec, nullptr, 0});
   ASSERT_TRUE(plan.ok());
   ASSERT_EQ(plan->sysctls.size(), 1u);
-  EXPECT_EQ(plan->sysctls[0].path, "/proc/sys/net/ipv4/ip_forward");
+  EXPECT_EQ(plan->sysctls[0].path, "sys/net/ipv4/ip_forward");  // below the verified /proc
   EXPECT_EQ(plan->rlimits.size(), 1u);
   EXPECT_EQ(plan->uid, 1000u);
   EXPECT_EQ(plan->additional_gids, std::vector<gid_t>{5});
   EXPECT_EQ(plan->search_path, (std::vector<std::string>{"/opt/bin", "/bin"}));
   EXPECT_TRUE(plan->no_new_privileges);
   EXPECT_TRUE(plan->set_caps);
+}
+
+TEST(ChildPlanTest, SlashedSysctlKeepsDotsInsideComponents) {
+  Spec spec = BaseSpec();
+  spec.linux->sysctl["net/ipv4/conf/eth0.100/forwarding"] = "1";
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  ASSERT_EQ(plan->sysctls.size(), 1u);
+  EXPECT_EQ(plan->sysctls[0].path, "sys/net/ipv4/conf/eth0.100/forwarding");
+}
+
+// A network namespace joined by path that is the runtime's own is the node's: net.* refused.
+TEST(ChildPlanTest, NetSysctlInJoinedNodeNetnsIsRefused) {
+  Spec spec = BaseSpec();
+  for (Namespace& ns : spec.linux->namespaces) {
+    if (ns.type == "network") {
+      ns.path = "/proc/self/ns/net";
+    }
+  }
+  spec.linux->sysctl["net.ipv4.ip_forward"] = "1";
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(plan.error().message().find("net.ipv4.ip_forward"), std::string::npos)
+      << plan.error().message();
+}
+
+// The init may mount on procfs only where the spec's destination is procfs's own place.
+TEST(ChildPlanTest, OnlyProcAndLxcfsFilesMayLandOnProcfs) {
+  Spec spec = BaseSpec();
+  spec.mounts.push_back(Mount{"/proc/meminfo", "bind", "/proc/meminfo", {"bind", "ro"}, {}, {}});
+  spec.mounts.push_back(Mount{"/data", "bind", "/tmp", {"bind"}, {}, {}});
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok()) << plan.error().ToString();
+  EXPECT_TRUE(Find(*plan, "/proc", MountStep::Kind::kMount)->over_proc_allowed);
+  EXPECT_TRUE(Find(*plan, "/proc/meminfo", MountStep::Kind::kMount)->over_proc_allowed);
+  EXPECT_TRUE(Find(*plan, "/proc/meminfo", MountStep::Kind::kRemount)->over_proc_allowed);
+  EXPECT_FALSE(Find(*plan, "/data", MountStep::Kind::kMount)->over_proc_allowed);
+  EXPECT_FALSE(Find(*plan, "/sys", MountStep::Kind::kMount)->over_proc_allowed);
+}
+
+// runc's checkProcMount: a bind onto /proc must come from procfs.
+TEST(ChildPlanTest, BindOnProcNeedsAProcfsSource) {
+  Spec spec = BaseSpec();
+  spec.mounts.push_back(Mount{"/proc", "bind", "/tmp", {"rbind"}, {}, {}});
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(plan.error().message().find("only procfs may be bound on /proc"), std::string::npos)
+      << plan.error().message();
+
+  spec.mounts.back().source = "/proc";
+  auto from_proc = BuildChildPlan({spec, nullptr, 0});
+  EXPECT_TRUE(from_proc.ok()) << from_proc.error().ToString();
 }
 
 TEST(ChildPlanTest, AmbientCapabilitiesNeedPermittedAndInheritable) {
@@ -190,6 +244,25 @@ TEST(ChildPlanTest, HookFailuresReadLikeRuntimeHookFailures) {
   EXPECT_EQ(e.code(), Code::kDeadlineExceeded);
   e = RenderChildError(*plan, ChildReport{ChildStep::kHook, ENOENT, 0, 0});
   EXPECT_EQ(e.code(), Code::kNotFound);
+}
+
+// The init's /proc refusals name the path and say why, as kInvalidArgument.
+TEST(ChildPlanTest, ProcRefusalsNameThePath) {
+  Spec spec = BaseSpec();
+  spec.linux->sysctl["net.ipv4.ip_forward"] = "1";
+  spec.linux->masked_paths = {"/masklink"};
+  auto plan = BuildChildPlan({spec, nullptr, 0});
+  ASSERT_TRUE(plan.ok());
+  Error e = RenderChildError(*plan, ChildReport{ChildStep::kSysctl, EXDEV, 0, 0});
+  EXPECT_EQ(e.code(), Code::kInvalidArgument);
+  EXPECT_EQ(e.message().rfind("write sysctl /proc/sys/net/ipv4/ip_forward: not on procfs", 0), 0u)
+      << e.message();
+  e = RenderChildError(*plan, ChildReport{ChildStep::kMaskPath, ELOOP, 0, 0});
+  EXPECT_EQ(e.message(), "mask /masklink: a symlink on the way (not followed)");
+  e = RenderChildError(*plan, ChildReport{ChildStep::kMountTarget, EXDEV, 0, 0});
+  EXPECT_EQ(e.message(),
+            "create mount point /bundle/rootfs/proc: the destination resolves into "
+            "the container's procfs");
 }
 
 TEST(ChildPlanTest, RsharedRootfsPropagation) {

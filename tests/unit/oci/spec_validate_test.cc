@@ -3,6 +3,8 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "oci/spec_default.h"
@@ -140,6 +142,82 @@ TEST(SpecValidateTest, IdmappedMountsMustBeBindsWithBothMappings) {
   ExpectInvalid(spec, "mounts[" + std::to_string(spec.mounts.size() - 1) + "].uidMappings: an idmapped");
   spec.mounts.back().gid_mappings = {IdMapping{0, 1000, 1}};
   EXPECT_TRUE(ValidateSpec(spec).ok());
+}
+
+// CVE-2019-16884: nothing but procfs over /proc, and below it only what lxcfs binds.
+TEST(SpecValidateTest, MountsOverProcAreRefused) {
+  for (const char* dest : {"/proc", "/./proc/", "//proc", "/a/../proc"}) {
+    Spec spec = ValidSpec();
+    spec.mounts.push_back(Mount{dest, "tmpfs", "tmpfs", {}, {}, {}});
+    ExpectInvalid(spec,
+                  "mounts[7].destination: \"" + std::string(dest) + "\" takes only a proc mount");
+  }
+  for (const char* dest : {"/proc/sys", "/proc/self/attr", "/proc/x", "/proc/../proc/sys/"}) {
+    Spec spec = ValidSpec();
+    spec.mounts.push_back(Mount{dest, "bind", "/tmp", {"bind"}, {}, {}});
+    ExpectInvalid(spec, "mounts[7].destination: no mounts under /proc");
+  }
+}
+
+TEST(SpecValidateTest, ProcMountsRuncAllowsAreAccepted) {
+  Spec spec = ValidSpec();
+  spec.mounts.push_back(Mount{"/proc", "proc", "proc", {}, {}, {}});
+  spec.mounts.push_back(Mount{"/proc", "bind", "/proc", {"rbind"}, {}, {}});  // source: see plan
+  for (const char* dest : {"/proc/cpuinfo", "/proc/meminfo", "/proc/uptime", "/proc//stat",
+                           "/proc/sys/kernel/ns_last_pid"}) {
+    spec.mounts.push_back(
+        Mount{dest, "bind", "/var/lib/lxcfs" + std::string(dest), {"bind"}, {}, {}});
+  }
+  spec.mounts.push_back(Mount{"/procfoo", "tmpfs", "tmpfs", {}, {}, {}});
+  auto result = ValidateSpec(spec);
+  EXPECT_TRUE(result.ok()) << result.error().ToString();
+  EXPECT_EQ(ClassifyProcMount("/proc/net/dev"), ProcMountRule::kRefused);  // not in runc's list
+}
+
+Spec WithSysctl(const std::string& key, std::initializer_list<const char*> drop_namespaces = {}) {
+  Spec spec = ValidSpec();
+  for (const char* type : drop_namespaces) {
+    std::erase_if(spec.linux->namespaces, [&](const Namespace& ns) { return ns.type == type; });
+  }
+  if (std::find(drop_namespaces.begin(), drop_namespaces.end(), std::string_view("uts")) !=
+      drop_namespaces.end()) {
+    spec.hostname.clear();
+  }
+  spec.linux->sysctl[key] = "1";
+  return spec;
+}
+
+TEST(SpecValidateTest, NamespacedSysctlsNeedTheirNamespace) {
+  for (const char* key : {"net.ipv4.ip_forward", "net/ipv4/conf/all/forwarding", "kernel.shmmax",
+                          "kernel.shm_rmid_forced", "fs.mqueue.msg_max", "kernel.domainname"}) {
+    auto result = ValidateSpec(WithSysctl(key));
+    EXPECT_TRUE(result.ok()) << key << ": " << result.error().ToString();
+  }
+  ExpectInvalid(WithSysctl("net.ipv4.ip_forward", {"network"}),
+                "linux.sysctl[\"net.ipv4.ip_forward\"]: sysctl \"net.ipv4.ip_forward\" needs the "
+                "container's own network namespace");
+  ExpectInvalid(WithSysctl("kernel.msgmax", {"ipc"}),
+                "linux.sysctl[\"kernel.msgmax\"]: sysctl "
+                "\"kernel.msgmax\" needs the container's own ipc");
+  ExpectInvalid(WithSysctl("fs.mqueue.queues_max", {"ipc"}),
+                "linux.sysctl[\"fs.mqueue.queues_max\"]");
+  ExpectInvalid(WithSysctl("kernel.domainname", {"uts"}), "linux.sysctl[\"kernel.domainname\"]");
+  ExpectInvalid(WithSysctl("user.max_user_namespaces"),
+                "linux.sysctl[\"user.max_user_namespaces\"]");
+}
+
+TEST(SpecValidateTest, NodeWideSysctlsAreRefused) {
+  ExpectInvalid(WithSysctl("kernel.panic"),
+                "linux.sysctl[\"kernel.panic\"]: sysctl \"kernel.panic\" is not namespaced");
+  ExpectInvalid(WithSysctl("kernel/panic"), "linux.sysctl[\"kernel/panic\"]");
+  ExpectInvalid(WithSysctl("vm.overcommit_memory"), "linux.sysctl[\"vm.overcommit_memory\"]");
+  ExpectInvalid(WithSysctl("kernel.hostname"),
+                "linux.sysctl[\"kernel.hostname\"]: sysctl "
+                "\"kernel.hostname\" conflicts");
+  // A path trick does not pass as a net.* sysctl.
+  ExpectInvalid(WithSysctl("net.//.//.kernel.panic"),
+                "linux.sysctl[\"net.//.//.kernel.panic\"]: not a sysctl name");
+  ExpectInvalid(WithSysctl("net..ipv4"), "linux.sysctl[\"net..ipv4\"]: not a sysctl name");
 }
 
 }  // namespace
