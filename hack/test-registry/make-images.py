@@ -9,6 +9,10 @@ Writes one OCI image layout per image under <out-dir>/<name> (tag "latest") and
            USER app (uid 1000), Env, Entrypoint, Cmd, WorkingDir, StopSignal, Volumes, Labels
   multi    an OCI index: linux/amd64 -> the busybox manifest, linux/arm64 -> a tiny other one
   corrupt  one small layer of its own; the fixture corrupts its blob in the registry
+  hostile-{zero,dotdot,host,fifo,device}
+           one layer each whose /etc/passwd is hostile to whoever reads it on the host: a
+           symlink to /dev/zero, a ../ symlink and an absolute one to <out-dir>/host-passwd (a
+           host file with user "marker", uid 4242), a FIFO, a character device 1:5 (/dev/zero)
   bench    (with --bench) ~50 MB in three gzip layers of half-random data, for hack/bench/pull
 """
 import gzip
@@ -52,6 +56,11 @@ def tar_layer(entries):
             elif kind == "hardlink":
                 info.type = tarfile.LNKTYPE
                 info.linkname = e["target"]
+            elif kind == "fifo":
+                info.type = tarfile.FIFOTYPE
+            elif kind == "chardev":
+                info.type = tarfile.CHRTYPE
+                info.devmajor, info.devminor = e["dev"]
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     raw = buf.getvalue()
     gz = io.BytesIO()
@@ -155,6 +164,30 @@ BUSYBOX_CONFIG = {
 }
 
 
+def hostile_images(out, env):
+    """Images whose /etc/passwd must not be read through a host path (issue 13 item 4)."""
+    host_passwd = os.path.join(os.path.abspath(out), "host-passwd")
+    with open(host_passwd, "w") as f:
+        f.write("marker:x:4242:4242::/:/bin/sh\n")
+    env["HOSTILE_HOST_PASSWD"] = host_passwd
+    passwds = {
+        "zero": {"kind": "symlink", "target": "/dev/zero"},
+        "dotdot": {"kind": "symlink", "target": "../" * 32 + host_passwd.lstrip("/")},
+        "host": {"kind": "symlink", "target": host_passwd},
+        "fifo": {"kind": "fifo"},
+        "device": {"kind": "chardev", "dev": (1, 5)},
+    }
+    for name, passwd in passwds.items():
+        layout = Layout(os.path.join(out, "hostile-" + name))
+        layer = tar_layer([
+            {"name": "etc", "kind": "dir"},
+            dict(passwd, name="etc/passwd"),
+            {"name": "etc/group", "kind": "file", "data": b"root:x:0:\n"},
+        ])
+        mdesc, _, _, _ = image(layout, [layer], {"Cmd": ["/bin/true"]})
+        layout.index(mdesc)
+
+
 def main():
     out = sys.argv[1]
     env = {}
@@ -201,6 +234,8 @@ def main():
             layers.append(tar_layer(files))
         mdesc, _, _, _ = image(bench, layers, {"Cmd": ["/bin/true"]})
         bench.index(mdesc)
+
+    hostile_images(out, env)
 
     with open(os.path.join(out, "images.env"), "w") as f:
         for k, v in sorted(env.items()):
