@@ -177,13 +177,20 @@ def hostile_images(out, env):
         "fifo": {"kind": "fifo"},
         "device": {"kind": "chardev", "dev": (1, 5)},
     }
+    with open(BUSYBOX, "rb") as f:
+        busybox = f.read()
     for name, passwd in passwds.items():
         layout = Layout(os.path.join(out, "hostile-" + name))
-        layer = tar_layer([
+        entries = [
             {"name": "etc", "kind": "dir"},
             dict(passwd, name="etc/passwd"),
             {"name": "etc/group", "kind": "file", "data": b"root:x:0:\n"},
-        ])
+        ]
+        if name in ("host", "dotdot"):
+            # Something to run, so that a runtime fooled into uid 4242 gets as far as creating.
+            entries += [{"name": "bin", "kind": "dir"},
+                        {"name": "bin/busybox", "kind": "file", "data": busybox, "mode": 0o755}]
+        layer = tar_layer(entries)
         mdesc, _, _, _ = image(layout, [layer], {"Cmd": ["/bin/true"]})
         layout.index(mdesc)
 

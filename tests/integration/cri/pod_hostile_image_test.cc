@@ -41,15 +41,16 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
     registry_ = env["REGISTRY"];
     host_passwd_ = env["HOSTILE_HOST_PASSWD"];
     ASSERT_FALSE(host_passwd_.empty()) << "the registry fixture has no hostile images";
+    pod_config_ = PodConfig("hostile");
+    pod_ = RunPod(pod_config_);
+    ASSERT_FALSE(pod_.empty());
     // A cricketd that reads /dev/zero would grow until the node's OOM killer: a run against
-    // such a build fails in a second against this cap instead of eating the machine.
+    // such a build fails in a second against this cap instead of eating the machine. (Set after
+    // the pod's infra shim started, which would inherit it.)
     const pid_t pid = daemon_->pid();
     const rlim_t cap = StatusBytes(pid, "VmSize") + (rlim_t{768} << 20);
     rlimit limit{cap, cap};
     ASSERT_EQ(::prlimit(pid, RLIMIT_AS, &limit, nullptr), 0);
-    pod_config_ = PodConfig("hostile");
-    pod_ = RunPod(pod_config_);
-    ASSERT_FALSE(pod_.empty());
   }
 
   // CreateContainer from test/hostile:<tag> as `username`; checks that it answered within a
@@ -67,7 +68,8 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
     v1::ContainerConfig& c = *req.mutable_config();
     c.mutable_metadata()->set_name(tag);
     c.mutable_image()->set_image(image);
-    c.add_command("/bin/true");
+    c.add_command("/bin/busybox");
+    c.add_args("true");
     c.set_log_path(tag + ".log");
     c.mutable_linux()->mutable_security_context()->set_run_as_username(username);
     grpc::ClientContext ctx;
@@ -76,6 +78,9 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
     const auto start = std::chrono::steady_clock::now();
     grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
     const auto took = std::chrono::steady_clock::now() - start;
+    if (status.ok()) {
+      created_uid_ = Status(resp.container_id()).user().linux().uid();
+    }
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       UnblockFifoReaders();  // so teardown is not stuck behind the hung call
     }
@@ -117,6 +122,7 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
   std::string host_passwd_;
   v1::PodSandboxConfig pod_config_;
   std::string pod_;
+  int64_t created_uid_ = -1;  // of the last container CreateAs made
 };
 
 // /etc/passwd -> /dev/zero resolves to the rootfs's own /dev/zero, which the image lacks: the
@@ -156,7 +162,7 @@ TEST_F(HostileImageTest, PasswdLinkedToAHostFile) {
   for (const char* tag : {"host", "dotdot"}) {
     grpc::Status status = CreateAs(tag, "marker");
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-        << tag << ": created, as the host file's uid 4242";
+        << tag << ": created, running as uid " << created_uid_ << " (the host file's is 4242)";
     EXPECT_EQ(status.error_message(), "user \"marker\" is not in the image's /etc/passwd") << tag;
   }
 }

@@ -1,8 +1,12 @@
 #include "cri/container_user.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -89,9 +93,18 @@ TEST_F(HostileRootfsTest, PasswdLinkedToAHostFileIsNotFollowed) {
 }
 
 TEST_F(HostileRootfsTest, PasswdThatIsAFifoIsAPreciseError) {
-  ASSERT_EQ(::mkfifo((rootfs_ + "/etc/passwd").c_str(), 0644), 0);
+  const std::string fifo = rootfs_ + "/etc/passwd";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
 
-  auto user = Resolve("root");
+  auto pending = std::async(std::launch::async, [&] { return Resolve("root"); });
+  if (pending.wait_for(std::chrono::seconds(3)) == std::future_status::timeout) {
+    // A blocked reader gets a writer that closes at once, so the test ends instead of hanging.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    ::close(fd);
+    ADD_FAILURE() << "reading a FIFO /etc/passwd blocked";
+  }
+  auto user = pending.get();
 
   ASSERT_FALSE(user.ok());
   EXPECT_EQ(user.error().code(), Code::kFailedPrecondition);
