@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/root_file.h"
 #include "oci/spec_json.h"
 
 namespace cricket::cri {
@@ -37,12 +38,20 @@ struct PasswdEntry {
   uint32_t gid = 0;
 };
 
-// Lines of the rootfs's file, empty when it has none (a scratch image).
-std::vector<std::vector<std::string>> Table(const std::string& rootfs, const char* file) {
-  std::vector<std::vector<std::string>> rows;
-  auto text = ReadFile(rootfs + file);
+using Rows = std::vector<std::vector<std::string>>;
+
+// Lines of the rootfs's `file` ("/etc/passwd"), split at ':'; none when it has no such file (a
+// scratch image). The file comes from the image: it is read inside the rootfs (a symlink to
+// /dev/zero or to a host file, a FIFO, a device node, a huge file are errors naming it, never a
+// host file's content or a hang), and a failure other than "missing" fails the request.
+Result<Rows> Table(const std::string& rootfs, const char* file) {
+  Rows rows;
+  auto text = ReadFileInRoot(rootfs, file, kMaxAccountFileBytes);
   if (!text.ok()) {
-    return rows;
+    if (text.error().code() == Code::kNotFound) {
+      return rows;
+    }
+    return text.error().Wrap("read the image's " + std::string(file));
   }
   std::stringstream lines(*text);
   std::string line;
@@ -54,9 +63,12 @@ std::vector<std::vector<std::string>> Table(const std::string& rootfs, const cha
   return rows;
 }
 
-std::optional<PasswdEntry> FindUser(const std::string& rootfs, const std::string& name_or_uid) {
+// The /etc/passwd entry whose name (or uid, for a number) is `name_or_uid`.
+Result<std::optional<PasswdEntry>> FindUser(const std::string& rootfs,
+                                            const std::string& name_or_uid) {
   auto uid = Number(name_or_uid);
-  for (const auto& row : Table(rootfs, "/etc/passwd")) {
+  CR_ASSIGN_OR_RETURN(Rows rows, Table(rootfs, "/etc/passwd"));
+  for (const auto& row : rows) {
     if (row.size() < 4) {
       continue;
     }
@@ -66,28 +78,30 @@ std::optional<PasswdEntry> FindUser(const std::string& rootfs, const std::string
       continue;
     }
     if ((uid && *row_uid == *uid) || (!uid && row[0] == name_or_uid)) {
-      return PasswdEntry{row[0], *row_uid, *row_gid};
+      return std::optional(PasswdEntry{row[0], *row_uid, *row_gid});
     }
   }
-  return std::nullopt;
+  return std::optional<PasswdEntry>();
 }
 
-std::optional<uint32_t> FindGroup(const std::string& rootfs, const std::string& name) {
-  for (const auto& row : Table(rootfs, "/etc/group")) {
+Result<std::optional<uint32_t>> FindGroup(const std::string& rootfs, const std::string& name) {
+  CR_ASSIGN_OR_RETURN(Rows rows, Table(rootfs, "/etc/group"));
+  for (const auto& row : rows) {
     if (row.size() >= 3 && row[0] == name) {
       return Number(row[2]);
     }
   }
-  return std::nullopt;
+  return std::optional<uint32_t>();
 }
 
 // Groups of /etc/group that list `user` as a member (the image's own grouping).
-std::vector<uint32_t> MemberGroups(const std::string& rootfs, const std::string& user) {
+Result<std::vector<uint32_t>> MemberGroups(const std::string& rootfs, const std::string& user) {
   std::vector<uint32_t> out;
   if (user.empty()) {
     return out;
   }
-  for (const auto& row : Table(rootfs, "/etc/group")) {
+  CR_ASSIGN_OR_RETURN(Rows rows, Table(rootfs, "/etc/group"));
+  for (const auto& row : rows) {
     if (row.size() < 4) {
       continue;
     }
@@ -132,7 +146,7 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
     }
   }
   if (!spec_user.empty()) {
-    auto entry = FindUser(rootfs, spec_user);
+    CR_ASSIGN_OR_RETURN(std::optional<PasswdEntry> entry, FindUser(rootfs, spec_user));
     if (auto uid = Number(spec_user)) {
       user.uid = *uid;
       user.gid = entry ? entry->gid : 0;
@@ -147,14 +161,15 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
     }
   }
   if (!spec_group.empty()) {
-    if (auto gid = Number(spec_group)) {
-      user.gid = *gid;
-    } else if (auto named = FindGroup(rootfs, spec_group)) {
-      user.gid = *named;
-    } else {
+    std::optional<uint32_t> gid = Number(spec_group);
+    if (!gid) {
+      CR_ASSIGN_OR_RETURN(gid, FindGroup(rootfs, spec_group));
+    }
+    if (!gid) {
       return Error(Code::kInvalidArgument,
                    "group \"" + spec_group + "\" is not in the image's /etc/group");
     }
+    user.gid = *gid;
   }
   if (sc.has_run_as_group()) {
     if (sc.run_as_group().value() < 0) {
@@ -167,7 +182,7 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
   // those out.
   std::vector<uint32_t> groups;
   if (sc.supplemental_groups_policy() != runtime::v1::SupplementalGroupsPolicy::Strict) {
-    groups = MemberGroups(rootfs, user_name);
+    CR_ASSIGN_OR_RETURN(groups, MemberGroups(rootfs, user_name));
   }
   groups.push_back(user.gid);
   for (int64_t gid : sc.supplemental_groups()) {

@@ -16,7 +16,10 @@
 namespace cricket::cri {
 
 // kInvalidArgument for run_as_group without a user, and for a user or group name the rootfs
-// does not know (naming it).
+// does not know (naming it). /etc/passwd and /etc/group are read inside `rootfs`
+// (ReadFileInRoot): a missing one knows no names; one that is not a regular file, larger than
+// kMaxAccountFileBytes or behind a magic link fails with ReadFileInRoot's code
+// (kFailedPrecondition, kResourceExhausted) naming it.
 Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& sc,
                               const std::string& image_user, const std::string& rootfs);
 

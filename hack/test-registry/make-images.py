@@ -11,6 +11,10 @@ Writes one OCI image layout per image under <out-dir>/<name> (tag "latest") and
   corrupt  one small layer of its own; the fixture corrupts its blob in the registry
   fdworkdir  the busybox layers, run as root, WorkingDir /proc/self/fd/3: an image that tries
            to start its process in a directory the runtime holds (CVE-2024-21626)
+  hostile-{zero,dotdot,host,fifo,device}
+           one layer each whose /etc/passwd is hostile to whoever reads it on the host: a
+           symlink to /dev/zero, a ../ symlink and an absolute one to <out-dir>/host-passwd (a
+           host file with user "marker", uid 4242), a FIFO, a character device 1:5 (/dev/zero)
   bench    (with --bench) ~50 MB in three gzip layers of half-random data, for hack/bench/pull
 """
 import gzip
@@ -54,6 +58,11 @@ def tar_layer(entries):
             elif kind == "hardlink":
                 info.type = tarfile.LNKTYPE
                 info.linkname = e["target"]
+            elif kind == "fifo":
+                info.type = tarfile.FIFOTYPE
+            elif kind == "chardev":
+                info.type = tarfile.CHRTYPE
+                info.devmajor, info.devminor = e["dev"]
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     raw = buf.getvalue()
     gz = io.BytesIO()
@@ -157,6 +166,37 @@ BUSYBOX_CONFIG = {
 }
 
 
+def hostile_images(out, env):
+    """Images whose /etc/passwd must not be read through a host path (issue 13 item 4)."""
+    host_passwd = os.path.join(os.path.abspath(out), "host-passwd")
+    with open(host_passwd, "w") as f:
+        f.write("marker:x:4242:4242::/:/bin/sh\n")
+    env["HOSTILE_HOST_PASSWD"] = host_passwd
+    passwds = {
+        "zero": {"kind": "symlink", "target": "/dev/zero"},
+        "dotdot": {"kind": "symlink", "target": "../" * 32 + host_passwd.lstrip("/")},
+        "host": {"kind": "symlink", "target": host_passwd},
+        "fifo": {"kind": "fifo"},
+        "device": {"kind": "chardev", "dev": (1, 5)},
+    }
+    with open(BUSYBOX, "rb") as f:
+        busybox = f.read()
+    for name, passwd in passwds.items():
+        layout = Layout(os.path.join(out, "hostile-" + name))
+        entries = [
+            {"name": "etc", "kind": "dir"},
+            dict(passwd, name="etc/passwd"),
+            {"name": "etc/group", "kind": "file", "data": b"root:x:0:\n"},
+        ]
+        if name in ("host", "dotdot"):
+            # Something to run, so that a runtime fooled into uid 4242 gets as far as creating.
+            entries += [{"name": "bin", "kind": "dir"},
+                        {"name": "bin/busybox", "kind": "file", "data": busybox, "mode": 0o755}]
+        layer = tar_layer(entries)
+        mdesc, _, _, _ = image(layout, [layer], {"Cmd": ["/bin/true"]})
+        layout.index(mdesc)
+
+
 def main():
     out = sys.argv[1]
     env = {}
@@ -209,6 +249,8 @@ def main():
             layers.append(tar_layer(files))
         mdesc, _, _, _ = image(bench, layers, {"Cmd": ["/bin/true"]})
         bench.index(mdesc)
+
+    hostile_images(out, env)
 
     with open(os.path.join(out, "images.env"), "w") as f:
         for k, v in sorted(env.items()):
