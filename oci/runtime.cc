@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -127,7 +128,16 @@ Result<void> Runtime::Kill(const std::string& id, int signal, bool all) {
       (void)sys_.Kill(pid, signal);  // a process may exit meanwhile
     }
   }
-  return sys_.Kill(state.pid, signal);
+  auto sent = sys_.Kill(state.pid, signal);
+  if (!sent.ok() && sent.error().sys_errno() == ESRCH) {
+    // The init exited (and was reaped) between State and kill. With `all` every process got
+    // the signal or is gone, which is what was asked; without it, the container stopped.
+    if (all) {
+      return Ok();
+    }
+    return Error(Code::kFailedPrecondition, "container not running: \"" + id + "\" is stopped");
+  }
+  return sent;
 }
 
 Result<void> Runtime::KillAndReap(const ContainerState& state) {

@@ -173,13 +173,16 @@ TEST_F(PodEventsTest, PodSandboxStatsCoverTheWholePodAndItsNetwork) {
   std::string pod = RunPod(pod_config);
   RunPod(PodConfig("idle"));
   std::string ctr;
-  ASSERT_TRUE(CreateContainer(pod, pod_config, "spin", "while true; do :; done", &ctr).ok());
+  // The CPU is spent by a finished exec, not by a spinning process: the pod's usage is read
+  // before its container's, so a container still burning CPU could show more than its pod.
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "spin", "sleep 1000", &ctr).ok());
   ASSERT_TRUE(StartContainer(ctr).ok());
   v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(ctr, "i=0; while [ $i -lt 50000 ]; do i=$((i+1)); done", &out).ok());
+  EXPECT_EQ(out.exit_code(), 0) << out.stdout() << out.stderr();
   // Traffic on eth0: a ping to the bridge's address.
   ASSERT_TRUE(Exec(ctr, "busybox ping -c 1 -W 2 10.88.0.1", &out).ok());
   EXPECT_EQ(out.exit_code(), 0) << out.stdout() << out.stderr();
-  std::this_thread::sleep_for(200ms);
 
   grpc::ClientContext ctx;
   v1::PodSandboxStatsRequest req;
