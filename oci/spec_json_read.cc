@@ -10,31 +10,31 @@ namespace cricket::oci {
 
 using Json = nlohmann::json;
 
-Result<Spec> ParseSpec(std::string_view json_text) {
-  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "config.json"));
+namespace {
+
+// One top-level object of type T; `path` prefixes the field names in errors.
+template <typename T>
+Result<T> ParseObject(std::string_view json_text, std::string_view what, const std::string& path) {
+  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, what));
   JsonReader reader;
-  Spec spec;
-  ReadStruct(reader, doc, "", spec);
+  T out;
+  ReadStruct(reader, doc, path, out);
   CR_RETURN_IF_ERROR(reader.status());
-  return spec;
+  return out;
+}
+
+}  // namespace
+
+Result<Spec> ParseSpec(std::string_view json_text) {
+  return ParseObject<Spec>(json_text, "config.json", "");
 }
 
 Result<Resources> ParseResources(std::string_view json_text) {
-  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "resources"));
-  JsonReader reader;
-  Resources resources;
-  ReadStruct(reader, doc, "resources", resources);
-  CR_RETURN_IF_ERROR(reader.status());
-  return resources;
+  return ParseObject<Resources>(json_text, "resources", "resources");
 }
 
 Result<Process> ParseProcess(std::string_view json_text) {
-  CR_ASSIGN_OR_RETURN(Json doc, ParseJsonText(json_text, "process.json"));
-  JsonReader reader;
-  Process process;
-  ReadStruct(reader, doc, "process", process);
-  CR_RETURN_IF_ERROR(reader.status());
-  return process;
+  return ParseObject<Process>(json_text, "process.json", "process");
 }
 
 Result<Spec> LoadSpec(const std::string& bundle_dir) {
