@@ -8,6 +8,19 @@
 #include "common/text.h"
 
 namespace cricket::oci::cgroupfs {
+namespace {
+
+// The file's text, or "" when it does not exist: a cgroup or controller that is not there
+// reads as empty, which each reader below turns into its zero value.
+Result<std::string> ReadIfPresent(const std::string& file) {
+  auto text = ReadFile(file);
+  if (!text.ok() && text.error().code() == Code::kNotFound) {
+    return std::string();
+  }
+  return text;
+}
+
+}  // namespace
 
 Result<void> WriteControl(Syscalls& sys, const std::string& dir, const std::string& file,
                           const std::string& value) {
@@ -56,14 +69,8 @@ Result<void> RemoveDirs(Syscalls& sys, const std::vector<std::string>& dirs) {
 
 Result<std::vector<pid_t>> ReadProcs(const std::string& dir) {
   std::vector<pid_t> pids;
-  auto text = ReadFile(dir + "/cgroup.procs");
-  if (!text.ok()) {
-    if (text.error().code() == Code::kNotFound) {
-      return pids;
-    }
-    return text.error();
-  }
-  for (std::string_view word : Words(*text)) {
+  CR_ASSIGN_OR_RETURN(std::string text, ReadIfPresent(dir + "/cgroup.procs"));
+  for (std::string_view word : Words(text)) {
     auto pid = ParseUint64(word);
     if (!pid) {
       break;
@@ -74,26 +81,14 @@ Result<std::vector<pid_t>> ReadProcs(const std::string& dir) {
 }
 
 Result<uint64_t> ReadNumber(const std::string& file) {
-  auto text = ReadFile(file);
-  if (!text.ok()) {
-    if (text.error().code() == Code::kNotFound) {
-      return uint64_t{0};
-    }
-    return text.error();
-  }
-  auto words = Words(*text);
+  CR_ASSIGN_OR_RETURN(std::string text, ReadIfPresent(file));
+  auto words = Words(text);
   return words.empty() ? uint64_t{0} : ParseUint64(words[0]).value_or(0);  // "max" is 0
 }
 
 Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key) {
-  auto text = ReadFile(file);
-  if (!text.ok()) {
-    if (text.error().code() == Code::kNotFound) {
-      return uint64_t{0};
-    }
-    return text.error();
-  }
-  auto words = Words(*text);
+  CR_ASSIGN_OR_RETURN(std::string text, ReadIfPresent(file));
+  auto words = Words(text);
   for (size_t i = 0; i + 1 < words.size(); i += 2) {
     auto value = ParseUint64(words[i + 1]);
     if (!value) {

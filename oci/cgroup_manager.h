@@ -2,9 +2,9 @@
 
 // CgroupManager: one container's cgroup with the cgroupfs driver. Two backends behind one
 // interface, chosen by NewCgroupManager from the detected mode: cgroup_v1.cc (one directory per
-// v1 hierarchy; also the hybrid case) and cgroup_v2.cc (the unified tree). Both touch only
-// files below the mount points in CgroupInfo, through the Syscalls seam, so unit tests point
-// them at a temp dir. Not thread-safe.
+// v1 hierarchy; also the hybrid case) and cgroup_v2.cc (the unified tree), sharing Create and
+// Update through cgroup_backend.h. Both touch only files below the mount points in CgroupInfo,
+// through the Syscalls seam, so unit tests point them at a temp dir. Not thread-safe.
 
 #include <sys/types.h>
 

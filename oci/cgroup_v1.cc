@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <optional>
 
-#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "oci/cgroup_backend.h"
 #include "oci/cgroup_fs.h"
-#include "oci/cgroup_manager.h"
 
 namespace cricket::oci {
 namespace {
@@ -27,35 +26,12 @@ std::string DeviceRule(const DeviceCgroup& d) {
   return type + " " + major + ":" + minor + " " + access;
 }
 
-class CgroupV1 final : public CgroupManager {
+class CgroupV1 final : public CgroupBackend {
  public:
   CgroupV1(Syscalls& sys, CgroupInfo info, std::string path)
-      : sys_(sys), info_(std::move(info)), path_(std::move(path)) {}
+      : CgroupBackend(sys), info_(std::move(info)), path_(std::move(path)) {}
 
   const std::string& path() const override { return path_; }
-
-  Result<void> Create(const Resources* resources) override {
-    std::vector<std::string> created;
-    auto undo = Cleanup([&] { (void)cgroupfs::RemoveDirs(sys_, created); });
-    for (const auto& h : info_.v1) {
-      size_t first_new = created.size();
-      CR_RETURN_IF_ERROR(cgroupfs::MakeChain(sys_, h.mount_point, path_, created));
-      if (Has(h, "cpuset")) {
-        CR_RETURN_IF_ERROR(InheritCpuset(h.mount_point, created, first_new));
-      }
-    }
-    if (resources != nullptr) {
-      CR_RETURN_IF_ERROR(Apply(*resources));
-    }
-    undo.Dismiss();
-    return Ok();
-  }
-
-  Result<void> Update(const Resources& resources) override {
-    Resources without_devices = resources;
-    without_devices.devices.clear();
-    return Apply(without_devices);
-  }
 
   Result<void> Freeze(bool frozen) override {
     const std::string want = frozen ? "FROZEN" : "THAWED";
@@ -149,6 +125,17 @@ class CgroupV1 final : public CgroupManager {
   }
 
  private:
+  Result<void> MakeDirs(std::vector<std::string>& created) override {
+    for (const auto& h : info_.v1) {
+      size_t first_new = created.size();
+      CR_RETURN_IF_ERROR(cgroupfs::MakeChain(sys_, h.mount_point, path_, created));
+      if (Has(h, "cpuset")) {
+        CR_RETURN_IF_ERROR(InheritCpuset(h.mount_point, created, first_new));
+      }
+    }
+    return Ok();
+  }
+
   // A new cpuset cgroup starts with empty cpus and mems and refuses tasks: copy the parent's.
   Result<void> InheritCpuset(const std::string& mount, const std::vector<std::string>& created,
                              size_t first_new) {
@@ -241,7 +228,7 @@ class CgroupV1 final : public CgroupManager {
     return Ok();
   }
 
-  Result<void> Apply(const Resources& r) {
+  Result<void> Apply(const Resources& r) override {
     if (Dir("devices")) {
       for (const auto& d : r.devices) {
         CR_RETURN_IF_ERROR(Write("devices", d.allow ? "devices.allow" : "devices.deny", DeviceRule(d)));
@@ -268,7 +255,6 @@ class CgroupV1 final : public CgroupManager {
     return Ok();
   }
 
-  Syscalls& sys_;
   CgroupInfo info_;
   std::string path_;
 };

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 
-#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/text.h"
+#include "oci/cgroup_backend.h"
 #include "oci/cgroup_fs.h"
-#include "oci/cgroup_manager.h"
 #include "oci/device_filter.h"
 
 namespace cricket::oci {
@@ -33,30 +32,12 @@ uint64_t BlkioToIoWeight(uint16_t weight) {
 
 std::string Limit(int64_t value) { return value < 0 ? "max" : std::to_string(value); }
 
-class CgroupV2 final : public CgroupManager {
+class CgroupV2 final : public CgroupBackend {
  public:
   CgroupV2(Syscalls& sys, std::string root, std::string path)
-      : sys_(sys), root_(std::move(root)), path_(std::move(path)), dir_(root_ + path_) {}
+      : CgroupBackend(sys), root_(std::move(root)), path_(std::move(path)), dir_(root_ + path_) {}
 
   const std::string& path() const override { return path_; }
-
-  Result<void> Create(const Resources* resources) override {
-    std::vector<std::string> created;
-    auto undo = Cleanup([&] { (void)cgroupfs::RemoveDirs(sys_, created); });
-    CR_RETURN_IF_ERROR(cgroupfs::MakeChain(sys_, root_, path_, created));
-    CR_RETURN_IF_ERROR(EnableControllers());
-    if (resources != nullptr) {
-      CR_RETURN_IF_ERROR(Apply(*resources));
-    }
-    undo.Dismiss();
-    return Ok();
-  }
-
-  Result<void> Update(const Resources& resources) override {
-    Resources without_devices = resources;
-    without_devices.devices.clear();
-    return Apply(without_devices);
-  }
 
   Result<void> Freeze(bool frozen) override {
     CR_RETURN_IF_ERROR(Write("cgroup.freeze", frozen ? "1" : "0"));
@@ -109,6 +90,11 @@ class CgroupV2 final : public CgroupManager {
   Result<void> Destroy() override { return cgroupfs::RemoveDirs(sys_, {dir_}); }
 
  private:
+  Result<void> MakeDirs(std::vector<std::string>& created) override {
+    CR_RETURN_IF_ERROR(cgroupfs::MakeChain(sys_, root_, path_, created));
+    return EnableControllers();
+  }
+
   // Every ancestor must delegate the controllers the container uses to its children.
   Result<void> EnableControllers() {
     auto available = ReadFile(root_ + "/cgroup.controllers");
@@ -179,7 +165,7 @@ class CgroupV2 final : public CgroupManager {
     return Ok();
   }
 
-  Result<void> Apply(const Resources& r) {
+  Result<void> Apply(const Resources& r) override {
     if (r.cpu) {
       CR_RETURN_IF_ERROR(ApplyCpu(*r.cpu));
     }
@@ -209,7 +195,6 @@ class CgroupV2 final : public CgroupManager {
     return Ok();
   }
 
-  Syscalls& sys_;
   std::string root_;
   std::string path_;
   std::string dir_;

@@ -4,8 +4,6 @@
 
 #include <string_view>
 
-#include "oci/spec_validate.h"
-
 namespace cricket::oci {
 namespace {
 
@@ -33,6 +31,25 @@ constexpr FlagOption kFlagOptions[] = {
 };
 
 }  // namespace
+
+unsigned long PropagationFlags(std::string_view name) {
+  struct Entry {
+    std::string_view name;
+    unsigned long flags;
+  };
+  static constexpr Entry kTable[] = {
+      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (const auto& e : kTable) {
+    if (e.name == name) {
+      return e.flags;
+    }
+  }
+  return 0;
+}
 
 Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options) {
   MountOptions out;

@@ -4,6 +4,7 @@
 // mount(2) flags, propagation changes and the filesystem data string, as mount(8) reads them.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -11,7 +12,7 @@
 namespace cricket::oci {
 
 struct MountOptions {
-  unsigned long flags = 0;                // MS_* to set
+  unsigned long flags = 0;                 // MS_* to set
   std::vector<unsigned long> propagation;  // applied one by one after the mount, in order
   bool recursive_readonly = false;         // "rro": mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)
   bool idmap = false;                      // "idmap" or "ridmap": an idmapped bind mount
@@ -21,5 +22,9 @@ struct MountOptions {
 
 // kInvalidArgument for an empty option.
 Result<MountOptions> ParseMountOptions(const std::vector<std::string>& options);
+
+// "rprivate" -> MS_PRIVATE | MS_REC, ...; 0 for an unknown name. Also what
+// linux.rootfsPropagation names.
+unsigned long PropagationFlags(std::string_view name);
 
 }  // namespace cricket::oci

@@ -3,7 +3,8 @@
 // The OCI runtime-spec configuration (config.json), Linux parts, as plain structs.
 // Field names follow github.com/opencontainers/runtime-spec (config.md, config-linux.md).
 // std::optional marks a field the spec lets a config leave out; JSON reading and writing live
-// in oci/spec_json.h, checks in oci/spec_validate.h, defaults in oci/spec_default.h.
+// in oci/spec_json.h (keys and what is left out when empty: oci/spec_fields.h), checks in
+// oci/spec_validate.h, defaults in oci/spec_default.h.
 
 #include <cstdint>
 #include <map>
@@ -21,6 +22,8 @@ struct User {
   uint32_t gid = 0;
   std::optional<uint32_t> umask;
   std::vector<uint32_t> additional_gids;
+
+  bool operator==(const User&) const = default;
 };
 
 struct Capabilities {
@@ -29,17 +32,23 @@ struct Capabilities {
   std::vector<std::string> inheritable;
   std::vector<std::string> permitted;
   std::vector<std::string> ambient;
+
+  bool operator==(const Capabilities&) const = default;
 };
 
 struct Rlimit {
   std::string type;  // "RLIMIT_NOFILE"
   uint64_t hard = 0;
   uint64_t soft = 0;
+
+  bool operator==(const Rlimit&) const = default;
 };
 
 struct ConsoleSize {
   uint32_t height = 0;
   uint32_t width = 0;
+
+  bool operator==(const ConsoleSize&) const = default;
 };
 
 struct Process {
@@ -55,17 +64,23 @@ struct Process {
   std::string apparmor_profile;
   std::optional<int> oom_score_adj;
   std::string selinux_label;
+
+  bool operator==(const Process&) const = default;
 };
 
 struct Root {
   std::string path;
   bool readonly = false;
+
+  bool operator==(const Root&) const = default;
 };
 
 struct IdMapping {
   uint32_t container_id = 0;
   uint32_t host_id = 0;
   uint32_t size = 0;
+
+  bool operator==(const IdMapping&) const = default;
 };
 
 struct Mount {
@@ -75,6 +90,8 @@ struct Mount {
   std::vector<std::string> options;
   std::vector<IdMapping> uid_mappings;
   std::vector<IdMapping> gid_mappings;
+
+  bool operator==(const Mount&) const = default;
 };
 
 struct Hook {
@@ -82,6 +99,8 @@ struct Hook {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::optional<int> timeout;  // seconds
+
+  bool operator==(const Hook&) const = default;
 };
 
 struct Hooks {
@@ -91,11 +110,15 @@ struct Hooks {
   std::vector<Hook> start_container;
   std::vector<Hook> poststart;
   std::vector<Hook> poststop;
+
+  bool operator==(const Hooks&) const = default;
 };
 
 struct Namespace {
   std::string type;  // pid, network, mount, ipc, uts, user, cgroup, time
   std::string path;  // join this one instead of creating a new one
+
+  bool operator==(const Namespace&) const = default;
 };
 
 struct Device {
@@ -106,6 +129,8 @@ struct Device {
   std::optional<uint32_t> file_mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+
+  bool operator==(const Device&) const = default;
 };
 
 struct DeviceCgroup {
@@ -114,6 +139,8 @@ struct DeviceCgroup {
   std::optional<int64_t> major;
   std::optional<int64_t> minor;
   std::string access;  // some of r, w, m
+
+  bool operator==(const DeviceCgroup&) const = default;
 };
 
 struct MemoryResources {
@@ -122,6 +149,8 @@ struct MemoryResources {
   std::optional<int64_t> swap;
   std::optional<uint64_t> swappiness;
   std::optional<bool> disable_oom_killer;
+
+  bool operator==(const MemoryResources&) const = default;
 };
 
 struct CpuResources {
@@ -134,20 +163,28 @@ struct CpuResources {
   std::string cpus;
   std::string mems;
   std::optional<int64_t> idle;
+
+  bool operator==(const CpuResources&) const = default;
 };
 
 struct BlockIo {
   std::optional<uint16_t> weight;
   std::optional<uint16_t> leaf_weight;
+
+  bool operator==(const BlockIo&) const = default;
 };
 
 struct HugepageLimit {
   std::string page_size;  // "2MB"
   uint64_t limit = 0;
+
+  bool operator==(const HugepageLimit&) const = default;
 };
 
 struct PidsResources {
   int64_t limit = 0;
+
+  bool operator==(const PidsResources&) const = default;
 };
 
 struct Resources {
@@ -158,6 +195,8 @@ struct Resources {
   std::optional<BlockIo> block_io;
   std::vector<HugepageLimit> hugepage_limits;
   std::map<std::string, std::string> unified;
+
+  bool operator==(const Resources&) const = default;
 };
 
 struct SeccompArg {
@@ -165,6 +204,8 @@ struct SeccompArg {
   uint64_t value = 0;
   uint64_t value_two = 0;
   std::string op;  // SCMP_CMP_EQ ...
+
+  bool operator==(const SeccompArg&) const = default;
 };
 
 struct SeccompSyscall {
@@ -172,6 +213,8 @@ struct SeccompSyscall {
   std::string action;  // SCMP_ACT_ALLOW ...
   std::optional<uint32_t> errno_ret;
   std::vector<SeccompArg> args;
+
+  bool operator==(const SeccompSyscall&) const = default;
 };
 
 struct Seccomp {
@@ -181,6 +224,8 @@ struct Seccomp {
   std::vector<std::string> flags;          // SECCOMP_FILTER_FLAG_LOG ...
   std::string listener_path;
   std::vector<SeccompSyscall> syscalls;
+
+  bool operator==(const Seccomp&) const = default;
 };
 
 struct Linux {
@@ -196,6 +241,8 @@ struct Linux {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::string mount_label;
+
+  bool operator==(const Linux&) const = default;
 };
 
 struct Spec {
@@ -208,6 +255,8 @@ struct Spec {
   std::optional<Hooks> hooks;
   std::map<std::string, std::string> annotations;
   std::optional<Linux> linux;
+
+  bool operator==(const Spec&) const = default;
 };
 
 }  // namespace cricket::oci

@@ -273,25 +273,6 @@ int NamespaceCloneFlag(std::string_view type) {
   return 0;
 }
 
-unsigned long PropagationFlags(std::string_view name) {
-  struct Entry {
-    std::string_view name;
-    unsigned long flags;
-  };
-  static constexpr Entry kTable[] = {
-      {"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-      {"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
-      {"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
-      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
-  };
-  for (const auto& e : kTable) {
-    if (e.name == name) {
-      return e.flags;
-    }
-  }
-  return 0;
-}
-
 void ResolveBundlePaths(Spec& spec, const std::string& bundle_dir) {
   if (spec.root && !spec.root->path.empty() && spec.root->path[0] != '/') {
     spec.root->path = bundle_dir + "/" + spec.root->path;

@@ -48,7 +48,4 @@ ProcMountRule ClassifyProcMount(std::string_view destination);
 // "pid" -> CLONE_NEWPID, ...; 0 for an unknown type.
 int NamespaceCloneFlag(std::string_view type);
 
-// "rprivate" -> MS_PRIVATE | MS_REC, ...; 0 for an unknown name.
-unsigned long PropagationFlags(std::string_view name);
-
 }  // namespace cricket::oci

@@ -34,5 +34,10 @@ TEST(MountOptionsTest, EmptyOptionIsAnError) {
   EXPECT_EQ(opts.error().code(), Code::kInvalidArgument);
 }
 
+TEST(MountOptionsTest, PropagationFlags) {
+  EXPECT_EQ(PropagationFlags("rslave"), static_cast<unsigned long>(MS_SLAVE | MS_REC));
+  EXPECT_EQ(PropagationFlags("x"), 0u);
+}
+
 }  // namespace
 }  // namespace cricket::oci
