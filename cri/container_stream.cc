@@ -77,8 +77,9 @@ Result<oci::Process> CriService::ExecProcess(const ContainerInfo& info,
   return process;
 }
 
-Result<int> CriService::Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                             streaming::StreamSet& io) {
+Result<int> CriService::RunExecSession(const std::string& container_id,
+                                       const std::vector<std::string>& cmd,
+                                       streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
   CR_ASSIGN_OR_RETURN(oci::Process process, ExecProcess(running.second, cmd, io.tty));
   shim::ShimClient shim(running.second.shim_dir + "/control.sock");
@@ -110,7 +111,8 @@ Result<int> CriService::Exec(const std::string& container_id, const std::vector<
   return code;
 }
 
-Result<void> CriService::Attach(const std::string& container_id, streaming::StreamSet& io) {
+Result<void> CriService::RunAttachSession(const std::string& container_id,
+                                          streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
   shim::ShimClient shim(running.second.shim_dir + "/control.sock");
   UniqueFd null_fd = DevNull();

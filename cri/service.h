@@ -120,9 +120,9 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> Exec(const v1::ExecRequest& req, v1::ExecResponse& resp);
   Result<void> Attach(const v1::AttachRequest& req, v1::AttachResponse& resp);
   Result<void> PortForward(const v1::PortForwardRequest& req, v1::PortForwardResponse& resp);
-  Result<int> Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                   streaming::StreamSet& io) override;
-  Result<void> Attach(const std::string& container_id, streaming::StreamSet& io) override;
+  Result<int> RunExecSession(const std::string& container_id, const std::vector<std::string>& cmd,
+                             streaming::StreamSet& io) override;
+  Result<void> RunAttachSession(const std::string& container_id, streaming::StreamSet& io) override;
   Result<UniqueFd> PortForwardConnect(const std::string& sandbox_id, uint16_t port) override;
 
   // container_update.cc
