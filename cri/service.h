@@ -89,7 +89,7 @@ class CriService final : public streaming::StreamingRuntime {
   // image_fs_info.cc
   Result<void> ImageFsInfo(const v1::ImageFsInfoRequest& req, v1::ImageFsInfoResponse& resp);
 
-  // sandbox_run.cc, sandbox_stop.cc, sandbox_remove.cc, sandbox_status.cc
+  // sandbox_run.cc, sandbox_stop.cc (stop and remove), sandbox_status.cc
   Result<void> RunPodSandbox(const v1::RunPodSandboxRequest& req, v1::RunPodSandboxResponse& resp);
   Result<void> StopPodSandbox(const v1::StopPodSandboxRequest& req,
                               v1::StopPodSandboxResponse& resp);
@@ -100,8 +100,8 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> ListPodSandbox(const v1::ListPodSandboxRequest& req,
                               v1::ListPodSandboxResponse& resp);
 
-  // container_create.cc, container_start.cc, container_stop.cc, container_remove.cc,
-  // container_status.cc, container_exec_sync.cc, container_log.cc
+  // container_create.cc, container_start.cc, container_stop.cc (stop and remove),
+  // container_status.cc, container_exec_sync.cc (ExecSync and ReopenContainerLog)
   Result<void> CreateContainer(const v1::CreateContainerRequest& req,
                                v1::CreateContainerResponse& resp);
   Result<void> StartContainer(const v1::StartContainerRequest& req,
