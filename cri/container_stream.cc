@@ -159,7 +159,7 @@ Result<void> CriService::RunAttachSession(const std::string& container_id,
 
 Result<UniqueFd> CriService::PortForwardConnect(const std::string& sandbox_id, uint16_t port) {
   CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(sandbox_id));
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(record));
   UniqueFd sock;
   auto connect = [&]() -> Result<void> {
     sock.Reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

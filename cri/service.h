@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "cri/apparmor_profiles.h"
+#include "cri/decoded_records.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
@@ -151,7 +152,7 @@ class CriService final : public streaming::StreamingRuntime {
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
-  Result<void> FillPodSandboxStats(const SandboxRecord& sandbox,
+  Result<void> FillPodSandboxStats(const Sandbox& decoded,
                                    const std::vector<ContainerRecord>& containers,
                                    v1::PodSandboxStats& out);
   // A cgroup's usage; nullopt when it does not exist.
