@@ -136,9 +136,9 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   if (sandbox.state != SandboxState::kReady) {
     return Error(Code::kFailedPrecondition, "sandbox " + sandbox_id + " is not ready");
   }
-  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
-  v1::PodSandboxConfig sandbox_config;
-  sandbox_config.ParseFromString(sandbox.config);
+  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
+  // A corrupt pod config has always been read as empty here, not refused.
+  const v1::PodSandboxConfig sandbox_config = DecodeConfig(sandbox).value_or({});
   // Portable volumes are validated before anything is made: bad paths change nothing.
   CR_ASSIGN_OR_RETURN(
       std::vector<PortableMount> portable,
@@ -160,7 +160,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
                 std::to_string(config.metadata().attempt());
   record.created_at_ns = NowUnixNanos();
   record.state = ContainerState::kCreated;
-  config.SerializeToString(&record.config);
+  CR_RETURN_IF_ERROR(EncodeConfig(config, record));
   ContainerInfo info;
   info.image_id = image->id;
   info.image_name = config.image().image();
@@ -171,7 +171,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   info.runtime_handler = sandbox_info.runtime_handler;
   CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps_.config, info.runtime_handler));
   info.log_path = LogPath(sandbox_info, config, info.bundle);
-  record.runtime = ContainerInfoToJson(info);
+  EncodeInfo(info, record);
   auto lock = locks_.Acquire(record.id);
   // Reserve the name first: a clash fails before anything is made.
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
@@ -227,7 +227,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   // The user is known only now (names resolve in the mounted rootfs); the record keeps it so
   // statuses and events never read config.json back.
   info.user = ContainerUserFromSpec(spec.process->user);
-  record.runtime = ContainerInfoToJson(info);
+  EncodeInfo(info, record);
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   ClampOomScoreAdj(deps_.oom_score_adj_floor, spec);
   CR_CHECK(deps_.apparmor != nullptr);

@@ -66,7 +66,7 @@ Result<void> CriService::WatchContainerExits() {
     if (record.state != ContainerState::kRunning && record.state != ContainerState::kCreated) {
       continue;
     }
-    CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+    CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
     if (auto watched = exit_watcher_->Watch(record.id, info.shim_dir); !watched.ok()) {
       // Its shim dir is gone: the next status call finds out what became of it.
       log::Warn({.pod = record.sandbox_id, .ctr = record.id}, "cannot watch for its exit: {}",

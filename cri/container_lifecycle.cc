@@ -57,7 +57,7 @@ Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
   if (record.state != ContainerState::kRunning && record.state != ContainerState::kCreated) {
     return record;
   }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   shim::ShimClient shim(ShimSocket(info.shim_dir));
   auto status = shim.Status();
   std::optional<shim::ExitRecord> exit;
@@ -100,7 +100,7 @@ Result<std::pair<ContainerRecord, ContainerInfo>> CriService::RunningContainer(
   if (record.state != ContainerState::kRunning) {
     return Error(Code::kFailedPrecondition, "container " + id + " is not running");
   }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   return std::pair{std::move(record), std::move(info)};
 }
 
@@ -113,7 +113,7 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
   if (record.state != ContainerState::kRunning) {
     return Ok();  // CRI: stopping a stopped (or never started) container is OK
   }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   // Once it stopped, its portable volumes are published: exact when it was their only writer.
   // The lease stays until the last container using a volume is removed or its pod stopped.
   Cleanup publish([&] {
@@ -186,7 +186,7 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   if (deps_.volumes != nullptr) {
     CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id));
   }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(found->runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(*found));
   if (auto deleted = DeleteThroughShim(id, info.shim_dir, info.runtime_handler); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
   }

@@ -17,7 +17,7 @@ Result<void> CriService::StartContainer(const v1::StartContainerRequest& req,
   if (record.state != ContainerState::kCreated) {
     return Error(Code::kFailedPrecondition, "container " + id + " is not in the created state");
   }
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   shim::ShimClient shim(info.shim_dir + "/control.sock");
   CR_RETURN_IF_ERROR(shim.Start());
   record.state = ContainerState::kRunning;

@@ -10,8 +10,8 @@
 namespace cricket::cri {
 
 Result<void> CriService::FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out) {
-  v1::ContainerConfig config;
-  config.ParseFromString(record.config);
+  // A corrupt config leaves the attributes empty, the usage is still reported.
+  const v1::ContainerConfig config = DecodeConfig(record).value_or({});
   v1::ContainerAttributes& attributes = *out.mutable_attributes();
   attributes.set_id(record.id);
   *attributes.mutable_metadata() = config.metadata();
@@ -22,7 +22,7 @@ Result<void> CriService::FillContainerStats(const ContainerRecord& record, v1::C
   out.mutable_cpu()->set_timestamp(now);
   out.mutable_memory()->set_timestamp(now);
   CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(record.sandbox_id));
-  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
+  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
   if (deps_.cgroups.ok() && deps_.sys != nullptr) {
     auto cgroup = oci::NewCgroupManager(*deps_.sys, *deps_.cgroups,
                                         ContainerCgroupPath(sandbox_info.cgroup_parent, record.id));
@@ -70,9 +70,8 @@ Result<void> CriService::ListContainerStats(const v1::ListContainerStatsRequest&
     if (!filter.pod_sandbox_id().empty() && !record.sandbox_id.starts_with(filter.pod_sandbox_id())) {
       continue;
     }
-    v1::ContainerConfig config;
-    if (!config.ParseFromString(record.config) ||
-        !LabelsMatch(filter.label_selector(), config.labels())) {
+    auto config = DecodeConfig(record);
+    if (!config.ok() || !LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
     CR_RETURN_IF_ERROR(FillContainerStats(record, *resp.add_stats()));

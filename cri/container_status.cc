@@ -29,11 +29,8 @@ Result<void> CriService::ContainerStatus(const v1::ContainerStatusRequest& req,
 
 Result<void> CriService::FillContainerStatus(const ContainerRecord& record,
                                              v1::ContainerStatus& status) {
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
-  v1::ContainerConfig config;
-  if (!config.ParseFromString(record.config)) {
-    return Error(Code::kDataLoss, "container " + record.id + ": stored config is corrupt");
-  }
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
+  CR_ASSIGN_OR_RETURN(v1::ContainerConfig config, DecodeConfig(record));
   status.set_id(record.id);
   *status.mutable_metadata() = config.metadata();
   status.set_state(ToCri(record.state));
@@ -80,23 +77,22 @@ Result<void> CriService::ListContainers(const v1::ListContainersRequest& req,
     if (filter.has_state() && filter.state().state() != ToCri(record.state)) {
       continue;
     }
-    v1::ContainerConfig config;
-    if (!config.ParseFromString(record.config) ||
-        !LabelsMatch(filter.label_selector(), config.labels())) {
+    auto config = DecodeConfig(record);
+    if (!config.ok() || !LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
-    CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+    CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
     v1::Container& item = *resp.add_containers();
     item.set_id(record.id);
     item.set_pod_sandbox_id(record.sandbox_id);
-    *item.mutable_metadata() = config.metadata();
+    *item.mutable_metadata() = config->metadata();
     item.mutable_image()->set_image(info.image_name);
     item.set_image_ref(info.image_id);
     item.set_image_id(info.image_id);
     item.set_state(ToCri(record.state));
     item.set_created_at(record.created_at_ns);
-    *item.mutable_labels() = config.labels();
-    *item.mutable_annotations() = config.annotations();
+    *item.mutable_labels() = config->labels();
+    *item.mutable_annotations() = config->annotations();
   }
   return Ok();
 }

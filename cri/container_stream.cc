@@ -77,8 +77,9 @@ Result<oci::Process> CriService::ExecProcess(const ContainerInfo& info,
   return process;
 }
 
-Result<int> CriService::Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                             streaming::StreamSet& io) {
+Result<int> CriService::RunExecSession(const std::string& container_id,
+                                       const std::vector<std::string>& cmd,
+                                       streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
   CR_ASSIGN_OR_RETURN(oci::Process process, ExecProcess(running.second, cmd, io.tty));
   shim::ShimClient shim(running.second.shim_dir + "/control.sock");
@@ -110,7 +111,8 @@ Result<int> CriService::Exec(const std::string& container_id, const std::vector<
   return code;
 }
 
-Result<void> CriService::Attach(const std::string& container_id, streaming::StreamSet& io) {
+Result<void> CriService::RunAttachSession(const std::string& container_id,
+                                          streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
   shim::ShimClient shim(running.second.shim_dir + "/control.sock");
   UniqueFd null_fd = DevNull();
@@ -157,7 +159,7 @@ Result<void> CriService::Attach(const std::string& container_id, streaming::Stre
 
 Result<UniqueFd> CriService::PortForwardConnect(const std::string& sandbox_id, uint16_t port) {
   CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(sandbox_id));
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(record));
   UniqueFd sock;
   auto connect = [&]() -> Result<void> {
     sock.Reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

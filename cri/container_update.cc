@@ -24,23 +24,23 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
   ApplyCriResources(req.linux(), resources);
   // Cgroup writes need no shim round trip; with an external runtime its state is not ours to
   // read, but the cgroup is the one our spec named.
-  CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
+  CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   if (info.runtime_handler.empty()) {
     oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
     CR_RETURN_IF_ERROR(runtime.Update(id, resources));
   } else {
     CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(record.sandbox_id));
-    CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, SandboxInfoFromJson(sandbox.runtime));
+    CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
     CR_RETURN_IF_ERROR(
         oci::NewCgroupManager(*deps_.sys, *deps_.cgroups,
                               ContainerCgroupPath(sandbox_info.cgroup_parent, id))
             ->Update(resources));
   }
   // Remember them, so ContainerStatus and a later restart see what is in force.
-  v1::ContainerConfig config;
-  if (config.ParseFromString(record.config)) {
-    *config.mutable_linux()->mutable_resources() = req.linux();
-    config.SerializeToString(&record.config);
+  // A corrupt config is left as it is: the new limits are in force, but not remembered.
+  if (auto config = DecodeConfig(record); config.ok()) {
+    *config->mutable_linux()->mutable_resources() = req.linux();
+    CR_RETURN_IF_ERROR(EncodeConfig(*config, record));
     CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   }
   log::Info({.pod = record.sandbox_id, .ctr = id}, "resources updated");

@@ -81,7 +81,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
   return daemon;
 }
 
-Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
+Result<void> Daemon::SetUpNetwork() {
   network::NetworkManagerOptions options{config_.network, config_.root + "/network",
                                          config_.state + "/netns"};
   auto created = network::NetworkManager::Create(options);
@@ -90,7 +90,8 @@ Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
       return created.error();  // a bad setting: refuse to start
     }
     log::Warn({}, "pod network not ready: {}", created.error().message());
-    return Result<network::NetworkManager*>(created.error());
+    pod_network_ = created.error();
+    return Ok();
   }
   network_ = std::move(created).value();
   // Pods that were ready keep their network; anything else left by a crash goes.
@@ -104,7 +105,8 @@ Result<Result<network::NetworkManager*>> Daemon::SetUpNetwork() {
   if (auto reconciled = network_->Reconcile(live); !reconciled.ok()) {
     log::Warn({}, "network reconcile: {}", reconciled.error().message());
   }
-  return Result<network::NetworkManager*>(network_.get());
+  pod_network_ = network_.get();
+  return Ok();
 }
 
 Result<void> Daemon::OpenImageStore(const std::string& fetch_binary) {
@@ -170,7 +172,7 @@ Result<void> Daemon::Serve() {
   if (!cgroups.ok()) {
     log::Warn({}, "runtime not ready: {}", cgroups.error().message());
   }
-  CR_ASSIGN_OR_RETURN(Result<network::NetworkManager*> network, SetUpNetwork());
+  CR_RETURN_IF_ERROR(SetUpNetwork());
   // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
   CR_ASSIGN_OR_RETURN(const std::string fetch_binary,
                       FindHelperBinary("cricket-fetch", "storage"));
@@ -180,7 +182,7 @@ Result<void> Daemon::Serve() {
   deps.config = &config_;
   deps.store = store_.get();
   deps.cgroups = std::move(cgroups);
-  deps.network = network;
+  deps.network = pod_network_;
   deps.images = images_.get();
   deps.volumes = volumes_.get();
   deps.sys = &sys_;

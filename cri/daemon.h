@@ -45,8 +45,8 @@ class Daemon {
  private:
   Daemon(const Config& config, LockFile root_lock, LockFile socket_lock);
   Result<void> Serve();
-  // The pod network, or why it is not ready; an error only for bad settings.
-  Result<Result<network::NetworkManager*>> SetUpNetwork();
+  // Sets pod_network_. An error only for bad settings, which keep cricketd from starting.
+  Result<void> SetUpNetwork();
   Result<void> OpenImageStore(const std::string& fetch_binary);
   // Portable volumes from [volumes]; an error (bad backend or store) keeps cricketd from starting.
   Result<void> OpenVolumes(const std::string& fetch_binary);
@@ -58,6 +58,8 @@ class Daemon {
   LockFile socket_lock_;
   std::unique_ptr<MetadataStore> store_;
   std::unique_ptr<network::NetworkManager> network_;
+  // network_, or why pods get no network: cricketd serves without one and Status says why.
+  Result<network::NetworkManager*> pod_network_ = Error(Code::kUnavailable, "no pod network");
   LinuxSyscalls sys_;
   // What every shim is started from; before service_, which holds its fd.
   SealedExe shim_exe_;

@@ -209,9 +209,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
                 std::to_string(md.attempt());
   record.created_at_ns = NowUnixNanos();
   record.state = SandboxState::kNotReady;
-  if (!config.SerializeToString(&record.config)) {
-    return Error(Code::kInvalidArgument, "config cannot be serialized");
-  }
+  CR_RETURN_IF_ERROR(EncodeConfig(config, record));
   auto lock = locks_.Acquire(record.id);
 
   SandboxInfo info;
@@ -284,7 +282,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.infra_pid = status.pid;
 
   record.state = SandboxState::kReady;
-  record.runtime = SandboxInfoToJson(info);
+  EncodeInfo(info, record);
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
   stop_infra.Dismiss();
   if (unwire) {

@@ -46,14 +46,10 @@ Result<std::optional<oci::CgroupStats>> CriService::CgroupStatsAt(const std::str
   return std::optional(*stats);
 }
 
-Result<void> CriService::FillPodSandboxStats(const SandboxRecord& sandbox,
+Result<void> CriService::FillPodSandboxStats(const Sandbox& decoded,
                                              const std::vector<ContainerRecord>& containers,
                                              v1::PodSandboxStats& out) {
-  v1::PodSandboxConfig config;
-  if (!config.ParseFromString(sandbox.config)) {
-    return Error(Code::kDataLoss, "sandbox " + sandbox.id + ": stored config is corrupt");
-  }
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(sandbox.runtime));
+  const auto& [sandbox, config, info] = decoded;
   v1::PodSandboxAttributes& attributes = *out.mutable_attributes();
   attributes.set_id(sandbox.id);
   *attributes.mutable_metadata() = config.metadata();
@@ -121,9 +117,9 @@ Result<void> CriService::FillPodSandboxStats(const SandboxRecord& sandbox,
 Result<void> CriService::PodSandboxStats(const v1::PodSandboxStatsRequest& req,
                                          v1::PodSandboxStatsResponse& resp) {
   CR_ASSIGN_OR_RETURN(std::string id, ResolveSandbox(req.pod_sandbox_id()));
-  CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(id));
+  CR_ASSIGN_OR_RETURN(Sandbox pod, LoadSandbox(*deps_.store, id));
   CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
-  return FillPodSandboxStats(sandbox, containers, *resp.mutable_stats());
+  return FillPodSandboxStats(pod, containers, *resp.mutable_stats());
 }
 
 Result<void> CriService::ListPodSandboxStats(const v1::ListPodSandboxStatsRequest& req,
@@ -137,12 +133,13 @@ Result<void> CriService::ListPodSandboxStats(const v1::ListPodSandboxStatsReques
         (!filter.id().empty() && !sandbox.id.starts_with(filter.id()))) {
       continue;
     }
-    v1::PodSandboxConfig config;
-    if (!config.ParseFromString(sandbox.config) ||
-        !LabelsMatch(filter.label_selector(), config.labels())) {
+    auto config = DecodeConfig(sandbox);
+    if (!config.ok() || !LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
-    CR_RETURN_IF_ERROR(FillPodSandboxStats(sandbox, containers, *resp.add_stats()));
+    CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(sandbox));
+    CR_RETURN_IF_ERROR(FillPodSandboxStats(Sandbox{sandbox, std::move(*config), std::move(info)},
+                                           containers, *resp.add_stats()));
   }
   return Ok();
 }

@@ -9,12 +9,8 @@ namespace cricket::cri {
 Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req,
                                           v1::PodSandboxStatusResponse& resp) {
   CR_ASSIGN_OR_RETURN(std::string id, ResolveSandbox(req.pod_sandbox_id()));
-  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
-  v1::PodSandboxConfig config;
-  if (!config.ParseFromString(record.config)) {
-    return Error(Code::kDataLoss, "sandbox " + id + ": stored config is corrupt");
-  }
+  CR_ASSIGN_OR_RETURN(Sandbox pod, LoadSandbox(*deps_.store, id));
+  const auto& [record, config, info] = pod;
   v1::PodSandboxStatus& status = *resp.mutable_status();
   status.set_id(id);
   *status.mutable_metadata() = config.metadata();
@@ -66,23 +62,23 @@ Result<void> CriService::ListPodSandbox(const v1::ListPodSandboxRequest& req,
     if (filter.has_state() && filter.state().state() != state) {
       continue;
     }
-    v1::PodSandboxConfig config;
-    if (!config.ParseFromString(record.config)) {
+    auto config = DecodeConfig(record);
+    if (!config.ok()) {
       continue;
     }
-    if (!LabelsMatch(filter.label_selector(), config.labels())) {
+    if (!LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
     v1::PodSandbox& item = *resp.add_items();
     item.set_id(record.id);
-    *item.mutable_metadata() = config.metadata();
+    *item.mutable_metadata() = config->metadata();
     item.set_state(state);
     item.set_created_at(record.created_at_ns);
-    if (auto info = SandboxInfoFromJson(record.runtime); info.ok()) {
+    if (auto info = DecodeInfo(record); info.ok()) {
       item.set_runtime_handler(info->runtime_handler);
     }
-    *item.mutable_labels() = config.labels();
-    *item.mutable_annotations() = config.annotations();
+    *item.mutable_labels() = config->labels();
+    *item.mutable_annotations() = config->annotations();
   }
   return Ok();
 }

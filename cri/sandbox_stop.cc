@@ -38,7 +38,7 @@ Result<void> CriService::RemovePodSandbox(const v1::RemovePodSandboxRequest& req
       CR_RETURN_IF_ERROR(RemoveContainerLocked(c.id));
     }
   }
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record->runtime));
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(*record));
   if (auto deleted = DeleteThroughShim(*id, info.infra_shim_dir, /*runtime_handler=*/""); !deleted.ok()) {
     return deleted.error().Wrap("delete sandbox infra");
   }

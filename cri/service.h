@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "cri/apparmor_profiles.h"
+#include "cri/decoded_records.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
@@ -89,7 +90,7 @@ class CriService final : public streaming::StreamingRuntime {
   // image_fs_info.cc
   Result<void> ImageFsInfo(const v1::ImageFsInfoRequest& req, v1::ImageFsInfoResponse& resp);
 
-  // sandbox_run.cc, sandbox_stop.cc, sandbox_remove.cc, sandbox_status.cc
+  // sandbox_run.cc, sandbox_stop.cc (stop and remove), sandbox_status.cc
   Result<void> RunPodSandbox(const v1::RunPodSandboxRequest& req, v1::RunPodSandboxResponse& resp);
   Result<void> StopPodSandbox(const v1::StopPodSandboxRequest& req,
                               v1::StopPodSandboxResponse& resp);
@@ -100,8 +101,8 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> ListPodSandbox(const v1::ListPodSandboxRequest& req,
                               v1::ListPodSandboxResponse& resp);
 
-  // container_create.cc, container_start.cc, container_stop.cc, container_remove.cc,
-  // container_status.cc, container_exec_sync.cc, container_log.cc
+  // container_create.cc, container_start.cc, container_stop.cc (stop and remove),
+  // container_status.cc, container_exec_sync.cc (ExecSync and ReopenContainerLog)
   Result<void> CreateContainer(const v1::CreateContainerRequest& req,
                                v1::CreateContainerResponse& resp);
   Result<void> StartContainer(const v1::StartContainerRequest& req,
@@ -120,9 +121,9 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> Exec(const v1::ExecRequest& req, v1::ExecResponse& resp);
   Result<void> Attach(const v1::AttachRequest& req, v1::AttachResponse& resp);
   Result<void> PortForward(const v1::PortForwardRequest& req, v1::PortForwardResponse& resp);
-  Result<int> Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                   streaming::StreamSet& io) override;
-  Result<void> Attach(const std::string& container_id, streaming::StreamSet& io) override;
+  Result<int> RunExecSession(const std::string& container_id, const std::vector<std::string>& cmd,
+                             streaming::StreamSet& io) override;
+  Result<void> RunAttachSession(const std::string& container_id, streaming::StreamSet& io) override;
   Result<UniqueFd> PortForwardConnect(const std::string& sandbox_id, uint16_t port) override;
 
   // container_update.cc
@@ -151,7 +152,7 @@ class CriService final : public streaming::StreamingRuntime {
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);
-  Result<void> FillPodSandboxStats(const SandboxRecord& sandbox,
+  Result<void> FillPodSandboxStats(const Sandbox& decoded,
                                    const std::vector<ContainerRecord>& containers,
                                    v1::PodSandboxStats& out);
   // A cgroup's usage; nullopt when it does not exist.

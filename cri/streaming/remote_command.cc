@@ -196,14 +196,14 @@ class CommandPumps : public std::enable_shared_from_this<CommandPumps> {
 ExecOutcome CallRuntime(StreamingRuntime& runtime, const RemoteCommand& command, StreamSet& io) {
   ExecOutcome out;
   if (command.attach) {
-    auto attached = runtime.Attach(command.container_id, io);
+    auto attached = runtime.RunAttachSession(command.container_id, io);
     if (attached.ok()) {
       out.exit_code = 0;
     } else {
       out.error = attached.error().ToString();
     }
   } else {
-    auto code = runtime.Exec(command.container_id, command.cmd, io);
+    auto code = runtime.RunExecSession(command.container_id, command.cmd, io);
     if (code.ok()) {
       out.exit_code = *code;
     } else {

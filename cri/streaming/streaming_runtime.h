@@ -63,13 +63,13 @@ class StreamingRuntime {
   // forwards everything the process wrote before EOF, then reports the exit code.
   // kNotFound: no such container; kFailedPrecondition: not running; others: could not start.
   // Called on a thread of its own; may block as long as the process runs.
-  virtual Result<int> Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                           StreamSet& io) = 0;
+  virtual Result<int> RunExecSession(const std::string& container_id,
+                                     const std::vector<std::string>& cmd, StreamSet& io) = 0;
 
   // Connects io to the container's main process stdio (via the shim) and blocks until the
   // client detaches (io.stdin_fd EOF or a write to io.stdout_fd fails with EPIPE) or the
   // process exits. Called on a thread of its own.
-  virtual Result<void> Attach(const std::string& container_id, StreamSet& io) = 0;
+  virtual Result<void> RunAttachSession(const std::string& container_id, StreamSet& io) = 0;
 
   // Returns a connected TCP socket to 127.0.0.1:`port` inside the sandbox's network namespace
   // (the host's for host-network pods). kNotFound: no such sandbox; kUnavailable: refused.

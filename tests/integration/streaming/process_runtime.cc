@@ -198,15 +198,15 @@ Result<void> ProcessRuntime::StartContainer(const std::string& id,
   return Ok();
 }
 
-Result<int> ProcessRuntime::Exec(const std::string& container_id,
-                                 const std::vector<std::string>& cmd, StreamSet& io) {
+Result<int> ProcessRuntime::RunExecSession(const std::string& container_id,
+                                           const std::vector<std::string>& cmd, StreamSet& io) {
   if (container_id == "missing") {
     return Error(Code::kNotFound, "container missing not found");
   }
   return io.tty ? ExecTty(cmd, io) : ExecPipes(cmd, io);
 }
 
-Result<void> ProcessRuntime::Attach(const std::string& container_id, StreamSet& io) {
+Result<void> ProcessRuntime::RunAttachSession(const std::string& container_id, StreamSet& io) {
   int stdin_w = -1;
   int stdout_r = -1;
   {

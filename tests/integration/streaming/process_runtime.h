@@ -30,9 +30,10 @@ class ProcessRuntime : public cri::streaming::StreamingRuntime {
   // Starts `argv` with piped stdin/stdout as the main process of container `id`.
   Result<void> StartContainer(const std::string& id, const std::vector<std::string>& argv);
 
-  Result<int> Exec(const std::string& container_id, const std::vector<std::string>& cmd,
-                   cri::streaming::StreamSet& io) override;
-  Result<void> Attach(const std::string& container_id, cri::streaming::StreamSet& io) override;
+  Result<int> RunExecSession(const std::string& container_id, const std::vector<std::string>& cmd,
+                             cri::streaming::StreamSet& io) override;
+  Result<void> RunAttachSession(const std::string& container_id,
+                                cri::streaming::StreamSet& io) override;
   Result<UniqueFd> PortForwardConnect(const std::string& sandbox_id, uint16_t port) override;
 
  private:
