@@ -78,37 +78,43 @@ Result<int> TomlIntIn(const toml::node& node, int64_t min, int64_t max) {
   return static_cast<int>(value->get());
 }
 
-Result<std::vector<std::string>> TomlStringList(const toml::node& node) {
-  const auto* array = node.as_array();
-  if (array == nullptr) {
-    return Error(Code::kInvalidArgument, "expected an array of strings");
-  }
-  std::vector<std::string> out;
-  for (const auto& item : *array) {
-    const auto* value = item.as_string();
-    if (value == nullptr || value->get().empty()) {
-      return Error(Code::kInvalidArgument, "expected an array of strings");
-    }
-    out.push_back(value->get());
-  }
-  return out;
-}
+namespace {
 
-Result<std::vector<std::string>> TomlPathList(const toml::node& node) {
+// An array of strings, each passing `check`; anything else is `expected`.
+Result<std::vector<std::string>> StringArray(
+    const toml::node& node, std::string_view expected,
+    const std::function<Result<void>(const std::string&)>& check) {
   const auto* array = node.as_array();
   if (array == nullptr) {
-    return Error(Code::kInvalidArgument, "expected an array of absolute paths");
+    return Error(Code::kInvalidArgument, std::string(expected));
   }
   std::vector<std::string> out;
   for (const auto& item : *array) {
     const auto* value = item.as_string();
     if (value == nullptr) {
-      return Error(Code::kInvalidArgument, "expected an array of absolute paths");
+      return Error(Code::kInvalidArgument, std::string(expected));
     }
-    CR_RETURN_IF_ERROR(ValidateAbsolutePath(value->get()));
+    CR_RETURN_IF_ERROR(check(value->get()));
     out.push_back(value->get());
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> TomlStringList(const toml::node& node) {
+  constexpr std::string_view kExpected = "expected an array of strings";
+  return StringArray(node, kExpected, [&](const std::string& item) -> Result<void> {
+    if (item.empty()) {
+      return Error(Code::kInvalidArgument, std::string(kExpected));
+    }
+    return Ok();
+  });
+}
+
+Result<std::vector<std::string>> TomlPathList(const toml::node& node) {
+  return StringArray(node, "expected an array of absolute paths",
+                     [](const std::string& item) { return ValidateAbsolutePath(item); });
 }
 
 Result<void> ValidateAbsolutePath(std::string_view value) {
