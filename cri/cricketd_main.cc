@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
 #include "common/log.h"
 #include "common/version.h"
+#include "cri/config.h"
 #include "cri/daemon.h"
 
 namespace {
@@ -19,8 +19,10 @@ namespace {
 constexpr std::chrono::milliseconds kShutdownGrace(5000);
 
 int Usage(std::FILE* out) {
-  std::fprintf(out, "usage: cricketd [flags]\n%s  --help            this text\n  --version         print the version\n",
-               cricket::ConfigUsage().c_str());
+  std::fprintf(out,
+               "usage: cricketd [flags]\n%s  --help            this text\n  --version         "
+               "print the version\n",
+               cricket::cri::ConfigUsage().c_str());
   return out == stdout ? 0 : 2;
 }
 
@@ -37,7 +39,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
-  auto config = cricket::ResolveConfig(args);
+  auto config = cricket::cri::ResolveConfig(args);
   if (!config.ok()) {
     std::fprintf(stderr, "cricketd: %s\n", config.error().message().c_str());
     return 2;

@@ -129,7 +129,7 @@ Result<void> Daemon::OpenImageStore(const std::string& fetch_binary) {
 }
 
 Result<void> Daemon::OpenVolumes(const std::string& fetch_binary) {
-  const VolumesConfig& v = config_.volumes;
+  const storage::VolumesConfig& v = config_.volumes;
   storage::VolumeManagerOptions options;
   options.root = config_.root + "/volumes";
   options.fetch_binary = fetch_binary;

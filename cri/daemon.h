@@ -13,10 +13,10 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "common/config.h"
 #include "common/lock_file.h"
 #include "common/result.h"
 #include "common/sealed_exe.h"
+#include "cri/config.h"
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/service.h"

@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "common/config.h"
 #include "common/result.h"
+#include "cri/config.h"
 
 namespace cricket::cri {
 

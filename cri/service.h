@@ -13,9 +13,9 @@
 #include <optional>
 #include <set>
 
-#include "common/config.h"
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/config.h"
 #include "cri/apparmor_profiles.h"
 #include "cri/decoded_records.h"
 #include "cri/event_broker.h"

@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "common/config.h"
+#include "network/network_config.h"
 #include "network/pod_network.h"
 
 namespace cricket::network {
