@@ -1,13 +1,13 @@
 #include "common/root_file.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+
+#include "common/openat2.h"
 
 namespace cricket {
 namespace {
@@ -58,13 +58,11 @@ Error OpenError(int err, const std::string& what) {
 // O_PATH: no open of the object itself happens, whatever it turns out to be.
 Result<UniqueFd> OpenPathInRoot(int root_fd, const std::string& path_in_root,
                                 const std::string& what) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   for (int attempt = 0;; ++attempt) {
-    long fd = ::syscall(SYS_openat2, root_fd, path_in_root.c_str(), &how, sizeof(how));
+    int fd =
+        Openat2(root_fd, path_in_root.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     if (fd >= 0) {
-      return UniqueFd(static_cast<int>(fd));
+      return UniqueFd(fd);
     }
     if ((errno == EAGAIN || errno == EINTR) && attempt + 1 < kOpenAttempts) {
       continue;

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/openat2.h"
 #include "oci/child_init.h"
 
 namespace cricket::oci::child_internal {
@@ -34,13 +34,6 @@ bool Fail(ChildReport& report, ChildStep step, size_t index) {
   report.err = errno;
   report.index = static_cast<int32_t>(index);
   return false;
-}
-
-int OpenAt2(int dir_fd, const char* path, int flags, uint64_t resolve) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = resolve;
-  return static_cast<int>(::syscall(SYS_openat2, dir_fd, path, &how, sizeof(how)));
 }
 
 bool OnProcfs(int fd) {
@@ -60,7 +53,7 @@ int RequireProcfs(int fd) {
 
 // `path` below the verified proc fd, never leaving it and following no symlink.
 int OpenInProc(int proc_fd, const char* path, int flags) {
-  return RequireProcfs(OpenAt2(proc_fd, path, flags, RESOLVE_BENEATH | kNoLinks));
+  return RequireProcfs(Openat2(proc_fd, path, flags, RESOLVE_BENEATH | kNoLinks));
 }
 
 bool UnderProc(const char* path) { return std::strncmp(path, "/proc/", 6) == 0; }
@@ -68,7 +61,7 @@ bool UnderProc(const char* path) { return std::strncmp(path, "/proc/", 6) == 0; 
 // The real /dev/null (char 1:3) of the container, to bind over masked files: the image or a
 // mount may have put anything else at that path.
 int OpenDevNull() {
-  int fd = OpenAt2(AT_FDCWD, "/dev/null", O_PATH, kNoLinks);
+  int fd = Openat2(AT_FDCWD, "/dev/null", O_PATH, kNoLinks);
   struct stat st {};
   if (fd >= 0 && (::fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))) {
     ::close(fd);
@@ -125,7 +118,7 @@ bool Cover(int target, bool is_dir, int& dev_null) {
 // symlink is one (ELOOP), not followed to wherever it points, and a path under /proc must be
 // on procfs (not a file of the image, nor a mount planted over it).
 bool MaskPath(const char* path, int& dev_null, size_t index, ChildReport& report) {
-  int fd = OpenAt2(AT_FDCWD, path, O_PATH, kNoLinks);
+  int fd = Openat2(AT_FDCWD, path, O_PATH, kNoLinks);
   if (fd < 0) {
     return errno == ENOENT ? true : Fail(report, ChildStep::kMaskPath, index);
   }
@@ -145,7 +138,7 @@ bool MaskPath(const char* path, int& dev_null, size_t index, ChildReport& report
 }  // namespace
 
 int OpenProcRoot() {
-  int fd = OpenAt2(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY, kNoLinks);
+  int fd = Openat2(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY, kNoLinks);
   struct stat st {};
   if (fd >= 0 && (!OnProcfs(fd) || ::fstat(fd, &st) < 0 || st.st_ino != kProcRootIno)) {
     ::close(fd);

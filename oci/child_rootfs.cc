@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -16,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/openat2.h"
 #include "oci/child_init.h"
 
 namespace cricket::oci::child_internal {
@@ -366,10 +366,7 @@ const char* FdPath(int fd, char* buf) {
 }
 
 int OpenInRoot(int root_fd, const char* path, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(::syscall(SYS_openat2, root_fd, path, &how, sizeof(how)));
+  return Openat2(root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 bool SetupRootfs(const ChildPlan& plan, ChildReport& report) {

@@ -7,7 +7,7 @@
 #include <cstddef>
 
 #include "common/result.h"
-#include "storage/http_client.h"
+#include "storage/http_message.h"
 
 namespace cricket::storage {
 

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "storage/http_client.h"
+#include "storage/http_message.h"
 
 namespace cricket::storage {
 

@@ -105,11 +105,6 @@ Result<std::unique_ptr<FetchProcess>> Spawn(const std::string& binary, int uploa
 
 }  // namespace
 
-std::string HttpResponse::Header(const std::string& name) const {
-  auto it = headers.find(name);
-  return it == headers.end() ? "" : it->second;
-}
-
 HttpClient::HttpClient(std::string fetch_binary) {
   if (!fetch_binary.empty()) {
     fetch_binary_ = std::move(fetch_binary);

@@ -14,7 +14,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
-#include "storage/layer_unpack.h"
+#include "storage/layer_unpack_options.h"
 
 namespace cricket::storage {
 

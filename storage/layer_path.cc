@@ -2,25 +2,24 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+
+#include "common/openat2.h"
 
 namespace cricket::storage {
 namespace {
 
 constexpr int kMaxRemoveDepth = 4096;
 
-long Openat2(int dirfd, const char* path, int flags) {
-  open_how how{};
-  how.flags = static_cast<__u64>(flags) | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  long fd;
+// Retried while a rename races with the walk (EAGAIN) or a signal interrupts it.
+int OpenInLayer(int dirfd, const char* path, int flags) {
+  int fd;
   do {
-    fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    fd = Openat2(dirfd, path, flags,
+                 RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
   } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
   return fd;
 }
@@ -93,7 +92,7 @@ Result<std::vector<std::string>> SplitEntryPath(std::string_view name) {
 
 Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags,
                             const std::string& what) {
-  long fd = Openat2(root_fd, path.empty() ? "." : path.c_str(), flags);
+  int fd = OpenInLayer(root_fd, path.empty() ? "." : path.c_str(), flags);
   if (fd < 0) {
     if (errno == ELOOP || errno == EXDEV) {
       return Error(Code::kInvalidArgument,
@@ -101,7 +100,7 @@ Result<UniqueFd> OpenInRoot(int root_fd, const std::string& path, int flags,
     }
     return Error::FromErrno(errno, "open " + path + " in layer");
   }
-  return UniqueFd(static_cast<int>(fd));
+  return UniqueFd(fd);
 }
 
 Result<UniqueFd> OpenDirInRoot(int root_fd, const std::vector<std::string>& components, bool create,

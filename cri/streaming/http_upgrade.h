@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cri/streaming/serve_sessions.h"
-#include "cri/streaming/streaming_server.h"
+#include "cri/streaming/streaming_server_options.h"
 #include "cri/streaming/token_cache.h"
 
 namespace cricket::cri::streaming {

@@ -13,6 +13,8 @@ namespace cricket::cri::streaming {
 namespace {
 
 constexpr size_t kMaxDataChunk = 64 * 1024;
+// Queued frames handed to one gathered write.
+constexpr size_t kMaxBatch = 64;
 
 Error Cancelled(const char* what) { return Error(Code::kCancelled, what); }
 
@@ -28,7 +30,7 @@ SpdyStream::SpdyStream(std::shared_ptr<SpdySession> session, uint32_t id, spdy::
 
 void SpdyStream::Reply() {
   auto session = session_.lock();
-  if (session && !reset_ && !session->closed_) {
+  if (session && !reset_ && !session->loops_.closed()) {
     // kubelet replies with no headers and spdystream ignores them, but SPDY/3 section 3.2.2 asks
     // for :status and :version, and stricter peers reset streams whose reply lacks them.
     session->QueueFrame(
@@ -62,9 +64,9 @@ awaitable<Result<void>> SpdyStream::Write(std::string_view data) {
   }
   while (!data.empty()) {
     while (session->MustWaitToSend(*this)) {
-      co_await session->send_room_.Wait();
+      co_await session->loops_.send_room().Wait();
     }
-    if (reset_ || local_fin_ || session->closing_ || session->closed_) {
+    if (reset_ || local_fin_ || session->loops_.closing() || session->loops_.closed()) {
       co_return Cancelled("spdy stream closed");
     }
     size_t n = std::min(data.size(), kMaxDataChunk);
@@ -86,7 +88,7 @@ awaitable<Result<void>> SpdyStream::Write(std::string_view data) {
 
 void SpdyStream::CloseWrite() {
   auto session = session_.lock();
-  if (!session || local_fin_ || reset_ || session->closed_) {
+  if (!session || local_fin_ || reset_ || session->loops_.closed()) {
     return;
   }
   local_fin_ = true;
@@ -106,10 +108,10 @@ void SpdyStream::Reset() {
   if (!session) {
     return;
   }
-  if (!session->closed_) {
+  if (!session->loops_.closed()) {
     session->QueueFrame(spdy::RstStreamFrame{id_, spdy::RstStatus::kCancel});
   }
-  session->send_room_.Notify();
+  session->loops_.send_room().Notify();
   session->read_room_.Notify();
   session->Forget(*this);
 }
@@ -126,12 +128,9 @@ SpdySession::SpdySession(asio::ip::tcp::socket socket, SpdyOptions options,
       options_(options),
       parser_(options.max_frame_bytes),
       next_stream_id_(options.server ? 2 : 1),
-      last_activity_(std::chrono::steady_clock::now()),
-      write_ready_(socket_.get_executor()),
-      send_room_(socket_.get_executor()),
       read_room_(socket_.get_executor()),
-      closed_event_(socket_.get_executor()),
-      idle_timer_(socket_.get_executor()) {
+      loops_(socket_.get_executor(), *this,
+             {.protocol = "spdy", .idle_timeout = options.idle_timeout, .max_batch = kMaxBatch}) {
   parser_.Feed(initial_bytes);
   boost::system::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -149,13 +148,12 @@ void SpdySession::Start(StreamHandler on_stream) {
   on_stream_ = std::move(on_stream);
   auto ex = socket_.get_executor();
   asio::co_spawn(ex, ReadLoop(shared_from_this()), asio::detached);
-  asio::co_spawn(ex, WriteLoop(shared_from_this()), asio::detached);
-  asio::co_spawn(ex, IdleLoop(shared_from_this()), asio::detached);
+  loops_.Start(shared_from_this());
 }
 
 awaitable<Result<std::shared_ptr<SpdyStream>>> SpdySession::OpenStream(spdy::HeaderBlock headers) {
   auto self = shared_from_this();
-  if (closing_ || closed_ || next_stream_id_ > spdy::kMaxStreamId) {
+  if (loops_.closing() || loops_.closed() || next_stream_id_ > spdy::kMaxStreamId) {
     co_return Cancelled("spdy session closed");
   }
   uint32_t id = next_stream_id_;
@@ -173,52 +171,41 @@ awaitable<Result<std::shared_ptr<SpdyStream>>> SpdySession::OpenStream(spdy::Hea
 }
 
 void SpdySession::Close() {
-  if (closing_ || closed_) {
+  if (loops_.closing() || loops_.closed()) {
     return;
   }
   QueueFrame(spdy::GoAwayFrame{last_peer_stream_id_, spdy::GoAwayStatus::kOk});
-  closing_ = true;
-  write_ready_.Notify();
-  send_room_.Notify();
+  loops_.BeginClose();
 }
 
 void SpdySession::Abort() {
-  if (closed_) {
+  if (!loops_.MarkClosed()) {
     return;
   }
-  closed_ = true;
   on_stream_ = nullptr;  // it may hold streams, which hold us: break the cycle
   boost::system::error_code ec;
   socket_.close(ec);
-  idle_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, stream] : streams) {
     stream->reset_ = true;
     stream->changed_.Notify();
   }
-  write_ready_.Notify();
-  send_room_.Notify();
   read_room_.Notify();
-  closed_event_.Notify();
 }
 
 awaitable<void> SpdySession::WaitClosed() {
   auto self = shared_from_this();
-  while (!closed_) {
-    co_await closed_event_.Wait();
-  }
+  co_await loops_.WaitClosed();
 }
 
 void SpdySession::ProtocolError(const std::string& why) {
   log::Debug({}, "spdy protocol error, closing connection: {}", why);
-  if (!closing_ && !closed_) {
+  if (!loops_.closing() && !loops_.closed()) {
     QueueFrame(spdy::GoAwayFrame{last_peer_stream_id_, spdy::GoAwayStatus::kProtocolError});
   }
-  closing_ = true;
   abort_after_flush_ = true;
-  write_ready_.Notify();
-  send_room_.Notify();
+  loops_.BeginClose();
 }
 
 void SpdySession::QueueFrame(const spdy::Frame& frame) {
@@ -228,17 +215,13 @@ void SpdySession::QueueFrame(const spdy::Frame& frame) {
   QueueBytes(std::move(bytes));
 }
 
-void SpdySession::QueueBytes(std::string bytes) {
-  write_queue_bytes_ += bytes.size();
-  write_queue_.push_back(std::move(bytes));
-  write_ready_.Notify();
-}
+void SpdySession::QueueBytes(std::string bytes) { loops_.Queue(std::move(bytes)); }
 
 bool SpdySession::MustWaitToSend(const SpdyStream& stream) const {
-  if (stream.reset_ || stream.local_fin_ || closing_ || closed_) {
+  if (stream.reset_ || stream.local_fin_ || loops_.closing() || loops_.closed()) {
     return false;
   }
-  if (write_queue_bytes_ >= options_.max_write_queue_bytes) {
+  if (loops_.queued_bytes() >= options_.max_write_queue_bytes) {
     return true;
   }
   return peer_flow_control_ && (stream.send_window_ <= 0 || conn_send_window_ <= 0);
@@ -246,7 +229,7 @@ bool SpdySession::MustWaitToSend(const SpdyStream& stream) const {
 
 void SpdySession::Consumed(SpdyStream& stream, size_t bytes) {
   read_room_.Notify();
-  if (closed_) {
+  if (loops_.closed()) {
     return;
   }
   int64_t threshold = options_.receive_window_bytes / 2;

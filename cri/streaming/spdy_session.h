@@ -11,6 +11,8 @@
 // otherwise stall after 64 KiB. Without it, TCP backpressure plus our bounded write queue bound
 // memory, and a stream whose reader lags pauses reading the socket.
 //
+// The write queue, idle timeout and linger after close are SessionLoops' (shared with WsSession).
+//
 // Threading: single executor. Create, call and destroy only on the socket's executor.
 // Lifetime: shared_ptr; the coroutines it spawns keep it alive until the socket closes.
 
@@ -22,8 +24,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cri/streaming/byte_channel.h"
+#include "cri/streaming/session_loops.h"
 #include "cri/streaming/spdy_frame.h"
 
 namespace cricket::cri::streaming {
@@ -81,7 +85,8 @@ class SpdyStream : public ByteChannel {
   AsyncEvent changed_;
 };
 
-class SpdySession : public std::enable_shared_from_this<SpdySession> {
+class SpdySession final : public std::enable_shared_from_this<SpdySession>,
+                          private SessionLoops::Transport {
  public:
   using StreamHandler = std::function<void(std::shared_ptr<SpdyStream>)>;
 
@@ -98,9 +103,9 @@ class SpdySession : public std::enable_shared_from_this<SpdySession> {
   // Sends GOAWAY, flushes what is queued, then closes the socket. Idempotent.
   void Close();
   // Closes the socket now; every stream is reset. Idempotent.
-  void Abort();
+  void Abort() override;
 
-  bool closed() const { return closed_; }
+  bool closed() const { return loops_.closed(); }
   // Resumes once the socket is closed.
   awaitable<void> WaitClosed();
 
@@ -109,10 +114,11 @@ class SpdySession : public std::enable_shared_from_this<SpdySession> {
 
   SpdySession(asio::ip::tcp::socket socket, SpdyOptions options, std::string initial_bytes);
 
-  // Each loop holds `self` so the session lives while its socket is open.
+  // Holds `self` so the session lives while its socket is open (as SessionLoops' loops do).
   awaitable<void> ReadLoop(std::shared_ptr<SpdySession> self);
-  awaitable<void> WriteLoop(std::shared_ptr<SpdySession> self);
-  awaitable<void> IdleLoop(std::shared_ptr<SpdySession> self);
+  // SessionLoops::Transport: one gathered write per batch; FIN as goodbye.
+  awaitable<boost::system::error_code> WriteBatch(const std::vector<std::string>& batch) override;
+  awaitable<bool> SayGoodbye() override;
   bool ReadPaused() const;
   Result<void> HandleFrame(spdy::Frame frame);
   Result<void> HandleData(spdy::DataFrame& frame);
@@ -137,21 +143,16 @@ class SpdySession : public std::enable_shared_from_this<SpdySession> {
   std::map<uint32_t, std::shared_ptr<SpdyStream>> streams_;
   uint32_t last_peer_stream_id_ = 0;
   uint32_t next_stream_id_;
-  std::deque<std::string> write_queue_;
-  size_t write_queue_bytes_ = 0;
   int64_t conn_send_window_ = spdy::kDefaultInitialWindow;
   int32_t peer_initial_window_ = spdy::kDefaultInitialWindow;
   int64_t conn_unacked_bytes_ = 0;
   bool peer_flow_control_ = false;
-  bool closing_ = false;  // GOAWAY queued; no new streams or data
-  bool abort_after_flush_ = false;
-  bool closed_ = false;  // socket closed
-  std::chrono::steady_clock::time_point last_activity_;
-  AsyncEvent write_ready_;  // the writer has something to send
-  AsyncEvent send_room_;    // queue space or window freed; stream writers re-check
-  AsyncEvent read_room_;    // a stream drained; the reader may go on
-  AsyncEvent closed_event_;
-  asio::steady_timer idle_timer_;
+  bool abort_after_flush_ = false;                 // a protocol error: no linger after the GOAWAY
+  std::vector<asio::const_buffer> write_buffers_;  // WriteBatch's, reused
+  AsyncEvent read_room_;                           // a stream drained; the reader may go on
+  // Closing means GOAWAY queued: no new streams or data. Its send_room() is also notified when
+  // a window opens; stream writers re-check.
+  SessionLoops loops_;
 };
 
 }  // namespace cricket::cri::streaming

@@ -1,4 +1,4 @@
-// SpdySession's read, write and idle loops and its frame dispatch.
+// SpdySession's read loop, its writes for SessionLoops, and its frame dispatch.
 
 #include <boost/asio/write.hpp>
 #include <type_traits>
@@ -12,11 +12,7 @@ namespace cricket::cri::streaming {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kMaxBatch = 64;
 constexpr int64_t kMaxWindow = 0x7fffffff;
-// How long a closing connection keeps reading (and dropping) after its FIN, so that closing with
-// unread bytes does not send a TCP RST that could destroy data the peer has yet to read.
-constexpr auto kLinger = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -34,7 +30,7 @@ bool SpdySession::ReadPaused() const {
 
 awaitable<void> SpdySession::ReadLoop(std::shared_ptr<SpdySession> /*self*/) {
   std::vector<char> buf(kReadChunk);
-  while (!closed_) {
+  while (!loops_.closed()) {
     while (!abort_after_flush_) {
       auto next = parser_.Next();
       if (!next.ok()) {
@@ -44,7 +40,7 @@ awaitable<void> SpdySession::ReadLoop(std::shared_ptr<SpdySession> /*self*/) {
       if (!next->has_value()) {
         break;
       }
-      if (closing_) {
+      if (loops_.closing()) {
         continue;  // draining after GOAWAY: frames are dropped
       }
       if (auto handled = HandleFrame(std::move(**next)); !handled.ok()) {
@@ -52,10 +48,10 @@ awaitable<void> SpdySession::ReadLoop(std::shared_ptr<SpdySession> /*self*/) {
         co_return;
       }
     }
-    while (!closed_ && ReadPaused()) {
+    while (!loops_.closed() && ReadPaused()) {
       co_await read_room_.Wait();
     }
-    if (closed_ || abort_after_flush_) {
+    if (loops_.closed() || abort_after_flush_) {
       co_return;
     }
     boost::system::error_code ec;
@@ -65,70 +61,29 @@ awaitable<void> SpdySession::ReadLoop(std::shared_ptr<SpdySession> /*self*/) {
       Abort();  // EOF or error: streams without FIN are reset
       co_return;
     }
-    last_activity_ = std::chrono::steady_clock::now();
+    loops_.Touch();
     parser_.Feed(std::string_view(buf.data(), n));
   }
 }
 
-awaitable<void> SpdySession::WriteLoop(std::shared_ptr<SpdySession> /*self*/) {
-  std::deque<std::string> batch;
-  std::vector<asio::const_buffer> buffers;
-  while (!closed_) {
-    if (write_queue_.empty()) {
-      if (closing_) {
-        break;
-      }
-      co_await write_ready_.Wait();
-      continue;
-    }
-    size_t bytes = 0;
-    while (!write_queue_.empty() && batch.size() < kMaxBatch) {
-      bytes += write_queue_.front().size();
-      batch.push_back(std::move(write_queue_.front()));
-      write_queue_.pop_front();
-    }
-    buffers.clear();
-    for (const std::string& b : batch) {
-      buffers.emplace_back(asio::buffer(b));
-    }
-    boost::system::error_code ec;
-    co_await asio::async_write(socket_, buffers, asio::redirect_error(asio::use_awaitable, ec));
-    batch.clear();
-    write_queue_bytes_ -= bytes;
-    if (ec) {
-      Abort();
-      co_return;
-    }
-    last_activity_ = std::chrono::steady_clock::now();
-    send_room_.Notify();
+awaitable<boost::system::error_code> SpdySession::WriteBatch(
+    const std::vector<std::string>& batch) {
+  write_buffers_.clear();
+  for (const std::string& b : batch) {
+    write_buffers_.emplace_back(asio::buffer(b));
   }
-  if (closed_) {
-    co_return;
-  }
-  // Closing and flushed: send FIN, then linger reading until the peer closes too.
   boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (abort_after_flush_) {
-    Abort();
-    co_return;
-  }
-  idle_timer_.expires_after(kLinger);
-  co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  Abort();
+  co_await asio::async_write(socket_, write_buffers_,
+                             asio::redirect_error(asio::use_awaitable, ec));
+  co_return ec;
 }
 
-awaitable<void> SpdySession::IdleLoop(std::shared_ptr<SpdySession> /*self*/) {
-  while (!closed_ && !closing_) {
-    auto deadline = last_activity_ + options_.idle_timeout;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      log::Debug({}, "spdy connection idle for {} ms, closing", options_.idle_timeout.count());
-      Abort();
-      co_return;
-    }
-    idle_timer_.expires_at(deadline);
-    boost::system::error_code ec;
-    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+// Flushed after Close(): FIN, then SessionLoops lingers reading until the peer closes too; after
+// a protocol error, no linger.
+awaitable<bool> SpdySession::SayGoodbye() {
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  co_return !abort_after_flush_;
 }
 
 Result<void> SpdySession::HandleFrame(spdy::Frame frame) {
@@ -162,7 +117,7 @@ Result<void> SpdySession::HandleFrame(spdy::Frame frame) {
           std::shared_ptr<SpdyStream> stream = it->second;
           if constexpr (std::is_same_v<T, spdy::RstStreamFrame>) {
             stream->reset_ = true;
-            send_room_.Notify();
+            loops_.send_room().Notify();
           } else {
             if constexpr (std::is_same_v<T, spdy::SynReplyFrame>) {
               stream->replied_ = true;
@@ -217,7 +172,7 @@ Result<void> SpdySession::HandleSynStream(spdy::SynStreamFrame& frame) {
                  "spdy SYN_STREAM with unexpected stream id " + std::to_string(frame.stream_id));
   }
   last_peer_stream_id_ = frame.stream_id;
-  if (closing_ || !on_stream_ || streams_.size() >= options_.max_streams) {
+  if (loops_.closing() || !on_stream_ || streams_.size() >= options_.max_streams) {
     QueueFrame(spdy::RstStreamFrame{frame.stream_id, spdy::RstStatus::kRefusedStream});
     return Ok();
   }
@@ -243,7 +198,7 @@ void SpdySession::HandleSettings(const spdy::SettingsFrame& frame) {
       }
     }
   }
-  send_room_.Notify();
+  loops_.send_room().Notify();
 }
 
 void SpdySession::HandleWindowUpdate(const spdy::WindowUpdateFrame& frame) {
@@ -261,7 +216,7 @@ void SpdySession::HandleWindowUpdate(const spdy::WindowUpdateFrame& frame) {
       stream.send_window_ += frame.delta;
     }
   }
-  send_room_.Notify();
+  loops_.send_room().Notify();
 }
 
 }  // namespace cricket::cri::streaming

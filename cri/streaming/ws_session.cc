@@ -13,7 +13,6 @@ namespace {
 
 constexpr size_t kMaxMessageChunk = 64 * 1024;
 constexpr uint8_t kCloseSignal = 255;  // remotecommand.StreamClose (v5)
-constexpr auto kLinger = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -21,7 +20,7 @@ WsChannel::WsChannel(WsSession& session, uint8_t index)
     : session_(session), index_(index), changed_(session.ws_.get_executor()) {}
 
 awaitable<Result<std::string>> WsChannel::Read() {
-  while (inbound_.empty() && !remote_closed_ && !reset_ && !session_.closed_) {
+  while (inbound_.empty() && !remote_closed_ && !reset_ && !session_.loops_.closed()) {
     co_await changed_.Wait();
   }
   if (!inbound_.empty()) {
@@ -40,11 +39,11 @@ awaitable<Result<std::string>> WsChannel::Read() {
 awaitable<Result<void>> WsChannel::Write(std::string_view data) {
   auto self = session_.shared_from_this();
   do {
-    while (!session_.closing_ && !session_.closed_ && !reset_ && !local_closed_ &&
-           session_.write_queue_bytes_ >= session_.options_.max_write_queue_bytes) {
-      co_await session_.send_room_.Wait();
+    while (!session_.loops_.closing() && !session_.loops_.closed() && !reset_ && !local_closed_ &&
+           session_.loops_.queued_bytes() >= session_.options_.max_write_queue_bytes) {
+      co_await session_.loops_.send_room().Wait();
     }
-    if (session_.closing_ || session_.closed_ || reset_ || local_closed_) {
+    if (session_.loops_.closing() || session_.loops_.closed() || reset_ || local_closed_) {
       co_return Error(Code::kCancelled, "websocket channel closed");
     }
     size_t n = std::min(data.size(), kMaxMessageChunk);
@@ -61,7 +60,7 @@ awaitable<Result<void>> WsChannel::Write(std::string_view data) {
 void WsChannel::Reset() {
   reset_ = true;
   changed_.Notify();
-  session_.send_room_.Notify();
+  session_.loops_.send_room().Notify();
   session_.read_room_.Notify();
 }
 
@@ -72,12 +71,9 @@ std::shared_ptr<WsSession> WsSession::Create(WebSocket ws, WsOptions options) {
 WsSession::WsSession(WebSocket ws, WsOptions options)
     : ws_(std::move(ws)),
       options_(options),
-      last_activity_(std::chrono::steady_clock::now()),
-      write_ready_(ws_.get_executor()),
-      send_room_(ws_.get_executor()),
       read_room_(ws_.get_executor()),
-      closed_event_(ws_.get_executor()),
-      idle_timer_(ws_.get_executor()) {
+      loops_(ws_.get_executor(), *this,
+             {.protocol = "websocket", .idle_timeout = options.idle_timeout, .max_batch = 1}) {
   ws_.binary(true);
   ws_.read_message_max(4 << 20);
   // One frame per message, masked in 64 KiB steps: Beast's 4 KiB default costs a third of the
@@ -94,54 +90,40 @@ WsSession::WsSession(WebSocket ws, WsOptions options)
 void WsSession::Start() {
   auto ex = ws_.get_executor();
   asio::co_spawn(ex, ReadLoop(shared_from_this()), asio::detached);
-  asio::co_spawn(ex, WriteLoop(shared_from_this()), asio::detached);
-  asio::co_spawn(ex, IdleLoop(shared_from_this()), asio::detached);
+  loops_.Start(shared_from_this());
 }
 
 void WsSession::Close() {
-  if (closing_ || closed_) {
+  if (loops_.closing() || loops_.closed()) {
     return;
   }
-  closing_ = true;
-  write_ready_.Notify();
-  send_room_.Notify();
+  loops_.BeginClose();
 }
 
 void WsSession::Abort() {
-  if (closed_) {
+  if (!loops_.MarkClosed()) {
     return;
   }
-  closed_ = true;
   boost::system::error_code ec;
   ws_.next_layer().close(ec);
-  idle_timer_.cancel();
   for (auto& ch : channels_) {
     ch->changed_.Notify();
   }
-  write_ready_.Notify();
-  send_room_.Notify();
   read_room_.Notify();
-  closed_event_.Notify();
 }
 
 awaitable<void> WsSession::WaitClosed() {
   auto self = shared_from_this();
-  while (!closed_) {
-    co_await closed_event_.Wait();
-  }
+  co_await loops_.WaitClosed();
 }
 
 void WsSession::SendCloseSignal(uint8_t channel) {
-  if (!closing_ && !closed_) {
+  if (!loops_.closing() && !loops_.closed()) {
     QueueMessage(std::string{static_cast<char>(kCloseSignal), static_cast<char>(channel)});
   }
 }
 
-void WsSession::QueueMessage(std::string message) {
-  write_queue_bytes_ += message.size();
-  write_queue_.push_back(std::move(message));
-  write_ready_.Notify();
-}
+void WsSession::QueueMessage(std::string message) { loops_.Queue(std::move(message)); }
 
 bool WsSession::ReadPaused() const {
   for (const auto& ch : channels_) {
@@ -181,8 +163,8 @@ void WsSession::Dispatch(std::string message) {
 
 awaitable<void> WsSession::ReadLoop(std::shared_ptr<WsSession> /*self*/) {
   beast::flat_buffer buf;
-  while (!closed_) {
-    while (!closed_ && ReadPaused()) {
+  while (!loops_.closed()) {
+    while (!loops_.closed() && ReadPaused()) {
       co_await read_room_.Wait();
     }
     boost::system::error_code ec;
@@ -191,64 +173,33 @@ awaitable<void> WsSession::ReadLoop(std::shared_ptr<WsSession> /*self*/) {
       Abort();
       co_return;
     }
-    last_activity_ = std::chrono::steady_clock::now();
+    loops_.Touch();
     std::string message = beast::buffers_to_string(buf.data());
     buf.consume(buf.size());
-    if (!closing_) {
+    if (!loops_.closing()) {
       Dispatch(std::move(message));
     }
   }
 }
 
-awaitable<void> WsSession::WriteLoop(std::shared_ptr<WsSession> /*self*/) {
-  while (!closed_) {
-    if (write_queue_.empty()) {
-      if (closing_) {
-        break;
-      }
-      co_await write_ready_.Wait();
-      continue;
-    }
-    std::string message = std::move(write_queue_.front());
-    write_queue_.pop_front();
-    boost::system::error_code ec;
+awaitable<boost::system::error_code> WsSession::WriteBatch(const std::vector<std::string>& batch) {
+  boost::system::error_code ec;
+  for (const std::string& message : batch) {
     co_await ws_.async_write(asio::buffer(message), asio::redirect_error(asio::use_awaitable, ec));
-    write_queue_bytes_ -= message.size();
     if (ec) {
-      Abort();
-      co_return;
+      break;
     }
-    last_activity_ = std::chrono::steady_clock::now();
-    send_room_.Notify();
   }
-  if (closed_) {
-    co_return;
-  }
-  // Flushed: close handshake; the read loop ends when the peer answers, or the linger expires.
+  co_return ec;
+}
+
+// Flushed after Close(): the close handshake; SessionLoops then lingers until the peer answers
+// (the read loop ends) or the linger expires.
+awaitable<bool> WsSession::SayGoodbye() {
   boost::system::error_code ec;
   co_await ws_.async_close(beast::websocket::close_code::normal,
                            asio::redirect_error(asio::use_awaitable, ec));
-  if (ec || closed_) {
-    Abort();
-    co_return;
-  }
-  idle_timer_.expires_after(kLinger);
-  co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  Abort();
-}
-
-awaitable<void> WsSession::IdleLoop(std::shared_ptr<WsSession> /*self*/) {
-  while (!closed_ && !closing_) {
-    auto deadline = last_activity_ + options_.idle_timeout;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      log::Debug({}, "websocket connection idle for {} ms, closing", options_.idle_timeout.count());
-      Abort();
-      co_return;
-    }
-    idle_timer_.expires_at(deadline);
-    boost::system::error_code ec;
-    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_return !ec;
 }
 
 }  // namespace cricket::cri::streaming

@@ -7,6 +7,9 @@
 // backpressure is per connection: a channel with too much unread data pauses reading the socket,
 // and writers wait while the write queue is full.
 //
+// The write queue, idle timeout and linger after close are SessionLoops' (shared with
+// SpdySession).
+//
 // Threading: single executor. Lifetime: shared_ptr kept alive by its loops until closed.
 
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "cri/streaming/byte_channel.h"
+#include "cri/streaming/session_loops.h"
 
 namespace cricket::cri::streaming {
 
@@ -58,7 +62,8 @@ class WsChannel : public ByteChannel {
   AsyncEvent changed_;
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+class WsSession final : public std::enable_shared_from_this<WsSession>,
+                        private SessionLoops::Transport {
  public:
   // `ws` has completed its handshake (either role).
   static std::shared_ptr<WsSession> Create(WebSocket ws, WsOptions options);
@@ -69,8 +74,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   // Flushes queued messages, sends a normal close and closes. Idempotent.
   void Close();
-  void Abort();
-  bool closed() const { return closed_; }
+  void Abort() override;
+  bool closed() const { return loops_.closed(); }
   awaitable<void> WaitClosed();
 
   // Client side of v5: tells the server that `channel` (stdin) is done.
@@ -81,8 +86,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   WsSession(WebSocket ws, WsOptions options);
 
   awaitable<void> ReadLoop(std::shared_ptr<WsSession> self);
-  awaitable<void> WriteLoop(std::shared_ptr<WsSession> self);
-  awaitable<void> IdleLoop(std::shared_ptr<WsSession> self);
+  // SessionLoops::Transport: one WebSocket message each; a close frame as goodbye.
+  awaitable<boost::system::error_code> WriteBatch(const std::vector<std::string>& batch) override;
+  awaitable<bool> SayGoodbye() override;
   void Dispatch(std::string message);
   bool ReadPaused() const;
   void QueueMessage(std::string message);
@@ -90,16 +96,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   WebSocket ws_;
   WsOptions options_;
   std::vector<std::unique_ptr<WsChannel>> channels_;
-  std::deque<std::string> write_queue_;
-  size_t write_queue_bytes_ = 0;
-  bool closing_ = false;
-  bool closed_ = false;
-  std::chrono::steady_clock::time_point last_activity_;
-  AsyncEvent write_ready_;
-  AsyncEvent send_room_;
-  AsyncEvent read_room_;
-  AsyncEvent closed_event_;
-  asio::steady_timer idle_timer_;
+  AsyncEvent read_room_;  // a channel drained; the reader may go on
+  SessionLoops loops_;
 };
 
 }  // namespace cricket::cri::streaming

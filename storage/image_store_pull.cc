@@ -1,3 +1,7 @@
+// ImageStore::Pull and FetchLayers (image_store.h): resolve a reference at its registry,
+// download the config and layers on parallel threads and unpack them into snapshots. The CRI
+// PullImage handler in front of it is cri/image_pull.cc.
+
 #include <fcntl.h>
 
 #include <condition_variable>
