@@ -1,10 +1,7 @@
 // CreateContainer: a rootfs snapshot of the image, an OCI bundle from the CRI config, and a
 // shim holding the created (not yet started) container.
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/mount.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -12,11 +9,10 @@
 #include <vector>
 
 #include "common/check.h"
-#include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
-#include "common/unique_fd.h"
 #include "cri/apparmor_profiles.h"
 #include "cri/container_spec.h"
 #include "cri/container_user.h"
@@ -25,9 +21,9 @@
 #include "cri/portable_mounts.h"
 #include "cri/runtime_handlers.h"
 #include "cri/service.h"
-#include "oci/idmap_mount.h"
 #include "oci/spec_json.h"
 #include "shim/shim_client.h"
+#include "storage/overlay_mount.h"
 
 namespace cricket::cri {
 namespace {
@@ -61,99 +57,59 @@ std::string LogPath(const SandboxInfo& sandbox, const v1::ContainerConfig& confi
   return bundle + "/container.log";
 }
 
-std::optional<v1::IDMapping> PodRootMapping(const v1::PodSandboxConfig& pod, bool gids) {
+// In a pod with its own user namespace (userns_options POD with uid and gid mappings) the
+// image's files, owned by the node's ids, are seen through the pod's mappings: the rootfs is an
+// id-mapped mount of the snapshot (storage/overlay_mount.h), through the namespace the pod's
+// infra process holds.
+std::optional<storage::SnapshotIdmap> PodSnapshotIdmap(const v1::PodSandboxConfig& pod,
+                                                       const SandboxInfo& sandbox) {
   const auto& ns = pod.linux().security_context().namespace_options();
-  if (!ns.has_userns_options() || ns.userns_options().mode() != v1::POD) {
+  if (!ns.has_userns_options() || ns.userns_options().mode() != v1::POD ||
+      ns.userns_options().uids().empty() || ns.userns_options().gids().empty()) {
     return std::nullopt;
   }
-  const auto& maps = gids ? ns.userns_options().gids() : ns.userns_options().uids();
-  return maps.empty() ? std::nullopt : std::optional(maps[0]);
+  storage::SnapshotIdmap idmap;
+  idmap.userns_path = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/user";
+  idmap.uid_mappings = ConvertIdMappings<storage::IdMapping>(ns.userns_options().uids());
+  idmap.gid_mappings = ConvertIdMappings<storage::IdMapping>(ns.userns_options().gids());
+  return idmap;
 }
 
-// In a pod with its own user namespace (userns_options POD) the image's files, owned by the
-// node's ids, are seen through the pod's mappings, as containerd does: each image layer is an
-// idmapped copy (overlayfs takes idmapped layers; an overlay mount itself cannot be idmapped),
-// and the snapshot's empty upper directory belongs to the pod's root, so what the container
-// writes lands as its mapped ids.
-Result<void> MountPodRootfs(storage::Snapshotter& snapshots, const std::string& key,
-                            const v1::PodSandboxConfig& pod, const SandboxInfo& sandbox,
-                            const std::string& rootfs) {
-  auto uid = PodRootMapping(pod, false);
-  auto gid = PodRootMapping(pod, true);
-  if (!uid || !gid) {
-    return snapshots.Mount(key, rootfs);
-  }
-  const std::string userns = "/proc/" + std::to_string(sandbox.infra_pid) + "/ns/user";
-  UniqueFd userns_fd(::open(userns.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (!userns_fd.valid()) {
-    return Error::FromErrno(errno, "open the pod's user namespace " + userns);
-  }
-  CR_ASSIGN_OR_RETURN(storage::OverlayMount m, snapshots.Mounts(key));
-  std::vector<UniqueFd> layers;
-  std::string options;
-  for (size_t start = 0; start <= m.options.size();) {
-    size_t end = m.options.find(',', start);
-    std::string opt = m.options.substr(start, end == std::string::npos ? end : end - start);
-    start = end == std::string::npos ? m.options.size() + 1 : end + 1;
-    if (opt.starts_with("upperdir=")) {
-      const std::string upper = opt.substr(9);
-      if (::chown(upper.c_str(), uid->host_id(), gid->host_id()) < 0) {
-        return Error::FromErrno(errno, "chown the snapshot's upper directory " + upper);
-      }
-    } else if (opt.starts_with("lowerdir=")) {
-      std::string lowers = opt.substr(9);
-      opt = "lowerdir=";
-      for (size_t l = 0; l <= lowers.size();) {
-        size_t colon = lowers.find(':', l);
-        std::string dir = lowers.substr(l, colon == std::string::npos ? colon : colon - l);
-        l = colon == std::string::npos ? lowers.size() + 1 : colon + 1;
-        CR_ASSIGN_OR_RETURN(UniqueFd tree, oci::IdmappedTree(dir, userns_fd.get()));
-        opt += (layers.empty() ? "" : ":") + ("/proc/self/fd/" + std::to_string(tree.get()));
-        layers.push_back(std::move(tree));
-      }
-    }
-    options += (options.empty() ? "" : ",") + opt;
-  }
-  if (::mount(m.source.c_str(), rootfs.c_str(), m.fstype.c_str(), 0, options.c_str()) < 0) {
-    return Error::FromErrno(errno, "mount snapshot " + key + " with the pod's idmapped layers");
-  }
-  return Ok();
-}
-
-}  // namespace
-
-Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
-                                         v1::CreateContainerResponse& resp) {
-  const v1::ContainerConfig& config = req.config();
+Result<void> ValidateCreateConfig(const v1::ContainerConfig& config) {
   if (config.metadata().name().empty()) {
     return Error(Code::kInvalidArgument, "config.metadata.name is empty");
   }
   if (config.image().image().empty()) {
     return Error(Code::kInvalidArgument, "config.image.image is empty");
   }
-  CR_ASSIGN_OR_RETURN(std::string sandbox_id, ResolveSandbox(req.pod_sandbox_id()));
-  CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(sandbox_id));
+  return Ok();
+}
+
+Result<SandboxRecord> ReadySandbox(const CriDeps& deps, const std::string& sandbox_id) {
+  CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps.store->GetSandbox(sandbox_id));
   if (sandbox.state != SandboxState::kReady) {
     return Error(Code::kFailedPrecondition, "sandbox " + sandbox_id + " is not ready");
   }
-  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
-  // A corrupt pod config has always been read as empty here, not refused.
-  const v1::PodSandboxConfig sandbox_config = DecodeConfig(sandbox).value_or({});
-  // Portable volumes are validated before anything is made: bad paths change nothing.
-  CR_ASSIGN_OR_RETURN(
-      std::vector<PortableMount> portable,
-      FindPortableMounts(config, sandbox_config, deps_.config->volumes.portable_root));
-  if (!portable.empty() && deps_.volumes == nullptr) {
-    return Error(Code::kUnavailable, "portable volumes are not available on this node");
-  }
-  auto image = deps_.images->Status(config.image().image());
+  return sandbox;
+}
+
+// The image the container runs from; kNotFound naming it when it is not pulled.
+Result<storage::Image> FindImage(const CriDeps& deps, const std::string& name) {
+  auto image = deps.images->Status(name);
   if (!image.ok()) {
     return image.error().code() == Code::kNotFound
-               ? Error(Code::kNotFound, "image " + config.image().image() + " not found")
+               ? Error(Code::kNotFound, "image " + name + " not found")
                : image.error();
   }
+  return image;
+}
 
-  ContainerRecord record;
+// The new container's record and info (not stored yet) and the runtime that will run it.
+Result<RuntimeTarget> DescribeContainer(const CriDeps& deps, const v1::ContainerConfig& config,
+                                        const std::string& sandbox_id, const SandboxRecord& sandbox,
+                                        const SandboxInfo& sandbox_info,
+                                        const storage::Image& image, ContainerRecord& record,
+                                        ContainerInfo& info) {
   record.id = NewId();
   record.sandbox_id = sandbox_id;
   record.name = config.metadata().name() + "_" + sandbox.name + "_" +
@@ -161,58 +117,45 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   record.created_at_ns = NowUnixNanos();
   record.state = ContainerState::kCreated;
   CR_RETURN_IF_ERROR(EncodeConfig(config, record));
-  ContainerInfo info;
-  info.image_id = image->id;
+  info.image_id = image.id;
   info.image_name = config.image().image();
-  info.bundle = deps_.config->state + "/containers/" + record.id;
-  info.shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
+  info.bundle = deps.config->state + "/containers/" + record.id;
+  info.shim_dir = deps.config->state + "/shims/" + record.id.substr(0, 16);
   info.tty = config.tty();
-  info.stop_signal = ParseStopSignal(image->config.stop_signal);
+  info.stop_signal = ParseStopSignal(image.config.stop_signal);
   info.runtime_handler = sandbox_info.runtime_handler;
-  CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps_.config, info.runtime_handler));
+  CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps.config, info.runtime_handler));
   info.log_path = LogPath(sandbox_info, config, info.bundle);
   EncodeInfo(info, record);
-  auto lock = locks_.Acquire(record.id);
-  // Reserve the name first: a clash fails before anything is made.
-  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
-  Cleanup drop_record([&] { (void)deps_.store->DeleteContainer(record.id); });
+  return runtime;
+}
 
-  const std::string rootfs = info.bundle + "/rootfs";
-  CR_RETURN_IF_ERROR(MakeDirs(rootfs, 0700));
-  Cleanup drop_bundle([&] {
-    std::error_code ec;
-    std::filesystem::remove_all(info.bundle, ec);
-  });
-  auto& snapshots = deps_.images->snapshotter();
-  CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image->chain_id));
-  Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
-  CR_RETURN_IF_ERROR(MountPodRootfs(snapshots, record.id, sandbox_config, sandbox_info, rootfs));
-  Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
-
-  // Each portable volume: attached (lease taken, working copy at the published head, restored
-  // atomically) and its working copy bind-mounted in place of the host path. A failure gives
-  // every lease taken here back without publishing anything.
-  v1::ContainerConfig effective = config;
-  Cleanup detach([&] {
-    if (auto detached = deps_.volumes->DetachContainer(record.id, /*publish=*/false);
-        !detached.ok()) {
-      log::Warn({.pod = sandbox_id, .ctr = record.id}, "detach volumes: {}",
-                detached.error().message());
-    }
-  });
-  if (portable.empty()) {
-    detach.Dismiss();
-  }
+// Each portable volume: attached (lease taken, working copy at the published head, restored
+// atomically) and its working copy bind-mounted in place of the host path. The caller detaches
+// on failure, which gives every lease taken here back without publishing anything.
+Result<void> AttachPortableVolumes(const CriDeps& deps, const std::vector<PortableMount>& portable,
+                                   const std::string& sandbox_id, const ContainerRecord& record,
+                                   v1::ContainerConfig& effective) {
   for (const PortableMount& mount : portable) {
     CR_ASSIGN_OR_RETURN(std::string path,
-                        deps_.volumes->Attach(mount.volume, sandbox_id, record.id));
+                        deps.volumes->Attach(mount.volume, sandbox_id, record.id));
     effective.mutable_mounts(mount.index)->set_host_path(path);
   }
+  return Ok();
+}
 
+// The OCI spec of the container in its bundle (config.json), with the user it resolved in the
+// mounted rootfs kept in the record.
+Result<void> WriteBundleSpec(const CriDeps& deps, const v1::ContainerConfig& config,
+                             const v1::ContainerConfig& effective, const storage::Image& image,
+                             const std::string& rootfs, const std::string& sandbox_id,
+                             const SandboxInfo& sandbox_info,
+                             const v1::PodSandboxConfig& sandbox_config, ContainerRecord& record,
+                             ContainerInfo& info) {
   ContainerSpecInput input;
   input.container_id = record.id;
   input.config = &effective;
-  input.image = &image->config;
+  input.image = &image.config;
   input.rootfs = rootfs;
   input.sandbox.id = sandbox_id;
   input.sandbox.netns_path = sandbox_info.netns_path;
@@ -228,15 +171,20 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   // statuses and events never read config.json back.
   info.user = ContainerUserFromSpec(spec.process->user);
   EncodeInfo(info, record);
-  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
-  ClampOomScoreAdj(deps_.oom_score_adj_floor, spec);
-  CR_CHECK(deps_.apparmor != nullptr);
+  CR_RETURN_IF_ERROR(deps.store->PutContainer(record));
+  ClampOomScoreAdj(deps.oom_score_adj_floor, spec);
+  CR_CHECK(deps.apparmor != nullptr);
   CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
-                      deps_.apparmor->ProfileFor(config.linux().security_context()));
+                      deps.apparmor->ProfileFor(config.linux().security_context()));
   CR_RETURN_IF_ERROR(WriteFileAtomic(info.bundle + "/config.json", oci::SpecToJson(spec), 0600,
                                      Durability::kProcessCrash));
-  CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));
+  return Ok();
+}
 
+// The shim that creates the container and holds it; its state directory goes again if it fails.
+Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig& config,
+                                 const ContainerRecord& record, const ContainerInfo& info,
+                                 const RuntimeTarget& runtime) {
   shim::ShimOptions shim_options;
   shim_options.id = record.id;
   shim_options.bundle = info.bundle;
@@ -251,10 +199,72 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60),
-                                       deps_.shim_exe_fd));
-
+  CR_RETURN_IF_ERROR(
+      shim::LaunchShim(deps.shim_binary, shim_options, std::chrono::seconds(60), deps.shim_exe_fd));
   drop_shim_dir.Dismiss();
+  return Ok();
+}
+
+}  // namespace
+
+Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
+                                         v1::CreateContainerResponse& resp) {
+  const v1::ContainerConfig& config = req.config();
+  CR_RETURN_IF_ERROR(ValidateCreateConfig(config));
+  CR_ASSIGN_OR_RETURN(std::string sandbox_id, ResolveSandbox(req.pod_sandbox_id()));
+  CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, ReadySandbox(deps_, sandbox_id));
+  CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
+  // A corrupt pod config is refused: read as empty it would drop the pod's namespace and
+  // user-namespace options.
+  CR_ASSIGN_OR_RETURN(const v1::PodSandboxConfig sandbox_config, DecodeConfig(sandbox));
+  // Portable volumes are validated before anything is made: bad paths change nothing.
+  CR_ASSIGN_OR_RETURN(
+      std::vector<PortableMount> portable,
+      FindPortableMounts(config, sandbox_config, deps_.config->volumes.portable_root));
+  if (!portable.empty() && deps_.volumes == nullptr) {
+    return Error(Code::kUnavailable, "portable volumes are not available on this node");
+  }
+  CR_ASSIGN_OR_RETURN(storage::Image image, FindImage(deps_, config.image().image()));
+
+  ContainerRecord record;
+  ContainerInfo info;
+  CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, DescribeContainer(deps_, config, sandbox_id, sandbox,
+                                                               sandbox_info, image, record, info));
+  auto lock = locks_.Acquire(record.id);
+  // Reserve the name first: a clash fails before anything is made.
+  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+  Cleanup drop_record([&] { (void)deps_.store->DeleteContainer(record.id); });
+
+  const std::string rootfs = info.bundle + "/rootfs";
+  CR_RETURN_IF_ERROR(MakeDirs(rootfs, 0700));
+  Cleanup drop_bundle([&] {
+    std::error_code ec;
+    std::filesystem::remove_all(info.bundle, ec);
+  });
+  auto& snapshots = deps_.images->snapshotter();
+  CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image.chain_id));
+  Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
+  CR_RETURN_IF_ERROR(
+      snapshots.Mount(record.id, rootfs, PodSnapshotIdmap(sandbox_config, sandbox_info)));
+  Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
+
+  v1::ContainerConfig effective = config;
+  Cleanup detach([&] {
+    if (auto detached = deps_.volumes->DetachContainer(record.id, /*publish=*/false);
+        !detached.ok()) {
+      log::Warn({.pod = sandbox_id, .ctr = record.id}, "detach volumes: {}",
+                detached.error().message());
+    }
+  });
+  if (portable.empty()) {
+    detach.Dismiss();
+  }
+  CR_RETURN_IF_ERROR(AttachPortableVolumes(deps_, portable, sandbox_id, record, effective));
+  CR_RETURN_IF_ERROR(WriteBundleSpec(deps_, config, effective, image, rootfs, sandbox_id,
+                                     sandbox_info, sandbox_config, record, info));
+  CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));
+  CR_RETURN_IF_ERROR(LaunchContainerShim(deps_, config, record, info, runtime));
+
   detach.Dismiss();
   unmount.Dismiss();
   drop_snapshot.Dismiss();

@@ -109,15 +109,6 @@ Result<void> CheckPropagation(const ContainerSpecInput& in, const std::string& f
   return CheckSourcePropagation(field, m.host_path(), m.propagation(), *mountinfo);
 }
 
-std::vector<oci::IdMapping> OciMappings(
-    const google::protobuf::RepeatedPtrField<v1::IDMapping>& maps) {
-  std::vector<oci::IdMapping> out;
-  for (const auto& m : maps) {
-    out.push_back(oci::IdMapping{m.container_id(), m.host_id(), m.length()});
-  }
-  return out;
-}
-
 bool InPodUserns(const SandboxContext& sandbox) {
   return sandbox.namespaces.has_userns_options() &&
          sandbox.namespaces.userns_options().mode() == v1::POD && sandbox.infra_pid > 0;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "oci/spec.h"
@@ -52,6 +53,23 @@ void ApplyCriResources(const runtime::v1::LinuxContainerResources& r, oci::Resou
 // args replace the image's cmd.
 std::vector<std::string> EffectiveArgs(const runtime::v1::ContainerConfig& config,
                                        const storage::ImageConfig& image);
+
+// CRI id mappings (userns_options uids/gids, mounts[].uidmappings) as `Mapping`s, any struct
+// {container_id, host_id, size}: oci::IdMapping for the spec, storage::IdMapping for the
+// rootfs (storage/overlay_mount.h), which may not use oci's type.
+template <typename Mapping>
+std::vector<Mapping> ConvertIdMappings(
+    const google::protobuf::RepeatedPtrField<runtime::v1::IDMapping>& maps) {
+  std::vector<Mapping> out;
+  for (const auto& m : maps) {
+    out.push_back(Mapping{m.container_id(), m.host_id(), m.length()});
+  }
+  return out;
+}
+inline std::vector<oci::IdMapping> OciMappings(
+    const google::protobuf::RepeatedPtrField<runtime::v1::IDMapping>& maps) {
+  return ConvertIdMappings<oci::IdMapping>(maps);
+}
 
 // The pod's cgroup parent as an absolute path; /cricket, cricketd's own, when the pod names none.
 std::string CgroupParentPath(const std::string& cgroup_parent);

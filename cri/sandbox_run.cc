@@ -67,15 +67,6 @@ bool PodUserns(const v1::PodSandboxConfig& config) {
   return ns.has_userns_options() && ns.userns_options().mode() == v1::POD;
 }
 
-std::vector<oci::IdMapping> OciMappings(
-    const google::protobuf::RepeatedPtrField<v1::IDMapping>& maps) {
-  std::vector<oci::IdMapping> out;
-  for (const auto& m : maps) {
-    out.push_back(oci::IdMapping{m.container_id(), m.host_id(), m.length()});
-  }
-  return out;
-}
-
 // The infra process makes the pod's user namespace; the pod's pid, ipc, uts and mount
 // namespaces are made with it, so it owns them. The network namespace stays the node's (as in
 // containerd and CRI-O): sysfs and the cgroup tree cannot be mounted from inside, and pause

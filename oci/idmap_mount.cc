@@ -10,6 +10,8 @@
 
 #include <string>
 
+#include "common/idmapped_tree.h"
+
 namespace cricket::oci {
 namespace {
 
@@ -25,14 +27,6 @@ Result<void> WriteMap(pid_t pid, const char* file, const std::vector<IdMapping>&
     return Error::FromErrno(errno, "write " + path);
   }
   return Ok();
-}
-
-Error SyscallError(int err, const std::string& what) {
-  if (err == ENOSYS) {
-    return Error(Code::kUnimplemented,
-                 what + ": idmapped mounts need open_tree and mount_setattr (Linux 5.12 or later)");
-  }
-  return Error::FromErrno(err, what);
 }
 
 }  // namespace
@@ -86,48 +80,13 @@ Result<void> PrepareIdmappedMounts(ChildPlan& plan) {
       continue;
     }
     CR_ASSIGN_OR_RETURN(UniqueFd userns, MakeUserNamespace(step.uid_mappings, step.gid_mappings));
-    unsigned int open_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
-    if ((step.flags & MS_REC) != 0) {
-      open_flags |= AT_RECURSIVE;
-    }
-    UniqueFd tree(static_cast<int>(
-        ::syscall(SYS_open_tree, AT_FDCWD, step.source.c_str(), open_flags)));
-    if (!tree.valid()) {
-      return SyscallError(errno, "open_tree " + step.source);
-    }
-    mount_attr attr{};
-    attr.attr_set = MOUNT_ATTR_IDMAP;
-    attr.userns_fd = static_cast<uint64_t>(userns.get());
-    unsigned int at_flags = AT_EMPTY_PATH | (step.idmap_recursive ? AT_RECURSIVE : 0);
-    if (::syscall(SYS_mount_setattr, tree.get(), "", at_flags, &attr, sizeof(attr)) < 0) {
-      if (errno == EINVAL) {
-        return Error(Code::kInvalidArgument,
-                     "idmap " + step.source + ": its filesystem (or a submount's) cannot be idmapped");
-      }
-      return SyscallError(errno, "idmap " + step.source);
-    }
+    CR_ASSIGN_OR_RETURN(UniqueFd tree, IdmappedTree(step.source, userns.get(),
+                                                    {.recursive_copy = (step.flags & MS_REC) != 0,
+                                                     .recursive_idmap = step.idmap_recursive}));
     step.tree_fd = tree.Release();
     plan.owned_fds.push_back(step.tree_fd);
   }
   return Ok();
-}
-
-Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd) {
-  UniqueFd tree(static_cast<int>(
-      ::syscall(SYS_open_tree, AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
-  if (!tree.valid()) {
-    return SyscallError(errno, "open_tree " + path);
-  }
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
-    if (errno == EINVAL) {
-      return Error(Code::kInvalidArgument, "idmap " + path + ": its filesystem cannot be idmapped");
-    }
-    return SyscallError(errno, "idmap " + path);
-  }
-  return tree;
 }
 
 }  // namespace cricket::oci

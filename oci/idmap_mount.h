@@ -22,14 +22,10 @@ namespace cricket::oci {
 Result<UniqueFd> MakeUserNamespace(const std::vector<IdMapping>& uid_mappings,
                                    const std::vector<IdMapping>& gid_mappings);
 
-// Fills tree_fd of every idmapped step of the plan (the fds go to plan.owned_fds).
+// Fills tree_fd of every idmapped step of the plan (the fds go to plan.owned_fds), each an
+// IdmappedTree (common/idmapped_tree.h) through a user namespace with the step's mappings.
 // kUnimplemented when the kernel has no open_tree/mount_setattr; kInvalidArgument naming the
 // source when its filesystem cannot be idmapped.
 Result<void> PrepareIdmappedMounts(ChildPlan& plan);
-
-// A detached copy of the mount tree at `path` (its top mount), idmapped through the user
-// namespace `userns_fd`; usable by fd, e.g. as an overlay layer through /proc/self/fd/<fd>.
-// Errors as PrepareIdmappedMounts.
-Result<UniqueFd> IdmappedTree(const std::string& path, int userns_fd);
 
 }  // namespace cricket::oci

@@ -276,30 +276,36 @@ Result<OverlayMount> Snapshotter::Mounts(const std::string& key) const {
   CR_ASSIGN_OR_RETURN(std::string parent, SnapshotParent(key));
   CR_ASSIGN_OR_RETURN(std::vector<std::string> lowers, LowerDirs(parent));
   OverlayMount m;
-  m.options = "lowerdir=";
-  for (size_t i = 0; i < lowers.size(); ++i) {
-    m.options += (i == 0 ? "" : ":") + lowers[i];
-  }
-  m.options += ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
-  if (unpack_.overlay_xattr_prefix == "user.overlay.") {
-    m.options += ",userxattr";
-  }
+  m.lower_dirs = std::move(lowers);
+  m.upper_dir = dir + "/upper";
+  m.work_dir = dir + "/work";
+  m.userxattr = unpack_.overlay_xattr_prefix == "user.overlay.";
+  const std::string options = OverlayOptions(m);
   // mount(2) copies one page of options; a longer string would be cut, not refused.
-  if (m.options.size() >= kMaxMountData) {
+  if (options.size() >= kMaxMountData) {
     return Error(Code::kResourceExhausted,
-                 "overlay options of snapshot " + key + " need " +
-                     std::to_string(m.options.size()) + " bytes for " +
-                     std::to_string(lowers.size()) + " layers, more than the " +
-                     std::to_string(kMaxMountData - 1) + " the kernel takes");
+                 "overlay options of snapshot " + key + " need " + std::to_string(options.size()) +
+                     " bytes for " + std::to_string(m.lower_dirs.size()) +
+                     " layers, more than the " + std::to_string(kMaxMountData - 1) +
+                     " the kernel takes");
   }
   return m;
 }
 
-Result<void> Snapshotter::Mount(const std::string& key, const std::string& target) {
+Result<void> Snapshotter::Mount(const std::string& key, const std::string& target,
+                                const std::optional<SnapshotIdmap>& idmap) {
   CR_ASSIGN_OR_RETURN(OverlayMount m, Mounts(key));
-  auto mounted = sys_.Mount(m.source, target, m.fstype, 0, m.options);
+  if (!idmap) {
+    auto mounted = sys_.Mount(m.source, target, m.fstype, 0, OverlayOptions(m));
+    if (!mounted.ok()) {
+      return mounted.error().Wrap("mount snapshot " + key);
+    }
+    return Ok();
+  }
+  CR_ASSIGN_OR_RETURN(IdmappedOverlay mapped, IdmapOverlay(m, *idmap));
+  auto mounted = sys_.Mount(m.source, target, m.fstype, 0, OverlayOptions(mapped.mount));
   if (!mounted.ok()) {
-    return mounted.error().Wrap("mount snapshot " + key);
+    return mounted.error().Wrap("mount snapshot " + key + " with idmapped layers");
   }
   return Ok();
 }

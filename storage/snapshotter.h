@@ -10,14 +10,22 @@
 // A layer is unpacked into a temporary directory and renamed into place, so a crash never leaves
 // a half-unpacked layer under its chain ID; Open() removes leftover temporaries.
 //
-// Mounting and unmounting go through the Syscalls seam. Thread-safe: every operation works on
-// its own directories and publishes with rename(2); concurrent ApplyLayer calls for one chain
-// in this process unpack it once (the others wait).
+// Which calls go through the Syscalls seam, and why:
+//   - mount(2) and umount2(2), the calls that change the mount table, go through `sys_`: the
+//     unit tests (tests/unit/storage/snapshotter_test.cc) check them with a mock, without root.
+//   - Work on the files under root() (mkdir, rename, open, fsync, the layer unpack) uses raw
+//     calls: it needs no privilege, and the unit tests run it for real in a temporary root.
+//   - The id-mapped mount's open_tree/mount_setattr and chown (storage/overlay_mount.h) use raw
+//     calls: they need root, and the root tests cover them (tests/integration/cri/
+//     pod_users_test.cc); its options are built by pure functions the unit tests check.
+// Thread-safe: every operation works on its own directories and publishes with rename(2);
+// concurrent ApplyLayer calls for one chain in this process unpack it once (the others wait).
 
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +34,7 @@
 #include "common/syscalls.h"
 #include "storage/disk_usage.h"
 #include "storage/layer_unpack.h"
+#include "storage/overlay_mount.h"
 
 namespace cricket::storage {
 
@@ -33,14 +42,6 @@ namespace cricket::storage {
 std::string ChainId(const std::string& parent_chain_id, const std::string& diff_id);
 // The chain IDs of every prefix of `diff_ids`.
 std::vector<std::string> ChainIds(const std::vector<std::string>& diff_ids);
-
-struct OverlayMount {
-  std::string source = "overlay";
-  std::string fstype = "overlay";
-  // "lowerdir=<top>:...:<base>,upperdir=...,workdir=...[,userxattr]". The kernel limits mount
-  // data to one page: about 40 layers with a root of /var/lib/cricket/snapshots.
-  std::string options;
-};
 
 class Snapshotter {
  public:
@@ -71,8 +72,10 @@ class Snapshotter {
   // The overlay mount of snapshot `key`. kNotFound for an unknown key; kResourceExhausted when
   // the chain is too long for one page of mount options.
   Result<OverlayMount> Mounts(const std::string& key) const;
-  // Mounts snapshot `key` on `target` (an existing directory).
-  Result<void> Mount(const std::string& key, const std::string& target);
+  // Mounts snapshot `key` on `target` (an existing directory); with `idmap`, as seen from that
+  // user namespace (IdmapOverlay in storage/overlay_mount.h, errors as there).
+  Result<void> Mount(const std::string& key, const std::string& target,
+                     const std::optional<SnapshotIdmap>& idmap = std::nullopt);
   // Unmounts `target`. OK when nothing is mounted there.
   Result<void> Unmount(const std::string& target);
   // Removes snapshot `key` (unmount it first). OK for an unknown key.

@@ -1,6 +1,8 @@
 #include "storage/snapshotter.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -111,7 +113,7 @@ TEST_F(SnapshotterTest, ApplyPrepareMountsRemove) {
   std::string want = "lowerdir=" + (*lowers)[0] + ":" + (*lowers)[1] +
                      ",upperdir=" + dir_.Join("snap/containers/ctr1/upper") +
                      ",workdir=" + dir_.Join("snap/containers/ctr1/work") + ",userxattr";
-  EXPECT_EQ(m->options, want);
+  EXPECT_EQ(OverlayOptions(*m), want);
   EXPECT_CALL(sys_, Mount("overlay", "/target", "overlay", 0UL, want)).WillOnce(Return(Ok()));
   EXPECT_TRUE(snap_->Mount("ctr1", "/target").ok());
   EXPECT_CALL(sys_, Umount2("/target", _))
@@ -195,6 +197,32 @@ TEST_F(SnapshotterTest, TooManyLayersForOneMountIsResourceExhausted) {
   auto m = snap_->Mounts("deep");
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code(), Code::kResourceExhausted) << m.error().ToString();
+}
+
+// An id-mapped mount fails before it changes anything when id 0 has no range (no mount, the
+// upper directory keeps its owner) or the namespace file is missing (no mount).
+TEST_F(SnapshotterTest, IdmappedMountChecksMappingsAndNamespaceFirst) {
+  std::string base = Apply("", BuildLayer({File("a", "1")}, Compression::kNone));
+  ASSERT_TRUE(snap_->Prepare("ctr1", base).ok());
+  SnapshotIdmap idmap;
+  idmap.userns_path = "/proc/self/ns/user";
+  idmap.uid_mappings = {IdMapping{1, 100000, 65536}};
+  idmap.gid_mappings = {IdMapping{0, 100000, 65536}};
+
+  auto unmapped = snap_->Mount("ctr1", "/target", idmap);
+
+  ASSERT_FALSE(unmapped.ok());
+  EXPECT_EQ(unmapped.error().code(), Code::kInvalidArgument) << unmapped.error().ToString();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.Join("snap/containers/ctr1/upper").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, ::getuid());
+
+  idmap.uid_mappings = {IdMapping{0, 100000, 65536}};
+  idmap.userns_path = dir_.Join("no-such-namespace");
+  auto missing = snap_->Mount("ctr1", "/target", idmap);
+
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code(), Code::kNotFound) << missing.error().ToString();
 }
 
 TEST_F(SnapshotterTest, RejectsBadKeysAndIncompleteChains) {
