@@ -9,10 +9,8 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "cri/ids.h"
-#include "cri/service.h"
-#include "common/subprocess.h"
 #include "cri/runtime_handlers.h"
-#include "oci/runtime.h"
+#include "cri/service.h"
 #include "shim/shim_client.h"
 
 namespace cricket::cri {
@@ -156,19 +154,11 @@ Result<void> CriService::DeleteThroughShim(const std::string& id, const std::str
   if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
     return deps_.cgroups.ok() ? Result<void>(Ok()) : Result<void>(deps_.cgroups.error());
   }
-  CR_ASSIGN_OR_RETURN(RuntimeTarget target, RuntimeFor(*deps_.config, runtime_handler));
-  if (!target.binary.empty()) {
-    CR_ASSIGN_OR_RETURN(SubprocessResult ran,
-                        RunSubprocess({target.binary, "--root", target.root, "delete", "--force", id}));
-    if (ran.exit_code != 0 && ran.err.find("does not exist") == std::string::npos) {
-      return Error(Code::kInternal, target.binary + " delete " + id + " without its shim: " + ran.err);
-    }
-  } else {
-    oci::Runtime runtime(*deps_.sys, target.root, *deps_.cgroups);
-    auto removed = runtime.Delete(id, /*force=*/true);
-    if (!removed.ok() && removed.error().code() != Code::kNotFound) {
-      return removed.error().Wrap("without its shim");
-    }
+  CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps_.config, runtime_handler, *deps_.sys,
+                                                        *deps_.cgroups, shim_dir));
+  auto removed = runtime->Delete(id, /*force=*/true);
+  if (!removed.ok() && removed.error().code() != Code::kNotFound) {
+    return removed.error().Wrap("without its shim");
   }
   log::Warn({.ctr = id}, "its shim was gone ({}); deleted through the runtime",
             deleted.error().message());
@@ -205,38 +195,6 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   }
   PublishContainerEvent(*found, v1::CONTAINER_DELETED_EVENT);
   log::Info({.pod = found->sandbox_id, .ctr = id}, "container removed");
-  return Ok();
-}
-
-Result<void> CriService::StopSandboxLocked(const std::string& id) {
-  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
-  CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
-  for (const auto& c : containers) {
-    if (c.sandbox_id == id) {
-      auto lock = locks_.Acquire(c.id);
-      CR_RETURN_IF_ERROR(StopContainerLocked(c.id, 0));
-    }
-  }
-  // Every container of the pod is stopped: the pod's volumes get their final snapshot and are
-  // released (a volume also used by another pod's running container stays attached for it).
-  if (deps_.volumes != nullptr) {
-    CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(id));
-  }
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
-  shim::ShimClient infra(ShimSocket(info.infra_shim_dir));
-  if (infra.Kill(SIGKILL, /*all=*/true).ok()) {
-    (void)infra.Wait(30s);
-  }
-  if (!info.host_network && deps_.network.ok()) {
-    network::PodNetworkConfig net;
-    net.sandbox_id = id;
-    CR_RETURN_IF_ERROR((*deps_.network)->TeardownPod(net));
-  }
-  if (record.state != SandboxState::kNotReady) {
-    record.state = SandboxState::kNotReady;
-    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
-    log::Info({.pod = id}, "sandbox stopped");
-  }
   return Ok();
 }
 
