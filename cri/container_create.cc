@@ -251,8 +251,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60),
-                                       deps_.shim_exe_fd));
+  CR_RETURN_IF_ERROR(deps_.shims->Launch(shim_options, std::chrono::seconds(60)));
 
   drop_shim_dir.Dismiss();
   detach.Dismiss();

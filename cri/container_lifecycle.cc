@@ -11,14 +11,12 @@
 #include "cri/ids.h"
 #include "cri/runtime_handlers.h"
 #include "cri/service.h"
-#include "shim/shim_client.h"
+#include "shim/exit_record.h"
 
 namespace cricket::cri {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string ShimSocket(const std::string& shim_dir) { return shim_dir + "/control.sock"; }
 
 void MarkExited(ContainerRecord& record, const shim::ExitRecord& exit) {
   record.state = ContainerState::kExited;
@@ -56,8 +54,7 @@ Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
     return record;
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, ContainerInfoFromJson(record.runtime));
-  shim::ShimClient shim(ShimSocket(info.shim_dir));
-  auto status = shim.Status();
+  auto status = deps_.shims->Connect(info.shim_dir)->Status();
   std::optional<shim::ExitRecord> exit;
   if (status.ok()) {
     exit = status->exit;
@@ -123,29 +120,28 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
                 published.error().message());
     }
   });
-  shim::ShimClient shim(ShimSocket(info.shim_dir));
+  auto shim = deps_.shims->Connect(info.shim_dir);
   if (timeout_s > 0) {
     int signal = info.stop_signal > 0 ? info.stop_signal : SIGTERM;
-    auto sent = shim.Kill(signal, /*all=*/false);
-    if (sent.ok() && shim.Wait(std::chrono::seconds(timeout_s)).ok()) {
+    auto sent = shim->Kill(signal, /*all=*/false);
+    if (sent.ok() && shim->Wait(std::chrono::seconds(timeout_s)).ok()) {
       CR_RETURN_IF_ERROR(RefreshContainer(record));
       return Ok();
     }
   }
   // Grace period over (or none): kill everything in the container's cgroup.
-  auto killed = shim.Kill(SIGKILL, /*all=*/true);
+  auto killed = shim->Kill(SIGKILL, /*all=*/true);
   if (!killed.ok() && killed.error().code() != Code::kFailedPrecondition) {
     return killed.error().Wrap("kill container " + id);
   }
-  CR_RETURN_IF_ERROR(shim.Wait(30s));
+  CR_RETURN_IF_ERROR(shim->Wait(30s));
   CR_RETURN_IF_ERROR(RefreshContainer(record));
   return Ok();
 }
 
 Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir,
                                           const std::string& runtime_handler) {
-  shim::ShimClient shim(ShimSocket(shim_dir));
-  auto deleted = shim.Delete(/*force=*/true);
+  auto deleted = deps_.shims->Connect(shim_dir)->Delete(/*force=*/true);
   if (deleted.ok() || deleted.error().code() != Code::kUnavailable) {
     return deleted;
   }

@@ -7,7 +7,6 @@
 
 #include "common/log.h"
 #include "cri/service.h"
-#include "shim/shim_client.h"
 
 namespace cricket::cri {
 
@@ -26,9 +25,9 @@ Result<void> CriService::StopSandboxLocked(const std::string& id) {
     CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(id));
   }
   CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
-  shim::ShimClient infra(info.infra_shim_dir + "/control.sock");
-  if (infra.Kill(SIGKILL, /*all=*/true).ok()) {
-    (void)infra.Wait(std::chrono::seconds(30));
+  auto infra = deps_.shims->Connect(info.infra_shim_dir);
+  if (infra->Kill(SIGKILL, /*all=*/true).ok()) {
+    (void)infra->Wait(std::chrono::seconds(30));
   }
   if (!info.host_network && deps_.network.ok()) {
     network::PodNetworkConfig net;
