@@ -1,9 +1,21 @@
 #pragma once
 
-// The syscall seam. Code that changes kernel state takes a `Syscalls&` in its constructor, so
-// unit tests can drive it with a gMock (tests/mocks/mock_syscalls.h) and no root.
-// One method per syscall, named after its man(2) page. LinuxSyscalls only calls the kernel,
-// captures errno into an Error naming the action and the object, and returns.
+// The syscall seam: one method per syscall, named after its man(2) page. LinuxSyscalls only
+// calls the kernel, captures errno into an Error naming the action and the object, and returns.
+//
+// Which code goes through it, and which does not:
+// - A `Syscalls&` (taken in the constructor) is for code whose decisions about a kernel call a
+//   unit test must see or fail without root: the cgroup managers (oci/cgroup_*, driven by
+//   tests/mocks/mock_syscalls.h), oci::Runtime, the shim's runtime backends
+//   (shim/container_runtime.h) and storage's Snapshotter and ImageStore.
+// - The CRI handlers (cri::CriService) are tested one level up: everything they change goes
+//   through CriDeps — shims (cri/shim_access.h), the pod network (network::PodNetworking), the
+//   metadata store (a real one on a temp dir in tests), images, volumes — and
+//   tests/unit/cri/handlers_test.cc drives them with fakes.
+// - Everything else calls the kernel directly, and a root integration test
+//   (tests/integration/<module>, ctest label `root`) covers it: the container init between clone
+//   and execve (no virtual calls there), namespaces, mounts and netlink in oci/ and network/,
+//   layer unpacking, the shim's process handling, and the handlers' own files, ptys and sockets.
 
 #include <sys/types.h>
 

@@ -199,8 +199,7 @@ Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig&
     std::error_code ec;
     std::filesystem::remove_all(info.shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(
-      shim::LaunchShim(deps.shim_binary, shim_options, std::chrono::seconds(60), deps.shim_exe_fd));
+  CR_RETURN_IF_ERROR(deps.shims->Launch(shim_options, std::chrono::seconds(60)));
   drop_shim_dir.Dismiss();
   return Ok();
 }

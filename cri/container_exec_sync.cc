@@ -4,7 +4,6 @@
 
 #include "cri/service.h"
 #include "oci/spec_json.h"
-#include "shim/shim_client.h"
 
 namespace cricket::cri {
 
@@ -21,9 +20,10 @@ Result<void> CriService::ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncRe
   process.terminal = false;
   // CRI: timeout 0 means none; a day stands in for it.
   auto timeout = req.timeout() > 0 ? std::chrono::seconds(req.timeout()) : std::chrono::hours(24);
-  shim::ShimClient shim(info.shim_dir + "/control.sock");
-  CR_ASSIGN_OR_RETURN(shim::ExecSyncResult result,
-                      shim.ExecSync(process, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
+  CR_ASSIGN_OR_RETURN(
+      shim::ExecSyncResult result,
+      deps_.shims->Connect(info.shim_dir)
+          ->ExecSync(process, std::chrono::duration_cast<std::chrono::milliseconds>(timeout)));
   if (result.timed_out) {
     return Error(Code::kDeadlineExceeded,
                  "command timed out after " + std::to_string(req.timeout()) + " s and was killed");
@@ -37,7 +37,7 @@ Result<void> CriService::ExecSync(const v1::ExecSyncRequest& req, v1::ExecSyncRe
 Result<void> CriService::ReopenContainerLog(const v1::ReopenContainerLogRequest& req,
                                             v1::ReopenContainerLogResponse& /*resp*/) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(req.container_id()));
-  return shim::ShimClient(running.second.shim_dir + "/control.sock").ReopenLog();
+  return deps_.shims->Connect(running.second.shim_dir)->ReopenLog();
 }
 
 }  // namespace cricket::cri

@@ -9,18 +9,14 @@
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "cri/ids.h"
-#include "cri/service.h"
-#include "common/subprocess.h"
 #include "cri/runtime_handlers.h"
-#include "oci/runtime.h"
-#include "shim/shim_client.h"
+#include "cri/service.h"
+#include "shim/exit_record.h"
 
 namespace cricket::cri {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string ShimSocket(const std::string& shim_dir) { return shim_dir + "/control.sock"; }
 
 void MarkExited(ContainerRecord& record, const shim::ExitRecord& exit) {
   record.state = ContainerState::kExited;
@@ -58,8 +54,7 @@ Result<ContainerRecord> CriService::RefreshContainer(ContainerRecord record) {
     return record;
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
-  shim::ShimClient shim(ShimSocket(info.shim_dir));
-  auto status = shim.Status();
+  auto status = deps_.shims->Connect(info.shim_dir)->Status();
   std::optional<shim::ExitRecord> exit;
   if (status.ok()) {
     exit = status->exit;
@@ -125,29 +120,28 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
                 published.error().message());
     }
   });
-  shim::ShimClient shim(ShimSocket(info.shim_dir));
+  auto shim = deps_.shims->Connect(info.shim_dir);
   if (timeout_s > 0) {
     int signal = info.stop_signal > 0 ? info.stop_signal : SIGTERM;
-    auto sent = shim.Kill(signal, /*all=*/false);
-    if (sent.ok() && shim.Wait(std::chrono::seconds(timeout_s)).ok()) {
+    auto sent = shim->Kill(signal, /*all=*/false);
+    if (sent.ok() && shim->Wait(std::chrono::seconds(timeout_s)).ok()) {
       CR_RETURN_IF_ERROR(RefreshContainer(record));
       return Ok();
     }
   }
   // Grace period over (or none): kill everything in the container's cgroup.
-  auto killed = shim.Kill(SIGKILL, /*all=*/true);
+  auto killed = shim->Kill(SIGKILL, /*all=*/true);
   if (!killed.ok() && killed.error().code() != Code::kFailedPrecondition) {
     return killed.error().Wrap("kill container " + id);
   }
-  CR_RETURN_IF_ERROR(shim.Wait(30s));
+  CR_RETURN_IF_ERROR(shim->Wait(30s));
   CR_RETURN_IF_ERROR(RefreshContainer(record));
   return Ok();
 }
 
 Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir,
                                           const std::string& runtime_handler) {
-  shim::ShimClient shim(ShimSocket(shim_dir));
-  auto deleted = shim.Delete(/*force=*/true);
+  auto deleted = deps_.shims->Connect(shim_dir)->Delete(/*force=*/true);
   if (deleted.ok() || deleted.error().code() != Code::kUnavailable) {
     return deleted;
   }
@@ -156,19 +150,11 @@ Result<void> CriService::DeleteThroughShim(const std::string& id, const std::str
   if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
     return deps_.cgroups.ok() ? Result<void>(Ok()) : Result<void>(deps_.cgroups.error());
   }
-  CR_ASSIGN_OR_RETURN(RuntimeTarget target, RuntimeFor(*deps_.config, runtime_handler));
-  if (!target.binary.empty()) {
-    CR_ASSIGN_OR_RETURN(SubprocessResult ran,
-                        RunSubprocess({target.binary, "--root", target.root, "delete", "--force", id}));
-    if (ran.exit_code != 0 && ran.err.find("does not exist") == std::string::npos) {
-      return Error(Code::kInternal, target.binary + " delete " + id + " without its shim: " + ran.err);
-    }
-  } else {
-    oci::Runtime runtime(*deps_.sys, target.root, *deps_.cgroups);
-    auto removed = runtime.Delete(id, /*force=*/true);
-    if (!removed.ok() && removed.error().code() != Code::kNotFound) {
-      return removed.error().Wrap("without its shim");
-    }
+  CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps_.config, runtime_handler, *deps_.sys,
+                                                        *deps_.cgroups, shim_dir));
+  auto removed = runtime->Delete(id, /*force=*/true);
+  if (!removed.ok() && removed.error().code() != Code::kNotFound) {
+    return removed.error().Wrap("without its shim");
   }
   log::Warn({.ctr = id}, "its shim was gone ({}); deleted through the runtime",
             deleted.error().message());
@@ -205,38 +191,6 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   }
   PublishContainerEvent(*found, v1::CONTAINER_DELETED_EVENT);
   log::Info({.pod = found->sandbox_id, .ctr = id}, "container removed");
-  return Ok();
-}
-
-Result<void> CriService::StopSandboxLocked(const std::string& id) {
-  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
-  CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
-  for (const auto& c : containers) {
-    if (c.sandbox_id == id) {
-      auto lock = locks_.Acquire(c.id);
-      CR_RETURN_IF_ERROR(StopContainerLocked(c.id, 0));
-    }
-  }
-  // Every container of the pod is stopped: the pod's volumes get their final snapshot and are
-  // released (a volume also used by another pod's running container stays attached for it).
-  if (deps_.volumes != nullptr) {
-    CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(id));
-  }
-  CR_ASSIGN_OR_RETURN(SandboxInfo info, SandboxInfoFromJson(record.runtime));
-  shim::ShimClient infra(ShimSocket(info.infra_shim_dir));
-  if (infra.Kill(SIGKILL, /*all=*/true).ok()) {
-    (void)infra.Wait(30s);
-  }
-  if (!info.host_network && deps_.network.ok()) {
-    network::PodNetworkConfig net;
-    net.sandbox_id = id;
-    CR_RETURN_IF_ERROR((*deps_.network)->TeardownPod(net));
-  }
-  if (record.state != SandboxState::kNotReady) {
-    record.state = SandboxState::kNotReady;
-    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
-    log::Info({.pod = id}, "sandbox stopped");
-  }
   return Ok();
 }
 

@@ -5,7 +5,6 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "cri/service.h"
-#include "shim/shim_client.h"
 
 namespace cricket::cri {
 
@@ -18,8 +17,7 @@ Result<void> CriService::StartContainer(const v1::StartContainerRequest& req,
     return Error(Code::kFailedPrecondition, "container " + id + " is not in the created state");
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
-  shim::ShimClient shim(info.shim_dir + "/control.sock");
-  CR_RETURN_IF_ERROR(shim.Start());
+  CR_RETURN_IF_ERROR(deps_.shims->Connect(info.shim_dir)->Start());
   record.state = ContainerState::kRunning;
   record.started_at_ns = NowUnixNanos();
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));

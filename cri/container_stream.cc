@@ -82,12 +82,12 @@ Result<int> CriService::RunExecSession(const std::string& container_id,
                                        streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
   CR_ASSIGN_OR_RETURN(oci::Process process, ExecProcess(running.second, cmd, io.tty));
-  shim::ShimClient shim(running.second.shim_dir + "/control.sock");
+  auto shim = deps_.shims->Connect(running.second.shim_dir);
   UniqueFd null_fd = DevNull();
   auto fd_or_null = [&](const UniqueFd& fd) { return fd.valid() ? fd.get() : null_fd.get(); };
   CR_ASSIGN_OR_RETURN(shim::ExecHandle handle,
-                      shim.StartExec(process, io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
-                                     fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd)));
+                      shim->StartExec(process, io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
+                                      fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd)));
   if (!io.tty) {
     return shim::ShimClient::WaitExec(handle);
   }
@@ -114,25 +114,25 @@ Result<int> CriService::RunExecSession(const std::string& container_id,
 Result<void> CriService::RunAttachSession(const std::string& container_id,
                                           streaming::StreamSet& io) {
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(container_id));
-  shim::ShimClient shim(running.second.shim_dir + "/control.sock");
+  auto shim = deps_.shims->Connect(running.second.shim_dir);
   UniqueFd null_fd = DevNull();
   auto fd_or_null = [&](const UniqueFd& fd) { return fd.valid() ? fd.get() : null_fd.get(); };
   CR_ASSIGN_OR_RETURN(UniqueFd attached,
-                      shim.Attach(io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
-                                  fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd), io.tty));
+                      shim->Attach(io.stdin_fd.valid() ? io.stdin_fd.get() : -1,
+                                   fd_or_null(io.stdout_fd), fd_or_null(io.stderr_fd), io.tty));
   std::thread resizer([&] {
     while (io.tty && io.resize != nullptr) {
       auto size = io.resize->Next();
       if (!size) {
         return;
       }
-      (void)shim.Resize(size->width, size->height);
+      (void)shim->Resize(size->width, size->height);
     }
   });
   // The shim now owns copies of the fds. The session lasts until the client goes away (our
   // stdout end reports an error), closes stdin (then output already on its way gets a moment
   // to arrive) or the container exits; closing `attached` then detaches the shim's copies.
-  CR_ASSIGN_OR_RETURN(UniqueFd waiter, shim.Connect());
+  CR_ASSIGN_OR_RETURN(UniqueFd waiter, shim->Connect());
   (void)shim::SendFrame(waiter.get(), {{"op", "wait"}});
   for (;;) {
     pollfd fds[3] = {{io.stdout_fd.valid() ? io.stdout_fd.get() : -1, 0, 0},

@@ -2,9 +2,8 @@
 
 #include "common/log.h"
 #include "cri/container_spec.h"
+#include "cri/runtime_handlers.h"
 #include "cri/service.h"
-#include "oci/cgroup_manager.h"
-#include "oci/runtime.h"
 
 namespace cricket::cri {
 
@@ -22,20 +21,11 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
   }
   oci::Resources resources;
   ApplyCriResources(req.linux(), resources);
-  // Cgroup writes need no shim round trip; with an external runtime its state is not ours to
-  // read, but the cgroup is the one our spec named.
+  // Cgroup writes need no shim round trip: the handler's runtime, called from here.
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
-  if (info.runtime_handler.empty()) {
-    oci::Runtime runtime(*deps_.sys, deps_.config->state + "/runtime", *deps_.cgroups);
-    CR_RETURN_IF_ERROR(runtime.Update(id, resources));
-  } else {
-    CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(record.sandbox_id));
-    CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
-    CR_RETURN_IF_ERROR(
-        oci::NewCgroupManager(*deps_.sys, *deps_.cgroups,
-                              ContainerCgroupPath(sandbox_info.cgroup_parent, id))
-            ->Update(resources));
-  }
+  CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps_.config, info.runtime_handler,
+                                                        *deps_.sys, *deps_.cgroups, info.shim_dir));
+  CR_RETURN_IF_ERROR(runtime->Update(id, resources));
   // Remember them, so ContainerStatus and a later restart see what is in force.
   // A corrupt config is left as it is: the new limits are in force, but not remembered.
   if (auto config = DecodeConfig(record); config.ok()) {

@@ -182,7 +182,8 @@ Result<void> Daemon::Serve() {
   deps.config = &config_;
   deps.store = store_.get();
   deps.cgroups = std::move(cgroups);
-  deps.network = pod_network_;
+  deps.network = pod_network_.ok() ? Result<network::PodNetworking*>(*pod_network_)
+                                   : Result<network::PodNetworking*>(pod_network_.error());
   deps.images = images_.get();
   deps.volumes = volumes_.get();
   deps.sys = &sys_;
@@ -191,14 +192,15 @@ Result<void> Daemon::Serve() {
   deps.oom_score_adj_floor = OomScoreAdjFloor();
   apparmor_ = std::make_unique<AppArmorProfiles>(config_.apparmor_parser);
   deps.apparmor = apparmor_.get();
-  CR_ASSIGN_OR_RETURN(deps.shim_binary, FindHelperBinary("cricket-shim", "shim"));
+  CR_ASSIGN_OR_RETURN(const std::string shim_binary, FindHelperBinary("cricket-shim", "shim"));
   // Every shim runs from one sealed handle made here (common/sealed_exe.h): the shim's clones
   // are the container's init and exec children until their execve, and must not expose the
   // host's file. Made once: nothing per container.
   CR_RETURN_IF_ERROR(MakeDirs(config_.state, 0711));
-  CR_ASSIGN_OR_RETURN(shim_exe_, SealExecutable(deps.shim_binary, {.scratch_dir = config_.state}));
-  deps.shim_exe_fd = shim_exe_.fd.get();
-  log::Info({}, "shims run from a sealed {} ({})", deps.shim_binary, SealMethodName(shim_exe_.method));
+  CR_ASSIGN_OR_RETURN(shim_exe_, SealExecutable(shim_binary, {.scratch_dir = config_.state}));
+  shims_ = NewProcessShims(shim_binary, shim_exe_.fd.get());
+  deps.shims = shims_.get();
+  log::Info({}, "shims run from a sealed {} ({})", shim_binary, SealMethodName(shim_exe_.method));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {

@@ -63,6 +63,7 @@ class Daemon {
   LinuxSyscalls sys_;
   // What every shim is started from; before service_, which holds its fd.
   SealedExe shim_exe_;
+  std::unique_ptr<ShimAccess> shims_;  // runs shims from shim_exe_
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;

@@ -20,4 +20,14 @@ Result<RuntimeTarget> RuntimeFor(const Config& config, const std::string& handle
   return target;
 }
 
+Result<std::unique_ptr<shim::ContainerRuntime>> ContainerRuntimeFor(const Config& config,
+                                                                    const std::string& handler,
+                                                                    Syscalls& sys,
+                                                                    oci::CgroupInfo cgroups,
+                                                                    const std::string& work_dir) {
+  CR_ASSIGN_OR_RETURN(RuntimeTarget target, RuntimeFor(config, handler));
+  return shim::NewContainerRuntime(sys, std::move(target.binary), std::move(target.root), work_dir,
+                                   std::move(cgroups));
+}
+
 }  // namespace cricket::cri

@@ -6,10 +6,14 @@
 // handler; its infra process, Cricket's own pause in a spec Cricket writes, always runs in
 // Cricket's runtime.
 
+#include <memory>
 #include <string>
 
 #include "common/result.h"
+#include "common/syscalls.h"
 #include "cri/config.h"
+#include "oci/cgroup_detect.h"
+#include "shim/container_runtime.h"
 
 namespace cricket::cri {
 
@@ -20,5 +24,14 @@ struct RuntimeTarget {
 
 // kInvalidArgument naming the handler when it is not configured.
 Result<RuntimeTarget> RuntimeFor(const Config& config, const std::string& handler);
+
+// The runtime of `handler` for the calls cricketd makes itself (a delete whose shim is gone,
+// a resource update): the backend its shims run (shim::NewContainerRuntime), with an external
+// runtime's log in `work_dir`. kInvalidArgument as RuntimeFor.
+Result<std::unique_ptr<shim::ContainerRuntime>> ContainerRuntimeFor(const Config& config,
+                                                                    const std::string& handler,
+                                                                    Syscalls& sys,
+                                                                    oci::CgroupInfo cgroups,
+                                                                    const std::string& work_dir);
 
 }  // namespace cricket::cri

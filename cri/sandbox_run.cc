@@ -260,16 +260,15 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   shim_options.state_dir = info.infra_shim_dir;
   shim_options.log_path = info.state_dir + "/infra.log";
   shim_options.runtime_root = deps_.config->state + "/runtime";
-  shim::ShimClient infra(shim_options.control_socket());
+  auto infra = deps_.shims->Connect(info.infra_shim_dir);
   Cleanup stop_infra([&] {
-    (void)infra.Delete(/*force=*/true);
+    (void)infra->Delete(/*force=*/true);
     std::error_code ec;
     std::filesystem::remove_all(info.infra_shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(shim::LaunchShim(deps_.shim_binary, shim_options, std::chrono::seconds(60),
-                                       deps_.shim_exe_fd));
-  CR_RETURN_IF_ERROR(infra.Start());
-  CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra.Status());
+  CR_RETURN_IF_ERROR(deps_.shims->Launch(shim_options, std::chrono::seconds(60)));
+  CR_RETURN_IF_ERROR(infra->Start());
+  CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra->Status());
   info.infra_pid = status.pid;
 
   record.state = SandboxState::kReady;

@@ -1,12 +1,46 @@
 // StopPodSandbox and RemovePodSandbox: both idempotent, as CRI asks.
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
 
 #include "common/log.h"
 #include "cri/service.h"
-#include "shim/shim_client.h"
 
 namespace cricket::cri {
+
+Result<void> CriService::StopSandboxLocked(const std::string& id) {
+  CR_ASSIGN_OR_RETURN(SandboxRecord record, deps_.store->GetSandbox(id));
+  CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
+  for (const auto& c : containers) {
+    if (c.sandbox_id == id) {
+      auto lock = locks_.Acquire(c.id);
+      CR_RETURN_IF_ERROR(StopContainerLocked(c.id, 0));
+    }
+  }
+  // Every container of the pod is stopped: the pod's volumes get their final snapshot and are
+  // released (a volume also used by another pod's running container stays attached for it).
+  if (deps_.volumes != nullptr) {
+    CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(id));
+  }
+  CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(record));
+  auto infra = deps_.shims->Connect(info.infra_shim_dir);
+  if (infra->Kill(SIGKILL, /*all=*/true).ok()) {
+    (void)infra->Wait(std::chrono::seconds(30));
+  }
+  if (!info.host_network && deps_.network.ok()) {
+    network::PodNetworkConfig net;
+    net.sandbox_id = id;
+    CR_RETURN_IF_ERROR((*deps_.network)->TeardownPod(net));
+  }
+  if (record.state != SandboxState::kNotReady) {
+    record.state = SandboxState::kNotReady;
+    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+    log::Info({.pod = id}, "sandbox stopped");
+  }
+  return Ok();
+}
 
 Result<void> CriService::StopPodSandbox(const v1::StopPodSandboxRequest& req,
                                         v1::StopPodSandboxResponse& /*resp*/) {

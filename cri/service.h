@@ -23,6 +23,7 @@
 #include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
+#include "cri/shim_access.h"
 #include "cri/streaming/streaming_runtime.h"
 #include "cri/streaming/streaming_server.h"
 #include "network/network_manager.h"
@@ -44,7 +45,7 @@ struct CriDeps {
   // What the daemon detected at start-up, or the error it got.
   Result<oci::CgroupInfo> cgroups = Error(Code::kUnavailable, "cgroups not detected");
   // The pod network, or the error that kept it from being set up.
-  Result<network::NetworkManager*> network = Error(Code::kUnavailable, "no pod network");
+  Result<network::PodNetworking*> network = Error(Code::kUnavailable, "no pod network");
   storage::ImageStore* images = nullptr;
   // Portable volumes (issue #7); null when the daemon runs without them (unit tests).
   storage::VolumeManager* volumes = nullptr;
@@ -56,11 +57,9 @@ struct CriDeps {
   std::optional<int> oom_score_adj_floor;
   // AppArmor profiles of new containers (loads cricket-default on first need).
   AppArmorProfiles* apparmor = nullptr;
-  // Helper binaries (installed beside cricketd).
-  std::string shim_binary;
-  // A sealed handle on shim_binary (common/sealed_exe.h; the Daemon owns it) that every shim
-  // is started from; -1: the file itself (unit tests).
-  int shim_exe_fd = -1;
+  // Starts container shims and connects to them (NewProcessShims; a fake in unit tests).
+  ShimAccess* shims = nullptr;
+  // The infra process's binary (installed beside cricketd).
   std::string pause_binary;
 };
 

@@ -34,13 +34,24 @@ class ContainerRuntime {
   virtual Result<pid_t> Exec(const std::string& id, const oci::Process& process,
                              const std::string& console_socket) = 0;
   virtual Result<void> Delete(const std::string& id, bool force) = 0;
+  // New cgroup limits for a created or running container (UpdateContainerResources).
+  virtual Result<void> Update(const std::string& id, const oci::Resources& resources) = 0;
 };
+
+// The one place that decides which backend runs a container: an empty `binary` is Cricket's own
+// runtime, in this process; otherwise `binary` with runc's command line (NewExternalRuntime).
+// The shim calls it for its container; cricketd (cri/runtime_handlers.h ContainerRuntimeFor)
+// for the calls it makes without a shim.
+std::unique_ptr<ContainerRuntime> NewContainerRuntime(Syscalls& sys, std::string binary,
+                                                      std::string root, std::string work_dir,
+                                                      oci::CgroupInfo cgroups);
 
 std::unique_ptr<ContainerRuntime> NewInProcessRuntime(Syscalls& sys, const std::string& root,
                                                       oci::CgroupInfo cgroups);
 
 // `binary` with runc's flags, its state under `root`. Its log (JSON lines, whose last error an
-// error here carries), pid files and exec process files go to `work_dir` (the shim's state dir).
+// error here carries), pid files and exec process files go to `work_dir` (the shim's state dir;
+// made when missing).
 std::unique_ptr<ContainerRuntime> NewExternalRuntime(Syscalls& sys, std::string binary,
                                                      std::string root, std::string work_dir,
                                                      oci::CgroupInfo cgroups);

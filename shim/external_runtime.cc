@@ -72,11 +72,9 @@ class ExternalRuntime final : public ContainerRuntime {
     state.pid = doc.value("pid", 0);
     state.bundle = doc.value("bundle", bundle_);
     // The runtime does not tell; the container's memory cgroup does.
-    if (auto spec = oci::LoadSpec(state.bundle); spec.ok() && spec->linux) {
-      if (auto path = oci::CgroupPathFor(spec->linux->cgroups_path, id); path.ok()) {
-        auto oom = oci::NewCgroupManager(sys_, cgroups_, *path)->OomKilled();
-        state.oom_killed = oom.ok() && *oom;
-      }
+    if (auto cgroup = CgroupOf(id, state.bundle); cgroup.ok()) {
+      auto oom = (*cgroup)->OomKilled();
+      state.oom_killed = oom.ok() && *oom;
     }
     return state;
   }
@@ -121,9 +119,30 @@ class ExternalRuntime final : public ContainerRuntime {
     return Done(Call(args));
   }
 
+  // Written to the cgroup directly, not through `<binary> update`: the runtime's state is not
+  // ours to read, but the cgroup is the one the bundle's spec names.
+  Result<void> Update(const std::string& id, const oci::Resources& resources) override {
+    CR_ASSIGN_OR_RETURN(oci::ContainerState state, State(id));
+    CR_ASSIGN_OR_RETURN(auto cgroup, CgroupOf(id, state.bundle));
+    return cgroup->Update(resources);
+  }
+
  private:
+  // The container's cgroup, as the spec in its bundle names it.
+  Result<std::unique_ptr<oci::CgroupManager>> CgroupOf(const std::string& id,
+                                                       const std::string& bundle) {
+    CR_ASSIGN_OR_RETURN(oci::Spec spec, oci::LoadSpec(bundle));
+    if (!spec.linux) {
+      return Error(Code::kFailedPrecondition, bundle + "/config.json: no linux section");
+    }
+    CR_ASSIGN_OR_RETURN(std::string path, oci::CgroupPathFor(spec.linux->cgroups_path, id));
+    return oci::NewCgroupManager(sys_, cgroups_, path);
+  }
+
   // Runs one command; a non-zero exit is an error carrying the runtime's last logged message.
   Result<SubprocessResult> Call(const std::vector<std::string>& args, bool inherit_stdio = false) {
+    // cricketd's calls without a shim may find its state dir gone.
+    CR_RETURN_IF_ERROR(MakeDirs(work_dir_, 0700));
     const std::string log_file = work_dir_ + "/runtime.log";
     SubprocessOptions options;
     options.inherit_stdio = inherit_stdio;

@@ -33,6 +33,9 @@ class InProcessRuntime final : public ContainerRuntime {
   Result<void> Delete(const std::string& id, bool force) override {
     return runtime_.Delete(id, force);
   }
+  Result<void> Update(const std::string& id, const oci::Resources& resources) override {
+    return runtime_.Update(id, resources);
+  }
 
  private:
   oci::Runtime runtime_;

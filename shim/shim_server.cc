@@ -60,10 +60,8 @@ Result<UniqueFd> ListenUnix(const std::string& path) {
 ShimServer::ShimServer(const ShimOptions& options, Syscalls& sys, oci::CgroupInfo cgroups)
     : options_(options),
       sys_(sys),
-      runtime_(options.runtime_binary.empty()
-                   ? NewInProcessRuntime(sys, options.runtime_root, std::move(cgroups))
-                   : NewExternalRuntime(sys, options.runtime_binary, options.runtime_root,
-                                        options.state_dir, std::move(cgroups))) {}
+      runtime_(NewContainerRuntime(sys, options.runtime_binary, options.runtime_root,
+                                   options.state_dir, std::move(cgroups))) {}
 
 ShimServer::~ShimServer() = default;
 
