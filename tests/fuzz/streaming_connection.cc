@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -72,8 +73,13 @@ void ServeOneConnection(std::string client_bytes) {
   std::thread client([fd = fds[1], bytes = std::move(client_bytes)] {
     (void)!send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     shutdown(fd, SHUT_WR);
+    // CRICKET_FUZZ_DEBUG=1 shows what the server answered (for writing seeds).
+    const bool show = getenv("CRICKET_FUZZ_DEBUG") != nullptr;
     char buf[4096];
-    while (read(fd, buf, sizeof(buf)) > 0) {
+    for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) {
+      if (show) {
+        (void)!write(2, buf, static_cast<size_t>(n));
+      }
     }
     close(fd);
   });
