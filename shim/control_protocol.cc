@@ -162,11 +162,19 @@ Result<void> ReplyStatus(const nlohmann::json& reply) {
   if (reply["ok"].get<bool>()) {
     return Ok();
   }
-  int code = reply.value("code", static_cast<int>(Code::kUnknown));
-  if (code <= 0 || code > static_cast<int>(Code::kUnauthenticated)) {
-    code = static_cast<int>(Code::kUnknown);
+  // Typed lookups: json::value() throws on a field of another type and a float "code" cast to
+  // int is undefined (both found by tests/fuzz/shim_control).
+  int64_t code = static_cast<int64_t>(Code::kUnknown);
+  if (auto it = reply.find("code"); it != reply.end() && it->is_number_integer()) {
+    code = it->get<int64_t>();
   }
-  return Error(static_cast<Code>(code), reply.value("message", std::string("shim error")));
+  if (code <= 0 || code > static_cast<int64_t>(Code::kUnauthenticated)) {
+    code = static_cast<int64_t>(Code::kUnknown);
+  }
+  auto message = reply.find("message");
+  return Error(static_cast<Code>(code), message != reply.end() && message->is_string()
+                                            ? message->get<std::string>()
+                                            : std::string("shim error"));
 }
 
 }  // namespace cricket::shim

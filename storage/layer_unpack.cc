@@ -98,8 +98,10 @@ Result<ArchivePtr> OpenRaw(int blob_fd) {
   archive_read_support_filter_zstd(raw.get());
   archive_read_support_format_raw(raw.get());
   if (archive_read_open_fd(raw.get(), blob_fd, kBlockBytes) != ARCHIVE_OK) {
+    // libarchive may fail without a message (a gzip header cut short): never append NULL.
+    const char* msg = archive_error_string(raw.get());
     return Error(Code::kDataLoss,
-                 std::string("open layer stream: ") + archive_error_string(raw.get()));
+                 std::string("open layer stream: ") + (msg != nullptr ? msg : "unknown error"));
   }
   return raw;
 }

@@ -74,6 +74,32 @@ TEST(ConfigTest, UnknownKeyIsRefusedWithKeyNamed) {
   EXPECT_EQ(applied.error().message(), "config.toml: roots: unknown key");
 }
 
+// tests/fuzz/config_toml: toml++ 3.3 reaches __builtin_unreachable() on a non-ASCII character
+// outside a string or comment (UBSan: "execution reached an unreachable program point").
+TEST(ConfigTest, NonAsciiOutsideStringsIsRefusedWithLineAndColumn) {
+  Config config;
+  auto applied =
+      ApplyConfigToml("root = \"/a\"\n[\xef\xbb\xbbwork)]m 1\x11", "config.toml", config);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(applied.error().message(),
+            "config.toml:2:2: non-ASCII character outside a string or comment");
+  EXPECT_FALSE(ApplyConfigToml("log_level = \"info\" \xc2\xa1\n", "t", config).ok());
+}
+
+TEST(ConfigTest, NonAsciiInStringsAndCommentsIsAccepted) {
+  Config config;
+  auto applied = ApplyConfigToml(
+      "# caf\xc3\xa9\nroot = \"/caf\xc3\xa9\\\"\"\nstate = '/\xc3\xa9'\n"
+      "listen = \"\"\"/\xc3\xa9\"\"\"\"\napparmor_parser = '''/\xc3\xa9'''\n",
+      "t", config);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString();
+  EXPECT_EQ(config.root, "/caf\xc3\xa9\"");
+  EXPECT_EQ(config.state, "/\xc3\xa9");
+  EXPECT_EQ(config.listen, "/\xc3\xa9\"");
+  EXPECT_EQ(config.apparmor_parser, "/\xc3\xa9");
+}
+
 TEST(ConfigTest, UnknownSectionIsRefused) {
   Config config;
   auto applied = ApplyConfigToml("[plugins]\nx = 1\n", "config.toml", config);

@@ -50,6 +50,16 @@ TEST(ControlProtocolTest, RepliesCarryCodes) {
   EXPECT_EQ(ReplyStatus(nlohmann::json::array()).error().code(), Code::kInvalidArgument);
 }
 
+// tests/fuzz/shim_control: a reply with fields of the wrong type threw json::type_error, and a
+// float code was cast to int (undefined behaviour).
+TEST(ControlProtocolTest, MalformedErrorReplyFieldsAreUnknown) {
+  auto err = ReplyStatus({{"ok", false}, {"code", "x"}, {"message", 5}});
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().code(), Code::kUnknown);
+  EXPECT_EQ(err.error().message(), "shim error");
+  EXPECT_EQ(ReplyStatus({{"ok", false}, {"code", 1e300}}).error().code(), Code::kUnknown);
+}
+
 TEST(ControlProtocolTest, EofIsUnavailable) {
   SocketPair s;
   s.a.Reset();

@@ -237,6 +237,15 @@ TEST_F(LayerUnpackTest, GarbageIsDataLoss) {
   EXPECT_EQ(stats.error().code(), Code::kDataLoss) << stats.error().ToString();
 }
 
+// tests/fuzz/layer_unpack: a gzip header cut short fails archive_read_open_fd without an error
+// string, which was appended to the message as a NULL char* (SIGSEGV in strlen).
+TEST_F(LayerUnpackTest, TruncatedGzipHeaderIsDataLoss) {
+  auto stats = Unpack(std::string("\x1f\x8b\x08\x00\xdc\xab\x15\x26\x02\xff\xd3\x28\x00\x00", 14));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.error().code(), Code::kDataLoss) << stats.error().ToString();
+  EXPECT_EQ(stats.error().message(), "open layer stream: unknown error");
+}
+
 TEST_F(LayerUnpackTest, UnprivilegedSkipsDeviceNodes) {
   TarEntry dev;
   dev.path = "dev/null";
