@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 
 class FakeRuntime : public StreamingRuntime {
  public:
-  Result<int> Exec(const std::string& /*container_id*/, const std::vector<std::string>& /*cmd*/,
-                   StreamSet& io) override {
+  Result<int> RunExecSession(const std::string& /*container_id*/,
+                             const std::vector<std::string>& /*cmd*/, StreamSet& io) override {
     char buf[4096];
     while (io.stdin_fd.valid() && read(io.stdin_fd.get(), buf, sizeof(buf)) > 0) {
     }
@@ -33,7 +33,7 @@ class FakeRuntime : public StreamingRuntime {
     }
     return 0;
   }
-  Result<void> Attach(const std::string& /*container_id*/, StreamSet& /*io*/) override {
+  Result<void> RunAttachSession(const std::string& /*container_id*/, StreamSet& /*io*/) override {
     return Ok();
   }
   Result<UniqueFd> PortForwardConnect(const std::string& /*sandbox_id*/,
