@@ -516,20 +516,21 @@ class CreateContainerTest : public HandlersTest {
     return rootfs_.snapshots.empty() ? "" : *rootfs_.snapshots.begin();
   }
 
+  // Everything a create that failed after the rootfs was mounted and the volume attach began
+  // gives back: volumes detached unpublished, rootfs unmounted, snapshot, record, bundle gone.
+  void ExpectRolledBackAfterMount(const std::string& ctr) {
+    EXPECT_THAT(volumes_.detached, ElementsAre(std::make_pair(ctr, false)));
+    EXPECT_THAT(rootfs_.unmounted, ElementsAre(config_.state + "/containers/" + ctr + "/rootfs"));
+    EXPECT_THAT(rootfs_.mounted, IsEmpty());
+    EXPECT_THAT(rootfs_.snapshots, IsEmpty());
+    EXPECT_THAT(Containers(), IsEmpty());
+    EXPECT_TRUE(BundlesEmpty());
+  }
+
   std::vector<ContainerRecord> Containers() { return store_->ListContainers().value(); }
   bool BundlesEmpty() {
     const std::string dir = config_.state + "/containers";
     return !std::filesystem::exists(dir) || std::filesystem::is_empty(dir);
-  }
-  bool ShimDirsEmpty() {
-    const std::string dir = config_.state + "/shims";
-    // The pod's infra shim has its own dir there.
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      if (!shims_.launched.empty() && entry.path() != shims_.launched[0].state_dir) {
-        return false;
-      }
-    }
-    return true;
   }
 };
 
@@ -577,12 +578,7 @@ TEST_F(CreateContainerTest, VolumeAttachFailureDetachesWithoutPublishAndDropsSna
   EXPECT_EQ(id.error().code(), Code::kUnavailable);
   const std::string ctr = CreatedId();
   ASSERT_FALSE(ctr.empty());
-  EXPECT_THAT(volumes_.detached, ElementsAre(std::make_pair(ctr, false)));
-  EXPECT_THAT(rootfs_.unmounted, ElementsAre(config_.state + "/containers/" + ctr + "/rootfs"));
-  EXPECT_THAT(rootfs_.mounted, IsEmpty());
-  EXPECT_THAT(rootfs_.snapshots, IsEmpty());
-  EXPECT_THAT(Containers(), IsEmpty());
-  EXPECT_TRUE(BundlesEmpty());
+  ExpectRolledBackAfterMount(ctr);
 }
 
 TEST_F(CreateContainerTest, ShimLaunchFailureRollsBackEverything) {
@@ -596,12 +592,7 @@ TEST_F(CreateContainerTest, ShimLaunchFailureRollsBackEverything) {
   ASSERT_FALSE(ctr.empty());
   ASSERT_EQ(shims_.launched.size(), 2u);  // the infra's, then the container's
   EXPECT_FALSE(std::filesystem::exists(shims_.launched[1].state_dir));
-  EXPECT_THAT(volumes_.detached, ElementsAre(std::make_pair(ctr, false)));
-  EXPECT_THAT(rootfs_.unmounted, ElementsAre(config_.state + "/containers/" + ctr + "/rootfs"));
-  EXPECT_THAT(rootfs_.mounted, IsEmpty());
-  EXPECT_THAT(rootfs_.snapshots, IsEmpty());
-  EXPECT_THAT(Containers(), IsEmpty());
-  EXPECT_TRUE(BundlesEmpty());
+  ExpectRolledBackAfterMount(ctr);
 }
 
 TEST_F(CreateContainerTest, RemoveContainerUnmountsAndRemovesSnapshotAndRecord) {
