@@ -95,7 +95,7 @@ Result<SandboxRecord> ReadySandbox(const CriDeps& deps, const std::string& sandb
 
 // The image the container runs from; kNotFound naming it when it is not pulled.
 Result<storage::Image> FindImage(const CriDeps& deps, const std::string& name) {
-  auto image = deps.images->Status(name);
+  auto image = deps.rootfs->FindImage(name);
   if (!image.ok()) {
     return image.error().code() == Code::kNotFound
                ? Error(Code::kNotFound, "image " + name + " not found")
@@ -240,7 +240,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.bundle, ec);
   });
-  auto& snapshots = deps_.images->snapshotter();
+  ContainerRootfs& snapshots = *deps_.rootfs;
   CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image.chain_id));
   Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
   CR_RETURN_IF_ERROR(

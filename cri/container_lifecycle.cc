@@ -170,14 +170,14 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   // The last container of a volume: final snapshot, fenced publish, lease released. A failure
   // keeps the container, so kubelet's retry repeats the detach.
   if (deps_.volumes != nullptr) {
-    CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id));
+    CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id, /*publish=*/true));
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(*found));
   if (auto deleted = DeleteThroughShim(id, info.shim_dir, info.runtime_handler); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
   }
-  CR_RETURN_IF_ERROR(deps_.images->snapshotter().Unmount(info.bundle + "/rootfs"));
-  CR_RETURN_IF_ERROR(deps_.images->snapshotter().Remove(id));
+  CR_RETURN_IF_ERROR(deps_.rootfs->Unmount(info.bundle + "/rootfs"));
+  CR_RETURN_IF_ERROR(deps_.rootfs->Remove(id));
   std::error_code ec;
   std::filesystem::remove_all(info.bundle, ec);
   std::filesystem::remove_all(info.shim_dir, ec);

@@ -45,7 +45,7 @@ Result<void> CriService::FillContainerStats(const ContainerRecord& record, v1::C
   v1::FilesystemUsage& layer = *out.mutable_writable_layer();
   layer.set_timestamp(now);
   layer.mutable_fs_id()->set_mountpoint(deps_.config->root + "/snapshots");
-  if (auto usage = deps_.images->snapshotter().Usage(record.id); usage.ok()) {
+  if (auto usage = deps_.rootfs->Usage(record.id); usage.ok()) {
     layer.mutable_used_bytes()->set_value(static_cast<uint64_t>(usage->used_bytes));
     layer.mutable_inodes_used()->set_value(static_cast<uint64_t>(usage->inodes_used));
   }

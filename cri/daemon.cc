@@ -185,7 +185,12 @@ Result<void> Daemon::Serve() {
   deps.network = pod_network_.ok() ? Result<network::PodNetworking*>(*pod_network_)
                                    : Result<network::PodNetworking*>(pod_network_.error());
   deps.images = images_.get();
-  deps.volumes = volumes_.get();
+  rootfs_ = NewImageStoreRootfs(*images_);
+  deps.rootfs = rootfs_.get();
+  if (volumes_ != nullptr) {
+    portable_volumes_ = NewVolumeManagerVolumes(*volumes_);
+  }
+  deps.volumes = portable_volumes_.get();
   deps.sys = &sys_;
   // cricketd's capabilities and its own oom_score_adj are fixed for its lifetime: read once,
   // not on every CreateContainer.

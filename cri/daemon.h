@@ -17,8 +17,10 @@
 #include "common/result.h"
 #include "common/sealed_exe.h"
 #include "cri/config.h"
+#include "cri/container_rootfs.h"
 #include "cri/grpc_adapter.h"
 #include "cri/metadata_store.h"
+#include "cri/portable_volumes.h"
 #include "cri/service.h"
 #include "cri/volumes_admin.h"
 #include "cri/volumes_admin_adapter.h"
@@ -67,6 +69,10 @@ class Daemon {
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;
+  // The handlers' views of images_ and volumes_ (cri/container_rootfs.h, cri/portable_volumes.h);
+  // after what they forward to, before service_.
+  std::unique_ptr<ContainerRootfs> rootfs_;
+  std::unique_ptr<PortableVolumes> portable_volumes_;
   std::unique_ptr<AppArmorProfiles> apparmor_;
   std::unique_ptr<CriService> service_;
   // After service_: it calls into the service, so it must go first.

@@ -17,12 +17,14 @@
 #include "common/syscalls.h"
 #include "cri/config.h"
 #include "cri/apparmor_profiles.h"
+#include "cri/container_rootfs.h"
 #include "cri/decoded_records.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
+#include "cri/portable_volumes.h"
 #include "cri/shim_access.h"
 #include "cri/streaming/streaming_runtime.h"
 #include "cri/streaming/streaming_server.h"
@@ -32,7 +34,6 @@
 #include "oci/spec.h"
 #include "runtime/v1/api.pb.h"
 #include "storage/image_store.h"
-#include "storage/volumes/volume_manager.h"
 
 namespace cricket::cri {
 
@@ -46,9 +47,14 @@ struct CriDeps {
   Result<oci::CgroupInfo> cgroups = Error(Code::kUnavailable, "cgroups not detected");
   // The pod network, or the error that kept it from being set up.
   Result<network::PodNetworking*> network = Error(Code::kUnavailable, "no pod network");
+  // The image RPCs' store (PullImage, ImageStatus, ListImages, RemoveImage, ImageFsInfo).
   storage::ImageStore* images = nullptr;
-  // Portable volumes (issue #7); null when the daemon runs without them (unit tests).
-  storage::VolumeManager* volumes = nullptr;
+  // The container handlers' images and rootfs snapshots (NewImageStoreRootfs over `images`; a
+  // fake in unit tests).
+  ContainerRootfs* rootfs = nullptr;
+  // Portable volumes (issue #7; NewVolumeManagerVolumes, a fake in unit tests); null when the
+  // daemon runs without them.
+  PortableVolumes* volumes = nullptr;
   Syscalls* sys = nullptr;
   // Serves the URLs Exec, Attach and PortForward return; set once it runs.
   streaming::StreamingServer* streaming = nullptr;

@@ -3,6 +3,7 @@
 // Fakes of the CRI handlers' seams (cri/shim_access.h, network::PodNetworking): shims and a
 // pod network that answer what the test scripts and record what they were asked.
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,8 @@ class FakeShims final : public ShimAccess {
   Result<void> launch = Ok();
   // What a launched shim's Start answers.
   Result<void> start_after_launch = Ok();
+  // Launch makes options.state_dir first, as a real shim does before it can fail.
+  bool make_state_dir = false;
   std::vector<shim::ShimOptions> launched;
 
   // The shim whose state dir is `shim_dir` (made on first use, as a shim nobody launched:
@@ -75,6 +78,9 @@ class FakeShims final : public ShimAccess {
                       std::chrono::milliseconds /*timeout*/) override {
     std::lock_guard lock(mu_);
     launched.push_back(options);
+    if (make_state_dir) {
+      std::filesystem::create_directories(options.state_dir);
+    }
     if (launch.ok()) {
       FakeShim& shim = shims_[options.state_dir];
       shim = FakeShim();

@@ -1,7 +1,8 @@
 // The CRI handlers' decisions through their seams (cri/shim_access.h, network::PodNetworking),
 // without root: idempotent stops and removes, NOT_FOUND vs FAILED_PRECONDITION, what a gone
-// shim leaves, and what a failed RunPodSandbox rolls back. The metadata store is the real one
-// on a temp dir; shims and the pod network are fakes (fake_shims.h).
+// shim leaves, and what a failed RunPodSandbox or CreateContainer rolls back. The metadata store
+// is the real one on a temp dir; shims and the pod network are fakes (fake_shims.h), and so are
+// container rootfs snapshots and portable volumes (fake_storage.h).
 
 #include <signal.h>
 
@@ -10,18 +11,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cri/apparmor_profiles.h"
 #include "cri/service.h"
 #include "shim/exit_record.h"
 #include "tests/mocks/mock_syscalls.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/cri/fake_shims.h"
+#include "tests/unit/cri/fake_storage.h"
 
 namespace cricket::cri {
 namespace {
 
 using ::cricket::cri::testing::ExitOf;
+using ::cricket::cri::testing::FakeRootfs;
 using ::cricket::cri::testing::FakeShim;
 using ::cricket::cri::testing::FakeShims;
+using ::cricket::cri::testing::FakeVolumes;
 using ::cricket::cri::testing::LiveStatus;
 using ::cricket::testing::MockSyscalls;
 using ::cricket::testing::TempDir;
@@ -36,6 +41,11 @@ class HandlersTest : public ::testing::Test {
  protected:
   void SetUp() override {
     config_.state = dir_.Join("state");
+    config_.volumes.portable_root = dir_.Join("portable");
+    storage::Image image;
+    image.id = "sha256:" + std::string(64, 'i');
+    image.chain_id = "sha256:" + std::string(64, 'l');
+    rootfs_.images["busybox"] = image;
     store_ = std::move(MetadataStore::Open(dir_.Join("db")).value());
   }
 
@@ -48,6 +58,9 @@ class HandlersTest : public ::testing::Test {
       deps.network = &network_;
       deps.sys = sys_;
       deps.shims = &shims_;
+      deps.rootfs = &rootfs_;
+      deps.volumes = &volumes_;
+      deps.apparmor = &apparmor_;
       deps.pause_binary = "/usr/libexec/cricket/cricket-pause";
       service_ = std::make_unique<CriService>(std::move(deps));
     }
@@ -108,6 +121,11 @@ class HandlersTest : public ::testing::Test {
   Syscalls* sys_ = nullptr;
   FakeShims shims_;
   testing::FakeNetwork network_;
+  FakeRootfs rootfs_;
+  FakeVolumes volumes_;
+  // AppArmor off: its module parameter does not exist.
+  AppArmorProfiles apparmor_{"/nonexistent/apparmor_parser", dir_.Join("no-apparmor"),
+                             dir_.Join("no-profiles")};
   std::unique_ptr<CriService> service_;
 };
 
@@ -460,6 +478,148 @@ TEST_F(HandlersTest, CreatedContainerWhoseShimIsGoneStaysCreated) {
   v1::ContainerStatusResponse resp;
   ASSERT_TRUE(Service().ContainerStatus(req, resp).ok());
   EXPECT_EQ(resp.status().state(), v1::CONTAINER_CREATED);
+}
+
+// --- CreateContainer: what each failure after the record is reserved rolls back ---
+
+class CreateContainerTest : public HandlersTest {
+ protected:
+  // A container of the pod, from the image busybox; with `portable`, it mounts the portable
+  // volume "data".
+  v1::CreateContainerRequest CreateRequest(const std::string& sandbox_id, bool portable = false) {
+    v1::CreateContainerRequest req;
+    req.set_pod_sandbox_id(sandbox_id);
+    *req.mutable_sandbox_config() = PodRequest().config();
+    auto* config = req.mutable_config();
+    config->mutable_metadata()->set_name("app");
+    config->mutable_image()->set_image("busybox");
+    config->add_command("/bin/sh");
+    if (portable) {
+      auto* mount = config->add_mounts();
+      mount->set_host_path(config_.volumes.portable_root + "/data");
+      mount->set_container_path("/data");
+    }
+    return req;
+  }
+
+  Result<std::string> Create(const v1::CreateContainerRequest& req) {
+    v1::CreateContainerResponse resp;
+    CR_RETURN_IF_ERROR(Service().CreateContainer(req, resp));
+    return resp.container_id();
+  }
+
+  // The id CreateContainer gave the container (the first snapshot prepared or removed).
+  std::string CreatedId() const {
+    if (!rootfs_.removed.empty()) {
+      return rootfs_.removed.front();
+    }
+    return rootfs_.snapshots.empty() ? "" : *rootfs_.snapshots.begin();
+  }
+
+  // Everything a create that failed after the rootfs was mounted and the volume attach began
+  // gives back: volumes detached unpublished, rootfs unmounted, snapshot, record, bundle gone.
+  void ExpectRolledBackAfterMount(const std::string& ctr) {
+    EXPECT_THAT(volumes_.detached, ElementsAre(std::make_pair(ctr, false)));
+    EXPECT_THAT(rootfs_.unmounted, ElementsAre(config_.state + "/containers/" + ctr + "/rootfs"));
+    EXPECT_THAT(rootfs_.mounted, IsEmpty());
+    EXPECT_THAT(rootfs_.snapshots, IsEmpty());
+    EXPECT_THAT(Containers(), IsEmpty());
+    EXPECT_TRUE(BundlesEmpty());
+  }
+
+  std::vector<ContainerRecord> Containers() { return store_->ListContainers().value(); }
+  bool BundlesEmpty() {
+    const std::string dir = config_.state + "/containers";
+    return !std::filesystem::exists(dir) || std::filesystem::is_empty(dir);
+  }
+};
+
+TEST_F(CreateContainerTest, SuccessLeavesRecordAndMountedSnapshot) {
+  const std::string pod = RunPod();
+  auto id = Create(CreateRequest(pod, /*portable=*/true));
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  EXPECT_EQ(Stored(*id).state, ContainerState::kCreated);
+  EXPECT_THAT(rootfs_.snapshots, ElementsAre(*id));
+  EXPECT_THAT(rootfs_.mounted, ElementsAre(config_.state + "/containers/" + *id + "/rootfs"));
+  EXPECT_THAT(rootfs_.removed, IsEmpty());
+  EXPECT_THAT(volumes_.users["data"], ElementsAre(*id));
+  EXPECT_THAT(volumes_.detached, IsEmpty());
+  EXPECT_TRUE(std::filesystem::exists(config_.state + "/containers/" + *id + "/config.json"));
+}
+
+TEST_F(CreateContainerTest, PrepareFailureDropsRecordAndBundle) {
+  const std::string pod = RunPod();
+  rootfs_.prepare = Error(Code::kNotFound, "chain incomplete");
+  auto id = Create(CreateRequest(pod));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), Code::kNotFound);
+  EXPECT_THAT(Containers(), IsEmpty());
+  EXPECT_TRUE(BundlesEmpty());
+  EXPECT_THAT(rootfs_.mounted, IsEmpty());
+}
+
+TEST_F(CreateContainerTest, MountFailureRemovesSnapshotAndRecord) {
+  const std::string pod = RunPod();
+  rootfs_.mount = Error(Code::kPermissionDenied, "mount overlay");
+  auto id = Create(CreateRequest(pod));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), Code::kPermissionDenied);
+  EXPECT_THAT(rootfs_.snapshots, IsEmpty());
+  EXPECT_EQ(rootfs_.removed.size(), 1u);
+  EXPECT_THAT(Containers(), IsEmpty());
+  EXPECT_TRUE(BundlesEmpty());
+}
+
+TEST_F(CreateContainerTest, VolumeAttachFailureDetachesWithoutPublishAndDropsSnapshot) {
+  const std::string pod = RunPod();
+  volumes_.attach = Error(Code::kUnavailable, "volume data is owned by node b");
+  auto id = Create(CreateRequest(pod, /*portable=*/true));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), Code::kUnavailable);
+  const std::string ctr = CreatedId();
+  ASSERT_FALSE(ctr.empty());
+  ExpectRolledBackAfterMount(ctr);
+}
+
+TEST_F(CreateContainerTest, ShimLaunchFailureRollsBackEverything) {
+  const std::string pod = RunPod();
+  shims_.make_state_dir = true;
+  shims_.launch = Error(Code::kInternal, "runtime create failed");
+  auto id = Create(CreateRequest(pod, /*portable=*/true));
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code(), Code::kInternal);
+  const std::string ctr = CreatedId();
+  ASSERT_FALSE(ctr.empty());
+  ASSERT_EQ(shims_.launched.size(), 2u);  // the infra's, then the container's
+  EXPECT_FALSE(std::filesystem::exists(shims_.launched[1].state_dir));
+  ExpectRolledBackAfterMount(ctr);
+}
+
+TEST_F(CreateContainerTest, RemoveContainerUnmountsAndRemovesSnapshotAndRecord) {
+  const std::string pod = RunPod();
+  auto id = Create(CreateRequest(pod));
+  ASSERT_TRUE(id.ok()) << id.error().message();
+  v1::RemoveContainerRequest req;
+  req.set_container_id(*id);
+  v1::RemoveContainerResponse resp;
+  ASSERT_TRUE(Service().RemoveContainer(req, resp).ok());
+  EXPECT_THAT(rootfs_.unmounted, ElementsAre(config_.state + "/containers/" + *id + "/rootfs"));
+  EXPECT_THAT(rootfs_.removed, ElementsAre(*id));
+  EXPECT_THAT(rootfs_.snapshots, IsEmpty());
+  EXPECT_THAT(volumes_.detached, ElementsAre(std::make_pair(*id, true)));
+  EXPECT_THAT(Containers(), IsEmpty());
+  EXPECT_TRUE(BundlesEmpty());
+}
+
+TEST_F(HandlersTest, StopContainerSnapshotsItsVolumes) {
+  const std::string ctr = AddContainer(RunPod(), ContainerState::kRunning);
+  shims_.At(ShimDir(ctr)).exit_on_kill = ExitOf(143, SIGTERM);
+  v1::StopContainerRequest req;
+  req.set_container_id(ctr);
+  req.set_timeout(10);
+  v1::StopContainerResponse resp;
+  ASSERT_TRUE(Service().StopContainer(req, resp).ok());
+  EXPECT_THAT(volumes_.snapshotted, ElementsAre(ctr));
 }
 
 }  // namespace
