@@ -19,6 +19,20 @@ size_t EndOfQuoteRun(std::string_view text, size_t i, char quote) {
   return end;
 }
 
+// A string (a key or a value) starts a line or follows `=`, `.`, `[`, `{` or `,`, with only
+// spaces or tabs between; a quote anywhere else starts no string.
+bool StringMayStartAfter(std::string_view text, size_t line_start, size_t quote) {
+  size_t i = quote;
+  while (i > line_start && (text[i - 1] == ' ' || text[i - 1] == '\t')) {
+    --i;
+  }
+  if (i == line_start) {
+    return true;
+  }
+  const char before = text[i - 1];
+  return before == '=' || before == '.' || before == '[' || before == '{' || before == ',';
+}
+
 // TOML allows non-ASCII characters only in strings and comments. toml++ 3.3 (Debian's) reaches
 // __builtin_unreachable() when it meets one anywhere else (its is_non_ascii_horizontal_whitespace
 // table is incomplete: "a = 1 \u00e9" is undefined behaviour), so such a file is refused here,
@@ -54,6 +68,8 @@ Result<void> CheckNonAsciiOnlyInStringsAndComments(std::string_view text, std::s
         }
         if (c == '#') {
           state = State::kComment;
+        } else if ((c == '"' || c == '\'') && !StringMayStartAfter(text, line_start, i)) {
+          // A quote where TOML has no string (after a number, say): toml++ reads on in code.
         } else if (rest.starts_with("\"\"\"")) {
           state = State::kMultiBasic;
           i += 2;

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,5 +44,31 @@ nlohmann::json OkReply(nlohmann::json fields = nlohmann::json::object());
 nlohmann::json ErrorReply(const Error& error);
 // The Error a reply carries, or OK. kInvalidArgument when the reply is malformed.
 Result<void> ReplyStatus(const nlohmann::json& reply);
+
+// A field of a reply, or `fallback` when it is absent or of another type: a reply is data from
+// another process, and nlohmann's value() throws on a wrong type (found by fuzz_shim_control).
+template <typename T>
+T ReplyField(const nlohmann::json& reply, const char* key, T fallback) {
+  if (!reply.is_object()) {
+    return fallback;
+  }
+  auto it = reply.find(key);
+  if (it == reply.end()) {
+    return fallback;
+  }
+  if constexpr (std::is_same_v<T, bool>) {
+    return it->is_boolean() ? it->get<bool>() : fallback;
+  } else {
+    return it->is_number_integer() ? it->get<T>() : fallback;
+  }
+}
+inline std::string ReplyField(const nlohmann::json& reply, const char* key, const char* fallback) {
+  if (reply.is_object()) {
+    if (auto it = reply.find(key); it != reply.end() && it->is_string()) {
+      return it->get<std::string>();
+    }
+  }
+  return fallback;
+}
 
 }  // namespace cricket::shim

@@ -83,18 +83,18 @@ Result<nlohmann::json> ShimClient::Call(const nlohmann::json& request, const std
 Result<ShimStatus> ShimClient::Status() const {
   CR_ASSIGN_OR_RETURN(nlohmann::json reply, Call({{"op", "status"}}));
   ShimStatus status;
-  status.state = reply.value("state", "");
-  status.pid = reply.value("pid", 0);
-  status.started_at_ns = reply.value("startedAt", int64_t{0});
+  status.state = ReplyField(reply, "state", "");
+  status.pid = ReplyField(reply, "pid", 0);
+  status.started_at_ns = ReplyField(reply, "startedAt", int64_t{0});
   if (reply.contains("exit")) {
     const auto& e = reply["exit"];
     ExitRecord r;
     r.pid = status.pid;
-    r.exit_code = e.value("exitCode", 0);
-    r.signal = e.value("signal", 0);
-    r.oom_killed = e.value("oomKilled", false);
-    r.started_at_ns = e.value("startedAt", int64_t{0});
-    r.finished_at_ns = e.value("finishedAt", int64_t{0});
+    r.exit_code = ReplyField(e, "exitCode", 0);
+    r.signal = ReplyField(e, "signal", 0);
+    r.oom_killed = ReplyField(e, "oomKilled", false);
+    r.started_at_ns = ReplyField(e, "startedAt", int64_t{0});
+    r.finished_at_ns = ReplyField(e, "finishedAt", int64_t{0});
     status.exit = r;
   }
   return status;
@@ -112,7 +112,7 @@ Result<void> ShimClient::Kill(int signal, bool all) const {
 
 Result<int> ShimClient::Wait(std::chrono::milliseconds timeout) const {
   CR_ASSIGN_OR_RETURN(nlohmann::json reply, Call({{"op", "wait"}}, {}, timeout));
-  return reply.value("exitCode", 0);
+  return ReplyField(reply, "exitCode", 0);
 }
 
 Result<void> ShimClient::ReopenLog() const {
@@ -148,7 +148,7 @@ Result<ExecHandle> ShimClient::StartExec(const oci::Process& process, int stdin_
   CR_RETURN_IF_ERROR(SendFrame(handle.conn.get(), request, fds));
   CR_ASSIGN_OR_RETURN(Frame started, ReceiveFrame(handle.conn.get(), std::chrono::seconds(30)));
   CR_RETURN_IF_ERROR(ReplyStatus(started.body));
-  handle.pid = started.body.value("pid", 0);
+  handle.pid = ReplyField(started.body, "pid", 0);
   if (process.terminal) {
     if (started.fds.empty()) {
       return Error(Code::kInternal, "shim sent no pty for a terminal exec");
@@ -162,7 +162,7 @@ Result<int> ShimClient::WaitExec(ExecHandle& handle) {
   for (;;) {
     auto exited = ReceiveFrame(handle.conn.get(), std::chrono::hours(24));
     if (exited.ok()) {
-      return exited->body.value("exitCode", -1);
+      return ReplyField(exited->body, "exitCode", -1);
     }
     if (exited.error().code() != Code::kDeadlineExceeded) {
       return exited.error();
@@ -201,7 +201,7 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
   err.second.Reset();
   CR_ASSIGN_OR_RETURN(Frame started, ReceiveFrame(conn.get(), std::chrono::seconds(30)));
   CR_RETURN_IF_ERROR(ReplyStatus(started.body));
-  const pid_t pid = started.body.value("pid", 0);
+  const pid_t pid = ReplyField(started.body, "pid", 0);
 
   ExecSyncResult result;
   const auto deadline = Clock::now() + timeout;
@@ -235,7 +235,7 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
     }
     if (fds[2].revents != 0) {
       CR_ASSIGN_OR_RETURN(Frame exited, ReceiveFrame(conn.get(), std::chrono::seconds(5)));
-      exit_code = exited.body.value("exitCode", -1);
+      exit_code = ReplyField(exited.body, "exitCode", -1);
     }
   }
   if (result.timed_out) {

@@ -87,6 +87,16 @@ TEST(ConfigTest, NonAsciiOutsideStringsIsRefusedWithLineAndColumn) {
   EXPECT_FALSE(ApplyConfigToml("log_level = \"info\" \xc2\xa1\n", "t", config).ok());
 }
 
+// tests/fuzz/config_toml again: a quote after a number starts no string for toml++, which then
+// meets the non-ASCII byte in code.
+TEST(ConfigTest, NonAsciiAfterAQuoteThatStartsNoStringIsRefused) {
+  Config config;
+  auto applied = ApplyConfigToml("mtu = 1'''\xd0\xb5\n", "config.toml", config);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().message(),
+            "config.toml:1:11: non-ASCII character outside a string or comment");
+}
+
 TEST(ConfigTest, NonAsciiInStringsAndCommentsIsAccepted) {
   Config config;
   auto applied = ApplyConfigToml(
