@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "cri/config.h"
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   cricket::log::Init(config->log_level, config->log_format);
+  if (auto failpoints = cricket::ConfigureFailPointsFromEnv(); !failpoints.ok()) {
+    std::fprintf(stderr, "cricketd: %s\n", failpoints.error().message().c_str());
+    return 2;
+  }
 
   // Two malloc arenas, not 8 per core: gRPC's threads would each grow an arena of their own,
   // memory that stays with the arena once a call is done.

@@ -8,6 +8,7 @@
 
 #include "common/cleanup.h"
 #include "common/clock.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
@@ -41,7 +42,8 @@ Result<void> ValidateUserns(const v1::UserNamespace& userns) {
         return Error(Code::kInvalidArgument, field + ": mode NODE takes no uids/gids mappings");
       }
       return Ok();
-    case v1::POD: break;
+    case v1::POD:
+      break;
     default:
       return Error(Code::kInvalidArgument,
                    field + ".mode " + v1::NamespaceMode_Name(userns.mode()) +
@@ -50,9 +52,9 @@ Result<void> ValidateUserns(const v1::UserNamespace& userns) {
   for (const auto* maps : {&userns.uids(), &userns.gids()}) {
     const char* which = maps == &userns.uids() ? ".uids" : ".gids";
     if (maps->size() != 1) {
-      return Error(Code::kInvalidArgument,
-                   field + which + ": exactly one mapping is supported, got " +
-                       std::to_string(maps->size()));
+      return Error(Code::kInvalidArgument, field + which +
+                                               ": exactly one mapping is supported, got " +
+                                               std::to_string(maps->size()));
     }
     if ((*maps)[0].container_id() != 0 || (*maps)[0].length() == 0) {
       return Error(Code::kInvalidArgument,
@@ -83,9 +85,9 @@ void PutInfraInUserns(const v1::UserNamespace& userns, oci::Spec& spec) {
 
 Result<void> Validate(const v1::PodSandboxConfig& config) {
   const auto& md = config.metadata();
-  for (auto [value, field] : {std::pair{&md.name(), "metadata.name"},
-                              std::pair{&md.namespace_(), "metadata.namespace"},
-                              std::pair{&md.uid(), "metadata.uid"}}) {
+  for (auto [value, field] :
+       {std::pair{&md.name(), "metadata.name"}, std::pair{&md.namespace_(), "metadata.namespace"},
+        std::pair{&md.uid(), "metadata.uid"}}) {
     if (value->empty()) {
       return Error(Code::kInvalidArgument, std::string("config.") + field + " is empty");
     }
@@ -196,8 +198,8 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   const auto& md = config.metadata();
   SandboxRecord record;
   record.id = NewId();
-  record.name = md.name() + "_" + md.namespace_() + "_" + md.uid() + "_" +
-                std::to_string(md.attempt());
+  record.name =
+      md.name() + "_" + md.namespace_() + "_" + md.uid() + "_" + std::to_string(md.attempt());
   record.created_at_ns = NowUnixNanos();
   record.state = SandboxState::kNotReady;
   CR_RETURN_IF_ERROR(EncodeConfig(config, record));
@@ -206,8 +208,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   SandboxInfo info;
   info.state_dir = deps_.config->state + "/sandboxes/" + record.id;
   info.infra_shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
-  info.host_network =
-      config.linux().security_context().namespace_options().network() == v1::NODE;
+  info.host_network = config.linux().security_context().namespace_options().network() == v1::NODE;
   info.hostname = config.hostname().empty() ? NodeHostname() : config.hostname();
   info.cgroup_parent = config.linux().cgroup_parent();
   info.log_directory = config.log_directory();
@@ -223,6 +224,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   // Reserve the name first: a clash must fail before anything is made.
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
   Cleanup drop_record([&] { (void)deps_.store->DeleteSandbox(record.id); });
+  CR_FAILPOINT(kSandboxRunAfterRecord);
   CR_RETURN_IF_ERROR(MakeDirs(info.state_dir, 0711));
   Cleanup drop_dir([&] {
     std::error_code ec;
@@ -241,9 +243,10 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
     info.ips = status.ips;
   }
 
-  network::DnsConfig dns{{config.dns_config().servers().begin(), config.dns_config().servers().end()},
-                         {config.dns_config().searches().begin(), config.dns_config().searches().end()},
-                         {config.dns_config().options().begin(), config.dns_config().options().end()}};
+  network::DnsConfig dns{
+      {config.dns_config().servers().begin(), config.dns_config().servers().end()},
+      {config.dns_config().searches().begin(), config.dns_config().searches().end()},
+      {config.dns_config().options().begin(), config.dns_config().options().end()}};
   CR_ASSIGN_OR_RETURN(network::PodNameFiles files,
                       network::WritePodNameFiles(info.state_dir, info.hostname,
                                                  info.ips.empty() ? "" : info.ips.front(), dns,

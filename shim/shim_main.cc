@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/syscalls.h"
@@ -34,8 +35,8 @@ int AwaitReady(int ready_fd) {
   if (message == "ok") {
     return 0;
   }
-  std::fprintf(stderr, "%s\n", message.empty() ? "cricket-shim died before it was ready"
-                                               : message.c_str());
+  std::fprintf(stderr, "%s\n",
+               message.empty() ? "cricket-shim died before it was ready" : message.c_str());
   return 1;
 }
 
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
   auto options = cricket::shim::ParseShimArgs({argv + 1, argv + argc});
   if (!options.ok()) {
     std::fprintf(stderr, "cricket-shim: %s\n", options.error().message().c_str());
+    return 2;
+  }
+  if (auto failpoints = cricket::ConfigureFailPointsFromEnv(); !failpoints.ok()) {
+    std::fprintf(stderr, "cricket-shim: %s\n", failpoints.error().message().c_str());
     return 2;
   }
   ::signal(SIGPIPE, SIG_IGN);
