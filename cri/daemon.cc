@@ -117,9 +117,7 @@ Result<void> Daemon::OpenImageStore(const std::string& fetch_binary) {
   options.unpack.max_uncompressed_bytes = config_.images.max_layer_uncompressed_bytes;
   options.unpack.max_entries = config_.images.max_layer_entries;
   options.fetch_binary = fetch_binary;
-  for (const auto& [domain, host] : config_.registries) {
-    options.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
-  }
+  options.registry.hosts = config_.registries;
   auto store = storage::ImageStore::Open(std::move(options), sys_);
   if (!store.ok()) {
     return store.error().Wrap("open image store");
@@ -150,9 +148,7 @@ Result<void> Daemon::OpenVolumes(const std::string& fetch_binary) {
   options.store = v.snapshot_store;
   options.snapshot_dir = v.snapshot_dir;
   options.snapshot_repository = v.snapshot_repository;
-  for (const auto& [domain, host] : config_.registries) {
-    options.oci.registry.hosts[domain] = {host.mirrors, host.mirror_only, host.insecure};
-  }
+  options.oci.registry.hosts = config_.registries;
   options.snapshot_interval =
       std::chrono::milliseconds(static_cast<int64_t>(v.snapshot_interval_seconds * 1000));
   options.squash_after_layers = v.squash_after_layers;
