@@ -290,6 +290,22 @@ TEST_F(ShimTest, MalformedControlRequestsDoNotHarmTheContainer) {
   EXPECT_EQ(shim.Call({{"op", "explode"}}).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(shim.Call({{"op", "kill"}, {"signal", "TERM"}}).error().code(),
             Code::kInvalidArgument);
+  // Fields of another type made json::value() throw, which ended the shim and orphaned its
+  // container: each is now a precise error and the shim serves on.
+  using nlohmann::json;
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"op", 5}}, "shim control: op must be a string"},
+      {{{"op", "kill"}, {"signal", 9}, {"all", "yes"}}, "kill: all must be a boolean"},
+      {{{"op", "kill"}, {"signal", 1e300}}, "kill: signal must be an integer in 1..64"},
+      {{{"op", "attach"}, {"stdin", 1}}, "attach: stdin must be a boolean"},
+      {{{"op", "delete"}, {"force", "no"}}, "delete: force must be a boolean"},
+  };
+  for (const auto& [request, message] : bad) {
+    auto reply = shim.Call(request);
+    ASSERT_FALSE(reply.ok()) << request;
+    EXPECT_EQ(reply.error().code(), Code::kInvalidArgument) << request;
+    EXPECT_EQ(reply.error().message(), message) << request;
+  }
   EXPECT_EQ(shim.Status()->state, "running");
   EXPECT_TRUE(shim.Delete(true).ok());
 }
