@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace cricket::shim {
@@ -80,8 +81,9 @@ Result<void> SendFrame(int sock, const nlohmann::json& body, const std::vector<i
   }
   std::string payload = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (payload.size() > kMaxFrameBytes) {
-    return Error(Code::kInvalidArgument, "shim control: frame of " +
-                                             std::to_string(payload.size()) + " bytes is too large");
+    return Error(
+        Code::kInvalidArgument,
+        "shim control: frame of " + std::to_string(payload.size()) + " bytes is too large");
   }
   uint32_t len = static_cast<uint32_t>(payload.size());
   std::string frame = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
@@ -153,6 +155,67 @@ nlohmann::json OkReply(nlohmann::json fields) {
 
 nlohmann::json ErrorReply(const Error& error) {
   return {{"ok", false}, {"code", static_cast<int>(error.code())}, {"message", error.message()}};
+}
+
+namespace {
+
+Result<bool> BoolField(const nlohmann::json& req, const std::string& op, const char* key) {
+  auto it = req.find(key);
+  if (it == req.end()) {
+    return false;
+  }
+  if (!it->is_boolean()) {
+    return Error(Code::kInvalidArgument, op + ": " + key + " must be a boolean");
+  }
+  return it->get<bool>();
+}
+
+// A required integer in [min, max]. is_number_integer: a float would be truncated (or, out of
+// range, undefined when cast).
+Result<int> IntField(const nlohmann::json& req, const std::string& op, const char* key, int min,
+                     int max) {
+  auto it = req.find(key);
+  if (it == req.end() || !it->is_number_integer() ||
+      (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) ||
+      it->get<int64_t>() < min || it->get<int64_t>() > max) {
+    return Error(Code::kInvalidArgument, op + ": " + key + " must be an integer in " +
+                                             std::to_string(min) + ".." + std::to_string(max));
+  }
+  return static_cast<int>(it->get<int64_t>());
+}
+
+}  // namespace
+
+Result<ShimRequest> ParseRequest(const nlohmann::json& req) {
+  if (!req.is_object()) {
+    return Error(Code::kInvalidArgument, "shim control: request is not a JSON object");
+  }
+  ShimRequest out;
+  if (auto op = req.find("op"); op != req.end()) {
+    if (!op->is_string()) {
+      return Error(Code::kInvalidArgument, "shim control: op must be a string");
+    }
+    out.op = op->get<std::string>();
+  }
+  if (out.op == "kill") {
+    CR_ASSIGN_OR_RETURN(out.signal, IntField(req, out.op, "signal", 1, 64));
+    CR_ASSIGN_OR_RETURN(out.all, BoolField(req, out.op, "all"));
+  } else if (out.op == "exec" || out.op == "attach") {
+    CR_ASSIGN_OR_RETURN(out.with_stdin, BoolField(req, out.op, "stdin"));
+    if (out.op == "exec") {
+      auto process = req.find("process");
+      if (process == req.end() || !process->is_object()) {
+        return Error(Code::kInvalidArgument, "exec: process must be an object");
+      }
+      out.process = *process;
+    }
+  } else if (out.op == "resize") {
+    CR_ASSIGN_OR_RETURN(out.width, IntField(req, out.op, "width", 1, 65535));
+    CR_ASSIGN_OR_RETURN(out.height, IntField(req, out.op, "height", 1, 65535));
+  } else if (out.op == "delete") {
+    CR_ASSIGN_OR_RETURN(out.force, BoolField(req, out.op, "force"));
+  }
+  return out;
 }
 
 Result<void> ReplyStatus(const nlohmann::json& reply) {

@@ -45,6 +45,26 @@ nlohmann::json ErrorReply(const Error& error);
 // The Error a reply carries, or OK. kInvalidArgument when the reply is malformed.
 Result<void> ReplyStatus(const nlohmann::json& reply);
 
+// A request as the shim serves it, every field typed and checked. Fields an op does not use
+// keep their defaults.
+struct ShimRequest {
+  std::string op;
+  int signal = 0;           // kill: 1..64, required
+  bool all = false;         // kill: every process of the container
+  bool with_stdin = false;  // exec, attach: "stdin"
+  int width = 0;            // resize: 1..65535, required
+  int height = 0;           // resize: 1..65535, required
+  bool force = false;       // delete
+  nlohmann::json process;   // exec: the OCI process, an object (required)
+};
+
+// Decodes a request. It comes from whoever can reach the control socket, and nlohmann's
+// value() throws on a field of another type, which ended the shim and orphaned its container:
+// here a field of the wrong type, out of range or missing where required is kInvalidArgument
+// naming the op and the field ("kill: all must be a boolean"). An unknown op is not an error
+// here (the server answers it).
+Result<ShimRequest> ParseRequest(const nlohmann::json& req);
+
 // A field of a reply, or `fallback` when it is absent or of another type: a reply is data from
 // another process, and nlohmann's value() throws on a wrong type (found by fuzz_shim_control).
 template <typename T>

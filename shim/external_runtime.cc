@@ -85,7 +85,17 @@ class ExternalRuntime final : public ContainerRuntime {
       args.push_back("--all");
     }
     args.insert(args.end(), {id, std::to_string(signal)});
-    return Done(Call(args));
+    auto killed = Done(Call(args));
+    if (!killed.ok()) {
+      // The container may exit between the caller's check and the kill; runc and crun then fail
+      // with "container not running". That is kFailedPrecondition, as from Cricket's runtime
+      // (oci::Runtime::Kill), so that a stop does not fail on a process that is already gone.
+      auto state = State(id);
+      if (state.ok() && state->status == oci::Status::kStopped) {
+        return Error(Code::kFailedPrecondition, "container not running: \"" + id + "\" is stopped");
+      }
+    }
+    return killed;
   }
 
   Result<pid_t> Exec(const std::string& id, const oci::Process& process,

@@ -30,24 +30,28 @@ nlohmann::json ExitJson(const ExitRecord& r) {
 
 std::optional<nlohmann::json> ShimServer::HandleRequest(int conn_fd, const nlohmann::json& req,
                                                         std::vector<UniqueFd>& fds) {
-  const std::string op = req.value("op", "");
+  auto parsed = ParseRequest(req);
+  if (!parsed.ok()) {
+    return ErrorReply(parsed.error());
+  }
+  const std::string& op = parsed->op;
   Result<nlohmann::json> reply = Error(Code::kInvalidArgument, "unknown op \"" + op + "\"");
   if (op == "status") {
     reply = Status();
   } else if (op == "start") {
     reply = Start();
   } else if (op == "kill") {
-    reply = Kill(req);
+    reply = Kill(*parsed);
   } else if (op == "exec") {
-    auto exec = Exec(conn_fd, req, fds);
+    auto exec = Exec(conn_fd, *parsed, fds);
     if (exec.ok() && !exec->has_value()) {
       return std::nullopt;
     }
     reply = exec.ok() ? Result<nlohmann::json>(**exec) : Result<nlohmann::json>(exec.error());
   } else if (op == "attach") {
-    reply = Attach(conn_fd, req, fds);
+    reply = Attach(conn_fd, *parsed, fds);
   } else if (op == "resize") {
-    reply = Resize(req);
+    reply = Resize(*parsed);
   } else if (op == "reopen_log") {
     auto reopened = log_->Reopen();
     reply = reopened.ok() ? Result<nlohmann::json>(nlohmann::json::object())
@@ -59,7 +63,7 @@ std::optional<nlohmann::json> ShimServer::HandleRequest(int conn_fd, const nlohm
     }
     reply = nlohmann::json{{"exitCode", exit_->exit_code}};
   } else if (op == "delete") {
-    reply = Delete(req);
+    reply = Delete(*parsed);
   }
   return reply.ok() ? OkReply(std::move(reply).value()) : ErrorReply(reply.error());
 }
@@ -86,30 +90,20 @@ Result<nlohmann::json> ShimServer::Start() {
   return nlohmann::json{{"pid", init_pid_}, {"startedAt", started_at_ns_}};
 }
 
-Result<nlohmann::json> ShimServer::Kill(const nlohmann::json& req) {
-  if (!req.contains("signal") || !req["signal"].is_number_integer()) {
-    return Error(Code::kInvalidArgument, "kill: signal must be an integer");
-  }
-  int signal = req["signal"].get<int>();
-  if (signal <= 0 || signal >= 65) {
-    return Error(Code::kInvalidArgument, "kill: no signal " + std::to_string(signal));
-  }
+Result<nlohmann::json> ShimServer::Kill(const ShimRequest& req) {
   if (exit_) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has exited");
   }
-  CR_RETURN_IF_ERROR(runtime_->Kill(options_.id, signal, req.value("all", false)));
+  CR_RETURN_IF_ERROR(runtime_->Kill(options_.id, req.signal, req.all));
   return nlohmann::json::object();
 }
 
-Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohmann::json& req,
+Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const ShimRequest& req,
                                                        std::vector<UniqueFd>& fds) {
   if (exit_) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has exited");
   }
-  if (!req.contains("process") || !req["process"].is_object()) {
-    return Error(Code::kInvalidArgument, "exec: process must be an object");
-  }
-  CR_ASSIGN_OR_RETURN(oci::Process process, oci::ParseProcess(req["process"].dump()));
+  CR_ASSIGN_OR_RETURN(oci::Process process, oci::ParseProcess(req.process.dump()));
   const bool tty = process.terminal;
   std::string console_socket;
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));  // NOLINT
@@ -139,7 +133,7 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
     CR_ASSIGN_OR_RETURN(master, oci::ReceiveFd(conn.get()));
   } else {
     // Descriptors: stdout, stderr, then stdin when asked for.
-    const bool with_stdin = req.value("stdin", false);
+    const bool with_stdin = req.with_stdin;
     if (fds.size() != (with_stdin ? 3u : 2u)) {
       return Error(Code::kInvalidArgument, "exec: expected " + std::to_string(with_stdin ? 3 : 2) +
                                                " descriptors, got " + std::to_string(fds.size()));
@@ -161,12 +155,12 @@ Result<std::optional<nlohmann::json>> ShimServer::Exec(int conn_fd, const nlohma
   return std::optional<nlohmann::json>();  // the exit code follows when it ends
 }
 
-Result<nlohmann::json> ShimServer::Attach(int conn_fd, const nlohmann::json& req,
+Result<nlohmann::json> ShimServer::Attach(int conn_fd, const ShimRequest& req,
                                           std::vector<UniqueFd>& fds) {
   if (exit_) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has exited");
   }
-  const bool with_stdin = req.value("stdin", false);
+  const bool with_stdin = req.with_stdin;
   if (with_stdin && !stdin_w_.valid() && !pty_master_.valid()) {
     return Error(Code::kFailedPrecondition,
                  "container " + options_.id + " was not created with stdin");
@@ -196,24 +190,21 @@ Result<nlohmann::json> ShimServer::Attach(int conn_fd, const nlohmann::json& req
   return nlohmann::json::object();
 }
 
-Result<nlohmann::json> ShimServer::Resize(const nlohmann::json& req) {
+Result<nlohmann::json> ShimServer::Resize(const ShimRequest& req) {
   if (!pty_master_.valid()) {
     return Error(Code::kFailedPrecondition, "container " + options_.id + " has no tty");
   }
   winsize size{};
-  size.ws_col = static_cast<unsigned short>(req.value("width", 0));
-  size.ws_row = static_cast<unsigned short>(req.value("height", 0));
-  if (size.ws_col == 0 || size.ws_row == 0) {
-    return Error(Code::kInvalidArgument, "resize: width and height must be positive");
-  }
+  size.ws_col = static_cast<unsigned short>(req.width);
+  size.ws_row = static_cast<unsigned short>(req.height);
   if (::ioctl(pty_master_.get(), TIOCSWINSZ, &size) < 0) {
     return Error::FromErrno(errno, "resize tty of " + options_.id);
   }
   return nlohmann::json::object();
 }
 
-Result<nlohmann::json> ShimServer::Delete(const nlohmann::json& req) {
-  CR_RETURN_IF_ERROR(runtime_->Delete(options_.id, req.value("force", false)));
+Result<nlohmann::json> ShimServer::Delete(const ShimRequest& req) {
+  CR_RETURN_IF_ERROR(runtime_->Delete(options_.id, req.force));
   deleted_ = true;
   log::Info({.ctr = options_.id}, "container deleted");
   return nlohmann::json::object();

@@ -32,6 +32,7 @@
 #include "common/unique_fd.h"
 #include "oci/cgroup_detect.h"
 #include "shim/container_runtime.h"
+#include "shim/control_protocol.h"
 #include "shim/exit_record.h"
 #include "shim/log_pump.h"
 #include "shim/shim_options.h"
@@ -72,13 +73,12 @@ class ShimServer {
                                               std::vector<UniqueFd>& fds);
   Result<nlohmann::json> Status();
   Result<nlohmann::json> Start();
-  Result<nlohmann::json> Kill(const nlohmann::json& req);
-  Result<std::optional<nlohmann::json>> Exec(int conn_fd, const nlohmann::json& req,
+  Result<nlohmann::json> Kill(const ShimRequest& req);
+  Result<std::optional<nlohmann::json>> Exec(int conn_fd, const ShimRequest& req,
                                              std::vector<UniqueFd>& fds);
-  Result<nlohmann::json> Attach(int conn_fd, const nlohmann::json& req,
-                                std::vector<UniqueFd>& fds);
-  Result<nlohmann::json> Resize(const nlohmann::json& req);
-  Result<nlohmann::json> Delete(const nlohmann::json& req);
+  Result<nlohmann::json> Attach(int conn_fd, const ShimRequest& req, std::vector<UniqueFd>& fds);
+  Result<nlohmann::json> Resize(const ShimRequest& req);
+  Result<nlohmann::json> Delete(const ShimRequest& req);
 
   // Runs `fn` with `in`/`out`/`err` as this process's stdio: the runtime's children inherit
   // fds 0-2. Single-threaded use only (the log thread never touches fds 0-2).

@@ -43,6 +43,9 @@ CricketdProcess::~CricketdProcess() {
 
 bool CricketdProcess::WaitReady(const std::string& socket_path,
                                 std::chrono::milliseconds timeout) {
+  if (reaped_) {
+    return false;  // gone: no need to wait out the timeout
+  }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (::access(socket_path.c_str(), F_OK) == 0) {

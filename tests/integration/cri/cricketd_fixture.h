@@ -51,7 +51,7 @@ class CricketdFixture : public ::testing::Test {
 
   std::unique_ptr<CricketdProcess> LaunchReady() {
     auto daemon = Launch();
-    EXPECT_TRUE(daemon->WaitReady(socket(), std::chrono::seconds(10))) << daemon->Stderr();
+    EXPECT_TRUE(daemon->WaitReady(socket(), std::chrono::seconds(60))) << daemon->Stderr();
     return daemon;
   }
 

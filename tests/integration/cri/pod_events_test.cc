@@ -113,7 +113,7 @@ TEST_F(PodEventsTest, StopKillsWhenTheGracePeriodRunsOut) {
   ASSERT_TRUE(Stop(ctr, 2).ok());
   auto took = std::chrono::steady_clock::now() - begin;
   EXPECT_GE(took, 2s);
-  EXPECT_LT(took, 10s);
+  EXPECT_LT(took, 25s);  // 2 s grace, then SIGKILL (a failed kill waits 30 s for the exit)
   v1::ContainerStatus status = Status(ctr);
   EXPECT_EQ(status.state(), v1::CONTAINER_EXITED);
   EXPECT_EQ(status.exit_code(), 128 + SIGKILL);

@@ -22,6 +22,7 @@
 #include "tests/integration/cri/cricketd_fixture.h"
 #include "tests/support/cri_calls.h"
 #include "tests/support/registry_fixture.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::testing {
 
@@ -61,7 +62,8 @@ class PodFixture : public CricketdFixture {
     }
     // A test that left cricketd dead still must not leave pods behind: start it again on the
     // same root and state, which know every pod, shim and mount.
-    if (!daemon_->WaitReady(socket(), 2s)) {
+    // WaitReady returns at once for a daemon that is gone; a live one may be slow under load.
+    if (!daemon_->WaitReady(socket(), 60s)) {
       daemon_ = Launch({}, "cricketd-teardown.log");
       EXPECT_TRUE(daemon_->WaitReady(socket(), 20s)) << daemon_->Stderr();
       runtime_ = RuntimeStub();
@@ -192,15 +194,8 @@ class PodFixture : public CricketdFixture {
     return ReadFile(dir_.Join("logs/" + pod + "/" + name + ".log")).value_or("");
   }
 
-  bool WaitFor(const std::function<bool()>& cond) {
-    for (int i = 0; i < 500; ++i) {
-      if (cond()) {
-        return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
+  // Polls until `cond` holds; the bound only ends a test that would hang (wait_until.h).
+  bool WaitFor(const std::function<bool()>& cond) { return WaitUntil(cond); }
 
   size_t Entries(const std::string& dir) {
     std::error_code ec;

@@ -73,7 +73,7 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
     c.set_log_path(tag + ".log");
     c.mutable_linux()->mutable_security_context()->set_run_as_username(username);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    ctx.set_deadline(std::chrono::system_clock::now() + 60s);
     v1::CreateContainerResponse resp;
     const auto start = std::chrono::steady_clock::now();
     grpc::Status status = runtime_->CreateContainer(&ctx, req, &resp);
@@ -85,9 +85,9 @@ class HostileImageTest : public ::cricket::testing::PodFixture {
       UnblockFifoReaders();  // so teardown is not stuck behind the hung call
     }
 
-    EXPECT_LT(took, 5s) << "CreateContainer took "
-                        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                        << " ms: " << status.error_message();
+    EXPECT_LT(took, 30s) << "CreateContainer took "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                         << " ms: " << status.error_message();
     const uint64_t peak_after = StatusBytes(daemon_->pid(), "VmHWM");
     EXPECT_LT(peak_after, peak_before + (uint64_t{32} << 20))
         << "cricketd's peak RSS went from " << (peak_before >> 20) << " to " << (peak_after >> 20)

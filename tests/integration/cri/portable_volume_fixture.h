@@ -134,7 +134,8 @@ class PortableVolumeFixture : public ::testing::Test {
                   << ReadFile(node.dir + "/cricketd-" + std::to_string(i) + ".log").value_or("");
       }
     }
-    if (!node.daemon || !node.daemon->WaitReady(node.socket(), 2s)) {
+    // WaitReady returns at once for a daemon that is gone; a live one may be slow under load.
+    if (!node.daemon || !node.daemon->WaitReady(node.socket(), 60s)) {
       node.daemon = Launch(node);
       EXPECT_TRUE(node.daemon->WaitReady(node.socket(), 20s)) << node.daemon->Stderr();
       node.runtime = v1::RuntimeService::NewStub(UnixChannel(node.socket()));

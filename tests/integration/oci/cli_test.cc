@@ -2,13 +2,15 @@
 
 #include <sys/wait.h>
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "common/files.h"
 #include "tests/integration/oci/container_fixture.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::oci::testing {
 namespace {
@@ -65,9 +67,8 @@ TEST_F(CliTest, CreateStartStateKillDelete) {
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.out.find("is running"), std::string::npos) << refused.out;
   ASSERT_EQ(Cli("kill cli1 KILL").code, 0);
-  for (int i = 0; i < 200 && Cli("state cli1").out.find("stopped") == std::string::npos; ++i) {
-    ::usleep(10000);
-  }
+  ::cricket::testing::WaitUntil(
+      [&] { return Cli("state cli1").out.find("stopped") != std::string::npos; });
   EXPECT_NE(Cli("state cli1").out.find("\"status\": \"stopped\""), std::string::npos);
   EXPECT_EQ(Cli("delete cli1").code, 0);
   EXPECT_EQ(Cli("delete --force cli1").code, 0);  // unknown with --force is fine
@@ -114,13 +115,14 @@ TEST_F(CliTest, KillAllReachesEveryProcess) {
   CR_REQUIRE_ROOT();
   WriteSpec(MakeSpec("sleep 100 & sleep 100 & wait"));
   ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " killall").code, 0);
-  for (int i = 0; i < 200 && Cli("ps --format json killall").out.find(',') == std::string::npos; ++i) {
-    ::usleep(10000);
-  }
-  ASSERT_EQ(Cli("kill --all killall KILL").code, 0);
-  for (int i = 0; i < 200 && Cli("ps --format json killall").out != "[]\n"; ++i) {
-    ::usleep(10000);
-  }
+  // All three (sh and its two sleeps) are in the cgroup before the kill.
+  ASSERT_TRUE(::cricket::testing::WaitUntil([&] {
+    const std::string ps = Cli("ps --format json killall").out;
+    return std::count(ps.begin(), ps.end(), ',') == 2;
+  })) << Cli("ps --format json killall").out;
+  auto killed = Cli("kill --all killall KILL");
+  ASSERT_EQ(killed.code, 0) << killed.out;
+  ::cricket::testing::WaitUntil([&] { return Cli("ps --format json killall").out == "[]\n"; });
   EXPECT_EQ(Cli("ps --format json killall").out, "[]\n");
   EXPECT_EQ(Cli("delete killall").code, 0);
 }

@@ -10,6 +10,7 @@
 #include "oci/cgroup_detect.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::oci::testing {
 namespace {
@@ -130,9 +131,7 @@ void ContainerTest::WaitUntilExecd(pid_t pid) {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   std::string exe = "/proc/" + std::to_string(pid) + "/exe";
-  for (int i = 0; i < 400 && std::filesystem::read_symlink(exe, ec) == self; ++i) {
-    ::usleep(5000);
-  }
+  ::cricket::testing::WaitUntil([&] { return std::filesystem::read_symlink(exe, ec) != self; });
 }
 
 std::string ContainerTest::ReadOut(const std::string& name) const {

@@ -1,14 +1,17 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 #include "tests/integration/oci/container_fixture.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::oci::testing {
 namespace {
+
+using ::cricket::testing::WaitUntil;
 
 class LifecycleTest : public ContainerTest {};
 
@@ -43,9 +46,7 @@ TEST_F(LifecycleTest, RunningStateAndSigterm) {
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("term").ok());
   EXPECT_EQ(runtime_->State("term")->status, Status::kRunning);
-  while (ReadOut("ready").empty() && !std::filesystem::exists(out_->Join("ready"))) {
-    usleep(5000);
-  }
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(out_->Join("ready")); }));
   EXPECT_EQ(runtime_->Delete("term", false).error().code(), Code::kFailedPrecondition);
   ASSERT_TRUE(runtime_->Kill("term", SIGTERM, false).ok());
   auto code = runtime_->Wait(created->pid);
@@ -61,9 +62,7 @@ TEST_F(LifecycleTest, PauseResumeAndForceDeleteOfAPausedContainer) {
   WriteSpec(MakeSpec("i=0; while true; do i=$((i+1)); echo $i > /out/count; sleep 0.01; done"));
   ASSERT_TRUE(runtime_->Create("pause", Opts()).ok());
   ASSERT_TRUE(runtime_->Start("pause").ok());
-  while (ReadOut("count").empty()) {
-    ::usleep(5000);
-  }
+  ASSERT_TRUE(WaitUntil([&] { return !ReadOut("count").empty(); }));
   auto paused = runtime_->Pause("pause");
   ASSERT_TRUE(paused.ok()) << paused.error().ToString();
   EXPECT_EQ(runtime_->State("pause")->status, Status::kPaused);
@@ -73,9 +72,7 @@ TEST_F(LifecycleTest, PauseResumeAndForceDeleteOfAPausedContainer) {
   EXPECT_EQ(runtime_->Delete("pause", false).error().code(), Code::kFailedPrecondition);
   ASSERT_TRUE(runtime_->Resume("pause").ok());
   EXPECT_EQ(runtime_->State("pause")->status, Status::kRunning);
-  for (int i = 0; i < 200 && ReadOut("count") == frozen_at; ++i) {
-    ::usleep(5000);
-  }
+  WaitUntil([&] { return ReadOut("count") != frozen_at; });
   EXPECT_NE(ReadOut("count"), frozen_at);
   ASSERT_TRUE(runtime_->Pause("pause").ok());
   ASSERT_TRUE(runtime_->Delete("pause", true).ok());  // a frozen container still goes away
@@ -110,9 +107,7 @@ TEST_F(LifecycleTest, StateLeavesTheExitStatusToTheCaller) {
   auto created = runtime_->Create("status", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("status").ok());
-  for (int i = 0; i < 400 && runtime_->State("status")->status != Status::kStopped; ++i) {
-    ::usleep(5000);
-  }
+  WaitUntil([&] { return runtime_->State("status")->status == Status::kStopped; });
   EXPECT_EQ(runtime_->State("status")->status, Status::kStopped);
   auto code = runtime_->Wait(created->pid);  // still ours to reap
   ASSERT_TRUE(code.ok()) << code.error().ToString();

@@ -4,16 +4,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "common/cleanup.h"
 #include "common/files.h"
 #include "common/unique_fd.h"
 #include "oci/idmap_mount.h"
 #include "tests/integration/oci/container_fixture.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::oci::testing {
 namespace {
@@ -115,16 +116,15 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
   });
   ASSERT_EQ(::mount(nullptr, shared.path().c_str(), nullptr, MS_SHARED, nullptr), 0);
   Spec spec = MakeSpec(
-      "touch /out/ready; i=0; while [ ! -e /shared/sub/marker ] && [ $i -lt 400 ]; do sleep 0.01; "
+      "touch /out/ready; i=0; while [ ! -e /shared/sub/marker ] && [ $i -lt 6000 ]; do sleep 0.01; "
       "i=$((i+1)); done; cat /shared/sub/marker > /out/log");
   spec.mounts.push_back(Bind(shared.path(), "/shared", {"rbind", "rslave"}));
   WriteSpec(spec);
   auto created = runtime_->Create("prop", Opts());
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("prop").ok());
-  for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join("ready")); ++i) {
-    ::usleep(5000);
-  }
+  ASSERT_TRUE(
+      ::cricket::testing::WaitUntil([&] { return std::filesystem::exists(out_->Join("ready")); }));
   ASSERT_EQ(::mount("tmpfs", shared.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
   std::ofstream(shared.Join("sub/marker")) << "seen";
   auto code = runtime_->Wait(created->pid);
@@ -149,10 +149,10 @@ TEST_F(MountsTest, RsharedPropagatesBothWays) {
   });
   ASSERT_EQ(::mount(nullptr, shared.path().c_str(), nullptr, MS_SHARED | MS_REC, nullptr), 0);
   Spec spec = MakeSpec(
-      "touch /out/ready; i=0; while [ ! -e /shared/host/marker ] && [ $i -lt 400 ]; do "
+      "touch /out/ready; i=0; while [ ! -e /shared/host/marker ] && [ $i -lt 6000 ]; do "
       "sleep 0.01; i=$((i+1)); done; cat /shared/host/marker > /out/log; "
       "mount -t tmpfs -o size=16k tmpfs /shared/ctr && echo inside > /shared/ctr/marker; "
-      "touch /out/mounted; i=0; while [ ! -e /out/done ] && [ $i -lt 400 ]; do sleep 0.01; "
+      "touch /out/mounted; i=0; while [ ! -e /out/done ] && [ $i -lt 6000 ]; do sleep 0.01; "
       "i=$((i+1)); done");
   spec.linux->rootfs_propagation = "rshared";
   spec.process->capabilities->bounding.push_back("CAP_SYS_ADMIN");
@@ -164,9 +164,7 @@ TEST_F(MountsTest, RsharedPropagatesBothWays) {
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   ASSERT_TRUE(runtime_->Start("bidi").ok());
   auto wait_for = [&](const std::string& name) {
-    for (int i = 0; i < 400 && !std::filesystem::exists(out_->Join(name)); ++i) {
-      ::usleep(5000);
-    }
+    ::cricket::testing::WaitUntil([&] { return std::filesystem::exists(out_->Join(name)); });
   };
   wait_for("ready");
   ASSERT_EQ(::mount("tmpfs", shared.Join("host").c_str(), "tmpfs", 0, "size=16k"), 0);

@@ -23,11 +23,13 @@
 #include "common/unique_fd.h"
 #include "oci/spec_json.h"
 #include "tests/integration/oci/container_fixture.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::oci::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using ::cricket::testing::WaitUntil;
 
 class RuntimeBinaryTest : public ContainerTest {
  protected:
@@ -95,11 +97,9 @@ TEST_F(RuntimeBinaryTest, EntrypointProcSelfExeIsASealedCopy) {
   ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " --pid-file " + pid_file + " c1"), 0)
       << ReadFile(out_->Join("cli.out")).value_or("");
   const std::string proc = "/proc/" + ReadFile(pid_file).value_or("0");
-  for (int i = 0; i < 500 && ReadFile(proc + "/cmdline").value_or("").find("no-such-command") ==
-                                 std::string::npos;
-       ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] {
+    return ReadFile(proc + "/cmdline").value_or("").find("no-such-command") != std::string::npos;
+  });
   const std::string link = Readlink(proc + "/exe");
   EXPECT_NE(link, runtime_bin_) << "the container runs the host's file";
   UniqueFd held(::open((proc + "/exe").c_str(),
@@ -109,9 +109,7 @@ TEST_F(RuntimeBinaryTest, EntrypointProcSelfExeIsASealedCopy) {
   UniqueFd reader(
       ::open(fifo.c_str(),
              O_RDONLY | O_NONBLOCK | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  for (int i = 0; i < 500 && !Readlink(proc + "/exe").empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] { return Readlink(proc + "/exe").empty(); });
   ASSERT_TRUE(Readlink(proc + "/exe").empty()) << "the runtime in the container did not exit";
   const std::string reopen = "/proc/self/fd/" + std::to_string(held.get());
   UniqueFd writer(
@@ -158,14 +156,10 @@ done)";
   ASSERT_TRUE(WriteFileAtomic(out_->Join("process.json"), ProcessToJson(exec), 0644).ok());
   ASSERT_EQ(Cli("run -d --bundle " + bundle_->path() + " c1"), 0)
       << ReadFile(out_->Join("cli.out")).value_or("");
-  for (int i = 0; i < 500 && ReadOut("ready").empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] { return !ReadOut("ready").empty(); });
   ASSERT_EQ(Cli("exec -d --process " + out_->Join("process.json") + " c1"), 0)
       << ReadFile(out_->Join("cli.out")).value_or("");
-  for (int i = 0; i < 1000 && ReadOut("result").empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] { return !ReadOut("result").empty(); });
   EXPECT_EQ(ReadOut("result"), "DENIED\n") << "link: " << ReadOut("link");
   EXPECT_NE(ReadOut("link"), runtime_bin_ + "\n");
   EXPECT_EQ(ReadOut("early"), "");

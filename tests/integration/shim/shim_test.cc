@@ -17,12 +17,14 @@
 #include "shim/shim_client.h"
 #include "tests/support/busybox_rootfs.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait_until.h"
 
 namespace cricket::shim {
 namespace {
 
 using namespace std::chrono_literals;
 using ::cricket::testing::TempDir;
+using ::cricket::testing::WaitUntil;
 
 class ShimTest : public ::testing::Test {
  protected:
@@ -62,13 +64,7 @@ class ShimTest : public ::testing::Test {
   std::string Log() { return ReadFile(options_.log_path).value_or(""); }
 
   bool WaitForLog(const std::string& needle) {
-    for (int i = 0; i < 300; ++i) {
-      if (Log().find(needle) != std::string::npos) {
-        return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return WaitUntil([&] { return Log().find(needle) != std::string::npos; });
   }
 
   oci::Process Exec(std::vector<std::string> args) {
@@ -102,21 +98,24 @@ TEST_F(ShimTest, WholeLifeOfAContainer) {
   ASSERT_TRUE(WaitForLog(" stderr F oops\n")) << Log();
 
   // Exec: output, exit code, timeout that kills.
-  auto hi = shim.ExecSync(Exec({"echo", "hi"}), 10s);
+  auto hi = shim.ExecSync(Exec({"echo", "hi"}), 60s);
   ASSERT_TRUE(hi.ok()) << hi.error().ToString();
   EXPECT_EQ(hi->out, "hi\n");
   EXPECT_EQ(hi->exit_code, 0);
-  auto three = shim.ExecSync(Exec({"sh", "-c", "echo e >&2; exit 3"}), 10s);
+  auto three = shim.ExecSync(Exec({"sh", "-c", "echo e >&2; exit 3"}), 60s);
   ASSERT_TRUE(three.ok());
   EXPECT_EQ(three->exit_code, 3);
   EXPECT_EQ(three->err, "e\n");
   auto slow = shim.ExecSync(Exec({"sleep", "30"}), 300ms);
   ASSERT_TRUE(slow.ok());
   EXPECT_TRUE(slow->timed_out);
-  std::this_thread::sleep_for(100ms);
-  auto ps = shim.ExecSync(Exec({"ps"}), 10s);
-  ASSERT_TRUE(ps.ok());
-  EXPECT_EQ(ps->out.find("sleep 30"), std::string::npos) << ps->out;
+  // The timed-out exec is killed; wait for it to be gone rather than for a while.
+  std::string ps_out;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto ps = shim.ExecSync(Exec({"ps"}), 60s);
+    ps_out = ps.ok() ? ps->out : ps.error().ToString();
+    return ps.ok() && ps_out.find("sleep 30") == std::string::npos;
+  })) << ps_out;
 
   // Log rotation: the file is renamed away and reopened.
   ASSERT_EQ(::rename(options_.log_path.c_str(), (options_.log_path + ".1").c_str()), 0);
@@ -125,7 +124,7 @@ TEST_F(ShimTest, WholeLifeOfAContainer) {
 
   // Stop: SIGTERM, the exit is recorded on disk and reported.
   ASSERT_TRUE(shim.Kill(SIGTERM, false).ok());
-  auto code = shim.Wait(10s);
+  auto code = shim.Wait(60s);
   ASSERT_TRUE(code.ok()) << code.error().ToString();
   EXPECT_EQ(*code, 128 + SIGTERM);
   auto record = ReadExitRecord(options_.state_dir);
@@ -142,9 +141,7 @@ TEST_F(ShimTest, WholeLifeOfAContainer) {
 
   // Delete: the container is gone and the shim exits.
   ASSERT_TRUE(shim.Delete(false).ok());
-  for (int i = 0; i < 200 && shim.Status().ok(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] { return !shim.Status().ok(); });
   EXPECT_EQ(shim.Status().error().code(), Code::kUnavailable);
   EXPECT_FALSE(std::filesystem::exists(options_.runtime_root + "/" + options_.id));
 }
@@ -171,20 +168,18 @@ TEST_F(ShimTest, WholeLifeThroughAnExternalRuntime) {
   // runc keeps its own state: this is not Cricket's runtime at work.
   EXPECT_TRUE(std::filesystem::exists(options_.runtime_root + "/" + options_.id + "/state.json"));
 
-  auto three = shim.ExecSync(Exec({"sh", "-c", "echo out; echo e >&2; exit 3"}), 10s);
+  auto three = shim.ExecSync(Exec({"sh", "-c", "echo out; echo e >&2; exit 3"}), 60s);
   ASSERT_TRUE(three.ok()) << three.error().ToString();
   EXPECT_EQ(three->out, "out\n");
   EXPECT_EQ(three->err, "e\n");
   EXPECT_EQ(three->exit_code, 3);
 
   ASSERT_TRUE(shim.Kill(SIGTERM, false).ok());
-  auto code = shim.Wait(10s);
+  auto code = shim.Wait(60s);
   ASSERT_TRUE(code.ok()) << code.error().ToString();
   EXPECT_EQ(*code, 143);
   ASSERT_TRUE(shim.Delete(false).ok());
-  for (int i = 0; i < 200 && shim.Status().ok(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  WaitUntil([&] { return !shim.Status().ok(); });
   EXPECT_FALSE(std::filesystem::exists(options_.runtime_root + "/" + options_.id));
 }
 
@@ -202,7 +197,7 @@ TEST_F(ShimTest, ExitCodeOfAContainerThatEndsOnItsOwn) {
   ASSERT_TRUE(LaunchShim(CRICKET_SHIM_BIN, options_, 30s).ok());
   ShimClient shim(options_.control_socket());
   ASSERT_TRUE(shim.Start().ok());
-  auto code = shim.Wait(10s);
+  auto code = shim.Wait(60s);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 7);
   EXPECT_NE(Log().find(" stdout F done\n"), std::string::npos);
@@ -216,7 +211,7 @@ TEST_F(ShimTest, SigkillIsRecordedAsSignalDeath) {
   ShimClient shim(options_.control_socket());
   ASSERT_TRUE(shim.Start().ok());
   ASSERT_TRUE(shim.Kill(SIGKILL, false).ok());
-  auto code = shim.Wait(10s);
+  auto code = shim.Wait(60s);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 137);
   auto record = ReadExitRecord(options_.state_dir);
@@ -245,7 +240,7 @@ TEST_F(ShimTest, ContainerStartsWithStdioOnly) {
   ASSERT_TRUE(LaunchShim(CRICKET_SHIM_BIN, options_, 30s).ok());
   ShimClient shim(options_.control_socket());
   ASSERT_TRUE(shim.Start().ok());
-  ASSERT_TRUE(shim.Wait(10s).ok());
+  ASSERT_TRUE(shim.Wait(60s).ok());
   std::string listed;
   std::string log = Log();
   for (size_t at = log.find(" stdout F "); at != std::string::npos;
@@ -273,12 +268,12 @@ TEST_F(ShimTest, CwdThroughAFdOfTheShimIsRefused) {
   for (int fd = 3; fd <= 64; ++fd) {
     oci::Process p = Exec({"ls", "../../../../../../../../.."});
     p.cwd = "/proc/self/fd/" + std::to_string(fd);
-    auto exec = shim.ExecSync(p, 10s);
+    auto exec = shim.ExecSync(p, 60s);
     ASSERT_FALSE(exec.ok()) << p.cwd << " was accepted: " << exec->out;
     EXPECT_NE(exec.error().message().find(p.cwd), std::string::npos) << exec.error().ToString();
   }
   ASSERT_TRUE(shim.Kill(SIGKILL, false).ok());
-  ASSERT_TRUE(shim.Wait(10s).ok());
+  ASSERT_TRUE(shim.Wait(60s).ok());
   EXPECT_TRUE(shim.Delete(false).ok());
 }
 
@@ -295,6 +290,22 @@ TEST_F(ShimTest, MalformedControlRequestsDoNotHarmTheContainer) {
   EXPECT_EQ(shim.Call({{"op", "explode"}}).error().code(), Code::kInvalidArgument);
   EXPECT_EQ(shim.Call({{"op", "kill"}, {"signal", "TERM"}}).error().code(),
             Code::kInvalidArgument);
+  // Fields of another type made json::value() throw, which ended the shim and orphaned its
+  // container: each is now a precise error and the shim serves on.
+  using nlohmann::json;
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"op", 5}}, "shim control: op must be a string"},
+      {{{"op", "kill"}, {"signal", 9}, {"all", "yes"}}, "kill: all must be a boolean"},
+      {{{"op", "kill"}, {"signal", 1e300}}, "kill: signal must be an integer in 1..64"},
+      {{{"op", "attach"}, {"stdin", 1}}, "attach: stdin must be a boolean"},
+      {{{"op", "delete"}, {"force", "no"}}, "delete: force must be a boolean"},
+  };
+  for (const auto& [request, message] : bad) {
+    auto reply = shim.Call(request);
+    ASSERT_FALSE(reply.ok()) << request;
+    EXPECT_EQ(reply.error().code(), Code::kInvalidArgument) << request;
+    EXPECT_EQ(reply.error().message(), message) << request;
+  }
   EXPECT_EQ(shim.Status()->state, "running");
   EXPECT_TRUE(shim.Delete(true).ok());
 }

@@ -1,9 +1,13 @@
 #include "common/subprocess.h"
 
-#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
 
 namespace cricket {
 namespace {
@@ -41,25 +45,36 @@ TEST(SubprocessTest, TimeoutKillsChild) {
 }
 
 // What an OCI runtime's `create` needs: its background child keeps our stdio, and the call
-// returns when the runtime itself exits, not when that child closes the stdio.
+// returns when the runtime itself exits, not when that child closes the stdio. The child waits
+// on a fifo the test opens only after the call returned (a fixed sleep and a time limit failed
+// on loaded machines): a call that waited for the child's stdio would time out instead.
 TEST(SubprocessTest, InheritedStdioGoesToTheChildAndItsChildren) {
+  const std::string fifo = "/tmp/crtest-" + std::to_string(::getpid()) + "-subprocess.fifo";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   int saved_stdout = ::dup(STDOUT_FILENO);
   ::dup2(fds[1], STDOUT_FILENO);
   SubprocessOptions options;
   options.inherit_stdio = true;
-  options.timeout = std::chrono::seconds(5);
-  auto begin = std::chrono::steady_clock::now();
-  auto r = RunSubprocess({"/bin/sh", "-c", "echo direct; (sleep 1; echo late) & exit 4"}, options);
-  auto took = std::chrono::steady_clock::now() - begin;
+  options.timeout = std::chrono::seconds(30);
+  auto r = RunSubprocess(
+      {"/bin/sh", "-c", "echo direct; (read go < " + fifo + "; echo late) & exit 4"}, options);
   ::dup2(saved_stdout, STDOUT_FILENO);
   ::close(saved_stdout);
   ::close(fds[1]);
+  {
+    // Release the child (also when the call failed, so that it ends).
+    int release =
+        ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    EXPECT_EQ(::write(release, "go\n", 3), 3);
+    ::close(release);
+    ::unlink(fifo.c_str());
+  }
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   EXPECT_EQ(r->exit_code, 4);
   EXPECT_EQ(r->out, "");
-  EXPECT_LT(took, std::chrono::milliseconds(900));
   std::string got;
   char buf[64];
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) {

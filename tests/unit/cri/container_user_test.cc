@@ -97,7 +97,8 @@ TEST_F(HostileRootfsTest, PasswdThatIsAFifoIsAPreciseError) {
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
 
   auto pending = std::async(std::launch::async, [&] { return Resolve("root"); });
-  if (pending.wait_for(std::chrono::seconds(3)) == std::future_status::timeout) {
+  // A bound for a read that would never end; generous, as resolving may be slow under load.
+  if (pending.wait_for(std::chrono::seconds(60)) == std::future_status::timeout) {
     // A blocked reader gets a writer that closes at once, so the test ends instead of hanging.
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
     int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);

@@ -1,11 +1,14 @@
 #include "shim/control_protocol.h"
 
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <random>
+#include <string>
+
+#include <gtest/gtest.h>
 
 namespace cricket::shim {
 namespace {
@@ -58,6 +61,60 @@ TEST(ControlProtocolTest, MalformedErrorReplyFieldsAreUnknown) {
   EXPECT_EQ(err.error().code(), Code::kUnknown);
   EXPECT_EQ(err.error().message(), "shim error");
   EXPECT_EQ(ReplyStatus({{"ok", false}, {"code", 1e300}}).error().code(), Code::kUnknown);
+}
+
+// Requests: nlohmann's value() threw json::type_error on a field of the wrong type, which ended
+// the shim (its container orphaned); each is now a precise kInvalidArgument.
+std::string ParseError(const nlohmann::json& req) {
+  auto parsed = ParseRequest(req);
+  if (parsed.ok()) {
+    return "ok";
+  }
+  EXPECT_EQ(parsed.error().code(), Code::kInvalidArgument) << req;
+  return parsed.error().message();
+}
+
+TEST(ControlProtocolTest, RequestFieldsAreTyped) {
+  auto kill = ParseRequest({{"op", "kill"}, {"signal", 9}, {"all", true}});
+  ASSERT_TRUE(kill.ok()) << kill.error().ToString();
+  EXPECT_EQ(kill->op, "kill");
+  EXPECT_EQ(kill->signal, 9);
+  EXPECT_TRUE(kill->all);
+  auto resize = ParseRequest({{"op", "resize"}, {"width", 80}, {"height", 24}});
+  ASSERT_TRUE(resize.ok());
+  EXPECT_EQ(resize->width, 80);
+  EXPECT_EQ(resize->height, 24);
+  auto bare = ParseRequest({{"op", "delete"}});
+  ASSERT_TRUE(bare.ok());
+  EXPECT_FALSE(bare->force);
+  EXPECT_EQ(ParseRequest(nlohmann::json::object())->op, "");  // answered as an unknown op
+  EXPECT_EQ(ParseRequest({{"op", "explode"}, {"all", "x"}})->op, "explode");
+}
+
+TEST(ControlProtocolTest, MalformedRequestFieldsArePreciseErrors) {
+  using nlohmann::json;
+  EXPECT_EQ(ParseError(json::array()), "shim control: request is not a JSON object");
+  EXPECT_EQ(ParseError({{"op", 5}}), "shim control: op must be a string");
+  const std::string signal = "kill: signal must be an integer in 1..64";
+  EXPECT_EQ(ParseError({{"op", "kill"}}), signal);
+  for (const json& bad : {json("TERM"), json(9.5), json(1e300), json(0), json(65), json(-9),
+                          json(UINT64_MAX), json(nullptr)}) {
+    EXPECT_EQ(ParseError({{"op", "kill"}, {"signal", bad}}), signal) << bad;
+  }
+  for (const json& bad : {json(1), json("yes"), json(nullptr), json::object()}) {
+    EXPECT_EQ(ParseError({{"op", "kill"}, {"signal", 9}, {"all", bad}}),
+              "kill: all must be a boolean")
+        << bad;
+    EXPECT_EQ(ParseError({{"op", "attach"}, {"stdin", bad}}), "attach: stdin must be a boolean");
+    EXPECT_EQ(ParseError({{"op", "delete"}, {"force", bad}}), "delete: force must be a boolean");
+  }
+  EXPECT_EQ(ParseError({{"op", "exec"}, {"process", "sh"}}), "exec: process must be an object");
+  EXPECT_EQ(ParseError({{"op", "exec"}, {"process", json::object()}, {"stdin", 1}}),
+            "exec: stdin must be a boolean");
+  EXPECT_EQ(ParseError({{"op", "resize"}, {"width", 80}, {"height", 70000}}),
+            "resize: height must be an integer in 1..65535");
+  EXPECT_EQ(ParseError({{"op", "resize"}, {"width", "80"}, {"height", 24}}),
+            "resize: width must be an integer in 1..65535");
 }
 
 TEST(ControlProtocolTest, EofIsUnavailable) {

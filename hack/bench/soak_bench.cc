@@ -1,0 +1,350 @@
+// Soak (issue #14.5): runs a cricketd of its own on a temp root and takes it through N pod
+// cycles, one after another, as kubelet would: RunPodSandbox, CreateContainer, StartContainer,
+// ExecSync, StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox. Cycle i mixes in,
+// by i % 4: a hostPort mapping; a portable volume at /data (the same volume every time, so each
+// cycle re-attaches what the last released); a second container killed by the OOM killer; a
+// crash-looping container restarted three times as kubelet would (a new attempt each time).
+// Prints JSON: cricketd's RSS, fd and thread count at start/middle/end, p50/p99 pod start
+// (RunPodSandbox + CreateContainer + StartContainer) per tenth of the run, failed calls, and
+// the kernel objects left after the run (hack/bench/soak_leaks.h; 0 expected). Exit 1 when a
+// call failed or anything leaked. Root; the bridge and ip_forward are restored at the end.
+//
+//   bench_soak IMAGE [--cycles N]        (default 500)
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "hack/bench/soak_leaks.h"
+#include "network/bridge_network.h"
+#include "runtime/v1/api.grpc.pb.h"
+#include "tests/support/cri_calls.h"
+#include "tests/support/cricketd_process.h"
+
+namespace {
+
+namespace v1 = ::runtime::v1;
+namespace fs = std::filesystem;
+namespace t = ::cricket::testing;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kVolume = "soakvol";
+// Stops at once on SIGTERM (wait is interrupted by the trap), so a stop takes no grace period.
+constexpr const char* kApp = "trap 'exit 0' TERM; busybox sleep 3600 & wait";
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) {
+    return 0;
+  }
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// RSS (KiB), open fds and threads of a process.
+nlohmann::json ProcessFigures(pid_t pid) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  long rss = -1;
+  auto status = cricket::ReadFile(proc + "/status");
+  if (size_t at = status.ok() ? status->find("\nVmRSS:") : std::string::npos;
+      at != std::string::npos) {
+    rss = std::stol(status->substr(at + 7));
+  }
+  std::error_code ec;
+  auto count = [&](const std::string& dir) {
+    return std::distance(fs::directory_iterator(dir, ec), fs::directory_iterator());
+  };
+  return {{"rss_kib", rss}, {"fds", count(proc + "/fd")}, {"threads", count(proc + "/task")}};
+}
+
+struct Args {
+  std::string image;
+  int cycles = 500;
+};
+
+class Soak {
+ public:
+  Soak(Args args, std::string dir) : args_(std::move(args)), dir_(std::move(dir)) {
+    const int tag = ::getpid() % 10000;
+    scope_.dir = dir_;
+    scope_.root = dir_ + "/root";
+    scope_.state = dir_ + "/state";
+    scope_.bridge = "crsoak" + std::to_string(tag);
+    host_port_ = 40000 + tag;
+  }
+
+  int Run();
+
+ private:
+  bool StartDaemon();
+  void Cycle(int i);
+  // Waits until the container has exited; its reason ("OOMKilled", "Error"…) or "" on timeout.
+  std::string WaitExited(const std::string& id);
+  // `config` created and started in `pod`: its id, or "" (the failed call is counted).
+  std::string Launch(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                     const v1::ContainerConfig& config);
+  bool Check(const char* call, const grpc::Status& status);
+  void StopAndRemoveContainer(const std::string& id);
+  void Finish(nlohmann::json& out);
+
+  Args args_;
+  std::string dir_;
+  cricket::bench::SoakScope scope_;
+  int host_port_ = 0;
+  std::unique_ptr<t::CricketdProcess> daemon_;
+  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
+  std::unique_ptr<v1::ImageService::Stub> images_;
+  std::vector<double> pod_start_ms_;
+  std::map<std::string, int> failures_;
+  std::map<std::string, int> outcomes_;
+};
+
+bool Soak::StartDaemon() {
+  fs::create_directories(scope_.state);
+  fs::create_directories(dir_ + "/shared/portable");
+  // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
+  (void)::mount("tmpfs", scope_.state.c_str(), "tmpfs", 0, "mode=0711");
+  const std::string shared = dir_ + "/shared";
+  const std::string config =
+      "[volumes]\nportable_root = \"" + shared + "/portable\"\nnode_name = \"soak\"\n" +
+      "coordination_dir = \"" + shared + "/coordination\"\nsnapshot_dir = \"" + shared +
+      "/store\"\nsnapshot_interval_seconds = 3600\n\n[network]\nbackend = \"bridge\"\n" +
+      "bridge = \"" + scope_.bridge + "\"\nsubnet = \"10.247.0.0/16\"\ncni_conf_dir = \"" + dir_ +
+      "/net.d\"\n";
+  (void)cricket::WriteFileAtomic(dir_ + "/config.toml", config, 0644);
+  daemon_ = std::make_unique<t::CricketdProcess>(
+      CRICKETD_PATH,
+      std::vector<std::string>{"--root", scope_.root, "--state", scope_.state, "--config",
+                               dir_ + "/config.toml", "--log-level", "warn"},
+      dir_ + "/cricketd.log");
+  if (!daemon_->WaitReady(scope_.state + "/cricket.sock", std::chrono::seconds(60))) {
+    std::cerr << "cricketd did not start: " << daemon_->Stderr();
+    return false;
+  }
+  auto channel = t::UnixChannel(scope_.state + "/cricket.sock");
+  runtime_ = v1::RuntimeService::NewStub(channel);
+  images_ = v1::ImageService::NewStub(channel);
+  return Check("PullImage", t::PullImage(*images_, args_.image));
+}
+
+bool Soak::Check(const char* call, const grpc::Status& status) {
+  if (!status.ok()) {
+    if (failures_[call]++ < 3) {
+      std::cerr << call << ": " << status.error_message() << "\n";
+    }
+  }
+  return status.ok();
+}
+
+std::string Soak::Launch(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                         const v1::ContainerConfig& config) {
+  std::string id;
+  if (!Check("CreateContainer", t::CreateContainer(*runtime_, pod, pod_config, config, &id))) {
+    return "";
+  }
+  scope_.container_ids.insert(id);
+  if (!Check("StartContainer", t::StartContainer(*runtime_, id))) {
+    StopAndRemoveContainer(id);
+    return "";
+  }
+  return id;
+}
+
+std::string Soak::WaitExited(const std::string& id) {
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    grpc::ClientContext ctx;
+    v1::ContainerStatusRequest req;
+    req.set_container_id(id);
+    v1::ContainerStatusResponse resp;
+    if (!Check("ContainerStatus", runtime_->ContainerStatus(&ctx, req, &resp))) {
+      return "";
+    }
+    if (resp.status().state() == v1::CONTAINER_EXITED) {
+      return resp.status().reason().empty() ? "exited" : resp.status().reason();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+void Soak::StopAndRemoveContainer(const std::string& id) {
+  grpc::ClientContext stop_ctx;
+  v1::StopContainerRequest stop;
+  stop.set_container_id(id);
+  stop.set_timeout(10);
+  v1::StopContainerResponse stopped;
+  Check("StopContainer", runtime_->StopContainer(&stop_ctx, stop, &stopped));
+  grpc::ClientContext rm_ctx;
+  v1::RemoveContainerRequest rm;
+  rm.set_container_id(id);
+  v1::RemoveContainerResponse removed;
+  Check("RemoveContainer", runtime_->RemoveContainer(&rm_ctx, rm, &removed));
+}
+
+void Soak::Cycle(int i) {
+  const int kind = i % 4;  // 0 hostPort, 1 portable volume, 2 OOM kill, 3 crash loop
+  v1::PodSandboxConfig pod_config = t::MakePodConfig("soak" + std::to_string(i), dir_ + "/logs");
+  if (kind == 0) {
+    v1::PortMapping& port = *pod_config.add_port_mappings();
+    port.set_container_port(8080);
+    port.set_host_port(host_port_);
+  }
+  const std::string volume = kind == 1 ? dir_ + "/shared/portable/" + kVolume : "";
+  const auto t0 = Clock::now();
+  std::string pod;
+  if (!Check("RunPodSandbox", t::RunPod(*runtime_, pod_config, &pod))) {
+    return;
+  }
+  scope_.pod_ids.insert(pod);
+  const std::string app =
+      Launch(pod, pod_config, t::MakeShellContainer("app", args_.image, kApp, volume));
+  if (!app.empty()) {
+    pod_start_ms_.push_back(Ms(Clock::now() - t0));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::PodSandboxStatusRequest req;
+    req.set_pod_sandbox_id(pod);
+    v1::PodSandboxStatusResponse resp;
+    if (Check("PodSandboxStatus", runtime_->PodSandboxStatus(&ctx, req, &resp)) &&
+        !resp.status().network().ip().empty()) {
+      scope_.pod_ips.insert(resp.status().network().ip());
+    }
+  }
+  if (!app.empty()) {
+    v1::ExecSyncResponse exec;
+    const std::string script =
+        kind == 1 ? "echo " + std::to_string(i) + " > /data/last && echo ok" : "echo ok";
+    if (Check("ExecSync", t::ExecShell(*runtime_, app, script, 60, &exec)) &&
+        (exec.exit_code() != 0 || exec.stdout() != "ok\n")) {
+      ++failures_["ExecSync output"];
+    }
+  }
+  if (kind == 2) {
+    // Doubling a shell variable until the 32 MiB limit's OOM kill ends it.
+    v1::ContainerConfig oom =
+        t::MakeShellContainer("oom", args_.image, "x=0123456789abcdef; while :; do x=$x$x; done");
+    oom.mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(32 << 20);
+    if (std::string id = Launch(pod, pod_config, oom); !id.empty()) {
+      ++outcomes_["oom_" + WaitExited(id)];
+      StopAndRemoveContainer(id);
+    }
+  }
+  if (kind == 3) {
+    for (uint32_t attempt = 0; attempt < 3; ++attempt) {
+      v1::ContainerConfig crash = t::MakeShellContainer("crash", args_.image, "exit 1");
+      crash.mutable_metadata()->set_attempt(attempt);
+      if (std::string id = Launch(pod, pod_config, crash); !id.empty()) {
+        ++outcomes_["crash_" + WaitExited(id)];
+        StopAndRemoveContainer(id);
+      }
+    }
+  }
+  if (!app.empty()) {
+    StopAndRemoveContainer(app);
+  }
+  Check("StopPodSandbox/RemovePodSandbox", t::StopAndRemovePod(*runtime_, pod));
+}
+
+void Soak::Finish(nlohmann::json& out) {
+  // Pod start over the run: a drift shows as later tenths slower than the first.
+  nlohmann::json tenths = nlohmann::json::array();
+  const size_t n = pod_start_ms_.size();
+  for (size_t d = 0; d < 10 && n >= 10; ++d) {
+    std::vector<double> slice(pod_start_ms_.begin() + static_cast<long>(d * n / 10),
+                              pod_start_ms_.begin() + static_cast<long>((d + 1) * n / 10));
+    tenths.push_back({{"p50_ms", Percentile(slice, 0.5)}, {"p99_ms", Percentile(slice, 0.99)}});
+  }
+  out["pod_start_by_tenth"] = tenths;
+  out["pod_start"] = {{"p50_ms", Percentile(pod_start_ms_, 0.5)},
+                      {"p99_ms", Percentile(pod_start_ms_, 0.99)}};
+  out["failed_calls"] = failures_;
+  out["container_outcomes"] = outcomes_;
+  {
+    grpc::ClientContext ctx;
+    v1::ListPodSandboxResponse pods;
+    out["pods_listed_after"] =
+        runtime_->ListPodSandbox(&ctx, {}, &pods).ok() ? pods.items_size() : -1;
+    out["containers_listed_after"] = t::CountContainers(*runtime_);
+  }
+  out["leaks"] = cricket::bench::CountLeaks(scope_);
+}
+
+int Soak::Run() {
+  nlohmann::json out;
+  out["cycles"] = args_.cycles;
+  const auto began = Clock::now();
+  if (StartDaemon()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    out["cricketd"]["start"] = ProcessFigures(daemon_->pid());
+    for (int i = 0; i < args_.cycles; ++i) {
+      Cycle(i);
+      if (i + 1 == args_.cycles / 2) {
+        out["cricketd"]["middle"] = ProcessFigures(daemon_->pid());
+      }
+    }
+    out["cricketd"]["end"] = ProcessFigures(daemon_->pid());
+    Finish(out);
+    daemon_->Signal(SIGTERM);
+    (void)daemon_->WaitExit(std::chrono::seconds(30));
+  } else {
+    out["error"] = "cricketd did not start or the image could not be pulled";
+  }
+  out["seconds"] = std::chrono::duration<double>(Clock::now() - began).count();
+  daemon_.reset();
+  // The same bridge as the config: Destroy finds its rules whatever their subnet.
+  cricket::network::BridgeOptions options;
+  options.bridge = scope_.bridge;
+  options.data_dir = scope_.root + "/network/" + scope_.bridge;
+  if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
+    (void)(*net)->Destroy();
+  }
+  ::umount2(scope_.state.c_str(), MNT_DETACH);
+  std::cout << out.dump() << "\n";
+  const bool clean = out.contains("leaks") && out["leaks"]["total"] == 0 && failures_.empty() &&
+                     out["pods_listed_after"] == 0 && out["containers_listed_after"] == 0;
+  return clean ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--cycles" && i + 1 < argc) {
+      args.cycles = std::stoi(argv[++i]);
+    } else if (args.image.empty() && !a.starts_with("--")) {
+      args.image = a;
+    } else {
+      std::cerr << "usage: bench_soak IMAGE [--cycles N]\n";
+      return 2;
+    }
+  }
+  if (args.image.empty() || ::geteuid() != 0 || args.cycles < 1) {
+    std::cerr << "usage (as root): bench_soak IMAGE [--cycles N]\n";
+    return 2;
+  }
+  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  char tmpl[] = "/tmp/crbench-soak-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  int code = Soak(args, dir).Run();
+  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return code;
+}
