@@ -108,9 +108,9 @@ std::shared_ptr<VolumeManager::Attachment> VolumeManager::Find(const std::string
 Result<std::unique_ptr<volumes::SnapshotStore>> VolumeManager::OpenStore(
     const std::string& volume) {
   if (options_.store == "oci") {
-    CR_ASSIGN_OR_RETURN(
-        auto store, volumes::OciSnapshotStore::Create(options_.snapshot_repository + "/" + volume,
-                                                      http_, options_.oci));
+    CR_ASSIGN_OR_RETURN(auto store,
+                        volumes::OciSnapshotStore::Create(
+                            options_.snapshot_repository + "/" + volume, http_, options_.oci));
     return std::unique_ptr<volumes::SnapshotStore>(std::move(store));
   }
   CR_ASSIGN_OR_RETURN(auto store, volumes::DirSnapshotStore::Open(options_.snapshot_dir));
@@ -146,13 +146,14 @@ void VolumeManager::StartKeeper(const std::shared_ptr<Attachment>& a) {
     lease = a->record.lease;
   }
   std::weak_ptr<Attachment> weak = a;
-  a->keeper = LeaseKeeper::Start(*coordinator_, lease,
-                                 [this, weak](const Error& error) {
-                                   if (auto held = weak.lock()) {
-                                     MarkStale(*held, "lease lost: " + error.message());
-                                   }
-                                 },
-                                 {.interval = options_.keepalive_interval});
+  a->keeper = LeaseKeeper::Start(
+      *coordinator_, lease,
+      [this, weak](const Error& error) {
+        if (auto held = weak.lock()) {
+          MarkStale(*held, "lease lost: " + error.message());
+        }
+      },
+      {.interval = options_.keepalive_interval});
 }
 
 Result<void> VolumeManager::Resume() {
@@ -194,8 +195,8 @@ Result<void> VolumeManager::BringCopyToHead(Attachment& a, const std::optional<V
   CR_ASSIGN_OR_RETURN(std::optional<CopyRecord> copy, ReadCopyRecord(CopyPath(volume)));
   const std::string digest = head ? head->manifest_digest : "";
   std::error_code ec;
-  const bool current =
-      copy && copy->clean && copy->digest == digest && std::filesystem::is_directory(data, ec);
+  const bool current = copy && copy->clean && copy->digest == digest &&
+                       std::filesystem::is_directory(data, ec);
   if (!current && head) {
     CR_ASSIGN_OR_RETURN(auto store, OpenStore(volume));
     volumes::RestoreOptions restore_options;
@@ -246,8 +247,8 @@ Result<std::shared_ptr<VolumeManager::Attachment>> VolumeManager::AttachFirst(
     attachments_[volume] = a;
   }
   StartKeeper(a);
-  log::Info({.pod = pod, .ctr = ctr}, "volume {} attached (token {}, head {})", volume, lease.token,
-            a->record.head.empty() ? "none" : a->record.head);
+  log::Info({.pod = pod, .ctr = ctr}, "volume {} attached (token {}, head {})", volume,
+            lease.token, a->record.head.empty() ? "none" : a->record.head);
   return a;
 }
 
@@ -325,9 +326,7 @@ Result<void> VolumeManager::DetachLocked(const std::shared_ptr<Attachment>& a, b
   CR_RETURN_IF_ERROR(WriteCopy(volume, {head, published}));
   Drop(a);
   log::Info({}, "volume {} detached{}", volume,
-            stale       ? " (stale copy, not published)"
-            : published ? ", head " + head
-                        : "");
+            stale ? " (stale copy, not published)" : published ? ", head " + head : "");
   return Ok();
 }
 
