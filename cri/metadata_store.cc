@@ -1,8 +1,8 @@
 #include "cri/metadata_store.h"
 
-#include <fmt/format.h>
-
 #include <array>
+
+#include <fmt/format.h>
 
 #include "common/files.h"
 
@@ -179,12 +179,12 @@ Result<void> MetadataStore::Update(const std::function<Result<void>(Tx&)>& fn) {
 }
 
 Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
-  CR_ASSIGN_OR_RETURN(Statement stmt,
-                      db_.Prepare(fmt::format(
-                          "INSERT INTO sandboxes ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                          "ON CONFLICT(id) DO UPDATE SET name = ?2, state = ?3, "
-                          "created_at_ns = ?4, config = ?5, runtime = ?6",
-                          kSandboxColumns)));
+  CR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_.Prepare(fmt::format("INSERT INTO sandboxes ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                              "ON CONFLICT(id) DO UPDATE SET name = ?2, state = ?3, "
+                              "created_at_ns = ?4, config = ?5, runtime = ?6",
+                              kSandboxColumns)));
   // An upsert, not INSERT OR REPLACE: a replace deletes the row first, which the containers'
   // foreign key refuses. A name held by another sandbox is checked here for a clear error.
   CR_ASSIGN_OR_RETURN(Statement clash,
@@ -195,7 +195,10 @@ Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
     return Error(Code::kAlreadyExists, fmt::format("sandbox name {} is reserved by sandbox {}",
                                                    r.name, clash.ColumnText(0)));
   }
-  stmt.Bind(1, r.id).Bind(2, r.name).Bind(3, static_cast<int64_t>(r.state)).Bind(4, r.created_at_ns);
+  stmt.Bind(1, r.id)
+      .Bind(2, r.name)
+      .Bind(3, static_cast<int64_t>(r.state))
+      .Bind(4, r.created_at_ns);
   stmt.BindBlob(5, r.config).Bind(6, r.runtime);
   return stmt.Run();
 }
@@ -207,8 +210,7 @@ Result<void> MetadataStore::Tx::DeleteSandbox(const std::string& id) {
   children.Bind(1, id);
   CR_ASSIGN_OR_RETURN(bool row, children.Step());
   if (row && children.ColumnInt(0) > 0) {
-    return Error(Code::kFailedPrecondition,
-                 fmt::format("sandbox {} still has containers", id));
+    return Error(Code::kFailedPrecondition, fmt::format("sandbox {} still has containers", id));
   }
   CR_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM sandboxes WHERE id = ?1"));
   stmt.Bind(1, id);
