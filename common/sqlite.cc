@@ -1,8 +1,85 @@
 #include "common/sqlite.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
 #include <utility>
 
+#include "common/log.h"
+
 namespace cricket {
+namespace {
+
+// kDataLoss naming the first problem quick_check reports; OK for a sound file. quick_check
+// (not integrity_check): it reads every page but skips the index-to-table cross-checks, which
+// keeps a start-up with a large store in milliseconds.
+Result<void> QuickCheck(Database& db) {
+  CR_ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA quick_check"));
+  CR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  std::string first = row ? stmt.ColumnText(0) : "no result";
+  if (first != "ok") {
+    return Error(Code::kDataLoss, "quick_check: " + first);
+  }
+  return Ok();
+}
+
+Result<std::unique_ptr<Database>> OpenAndCheck(
+    const std::string& path, const std::function<Result<void>(Database&)>& check_schema) {
+  CR_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  CR_RETURN_IF_ERROR(QuickCheck(*db));
+  CR_RETURN_IF_ERROR(check_schema(*db));
+  return db;
+}
+
+// Renames `from` to `to`; a missing `from` is fine (no -wal or -shm file).
+Result<void> RenameIfPresent(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) < 0 && errno != ENOENT) {
+    return Error::FromErrno(errno, "rename " + from + " to " + to);
+  }
+  return Ok();
+}
+
+// Moves the database and its WAL files aside, keeping them for a post-mortem. The -wal and -shm
+// go too: left behind, SQLite would try to apply them to the fresh file.
+Result<std::string> SetAside(const std::string& path) {
+  std::string aside = path + ".corrupt-" + std::to_string(std::time(nullptr));
+  struct stat st {};
+  for (int n = 1; ::lstat(aside.c_str(), &st) == 0; ++n) {  // two in one second: keep both
+    aside = path + ".corrupt-" + std::to_string(std::time(nullptr)) + "." + std::to_string(n);
+  }
+  CR_RETURN_IF_ERROR(RenameIfPresent(path, aside));
+  CR_RETURN_IF_ERROR(RenameIfPresent(path + "-wal", aside + "-wal"));
+  CR_RETURN_IF_ERROR(RenameIfPresent(path + "-shm", aside + "-shm"));
+  return aside;
+}
+
+}  // namespace
+
+Result<CheckedDatabase> OpenOrSetAside(const std::string& path,
+                                       const std::function<Result<void>(Database&)>& check_schema) {
+  CheckedDatabase out;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+    out.problem = "the file is empty (truncated)";
+  } else {
+    auto opened = OpenAndCheck(path, check_schema);
+    if (opened.ok()) {
+      out.db = std::move(opened).value();
+      return out;
+    }
+    if (opened.error().code() != Code::kDataLoss) {
+      return std::move(opened).error();
+    }
+    out.problem = opened.error().message();
+  }  // the damaged file is closed here, before it is renamed
+  CR_ASSIGN_OR_RETURN(out.set_aside_path, SetAside(path));
+  log::Error({}, "database {} is unusable ({}); moved it to {} and starting from an empty one",
+             path, out.problem, out.set_aside_path);
+  CR_ASSIGN_OR_RETURN(out.db, OpenAndCheck(path, check_schema));
+  return out;
+}
 
 Error SqliteError(sqlite3* db, int rc, std::string_view action) {
   int extended = db != nullptr ? sqlite3_extended_errcode(db) : rc;
@@ -28,6 +105,15 @@ Error SqliteError(sqlite3* db, int rc, std::string_view action) {
         case SQLITE_FULL:
           code = Code::kResourceExhausted;
           break;
+        case SQLITE_IOERR: {
+          // A full disk met in fsync or a WAL write surfaces as an I/O error: the errno says
+          // which, and a caller (kubelet) must see "out of space", not an internal error.
+          int sys_errno = db != nullptr ? sqlite3_system_errno(db) : 0;
+          if (sys_errno == ENOSPC || sys_errno == EDQUOT) {
+            code = Code::kResourceExhausted;
+          }
+          break;
+        }
         default:
           break;
       }
@@ -98,8 +184,9 @@ std::string Statement::ColumnBlob(int column) const {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   std::unique_ptr<Database> db(new Database(raw, path));  // owns raw even when open failed
   if (rc != SQLITE_OK) {
     return SqliteError(raw, rc, "open database " + path);
@@ -108,8 +195,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3_extended_result_codes(raw, 1);
   // WAL keeps readers off the writer's back; synchronous=FULL fsyncs the WAL on every commit,
   // so an acknowledged change survives a power cut.
-  CR_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                              "PRAGMA foreign_keys=ON;"));
+  CR_RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+               "PRAGMA foreign_keys=ON;"));
   return db;
 }
 

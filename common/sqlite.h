@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,8 +66,28 @@ class Database {
   std::string path_;
 };
 
+// What OpenOrSetAside found: the open database and, when the file at the path was unusable, where
+// it was moved and why.
+struct CheckedDatabase {
+  std::unique_ptr<Database> db;
+  std::string set_aside_path;  // "" when the file was healthy (or new)
+  std::string problem;         // what was wrong with it, for the caller's rebuild log
+};
+
+// Opens `path` for a store that must not stop cricketd when its file is damaged. The file is
+// unusable when it is not a SQLite database, is empty although it exists (a truncated file:
+// every store writes its schema on creation), fails `PRAGMA quick_check`, or `check_schema`
+// returns kDataLoss (a wrong or unknown schema; it runs on the open file and may migrate it).
+// Then the file and its -wal/-shm are renamed to `<path>.corrupt-<unix seconds>`, one error line
+// names both and the problem, and a fresh database is opened (and checked) in its place.
+// Other failures (EACCES, ENOSPC, a newer schema as kFailedPrecondition) are returned as they are:
+// they are not corruption, and moving the file would lose data.
+Result<CheckedDatabase> OpenOrSetAside(const std::string& path,
+                                       const std::function<Result<void>(Database&)>& check_schema);
+
 // Maps a SQLite result code: constraint violations to kAlreadyExists/kFailedPrecondition,
-// busy/locked to kUnavailable, corruption to kDataLoss, the rest to kInternal.
+// busy/locked to kUnavailable, corruption to kDataLoss, a full disk (SQLITE_FULL, or an I/O
+// error whose errno is ENOSPC/EDQUOT) to kResourceExhausted, the rest to kInternal.
 Error SqliteError(sqlite3* db, int rc, std::string_view action);
 
 }  // namespace cricket

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/sealed_exe.h"
 #include "cri/container_spec.h"
+#include "cri/metadata_recovery.h"
 #include "cri/oom_score.h"
 #include "oci/cgroup_detect.h"
 #include "oci/cgroup_manager.h"
@@ -164,6 +165,15 @@ Result<void> Daemon::OpenVolumes(const std::string& fetch_binary) {
 
 Result<void> Daemon::Serve() {
   CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
+  if (!store_->set_aside_path().empty()) {
+    // Before the network reconcile below, which tears down every pod the store does not know.
+    CR_ASSIGN_OR_RETURN(MetadataRecovery rebuilt, RecoverMetadata(config_.state, *store_));
+    log::Warn({}, "metadata.db rebuilt from {}: {} sandboxes and {} containers recovered "
+              "(manageable: list, stop, remove; their CRI configs are lost), {} skipped; the "
+              "damaged file is {}",
+              config_.state, rebuilt.sandboxes, rebuilt.containers, rebuilt.skipped,
+              store_->set_aside_path());
+  }
   auto cgroups = oci::DetectCgroups();
   if (!cgroups.ok()) {
     log::Warn({}, "runtime not ready: {}", cgroups.error().message());

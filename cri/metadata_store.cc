@@ -1,8 +1,8 @@
 #include "cri/metadata_store.h"
 
-#include <fmt/format.h>
-
 #include <array>
+
+#include <fmt/format.h>
 
 #include "common/files.h"
 
@@ -85,38 +85,70 @@ Result<std::vector<Record>> ReadAll(Database& db, std::string_view sql, Reader r
   }
 }
 
+// A schema step that fails on a file whose user_version promises otherwise (a table of that
+// name with other columns, a missing table) means the file is not ours as we know it.
+Error AsUnknownSchema(const Error& error, const std::string& path) {
+  if (error.code() != Code::kInternal) {
+    return error;  // full disk, busy, corrupt: as they are
+  }
+  return Error(Code::kDataLoss, fmt::format("unknown schema in {}: {}", path, error.message()));
+}
+
+Result<void> Migrate(Database& db) {
+  CR_ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA user_version"));
+  CR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  int version = row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
+  if (version > MetadataStore::kSchemaVersion) {
+    return Error(Code::kFailedPrecondition,
+                 fmt::format("metadata store {} has schema version {}, newer than this cricketd "
+                             "understands ({})",
+                             db.path(), version, MetadataStore::kSchemaVersion));
+  }
+  if (version < 0) {
+    return Error(Code::kDataLoss,
+                 fmt::format("unknown schema in {}: version {}", db.path(), version));
+  }
+  for (; version < MetadataStore::kSchemaVersion; ++version) {
+    // Each step and its version bump commit together: a crash mid-migration redoes the step.
+    std::string sql = fmt::format("BEGIN IMMEDIATE; {} PRAGMA user_version = {}; COMMIT;",
+                                  kMigrations[static_cast<size_t>(version)], version + 1);
+    auto applied = db.Exec(sql);
+    if (!applied.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return AsUnknownSchema(applied.error(), db.path())
+          .Wrap(fmt::format("migrate metadata store to version {}", version + 1));
+    }
+  }
+  return Ok();
+}
+
+// Every column this build reads must be there: a file claiming the current version with other
+// tables would otherwise fail on every RPC instead of once here.
+Result<void> VerifySchema(Database& db) {
+  for (const std::string& sql :
+       {fmt::format("SELECT {} FROM sandboxes LIMIT 0", kSandboxColumns),
+        fmt::format("SELECT {} FROM containers LIMIT 0", kContainerColumns)}) {
+    auto stmt = db.Prepare(sql);
+    if (!stmt.ok()) {
+      return AsUnknownSchema(stmt.error(), db.path());
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(const std::string& dir) {
   CR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-  CR_ASSIGN_OR_RETURN(auto db, Database::Open(dir + "/metadata.db"));
-  std::unique_ptr<MetadataStore> store(new MetadataStore(std::move(db)));
-  CR_RETURN_IF_ERROR(store->Migrate());
+  CR_ASSIGN_OR_RETURN(CheckedDatabase checked,
+                      OpenOrSetAside(dir + "/metadata.db", [](Database& db) -> Result<void> {
+                        CR_RETURN_IF_ERROR(Migrate(db));
+                        return VerifySchema(db);
+                      }));
+  std::unique_ptr<MetadataStore> store(new MetadataStore(std::move(checked.db)));
+  store->set_aside_path_ = std::move(checked.set_aside_path);
+  store->set_aside_problem_ = std::move(checked.problem);
   return store;
-}
-
-Result<void> MetadataStore::Migrate() {
-  std::lock_guard lock(mu_);
-  CR_ASSIGN_OR_RETURN(Statement stmt, db_->Prepare("PRAGMA user_version"));
-  CR_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  int version = row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
-  if (version > kSchemaVersion) {
-    return Error(Code::kFailedPrecondition,
-                 fmt::format("metadata store {} has schema version {}, newer than this cricketd "
-                             "understands ({})",
-                             db_->path(), version, kSchemaVersion));
-  }
-  for (; version < kSchemaVersion; ++version) {
-    // Each step and its version bump commit together: a crash mid-migration redoes the step.
-    std::string sql = fmt::format("BEGIN IMMEDIATE; {} PRAGMA user_version = {}; COMMIT;",
-                                  kMigrations[static_cast<size_t>(version)], version + 1);
-    auto applied = db_->Exec(sql);
-    if (!applied.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return applied.error().Wrap(fmt::format("migrate metadata store to version {}", version + 1));
-    }
-  }
-  return Ok();
 }
 
 Result<int> MetadataStore::SchemaVersion() {
@@ -147,12 +179,12 @@ Result<void> MetadataStore::Update(const std::function<Result<void>(Tx&)>& fn) {
 }
 
 Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
-  CR_ASSIGN_OR_RETURN(Statement stmt,
-                      db_.Prepare(fmt::format(
-                          "INSERT INTO sandboxes ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                          "ON CONFLICT(id) DO UPDATE SET name = ?2, state = ?3, "
-                          "created_at_ns = ?4, config = ?5, runtime = ?6",
-                          kSandboxColumns)));
+  CR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_.Prepare(fmt::format("INSERT INTO sandboxes ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                              "ON CONFLICT(id) DO UPDATE SET name = ?2, state = ?3, "
+                              "created_at_ns = ?4, config = ?5, runtime = ?6",
+                              kSandboxColumns)));
   // An upsert, not INSERT OR REPLACE: a replace deletes the row first, which the containers'
   // foreign key refuses. A name held by another sandbox is checked here for a clear error.
   CR_ASSIGN_OR_RETURN(Statement clash,
@@ -163,7 +195,10 @@ Result<void> MetadataStore::Tx::PutSandbox(const SandboxRecord& r) {
     return Error(Code::kAlreadyExists, fmt::format("sandbox name {} is reserved by sandbox {}",
                                                    r.name, clash.ColumnText(0)));
   }
-  stmt.Bind(1, r.id).Bind(2, r.name).Bind(3, static_cast<int64_t>(r.state)).Bind(4, r.created_at_ns);
+  stmt.Bind(1, r.id)
+      .Bind(2, r.name)
+      .Bind(3, static_cast<int64_t>(r.state))
+      .Bind(4, r.created_at_ns);
   stmt.BindBlob(5, r.config).Bind(6, r.runtime);
   return stmt.Run();
 }
@@ -175,8 +210,7 @@ Result<void> MetadataStore::Tx::DeleteSandbox(const std::string& id) {
   children.Bind(1, id);
   CR_ASSIGN_OR_RETURN(bool row, children.Step());
   if (row && children.ColumnInt(0) > 0) {
-    return Error(Code::kFailedPrecondition,
-                 fmt::format("sandbox {} still has containers", id));
+    return Error(Code::kFailedPrecondition, fmt::format("sandbox {} still has containers", id));
   }
   CR_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare("DELETE FROM sandboxes WHERE id = ?1"));
   stmt.Bind(1, id);

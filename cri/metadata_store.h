@@ -57,8 +57,15 @@ class MetadataStore {
   static constexpr int kSchemaVersion = 1;
 
   // Opens or creates `<dir>/metadata.db`. kFailedPrecondition when the store was written by a
-  // newer Cricket (higher schema version); kDataLoss when the file is not a database.
+  // newer Cricket (higher schema version). A damaged file (not SQLite, truncated, failing
+  // quick_check, an unknown schema) does not fail Open: it is moved aside (common/sqlite.h
+  // OpenOrSetAside) and an empty store opened; set_aside_path() then says where it went, and
+  // the caller rebuilds what it can (cri/metadata_recovery.h).
   static Result<std::unique_ptr<MetadataStore>> Open(const std::string& dir);
+
+  // Where Open moved a damaged metadata.db ("" when it was sound) and what was wrong with it.
+  const std::string& set_aside_path() const { return set_aside_path_; }
+  const std::string& set_aside_problem() const { return set_aside_problem_; }
 
   // The version recorded in the file (kSchemaVersion once opened).
   Result<int> SchemaVersion();
@@ -101,10 +108,11 @@ class MetadataStore {
 
  private:
   explicit MetadataStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
-  Result<void> Migrate();
 
   std::mutex mu_;
   std::unique_ptr<Database> db_;  // Guarded by mu_.
+  std::string set_aside_path_;
+  std::string set_aside_problem_;
 };
 
 }  // namespace cricket::cri

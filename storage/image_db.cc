@@ -28,6 +28,30 @@ CREATE TABLE IF NOT EXISTS image_names (
 CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
 )sql";
 
+// A statement failing on the schema (a table of ours with other columns) means the file is not
+// an images.db this build knows: kDataLoss, so OpenOrSetAside moves it aside.
+Error AsUnknownSchema(const Error& error, const std::string& path) {
+  if (error.code() != Code::kInternal) {
+    return error;
+  }
+  return Error(Code::kDataLoss, "unknown schema in " + path + ": " + error.message());
+}
+
+Result<void> CreateAndVerifySchema(Database& db) {
+  if (auto created = db.Exec(kSchema); !created.ok()) {
+    return AsUnknownSchema(created.error(), db.path());
+  }
+  for (std::string_view sql :
+       {"SELECT id, target_digest, manifest_digest, chain_id, size, config, blobs, pulled_at "
+        "FROM images LIMIT 0",
+        "SELECT name, is_digest, image_id FROM image_names LIMIT 0"}) {
+    if (auto stmt = db.Prepare(sql); !stmt.ok()) {
+      return AsUnknownSchema(stmt.error(), db.path());
+    }
+  }
+  return Ok();
+}
+
 std::string Dump(const Json& j) {
   // replace: invalid UTF-8 from a registry must not throw.
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -110,9 +134,11 @@ Result<std::vector<std::string>> ParseList(const std::string& text) {
 }  // namespace
 
 Result<std::unique_ptr<ImageDb>> ImageDb::Open(const std::string& path) {
-  CR_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
-  CR_RETURN_IF_ERROR(db->Exec(kSchema));
-  return std::unique_ptr<ImageDb>(new ImageDb(std::move(db)));
+  CR_ASSIGN_OR_RETURN(CheckedDatabase checked, OpenOrSetAside(path, CreateAndVerifySchema));
+  std::unique_ptr<ImageDb> db(new ImageDb(std::move(checked.db)));
+  db->set_aside_path_ = std::move(checked.set_aside_path);
+  db->set_aside_problem_ = std::move(checked.problem);
+  return db;
 }
 
 Result<void> ImageDb::Put(const Image& image) {

@@ -20,7 +20,15 @@ namespace cricket::storage {
 
 class ImageDb {
  public:
+  // Opens or creates the file. A damaged one (not SQLite, truncated, failing quick_check, an
+  // unknown schema) is moved aside and an empty db opened (common/sqlite.h OpenOrSetAside);
+  // set_aside_path() then names it and the caller rebuilds the rows
+  // (storage/image_db_recovery.h).
   static Result<std::unique_ptr<ImageDb>> Open(const std::string& path);
+
+  // Where Open moved a damaged file ("" when it was sound) and what was wrong with it.
+  const std::string& set_aside_path() const { return set_aside_path_; }
+  const std::string& set_aside_problem() const { return set_aside_problem_; }
 
   // Inserts or replaces the image and attaches its repo_tags and repo_digests (adding to the
   // names it already has), in one transaction.
@@ -43,6 +51,8 @@ class ImageDb {
 
   mutable std::mutex mu_;
   std::unique_ptr<Database> db_;  // Guarded by mu_.
+  std::string set_aside_path_;
+  std::string set_aside_problem_;
 };
 
 }  // namespace cricket::storage

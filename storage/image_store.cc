@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/files.h"
+#include "common/log.h"
+#include "storage/image_db_recovery.h"
 #include "storage/reference.h"
 
 namespace cricket::storage {
@@ -38,6 +40,14 @@ Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, 
   CR_ASSIGN_OR_RETURN(store->snapshots_,
                       Snapshotter::Open(options.root + "/snapshots", sys, options.unpack));
   CR_ASSIGN_OR_RETURN(store->db_, ImageDb::Open(options.root + "/images.db"));
+  if (!store->db_->set_aside_path().empty()) {
+    CR_ASSIGN_OR_RETURN(ImageRecovery rebuilt,
+                        RebuildImageDb(*store->content_, *store->snapshots_, *store->db_));
+    log::Warn({},
+              "images.db rebuilt from the content store: {} images recovered by id (tags "
+              "are not on disk), {} incomplete left for GC; the damaged file is {}",
+              rebuilt.recovered, rebuilt.incomplete, store->db_->set_aside_path());
+  }
   for (const std::string& p : options.pinned) {
     std::string id = AsFullId(p);
     if (!id.empty()) {

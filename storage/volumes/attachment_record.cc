@@ -1,8 +1,15 @@
 #include "storage/volumes/attachment_record.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "common/log.h"
 
 namespace cricket::storage {
 
@@ -63,6 +70,34 @@ Result<CopyRecord> CopyFromJson(const std::string& text, const std::string& sour
     return Error(Code::kDataLoss, "volume copy record " + source + " is corrupt");
   }
   return CopyRecord{in["digest"].get<std::string>(), in["clean"].get<bool>()};
+}
+
+Result<AttachmentRecord> LoadAttachmentRecord(const std::string& path, const std::string& volume) {
+  CR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  auto record = AttachmentFromJson(text, path);
+  if (record.ok() && record->lease.volume != volume) {
+    record = Error(Code::kDataLoss, "volume attachment record " + path + " names volume \"" +
+                                        record->lease.volume + "\"");
+  }
+  if (record.ok() || record.error().code() != Code::kDataLoss) {
+    return record;
+  }
+  std::string aside = path + ".corrupt-" + std::to_string(std::time(nullptr));
+  if (::rename(path.c_str(), aside.c_str()) < 0) {
+    return Error::FromErrno(errno, "move corrupt " + path + " to " + aside);
+  }
+  AttachmentRecord stale;
+  stale.lease.volume = volume;
+  stale.stale = true;
+  stale.stale_reason = "its attachment record was corrupt (kept as " + aside +
+                       "); lease and users unknown: release it once its containers are gone";
+  // Written back so a second restart still knows the volume needs attention.
+  CR_RETURN_IF_ERROR(WriteFileAtomic(path, AttachmentToJson(stale), 0600));
+  log::Error({},
+             "volume {}: attachment record {} is corrupt ({}); moved to {}, volume marked "
+             "stale and needs attention",
+             volume, path, record.error().message(), aside);
+  return stale;
 }
 
 Result<std::optional<CopyRecord>> ReadCopyRecord(const std::string& path) {

@@ -42,6 +42,15 @@ Result<AttachmentRecord> AttachmentFromJson(const std::string& text, const std::
 std::string CopyToJson(const CopyRecord& record);
 Result<CopyRecord> CopyFromJson(const std::string& text, const std::string& source);
 
+// Reads attachments/<volume>.json for VolumeManager's resume after a restart. A record that
+// cannot be read back (not JSON, a missing or mistyped field, another volume's name) does not
+// fail: the file is renamed to `<path>.corrupt-<unix seconds>`, one error line names it, and a
+// *stale* record for `volume` is written in its place and returned. That volume then reports as
+// needing attention (stale, with the reason; Attach answers kUnavailable; `cricketctl volumes
+// release` clears it) while the others resume: its lease and users are unknown, so its copy is
+// never published. Errors other than a bad record (EIO, a failed rename) are returned.
+Result<AttachmentRecord> LoadAttachmentRecord(const std::string& path, const std::string& volume);
+
 // Reads a record file; nullopt when it does not exist.
 Result<std::optional<CopyRecord>> ReadCopyRecord(const std::string& path);
 

@@ -163,8 +163,8 @@ Result<void> VolumeManager::Resume() {
       continue;
     }
     const std::string path = options_.root + "/attachments/" + name;
-    CR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-    CR_ASSIGN_OR_RETURN(AttachmentRecord record, AttachmentFromJson(text, path));
+    CR_ASSIGN_OR_RETURN(AttachmentRecord record,
+                        LoadAttachmentRecord(path, name.substr(0, name.size() - 5)));
     const std::string volume = record.lease.volume;
     auto a = std::make_shared<Attachment>(std::move(record));
     a->next_snapshot = std::chrono::steady_clock::now() + options_.snapshot_interval;

@@ -217,13 +217,5 @@ TEST(MetadataStoreTest, RefusesStoreFromNewerVersion) {
   EXPECT_NE(store.error().message().find("schema version 99"), std::string::npos);
 }
 
-TEST(MetadataStoreTest, GarbageFileIsDataLoss) {
-  TempDir dir;
-  ASSERT_TRUE(WriteFileAtomic(dir.Join("metadata.db"), std::string(4096, 'x'), 0600).ok());
-  auto store = MetadataStore::Open(dir.path());
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code(), Code::kDataLoss) << store.error().ToString();
-}
-
 }  // namespace
 }  // namespace cricket::cri

@@ -1,0 +1,171 @@
+// Disk full (issue #14.2): cricketd's root and state on tiny tmpfs mounts of the test's own,
+// filled to the last block. RunPodSandbox, CreateContainer and PullImage fail with
+// RESOURCE_EXHAUSTED and leave nothing behind (no record, no temp file, no image); once space
+// is freed the same cricketd, not restarted, runs a pod round trip.
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tests/integration/cri/pod_fixture.h"
+
+namespace cricket::testing {
+namespace {
+
+class DiskFullTest : public PodFixture {
+ protected:
+  void SetUp() override {
+    CR_REQUIRE_ROOT();
+    for (const std::string& dir : {root(), state()}) {
+      ASSERT_TRUE(MakeDirs(dir, 0700).ok());
+      // Named crtest-<pid>-... so a leftover is recognisably the test's.
+      std::string source = "crtest-" + std::to_string(::getpid()) + "-" +
+                           std::filesystem::path(dir).filename().string();
+      ASSERT_EQ(
+          ::mount(source.c_str(), dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=48m,mode=0711"),
+          0)
+          << "mount tmpfs on " << dir << ": " << strerror(errno);
+      mounted_.push_back(dir);
+    }
+    PodFixture::SetUp();
+  }
+
+  void TearDown() override {
+    FreeSpace();
+    PodFixture::TearDown();
+    for (const std::string& dir : mounted_) {
+      // Lazy: a pod's leftover mount below must not keep the tmpfs (and the test) alive.
+      EXPECT_EQ(::umount2(dir.c_str(), MNT_DETACH), 0) << dir << ": " << strerror(errno);
+    }
+  }
+
+  // Writes filler files until the filesystem refuses one more byte.
+  void Fill(const std::string& dir) {
+    const std::string path = dir + "/crtest-filler";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0) << strerror(errno);
+    fillers_.push_back(path);
+    std::string chunk(1 << 20, 'f');
+    for (size_t size : {size_t{1} << 20, size_t{4096}, size_t{1}}) {
+      while (::write(fd, chunk.data(), size) == static_cast<ssize_t>(size)) {
+      }
+    }
+    int saved = errno;
+    ::close(fd);
+    ASSERT_EQ(saved, ENOSPC);
+  }
+
+  void FreeSpace() {
+    for (const std::string& path : fillers_) {
+      ::unlink(path.c_str());
+    }
+    fillers_.clear();
+  }
+
+  // Files a crash-safe writer left behind: "<name>.tmp-<pid>" (WriteFileAtomic), ".tmp-*"
+  // (snapshotter), "<hex>.XXXXXX" in ingest/ (ContentStore::WriteBlob).
+  std::vector<std::string> TempFiles() {
+    std::vector<std::string> out;
+    for (const std::string& dir : mounted_) {
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(
+               dir, std::filesystem::directory_options::skip_permission_denied, ec);
+           it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        // In ingest/ only a resumable download (<hex>.partial) may stay; its digest is checked
+        // before it becomes a blob.
+        bool ingest_temp =
+            it->path().parent_path().filename() == "ingest" && !name.ends_with(".partial");
+        if (name.find(".tmp-") != std::string::npos || ingest_temp) {
+          out.push_back(it->path().string());
+        }
+      }
+    }
+    return out;
+  }
+
+  std::string ImageId() {
+    grpc::ClientContext ctx;
+    v1::ImageStatusRequest req;
+    req.mutable_image()->set_image(image_);
+    v1::ImageStatusResponse resp;
+    EXPECT_TRUE(ImageStub()->ImageStatus(&ctx, req, &resp).ok());
+    return resp.image().id();
+  }
+
+  grpc::Status RemoveImage(const std::string& ref) {
+    grpc::ClientContext ctx;
+    v1::RemoveImageRequest req;
+    req.mutable_image()->set_image(ref);
+    v1::RemoveImageResponse resp;
+    return ImageStub()->RemoveImage(&ctx, req, &resp);
+  }
+
+  size_t PodCount() {
+    grpc::ClientContext ctx;
+    v1::ListPodSandboxResponse pods;
+    EXPECT_TRUE(runtime_->ListPodSandbox(&ctx, {}, &pods).ok());
+    return static_cast<size_t>(pods.items_size());
+  }
+
+  std::vector<std::string> mounted_;
+  std::vector<std::string> fillers_;
+};
+
+TEST_F(DiskFullTest, RpcsFailResourceExhaustedAndWorkAgainOnceSpaceIsFreed) {
+  // A pod made while there is room, for the CreateContainer below.
+  v1::PodSandboxConfig first = PodConfig("roomy");
+  std::string roomy = RunPod(first);
+  ASSERT_FALSE(roomy.empty());
+  // The image goes while there is room, so the pull below meets the full disk.
+  std::string image_id = ImageId();
+  ASSERT_TRUE(RemoveImage(image_id).ok());
+
+  Fill(root());
+  Fill(state());
+
+  std::string ctr;
+  grpc::Status created = CreateContainer(roomy, first, "c", "echo hi", &ctr);
+  EXPECT_EQ(created.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << created.error_message();
+  std::string pod;
+  grpc::Status ran = ::cricket::testing::RunPod(*runtime_, PodConfig("full"), &pod);
+  EXPECT_EQ(ran.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << ran.error_message();
+  grpc::Status pulled = ::cricket::testing::PullImage(*ImageStub(), image_);
+  EXPECT_EQ(pulled.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << pulled.error_message();
+
+  // Nothing half-made is left to be read back: no pod record, no container, no image, no temp.
+  EXPECT_EQ(PodCount(), 1U);
+  EXPECT_EQ(CountContainers(*runtime_), 0);
+  {
+    grpc::ClientContext ctx;
+    v1::ImageStatusRequest req;
+    req.mutable_image()->set_image(image_);
+    v1::ImageStatusResponse resp;
+    ASSERT_TRUE(ImageStub()->ImageStatus(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.has_image()) << "a pull that met a full disk left an image";
+  }
+  EXPECT_EQ(TempFiles(), std::vector<std::string>{});
+
+  // Room again: the same cricketd pulls, runs a pod and a container, and removes them.
+  FreeSpace();
+  ASSERT_TRUE(::cricket::testing::PullImage(*ImageStub(), image_).ok());
+  EXPECT_EQ(ImageId(), image_id);  // the same bytes: nothing truncated was kept
+  v1::PodSandboxConfig again = PodConfig("again");
+  std::string pod2 = RunPod(again);
+  ASSERT_FALSE(pod2.empty());
+  std::string ctr2;
+  ASSERT_TRUE(
+      CreateContainer(pod2, again, "c", "echo round-trip; exec busybox sleep 100", &ctr2).ok());
+  ASSERT_TRUE(StartContainer(ctr2).ok());
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(ctr2, "echo alive", &out).ok());
+  EXPECT_EQ(out.stdout(), "alive\n");
+  EXPECT_TRUE(StopAndRemovePod(*runtime_, pod2).ok());
+  EXPECT_TRUE(StopAndRemovePod(*runtime_, roomy).ok());
+  EXPECT_EQ(PodCount(), 0U);
+}
+
+}  // namespace
+}  // namespace cricket::testing
