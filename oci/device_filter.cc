@@ -83,9 +83,11 @@ Result<std::vector<bpf_insn>> GenerateDeviceFilter(const std::vector<DeviceCgrou
     if (rule.minor && *rule.minor >= 0) {
       checks.push_back(JumpIfNot(BPF_REG_5, static_cast<int32_t>(*rule.minor), 0));
     }
-    // Every failed check jumps past this rule's verdict (two instructions).
+    // Every failed check jumps past this rule's verdict (two instructions). Jumps only: the
+    // access AND shares its op bits with JNE (0x50), and an ALU instruction with an offset is
+    // refused by the verifier ("BPF_ALU uses reserved fields").
     for (size_t i = 0; i < checks.size(); ++i) {
-      if (BPF_OP(checks[i].code) == BPF_JNE) {
+      if (BPF_CLASS(checks[i].code) == BPF_JMP && BPF_OP(checks[i].code) == BPF_JNE) {
         checks[i].off = static_cast<int16_t>(checks.size() - i - 1 + 2);
       }
     }

@@ -75,7 +75,9 @@ class PodAppArmorTest : public ::cricket::testing::PodFixture {
         "if busybox mount -t tmpfs none /tmp/m; then echo MOUNT_OK; else echo MOUNT_DENIED; fi "
         "> /tmp/mount; "
         "if echo x > /tmp/denied; then echo WRITE_OK; else echo WRITE_DENIED; fi > /tmp/write; "
-        "busybox cat /tmp/attr /tmp/mount /tmp/write > /tmp/done; exec busybox sleep 1000";
+        // Renamed into place: the test reads /tmp/done as soon as it is not empty.
+        "busybox cat /tmp/attr /tmp/mount /tmp/write > /tmp/done.new; "
+        "busybox mv /tmp/done.new /tmp/done; exec busybox sleep 1000";
     std::string ctr;
     grpc::Status created =
         CreateContainer(pod_, pod_config_, name, script, &ctr, false, [&](v1::ContainerConfig& c) {

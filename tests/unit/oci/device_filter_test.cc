@@ -67,6 +67,27 @@ TEST(DeviceFilterTest, LaterRulesWinAndAccessMustBeASubset) {
   EXPECT_EQ(Interpret(*prog, kChar, kMknod, 1, 3), 0);
 }
 
+// The verifier refuses reserved fields ("BPF_ALU uses reserved fields"): only jumps and loads
+// carry an offset, only register moves a source register. A rule with partial access (a CRI
+// device with permissions "r") emits the AND that once got a jump offset.
+TEST(DeviceFilterTest, NoInstructionUsesReservedFields) {
+  DeviceCgroup deny_all{false, "a", std::nullopt, std::nullopt, "rwm"};
+  DeviceCgroup read_zero{true, "c", 1, 5, "r"};
+  auto prog = GenerateDeviceFilter({deny_all, read_zero});
+  ASSERT_TRUE(prog.ok());
+  for (size_t pc = 0; pc < prog->size(); ++pc) {
+    const bpf_insn& in = (*prog)[pc];
+    if (BPF_CLASS(in.code) == BPF_ALU64) {
+      EXPECT_EQ(in.off, 0) << "instruction " << pc;
+      if (BPF_SRC(in.code) == BPF_K) {
+        EXPECT_EQ(in.src_reg, 0) << "instruction " << pc;
+      }
+    }
+  }
+  EXPECT_EQ(Interpret(*prog, kChar, kRead, 1, 5), 1);
+  EXPECT_EQ(Interpret(*prog, kChar, kWrite, 1, 5), 0);
+}
+
 TEST(DeviceFilterTest, NothingFollowsARuleThatMatchesEverything) {
   DeviceCgroup allow_null{true, "c", 1, 3, "rwm"};
   DeviceCgroup deny_all{false, "a", std::nullopt, std::nullopt, "rwm"};
