@@ -1,12 +1,11 @@
 #include "storage/curl_fetch.h"
 
+#include <curl/curl.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <memory>
 #include <mutex>
 
@@ -183,8 +182,8 @@ Result<HttpResponse> CurlFetch(const HttpRequest& request, const BodySink& sink,
   } else if (request.method == "PUT") {
     upload.fd = request.upload_fd;
     upload.body = request.body;
-    upload.size = request.upload_fd >= 0 ? request.upload_size
-                                         : static_cast<int64_t>(request.body.size());
+    upload.size =
+        request.upload_fd >= 0 ? request.upload_size : static_cast<int64_t>(request.body.size());
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, OnRead);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);

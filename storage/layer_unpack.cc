@@ -4,7 +4,6 @@
 #include <archive_entry.h>
 
 #include <cerrno>
-
 #include <memory>
 #include <string>
 
