@@ -1,11 +1,12 @@
 #include "storage/curl_fetch.h"
 
-#include <curl/curl.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
+#include <cctype>
 #include <memory>
 #include <mutex>
 
@@ -182,8 +183,8 @@ Result<HttpResponse> CurlFetch(const HttpRequest& request, const BodySink& sink,
   } else if (request.method == "PUT") {
     upload.fd = request.upload_fd;
     upload.body = request.body;
-    upload.size =
-        request.upload_fd >= 0 ? request.upload_size : static_cast<int64_t>(request.body.size());
+    upload.size = request.upload_fd >= 0 ? request.upload_size
+                                         : static_cast<int64_t>(request.body.size());
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, OnRead);
     curl_easy_setopt(c, CURLOPT_READDATA, &upload);

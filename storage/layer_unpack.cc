@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include <cerrno>
+
 #include <memory>
 #include <string>
 

@@ -350,8 +350,8 @@ Result<void> RegistrySession::PushBlobOnce(const Endpoint& origin, const Descrip
   HttpRequest put;
   put.method = "PUT";
   put.url = AbsoluteLocation(origin, location);
-  put.url +=
-      (put.url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + blob.digest;
+  put.url += (put.url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") +
+             blob.digest;
   put.headers = {"Content-Type: application/octet-stream"};
   put.upload_fd = fd;
   put.upload_size = blob.size;
