@@ -43,18 +43,19 @@ struct Point {
   std::string name;
   Op op;
   bool kill_only;  // after a step that cannot be undone: an error there is only logged
+  bool released;   // a kill here must end released (the release was under way)
 };
 
 const std::vector<Point> kPoints = {
-    {"volume_attach.after_acquire", Op::kAttach, false},
-    {"volume_attach.after_restore", Op::kAttach, false},
-    {"volume_attach.after_record", Op::kAttach, false},
-    {"volume_snapshot.after_upload", Op::kSnapshot, false},
-    {"volume_snapshot.after_publish", Op::kSnapshot, false},
-    {"volume_detach.after_snapshot", Op::kDetach, false},
-    {"volume_detach.after_intent", Op::kDetach, false},
-    {"volume_detach.after_release", Op::kDetach, true},
-    {"volume_release.after_intent", Op::kRelease, false},
+    {"volume_attach.after_acquire", Op::kAttach, false, true},
+    {"volume_attach.after_restore", Op::kAttach, false, true},
+    {"volume_attach.after_record", Op::kAttach, false, false},
+    {"volume_snapshot.after_upload", Op::kSnapshot, false, false},
+    {"volume_snapshot.after_publish", Op::kSnapshot, false, false},
+    {"volume_detach.after_snapshot", Op::kDetach, false, false},
+    {"volume_detach.after_intent", Op::kDetach, false, true},
+    {"volume_detach.after_release", Op::kDetach, true, true},
+    {"volume_release.after_intent", Op::kRelease, false, true},
 };
 
 class VolumeCrashTest : public ::testing::Test {
@@ -265,6 +266,12 @@ class VolumeCrashTest : public ::testing::Test {
         return row;
       }
       row.outcome = "killed";
+      row.why = AfterRestart(dir, point.op, row.outcome);
+      if (row.why.empty() && point.released && row.outcome.find("released") == std::string::npos) {
+        row.why = "an attach or release cut short must end released";
+      }
+      row.pass = row.why.empty();
+      return row;
     } else {
       if (!end.exited || end.code != testing::ExpectedCode(action)) {
         row.why = "expected code " +
