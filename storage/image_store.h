@@ -73,7 +73,8 @@ class ImageStore {
   // failed verification; nothing of it is kept), kResourceExhausted (a layer exceeds
   // `unpack.max_uncompressed_bytes` or `unpack.max_entries`; nothing of the pull is kept: no
   // image record, no layer, no temporary, and its blobs are garbage-collected like other
-  // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume).
+  // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume by
+  // this process; Open drops them). With any other error the pull's partial downloads go too.
   Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
                      Deadline deadline = Deadline::max());
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.

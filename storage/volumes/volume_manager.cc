@@ -177,7 +177,8 @@ Result<void> VolumeManager::Resume() {
     CR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     CR_ASSIGN_OR_RETURN(AttachmentRecord record, AttachmentFromJson(text, path));
     const std::string volume = record.lease.volume;
-    if (record.users.empty() || FileExists(ReleasingPath(volume))) {
+    // A stale record (lease lost, or rebuilt from a corrupt file) is not ours to release.
+    if (!record.stale && (record.users.empty() || FileExists(ReleasingPath(volume)))) {
       FinishInterruptedRelease(record);
       continue;
     }
