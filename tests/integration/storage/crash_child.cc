@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "common/failpoint.h"
 
 namespace cricket::storage::testing {
@@ -128,6 +130,37 @@ void PrintMatrix(const std::string& title, const std::vector<MatrixRow>& rows) {
 
 Code ExpectedCode(const std::string& action) {
   return action == "enospc" ? Code::kResourceExhausted : Code::kInternal;
+}
+
+bool JudgeChild(const ChildEnd& end, const std::string& action, const std::string& failed_outcome,
+                MatrixRow& row) {
+  if (action == "kill") {
+    if (!end.killed) {
+      row.why = "not killed: " + end.message;
+      return false;
+    }
+    row.outcome = "killed";
+    return true;
+  }
+  const Code want = ExpectedCode(action);
+  if (!end.exited || end.code != want) {
+    row.why = "expected code " + std::to_string(static_cast<int>(want)) + ", got " +
+              std::to_string(static_cast<int>(end.code)) + ": " + end.message;
+    return false;
+  }
+  if (!end.check_ok) {
+    row.why = end.message;
+    return false;
+  }
+  row.outcome = failed_outcome;
+  return true;
+}
+
+void ReportMatrix(const std::string& title, const std::vector<MatrixRow>& rows) {
+  PrintMatrix(title, rows);
+  for (const MatrixRow& row : rows) {
+    EXPECT_TRUE(row.pass) << row.point << "=" << row.action << ": " << row.why;
+  }
 }
 
 }  // namespace cricket::storage::testing

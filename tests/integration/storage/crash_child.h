@@ -9,6 +9,7 @@
 // checks what a restart finds.
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,5 +45,14 @@ void PrintMatrix(const std::string& title, const std::vector<MatrixRow>& rows);
 
 // The code a fail point's action makes an operation return.
 Code ExpectedCode(const std::string& action);
+
+// Judges how the child ended: with kill it must have died of SIGKILL (outcome "killed"); with
+// error/enospc it must have returned ExpectedCode(action) and passed its in-child check
+// (outcome `failed_outcome`). Sets row.outcome, or row.why and returns false.
+bool JudgeChild(const ChildEnd& end, const std::string& action, const std::string& failed_outcome,
+                MatrixRow& row);
+
+// Prints the table, then fails the test for every row that did not pass.
+void ReportMatrix(const std::string& title, const std::vector<MatrixRow>& rows);
 
 }  // namespace cricket::storage::testing
