@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "storage/reference.h"
 
@@ -85,6 +86,7 @@ Result<void> Ingest::Write(std::string_view data) {
   CR_RETURN_IF_ERROR(WriteAll(fd_.get(), data, partial_path_));
   hash_->Update(data);
   offset_ += static_cast<int64_t>(data.size());
+  CR_FAILPOINT(kContentIngestWrite);  // a partial file with bytes in it
   return Ok();
 }
 
@@ -118,12 +120,13 @@ Result<void> Ingest::Commit() {
   if (::fchmod(fd_.get(), 0444) < 0) {
     return Error::FromErrno(errno, "chmod " + partial_path_);
   }
+  CR_FAILPOINT(kContentBeforeCommit);  // every byte verified, not yet under blobs/
   if (::rename(partial_path_.c_str(), blob_path_.c_str()) < 0) {
     return Error::FromErrno(errno, "rename " + partial_path_ + " to " + blob_path_);
   }
   FsyncDir(blob_path_.substr(0, blob_path_.rfind('/')));
   fd_.Reset();
-  return Ok();
+  return FailPoint(FailPointId::kContentAfterCommit);
 }
 
 void Ingest::Discard() {
@@ -264,6 +267,27 @@ Result<void> ContentStore::Delete(std::string_view digest) {
     return Error::FromErrno(errno, "remove " + partial);
   }
   return Ok();
+}
+
+Result<bool> ContentStore::DiscardPartial(std::string_view digest) {
+  CR_ASSIGN_OR_RETURN(std::string blob_path, BlobPath(digest));
+  std::string partial =
+      root_ + "/ingest/" + blob_path.substr(blob_path.rfind('/') + 1) + ".partial";
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
+  UniqueFd fd(::open(partial.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) {
+      return false;
+    }
+    return Error::FromErrno(errno, "open " + partial);
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+    return false;  // another pull is writing it and owns it
+  }
+  if (::unlink(partial.c_str()) < 0 && errno != ENOENT) {
+    return Error::FromErrno(errno, "remove " + partial);
+  }
+  return true;
 }
 
 Result<std::vector<std::string>> ContentStore::List() const {

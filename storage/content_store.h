@@ -93,9 +93,13 @@ class ContentStore {
   Result<Ingest> StartIngest(std::string_view digest, int64_t expected_size);
   // Removes the blob and any partial file of it. OK when absent.
   Result<void> Delete(std::string_view digest);
+  // Removes the partial download of `digest` unless a writer holds it (a failed pull that will
+  // not be resumed). Returns whether a file was removed.
+  Result<bool> DiscardPartial(std::string_view digest);
   // Digests of all committed blobs.
   Result<std::vector<std::string>> List() const;
-  // Removes partial downloads not written to for `max_age_seconds` and not locked by a writer.
+  // Removes partial downloads (and temporaries of WriteBlob) not written to for
+  // `max_age_seconds` and not locked by a writer; 0 removes every unlocked one (start-up).
   // Returns how many were removed.
   Result<int> PruneIngest(int64_t max_age_seconds);
   // Bytes used by blobs and partial files.

@@ -285,6 +285,39 @@ Result<std::optional<std::string>> ImageDb::DeleteName(const std::string& name) 
   return std::optional<std::string>(id);
 }
 
+Result<std::optional<std::string>> ImageDb::DeleteTag(const std::string& tag) {
+  std::lock_guard lock(mu_);
+  CR_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  Cleanup rollback([&] { (void)db_->Exec("ROLLBACK"); });
+  std::string id;
+  {
+    CR_ASSIGN_OR_RETURN(Statement find,
+                        db_->Prepare("SELECT image_id FROM image_names WHERE name = ?1"));
+    find.Bind(1, tag);
+    CR_ASSIGN_OR_RETURN(bool row, find.Step());
+    if (!row) {
+      return std::optional<std::string>();  // the rollback ends the empty transaction
+    }
+    id = find.ColumnText(0);
+  }
+  {
+    CR_ASSIGN_OR_RETURN(Statement del, db_->Prepare("DELETE FROM image_names WHERE name = ?1"));
+    del.Bind(1, tag);
+    CR_RETURN_IF_ERROR(del.Run());
+  }
+  {
+    // The names cascade with the image; repo digests alone do not keep it.
+    CR_ASSIGN_OR_RETURN(Statement orphan,
+                        db_->Prepare("DELETE FROM images WHERE id = ?1 AND NOT EXISTS (SELECT 1 "
+                                     "FROM image_names WHERE image_id = ?1 AND is_digest = 0)"));
+    orphan.Bind(1, id);
+    CR_RETURN_IF_ERROR(orphan.Run());
+  }
+  CR_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+  rollback.Dismiss();
+  return std::optional<std::string>(id);
+}
+
 Result<void> ImageDb::DeleteImage(const std::string& id) {
   std::lock_guard lock(mu_);
   CR_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM images WHERE id = ?1"));

@@ -42,6 +42,10 @@ class ImageDb {
   Result<std::vector<Image>> List() const;
   // Removes one name. Returns the image it named (nullopt when unknown).
   Result<std::optional<std::string>> DeleteName(const std::string& name);
+  // Removes tag `tag` and, in the same transaction, its image when no other tag is left (a
+  // crash cannot leave an image without tags that no RemoveImage by tag would remove). Returns
+  // the image the tag named (nullopt when unknown).
+  Result<std::optional<std::string>> DeleteTag(const std::string& tag);
   // Removes the image and all its names. OK when unknown.
   Result<void> DeleteImage(const std::string& id);
 

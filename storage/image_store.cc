@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "storage/image_db_recovery.h"
@@ -62,6 +63,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, 
   }
   options.max_parallel_downloads = std::max(1, options.max_parallel_downloads);
   store->options_ = std::move(options);
+  store->Reconcile();
   return store;
 }
 
@@ -127,21 +129,20 @@ Result<void> ImageStore::Remove(const std::string& ref_or_id) {
   std::string full_id = AsFullId(ref_or_id);
   auto ref = ParseReference(ref_or_id);
   if (full_id.empty() && ref.ok() && ref->digest().empty()) {
-    // By tag: drop the name; the image goes when its last tag does.
-    CR_ASSIGN_OR_RETURN(std::optional<std::string> id, db_->DeleteName(ref->TagString()));
+    // By tag: drop the name; the image goes when its last tag does (one transaction).
+    CR_ASSIGN_OR_RETURN(std::optional<std::string> id, db_->DeleteTag(ref->TagString()));
     if (id.has_value()) {
-      auto image = db_->Get(*id);
-      if (image.ok() && image->repo_tags.empty()) {
-        CR_RETURN_IF_ERROR(db_->DeleteImage(*id));
-      }
+      CR_FAILPOINT(kImageRemoveAfterRecord);
       return GarbageCollect();
     }
   }
   CR_ASSIGN_OR_RETURN(std::optional<std::string> id, Lookup(ref_or_id));
-  if (!id.has_value()) {
-    return Ok();  // CRI: RemoveImage of an unknown image succeeds
+  if (id.has_value()) {
+    CR_RETURN_IF_ERROR(db_->DeleteImage(*id));
+    CR_FAILPOINT(kImageRemoveAfterRecord);
   }
-  CR_RETURN_IF_ERROR(db_->DeleteImage(*id));
+  // Also for an unknown image (CRI: RemoveImage is idempotent and succeeds): a retry after a
+  // removal that failed in its GC finishes it.
   return GarbageCollect();
 }
 

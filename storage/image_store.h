@@ -14,6 +14,11 @@
 // of at least 12 characters), tag or repo digest. Remove() drops a name (or, by id, the whole
 // image) and garbage-collects blobs and layers no image or container snapshot uses.
 //
+// Crash consistency (issue #14): every step publishes with rename(2) or one SQLite
+// transaction, in the order blobs -> layers -> image record (pull) and image record -> blobs ->
+// layers (remove), so a crash leaves at worst unreferenced blobs, layers, partial downloads and
+// temporaries, never a record without its content. Open() removes those (Reconcile).
+//
 // Thread-safe. Pulls run concurrently; GC never deletes what a running pull has fetched.
 
 #include <atomic>
@@ -68,7 +73,8 @@ class ImageStore {
   // failed verification; nothing of it is kept), kResourceExhausted (a layer exceeds
   // `unpack.max_uncompressed_bytes` or `unpack.max_entries`; nothing of the pull is kept: no
   // image record, no layer, no temporary, and its blobs are garbage-collected like other
-  // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume).
+  // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume by
+  // this process; Open drops them). With any other error the pull's partial downloads go too.
   Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
                      Deadline deadline = Deadline::max());
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.
@@ -79,6 +85,13 @@ class ImageStore {
   Result<void> Remove(const std::string& ref_or_id);
   // Deletes blobs and layers that no image and no container snapshot needs.
   Result<void> GarbageCollect();
+
+  // What one GC or start-up reconcile removed.
+  struct SweepCounts {
+    int blobs = 0;
+    int layers = 0;
+    int partials = 0;  // partial downloads and temporaries under ingest/
+  };
   Result<FsInfo> GetFsInfo() const;
 
   Snapshotter& snapshotter() { return *snapshots_; }
@@ -91,6 +104,13 @@ class ImageStore {
   // The image id `ref_or_id` names, or nullopt.
   Result<std::optional<std::string>> Lookup(const std::string& ref_or_id) const;
   Image WithPinned(Image image) const;
+  // Start-up repair (storage/image_reconcile.cc), called by Open: what a crash in a pull or a
+  // removal can leave is removed. Never fails Open: on an error it logs and keeps everything.
+  void Reconcile();
+  // GC's mark and sweep; partials older than `partial_age_seconds` go too.
+  Result<SweepCounts> Sweep(int64_t partial_age_seconds);
+  // After a pull failed for good: removes the partial downloads of its blobs, then GC.
+  void DropFailedPull(const std::string& ref, const std::vector<std::string>& digests);
   Result<void> FetchLayers(const Reference& ref, const AuthConfig& auth,
                            const std::vector<Descriptor>& layers,
                            const std::vector<std::string>& diff_ids, Deadline deadline);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "storage/image_store.h"
 #include "storage/registry_client.h"
@@ -163,6 +164,7 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
   auto pulled = [&]() -> Result<Image> {
     CR_RETURN_IF_ERROR(content_->WriteBlob(resolved->target_digest, resolved->target_body));
     CR_RETURN_IF_ERROR(content_->WriteBlob(resolved->manifest_digest, resolved->manifest_body));
+    CR_FAILPOINT(kImagePullAfterManifest);
     CR_RETURN_IF_ERROR((*session)->FetchBlob(manifest.config, *content_, deadline));
     blob_requests_ += (*session)->blob_requests();
     CR_ASSIGN_OR_RETURN(std::string config_body, content_->ReadBlob(manifest.config.digest));
@@ -179,17 +181,17 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     CR_RETURN_IF_ERROR(FetchLayers(ref, auth, manifest.layers, config.diff_ids, deadline));
 
     Image image = MakeImage(ref, *resolved, std::move(config));
+    CR_FAILPOINT(kImagePullBeforeRecord);  // every blob and layer in place, no record yet
     CR_RETURN_IF_ERROR(db_->Put(image));
+    // The image is complete from here: a failure reports an error, the next pull finds it.
+    CR_FAILPOINT(kImagePullAfterRecord);
     return Status(image.id);
   }();
   Release(held);
   if (!pulled.ok()) {
     if (!KeepsPartialWork(pulled.error())) {
       // A failed pull leaves nothing behind (partial downloads of a resumable failure stay).
-      auto gc = GarbageCollect();
-      if (!gc.ok()) {
-        log::Warn({}, "gc after failed pull of {}: {}", ref.String(), gc.error().ToString());
-      }
+      DropFailedPull(ref.String(), held);
     }
     return pulled.error().Wrap("pull " + ref.String());
   }

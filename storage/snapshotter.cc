@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -171,6 +172,7 @@ Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string&
   CR_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/parent", parent_chain_id, 0600));
   CR_RETURN_IF_ERROR(
       WriteFileAtomic(tmp + "/size", std::to_string(stats->uncompressed_bytes), 0600));
+  CR_FAILPOINT(kSnapshotLayerUnpacked);  // complete, but only under its temporary name
   if (::rename(tmp.c_str(), dir.c_str()) < 0) {
     if ((errno == EEXIST || errno == ENOTEMPTY) && HasLayer(chain_id)) {
       return Ok();  // a concurrent pull unpacked the same layer first; ours is dropped
@@ -179,7 +181,7 @@ Result<void> Snapshotter::Unpack(const std::string& chain_id, const std::string&
   }
   remove_tmp.Dismiss();
   FsyncDir(root_ + "/layers");
-  return Ok();
+  return FailPoint(FailPointId::kSnapshotLayerCommitted);
 }
 
 Result<std::string> Snapshotter::LayerParent(const std::string& chain_id) const {
@@ -216,7 +218,22 @@ Result<void> Snapshotter::RemoveLayer(const std::string& chain_id) {
     }
     return Error::FromErrno(errno, "remove layer " + chain_id);
   }
+  // Gone under its chain ID; the next PurgeRemovedLayers (GC, Open) finishes a failed removal.
+  CR_FAILPOINT(kSnapshotLayerRemoveRenamed);
   return RemoveAllAt(AT_FDCWD, doomed);
+}
+
+Result<int> Snapshotter::PurgeRemovedLayers() {
+  const std::string prefix = std::string(kTmpPrefix) + "rm-";
+  CR_ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(root_ + "/layers"));
+  int purged = 0;
+  for (const std::string& name : names) {
+    if (name.rfind(prefix, 0) == 0) {
+      CR_RETURN_IF_ERROR(RemoveAllAt(AT_FDCWD, root_ + "/layers/" + name));
+      ++purged;
+    }
+  }
+  return purged;
 }
 
 Result<std::vector<std::string>> Snapshotter::ListLayers() const {

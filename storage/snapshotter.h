@@ -62,6 +62,9 @@ class Snapshotter {
   // Removes a layer. OK when absent. The caller makes sure no chain uses it any more.
   Result<void> RemoveLayer(const std::string& chain_id);
   Result<std::vector<std::string>> ListLayers() const;
+  // Finishes layer removals interrupted after the rename (an error, not a crash: Open sweeps
+  // those). Returns how many it finished. The caller serialises it with RemoveLayer.
+  Result<int> PurgeRemovedLayers();
   // The parent chain ID of a layer ("" for a base layer).
   Result<std::string> LayerParent(const std::string& chain_id) const;
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "storage/volumes/snapshots/dir_snapshot_store.h"
@@ -10,6 +11,14 @@
 #include "storage/volumes/volume_manager_internal.h"
 
 namespace cricket::storage {
+namespace {
+
+bool FileExists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+}  // namespace
 
 VolumeManager::VolumeManager(VolumeManagerOptions options,
                              std::unique_ptr<VolumeCoordinator> coordinator)
@@ -82,6 +91,9 @@ std::string VolumeManager::DataPath(const std::string& volume) const {
 std::string VolumeManager::AttachmentPath(const std::string& volume) const {
   return options_.root + "/attachments/" + volume + ".json";
 }
+std::string VolumeManager::ReleasingPath(const std::string& volume) const {
+  return options_.root + "/attachments/" + volume + ".releasing";
+}
 std::string VolumeManager::CopyPath(const std::string& volume) const {
   return options_.root + "/copies/" + volume + ".json";
 }
@@ -108,9 +120,9 @@ std::shared_ptr<VolumeManager::Attachment> VolumeManager::Find(const std::string
 Result<std::unique_ptr<volumes::SnapshotStore>> VolumeManager::OpenStore(
     const std::string& volume) {
   if (options_.store == "oci") {
-    CR_ASSIGN_OR_RETURN(auto store,
-                        volumes::OciSnapshotStore::Create(
-                            options_.snapshot_repository + "/" + volume, http_, options_.oci));
+    CR_ASSIGN_OR_RETURN(
+        auto store, volumes::OciSnapshotStore::Create(options_.snapshot_repository + "/" + volume,
+                                                      http_, options_.oci));
     return std::unique_ptr<volumes::SnapshotStore>(std::move(store));
   }
   CR_ASSIGN_OR_RETURN(auto store, volumes::DirSnapshotStore::Open(options_.snapshot_dir));
@@ -146,14 +158,13 @@ void VolumeManager::StartKeeper(const std::shared_ptr<Attachment>& a) {
     lease = a->record.lease;
   }
   std::weak_ptr<Attachment> weak = a;
-  a->keeper = LeaseKeeper::Start(
-      *coordinator_, lease,
-      [this, weak](const Error& error) {
-        if (auto held = weak.lock()) {
-          MarkStale(*held, "lease lost: " + error.message());
-        }
-      },
-      {.interval = options_.keepalive_interval});
+  a->keeper = LeaseKeeper::Start(*coordinator_, lease,
+                                 [this, weak](const Error& error) {
+                                   if (auto held = weak.lock()) {
+                                     MarkStale(*held, "lease lost: " + error.message());
+                                   }
+                                 },
+                                 {.interval = options_.keepalive_interval});
 }
 
 Result<void> VolumeManager::Resume() {
@@ -166,6 +177,11 @@ Result<void> VolumeManager::Resume() {
     CR_ASSIGN_OR_RETURN(AttachmentRecord record,
                         LoadAttachmentRecord(path, name.substr(0, name.size() - 5)));
     const std::string volume = record.lease.volume;
+    // A stale record (lease lost, or rebuilt from a corrupt file) is not ours to release.
+    if (!record.stale && (record.users.empty() || FileExists(ReleasingPath(volume)))) {
+      FinishInterruptedRelease(record);
+      continue;
+    }
     auto a = std::make_shared<Attachment>(std::move(record));
     a->next_snapshot = std::chrono::steady_clock::now() + options_.snapshot_interval;
     {
@@ -183,10 +199,59 @@ Result<void> VolumeManager::Resume() {
     if (!alive.ok()) {
       log::Warn({}, "volume {}: cannot renew its lease yet: {}", volume, alive.error().message());
     }
+    AdoptPublishedHead(*a);
     StartKeeper(a);
     log::Info({}, "volume {}: attachment resumed (token {})", volume, a->record.lease.token);
   }
+  // A marker whose record is gone: the release finished, only the marker's removal did not.
+  for (const auto& name : names) {
+    if (name.ends_with(".releasing") &&
+        !FileExists(options_.root + "/attachments/" +
+                    name.substr(0, name.size() - std::string_view(".releasing").size()) +
+                    ".json")) {
+      std::error_code ec;
+      std::filesystem::remove(options_.root + "/attachments/" + name, ec);
+    }
+  }
   return Ok();
+}
+
+void VolumeManager::FinishInterruptedRelease(const AttachmentRecord& record) {
+  const std::string& volume = record.lease.volume;
+  // Take the lease back when it is still ours (local: the lock died with the old process), then
+  // give it up; a lease already gone needs nothing. The copy record was written before the
+  // attachment became releasable (or never said "clean"), so the data is as safe as it was.
+  auto alive = coordinator_->KeepAlive(record.lease);
+  if (alive.ok()) {
+    if (auto released = coordinator_->Release(record.lease); !released.ok()) {
+      log::Warn({}, "volume {}: release: {} (the lease expires on its own)", volume,
+                released.error().message());
+    }
+  } else if (alive.error().code() != Code::kAborted) {
+    log::Warn({}, "volume {}: cannot reach the lease to release it: {} (it expires on its own)",
+              volume, alive.error().message());
+  }
+  std::error_code ec;
+  std::filesystem::remove(AttachmentPath(volume), ec);
+  std::filesystem::remove(ReleasingPath(volume), ec);
+  log::Info({}, "volume {}: {} interrupted by a restart finished: lease released", volume,
+            record.users.empty() ? "attach" : "detach");
+}
+
+void VolumeManager::AdoptPublishedHead(Attachment& a) {
+  // A crash between publishing a head and recording it: the head carrying our token is ours.
+  auto head = coordinator_->ReadHead(a.record.lease.volume);
+  if (!head.ok() || !head->has_value() || (*head)->token != a.record.lease.token ||
+      (*head)->manifest_digest == a.record.head) {
+    return;
+  }
+  std::lock_guard lock(a.mu);
+  a.record.head = (*head)->manifest_digest;
+  log::Info({}, "volume {}: recorded head {} published before a restart", a.record.lease.volume,
+            a.record.head);
+  if (auto saved = PersistLocked(a); !saved.ok()) {
+    log::Warn({}, "volume {}: {}", a.record.lease.volume, saved.error().message());
+  }
 }
 
 Result<void> VolumeManager::BringCopyToHead(Attachment& a, const std::optional<VolumeHead>& head) {
@@ -195,8 +260,8 @@ Result<void> VolumeManager::BringCopyToHead(Attachment& a, const std::optional<V
   CR_ASSIGN_OR_RETURN(std::optional<CopyRecord> copy, ReadCopyRecord(CopyPath(volume)));
   const std::string digest = head ? head->manifest_digest : "";
   std::error_code ec;
-  const bool current = copy && copy->clean && copy->digest == digest &&
-                       std::filesystem::is_directory(data, ec);
+  const bool current =
+      copy && copy->clean && copy->digest == digest && std::filesystem::is_directory(data, ec);
   if (!current && head) {
     CR_ASSIGN_OR_RETURN(auto store, OpenStore(volume));
     volumes::RestoreOptions restore_options;
@@ -223,32 +288,42 @@ Result<void> VolumeManager::BringCopyToHead(Attachment& a, const std::optional<V
 Result<std::shared_ptr<VolumeManager::Attachment>> VolumeManager::AttachFirst(
     const std::string& volume, const std::string& pod, const std::string& ctr) {
   CR_ASSIGN_OR_RETURN(VolumeLease lease, coordinator_->Acquire(volume, options_.node));
+  // Undo in the order a crash in between also repairs: the record first (a lease without a
+  // record dies with this process or expires), then the lease.
   Cleanup release([&] {
+    std::error_code ec;
+    std::filesystem::remove(AttachmentPath(volume), ec);
     if (auto released = coordinator_->Release(lease); !released.ok()) {
       log::Warn({}, "volume {}: release after a failed attach: {}", volume,
                 released.error().message());
     }
   });
-  CR_ASSIGN_OR_RETURN(std::optional<VolumeHead> head, coordinator_->ReadHead(volume));
+  CR_FAILPOINT(kVolumeAttachAfterAcquire);
   AttachmentRecord record;
   record.lease = lease;
+  // The intent: a record without users. Open() releases the lease of such a record, so a crash
+  // before the attach finishes cannot keep the volume from every node until the lease expires.
+  CR_RETURN_IF_ERROR(WriteFileAtomic(AttachmentPath(volume), AttachmentToJson(record), 0600));
+  CR_ASSIGN_OR_RETURN(std::optional<VolumeHead> head, coordinator_->ReadHead(volume));
   record.head = head ? head->manifest_digest : "";
   record.users[ctr] = pod;
   auto a = std::make_shared<Attachment>(std::move(record));
   CR_RETURN_IF_ERROR(BringCopyToHead(*a, head));
+  CR_FAILPOINT(kVolumeAttachAfterRestore);
   {
     std::lock_guard lock(a->mu);
     a->next_snapshot = std::chrono::steady_clock::now() + options_.snapshot_interval;
     CR_RETURN_IF_ERROR(PersistLocked(*a));
   }
+  CR_FAILPOINT(kVolumeAttachAfterRecord);
   release.Dismiss();
   {
     std::lock_guard lock(mu_);
     attachments_[volume] = a;
   }
   StartKeeper(a);
-  log::Info({.pod = pod, .ctr = ctr}, "volume {} attached (token {}, head {})", volume,
-            lease.token, a->record.head.empty() ? "none" : a->record.head);
+  log::Info({.pod = pod, .ctr = ctr}, "volume {} attached (token {}, head {})", volume, lease.token,
+            a->record.head.empty() ? "none" : a->record.head);
   return a;
 }
 
@@ -277,6 +352,16 @@ Result<std::string> VolumeManager::Attach(const std::string& volume, const std::
   return DataPath(volume);
 }
 
+Result<void> VolumeManager::MarkReleasing(const std::string& volume, FailPointId then) {
+  CR_RETURN_IF_ERROR(WriteFileAtomic(ReleasingPath(volume), "", 0600));
+  if (auto fp = FailPoint(then); !fp.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(ReleasingPath(volume), ec);  // still attached, as before
+    return fp;
+  }
+  return Ok();
+}
+
 void VolumeManager::Drop(const std::shared_ptr<Attachment>& a) {
   a->keeper.reset();
   std::string volume;
@@ -287,6 +372,7 @@ void VolumeManager::Drop(const std::shared_ptr<Attachment>& a) {
   }
   std::error_code ec;
   std::filesystem::remove(AttachmentPath(volume), ec);
+  std::filesystem::remove(ReleasingPath(volume), ec);
   std::lock_guard lock(mu_);
   attachments_.erase(volume);
 }
@@ -308,7 +394,7 @@ Result<void> VolumeManager::DetachLocked(const std::shared_ptr<Attachment>& a, b
     }
     published = snap.ok();
   }
-  a->keeper.reset();
+  CR_FAILPOINT(kVolumeDetachAfterSnapshot);
   VolumeLease lease;
   std::string head;
   {
@@ -316,17 +402,30 @@ Result<void> VolumeManager::DetachLocked(const std::shared_ptr<Attachment>& a, b
     lease = a->record.lease;
     head = a->record.head;
   }
+  // Only a copy exactly at the published head may be served again without a restore. Written
+  // before the lease goes: after the release another node may publish a newer head.
+  CR_RETURN_IF_ERROR(WriteCopy(volume, {head, published}));
+  if (auto marked = MarkReleasing(volume, FailPointId::kVolumeDetachAfterIntent); !marked.ok()) {
+    (void)WriteCopy(volume, {head, false});  // still attached: containers may write on
+    return marked.error();
+  }
+  a->keeper.reset();
   if (!stale) {
     if (auto released = coordinator_->Release(lease); !released.ok()) {
       log::Warn({}, "volume {}: release: {} (the lease expires on its own)", volume,
                 released.error().message());
     }
   }
-  // Only a copy exactly at the published head may be served again without a restore.
-  CR_RETURN_IF_ERROR(WriteCopy(volume, {head, published}));
+  // The lease is gone; dropping the records cannot be undone now, so an error here is only
+  // logged (Open() finishes a release the marker announces).
+  if (auto fp = FailPoint(FailPointId::kVolumeDetachAfterRelease); !fp.ok()) {
+    log::Warn({}, "volume {}: {}", volume, fp.error().message());
+  }
   Drop(a);
   log::Info({}, "volume {} detached{}", volume,
-            stale ? " (stale copy, not published)" : published ? ", head " + head : "");
+            stale       ? " (stale copy, not published)"
+            : published ? ", head " + head
+                        : "");
   return Ok();
 }
 

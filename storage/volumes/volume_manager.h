@@ -19,6 +19,12 @@
 // Open() resumes each persisted attachment with KeepAlive(saved lease), or marks it stale when
 // the lease is gone.
 //
+// Crash consistency (issue #14): a first attach writes a record without users right after it
+// acquires the lease, and a detach or an operator's release writes attachments/<volume>
+// .releasing once the data is published and the copy record written; Open() finishes either by
+// releasing the lease and removing the records. So after a crash a volume is attached (record
+// with users, resumed) or released, and its published head and working copy are never lost.
+//
 // Thread-safety: every method is thread-safe. Calls for different volumes never wait for each
 // other; calls for one volume are serialised (a periodic snapshot in progress delays an
 // Attach/Detach of that volume only).
@@ -33,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/failpoint.h"
 #include "common/result.h"
 #include "storage/http_client.h"
 #include "storage/volumes/attachment_record.h"
@@ -140,8 +147,16 @@ class VolumeManager {
                          std::unique_ptr<VolumeCoordinator> coordinator);
 
   Result<void> Resume();
-  Result<std::shared_ptr<Attachment>> AttachFirst(const std::string& volume,
-                                                  const std::string& pod, const std::string& ctr);
+  // Open(): a record without users (an attach cut short) or with a .releasing marker (a
+  // detach or release cut short) is finished: lease released, records removed.
+  void FinishInterruptedRelease(const AttachmentRecord& record);
+  // Open(): records a head this lease published when the record missed it.
+  void AdoptPublishedHead(Attachment& a);
+  // Writes attachments/<volume>.releasing, then passes fail point `then` (removing the marker
+  // again when it fails).
+  Result<void> MarkReleasing(const std::string& volume, FailPointId then);
+  Result<std::shared_ptr<Attachment>> AttachFirst(const std::string& volume, const std::string& pod,
+                                                  const std::string& ctr);
   Result<void> BringCopyToHead(Attachment& a, const std::optional<VolumeHead>& head);
   Result<VolumeSnapshotReport> SnapshotLocked(Attachment& a);
   Result<void> DetachLocked(const std::shared_ptr<Attachment>& a, bool publish);
@@ -159,6 +174,7 @@ class VolumeManager {
 
   std::string AttachmentPath(const std::string& volume) const;
   std::string CopyPath(const std::string& volume) const;
+  std::string ReleasingPath(const std::string& volume) const;
   std::string StateDir(const std::string& volume) const;
   std::string CacheDir() const;
 
@@ -168,7 +184,7 @@ class VolumeManager {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;                                              // Guarded by mu_.
+  bool stop_ = false;                                               // Guarded by mu_.
   std::map<std::string, std::shared_ptr<Attachment>> attachments_;  // Guarded by mu_.
   // Volumes whose first Attach is under way (other callers wait for it).
   std::map<std::string, std::shared_ptr<std::mutex>> volume_locks_;  // Guarded by mu_.

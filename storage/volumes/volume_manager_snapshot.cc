@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "storage/volumes/snapshots/volume_snapshot.h"
 #include "storage/volumes/volume_manager.h"
@@ -44,6 +45,9 @@ Result<VolumeSnapshotReport> VolumeManager::SnapshotLocked(Attachment& a) {
   }
   VolumeSnapshotReport report{snap->manifest_digest, snap->new_layer, snap->bytes_uploaded,
                               snap->layer_count};
+  // In the store, not published: the next snapshot diffs against the local index (which
+  // describes it), or writes a full layer when the parent differs.
+  CR_FAILPOINT(kVolumeSnapshotAfterUpload);
   if (snap->manifest_digest != parent) {
     {
       std::lock_guard lock(a.mu);
@@ -67,6 +71,8 @@ Result<VolumeSnapshotReport> VolumeManager::SnapshotLocked(Attachment& a) {
   a.last_snapshot_bytes_uploaded = snap->bytes_uploaded;
   a.last_snapshot_unix_ms = NowUnixMs();
   a.last_error.clear();
+  // Published, not recorded: Open() adopts a head carrying our token (AdoptPublishedHead).
+  CR_FAILPOINT(kVolumeSnapshotAfterPublish);
   CR_RETURN_IF_ERROR(PersistLocked(a));
   return report;
 }
@@ -153,7 +159,6 @@ Result<void> VolumeManager::Release(const std::string& volume) {
       log::Warn({}, "volume {}: snapshot before the release: {}", volume, snap.error().message());
     }
   }
-  a->keeper.reset();
   VolumeLease lease;
   std::string head;
   {
@@ -163,6 +168,8 @@ Result<void> VolumeManager::Release(const std::string& volume) {
   }
   // Containers still running here keep writing into a copy nobody will publish.
   CR_RETURN_IF_ERROR(WriteCopy(volume, {head, false}));
+  CR_RETURN_IF_ERROR(MarkReleasing(volume, FailPointId::kVolumeReleaseAfterIntent));
+  a->keeper.reset();
   CR_RETURN_IF_ERROR(coordinator_->Release(lease));
   Drop(a);
   log::Info({}, "volume {} released by the operator", volume);
