@@ -27,6 +27,14 @@ Result<void> CriService::StopSandboxLocked(const std::string& id) {
   }
   CR_FAILPOINT(kSandboxStopAfterContainers);
   CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(record));
+  // NotReady is stored before the infra dies and the network goes: a crash or error in between
+  // leaves a NotReady pod whose Stop is done again, never a READY pod without its infra (the
+  // crash matrix found that). A NotReady pod whose infra still runs is stopped at start-up.
+  const bool was_ready = record.state != SandboxState::kNotReady;
+  if (was_ready) {
+    record.state = SandboxState::kNotReady;
+    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+  }
   // A pod cut short by a crash may have no shim yet (or no longer): nothing to kill then.
   auto infra = deps_.shims->Connect(info.infra_shim_dir);
   if (infra->Kill(SIGKILL, /*all=*/true).ok()) {
@@ -40,9 +48,7 @@ Result<void> CriService::StopSandboxLocked(const std::string& id) {
     CR_RETURN_IF_ERROR((*deps_.network)->TeardownPod(net));
   }
   CR_FAILPOINT(kSandboxStopAfterNetwork);
-  if (record.state != SandboxState::kNotReady) {
-    record.state = SandboxState::kNotReady;
-    CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
+  if (was_ready) {
     log::Info({.pod = id}, "sandbox stopped");
   }
   return Ok();

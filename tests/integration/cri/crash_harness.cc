@@ -374,7 +374,17 @@ void CrashMatrixFixture::TearDown() {
   }
   StopDaemon();
   if (HasFailure()) {
-    for (int i = 1; i <= starts_; ++i) {
+    // The daemons of the failed rows, and the last ones (a failure outside the rows).
+    std::set<int> shown;
+    for (const auto& [first, last] : failed_row_logs_) {
+      for (int i = first; i <= last; ++i) {
+        shown.insert(i);
+      }
+    }
+    for (int i = std::max(1, starts_ - 2); i <= starts_; ++i) {
+      shown.insert(i);
+    }
+    for (int i : shown) {
       const std::string log = dir_.Join("cricketd-" + std::to_string(i) + ".log");
       std::cerr << "--- " << log << " (tail)\n";
       std::string text = ReadFile(log).value_or("");
@@ -614,6 +624,7 @@ std::string CrashMatrixFixture::RunSteps(const std::string& point, CrashAction a
 CrashRow CrashMatrixFixture::RunRow(const std::string& point, CrashAction action,
                                     const CrashScenario& scenario) {
   const auto start = std::chrono::steady_clock::now();
+  const int first_log = starts_ + 1;
   CrashRow row{point, action, false, "", 0};
   std::string outcome = RunSteps(point, action, scenario);
   // Whatever happened, the row ends with everything removed by a daemon without fail points.
@@ -643,6 +654,9 @@ CrashRow CrashMatrixFixture::RunRow(const std::string& point, CrashAction action
     leaks_->Snapshot();  // the next row reports only its own
   }
   row.passed = outcome.empty();
+  if (!row.passed) {
+    failed_row_logs_.emplace_back(first_log, starts_);
+  }
   row.outcome = row.passed ? "ok" : outcome;
   row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return row;

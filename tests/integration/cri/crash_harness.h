@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -161,7 +162,10 @@ class CrashMatrixFixture : public CricketdFixture {
   std::string bridge_;
   std::string ip_forward_;
   int starts_ = 0;
-  int logs_noted_ = 0;  // cricketd-<n>.log files read for ids (NoteDaemonIds)
+  int logs_noted_ = 0;
+  std::vector<std::pair<int, int>>
+      failed_row_logs_;  // cricketd-<n>.log ranges of failed rows  // cricketd-<n>.log files read
+                         // for ids (NoteDaemonIds)
 };
 
 }  // namespace cricket::testing
