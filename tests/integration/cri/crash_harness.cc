@@ -280,9 +280,16 @@ void LeakChecker::CollectIds() {
       }
     }
   }
-  const std::string leases = scope_.root + "/network/" + scope_.bridge + "/leases";
-  for (const auto& name : Entries(leases)) {
-    std::string owner = ReadFile(leases + "/" + name).value_or("");
+  // Leases and host-port claims name their pod (a failed RunPodSandbox logs no id).
+  const std::string data = scope_.root + "/network/" + scope_.bridge;
+  std::vector<std::string> claims;
+  for (const auto& dir : {data + "/leases", data + "/hostports"}) {
+    for (const auto& name : Entries(dir)) {
+      claims.push_back(dir + "/" + name);
+    }
+  }
+  for (const auto& claim : claims) {
+    std::string owner = ReadFile(claim).value_or("");
     while (!owner.empty() && std::isspace(static_cast<unsigned char>(owner.back()))) {
       owner.pop_back();
     }
