@@ -174,7 +174,9 @@ TEST_F(StartupReconcileTest, RecordWithoutRuntimeStateIsRepairedAtStart) {
 TEST_F(StartupReconcileTest, HalfMadePodWithARunningInfraIsStopped) {
   const std::string id = RunPod();
   ASSERT_TRUE(capture_->at_launch.has_value());
-  ASSERT_TRUE(store_->PutSandbox(*capture_->at_launch).ok());  // NotReady, infra "running"
+  ASSERT_TRUE(store_->PutSandbox(*capture_->at_launch).ok());  // NotReady
+  shims_.At(config_.state + "/shims/" + id.substr(0, 16)).status =
+      testing::LiveStatus("running");  // the infra was started before the crash
   StartupReconcile::Run(*service_);
   EXPECT_EQ(shims_.At(config_.state + "/shims/" + id.substr(0, 16)).kills.size(), 1u);
   EXPECT_EQ(network_.torn_down.size(), 1u);
