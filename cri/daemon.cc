@@ -15,6 +15,7 @@
 #include "cri/container_spec.h"
 #include "cri/metadata_recovery.h"
 #include "cri/oom_score.h"
+#include "cri/startup_reconcile.h"
 #include "oci/cgroup_detect.h"
 #include "oci/cgroup_manager.h"
 
@@ -214,6 +215,7 @@ Result<void> Daemon::Serve() {
   log::Info({}, "shims run from a sealed {} ({})", shim_binary, SealMethodName(shim_exe_.method));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
+  StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
     // Exits are still found by status calls; only events come late.
     log::Warn({}, "container exits are not watched: {}", watching.error().message());

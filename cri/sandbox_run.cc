@@ -221,7 +221,13 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
                                              "\" does not support user namespaces");
   }
   info.runtime_handler = req.runtime_handler();
-  // Reserve the name first: a clash must fail before anything is made.
+  if (!info.host_network && deps_.network.ok()) {
+    info.netns_path = (*deps_.network)->NetnsPath(record.id);  // where SetupPod will pin it
+  }
+  // Reserve the name first: a clash must fail before anything is made. The record holds every
+  // path the pod will use from this first write on: a crash at any later step leaves a NotReady
+  // pod that Status, Stop and Remove handle (issue #14), not one that decodes as corrupt.
+  EncodeInfo(info, record);
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
   Cleanup drop_record([&] { (void)deps_.store->DeleteSandbox(record.id); });
   CR_FAILPOINT(kSandboxRunAfterRecord);
@@ -230,6 +236,7 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.state_dir, ec);
   });
+  CR_FAILPOINT(kSandboxRunAfterStateDir);
 
   network::PodNetworkConfig net = NetworkConfigOf(record.id, config);
   std::optional<Cleanup<std::function<void()>>> unwire;
@@ -239,9 +246,9 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
     }
     CR_ASSIGN_OR_RETURN(network::PodNetworkStatus status, (*deps_.network)->SetupPod(net));
     unwire.emplace([&] { (void)(*deps_.network)->TeardownPod(net); });
-    info.netns_path = (*deps_.network)->NetnsPath(record.id);
     info.ips = status.ips;
   }
+  CR_FAILPOINT(kSandboxRunAfterNetwork);
 
   network::DnsConfig dns{
       {config.dns_config().servers().begin(), config.dns_config().servers().end()},
@@ -254,9 +261,11 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.resolv_conf = files.resolv_conf;
   info.hosts = files.hosts;
   info.hostname_file = files.hostname;
+  CR_FAILPOINT(kSandboxRunAfterNameFiles);
 
   const std::string bundle = info.state_dir + "/infra";
   CR_RETURN_IF_ERROR(WriteInfraBundle(bundle, deps_.pause_binary, record.id, config, info));
+  CR_FAILPOINT(kSandboxRunAfterInfraBundle);
   shim::ShimOptions shim_options;
   shim_options.id = record.id;
   shim_options.bundle = bundle;
@@ -270,12 +279,15 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
     std::filesystem::remove_all(info.infra_shim_dir, ec);
   });
   CR_RETURN_IF_ERROR(deps_.shims->Launch(shim_options, std::chrono::seconds(60)));
+  CR_FAILPOINT(kSandboxRunAfterShimLaunch);
   CR_RETURN_IF_ERROR(infra->Start());
+  CR_FAILPOINT(kSandboxRunAfterInfraStart);
   CR_ASSIGN_OR_RETURN(shim::ShimStatus status, infra->Status());
   info.infra_pid = status.pid;
 
   record.state = SandboxState::kReady;
   EncodeInfo(info, record);
+  CR_FAILPOINT(kSandboxRunBeforeFinalRecord);
   CR_RETURN_IF_ERROR(deps_.store->PutSandbox(record));
   stop_infra.Dismiss();
   if (unwire) {

@@ -186,6 +186,9 @@ class CriService final : public streaming::StreamingRuntime {
   // Stops the infra process and tears the network down. Caller holds the sandbox lock.
   Result<void> StopSandboxLocked(const std::string& id);
 
+  // Repairs what a crash left (startup_reconcile.cc) with the steps above.
+  friend class StartupReconcile;
+
   // OK when containers can be run: the store answers and the cgroup hierarchy is known.
   Result<void> RuntimeReady();
   // OK when pods can get a network.

@@ -3,6 +3,7 @@
 #include <linux/if.h>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "network/names.h"
@@ -111,13 +112,18 @@ Result<PodNetworkStatus> BridgeNetwork::Setup(const PodNetworkConfig& config) {
   CR_ASSIGN_OR_RETURN(int bridge_index, EnsureBridge());
   CR_ASSIGN_OR_RETURN(Ipv4 ip, ipam_.Allocate(config.sandbox_id));
   Cleanup release([&] { (void)ipam_.Release(config.sandbox_id); });
+  CR_FAILPOINT(kNetworkSetupAfterLease);
   CR_RETURN_IF_ERROR(WireVeth(config, ip, bridge_index));
   Cleanup unwire([&] {
     if (auto nl = Netlink::Open(); nl.ok()) {
       (void)nl->DeleteLink(HostVethName(config.sandbox_id));
     }
   });
+  CR_FAILPOINT(kNetworkSetupAfterVeth);
   CR_RETURN_IF_ERROR(host_ports_.Add(config.sandbox_id, ip, config.port_mappings));
+  Cleanup unmap([&] { (void)host_ports_.Remove(config.sandbox_id); });
+  CR_FAILPOINT(kNetworkSetupAfterHostPorts);
+  unmap.Dismiss();
   unwire.Dismiss();
   release.Dismiss();
   PodNetworkStatus status;
@@ -128,13 +134,17 @@ Result<PodNetworkStatus> BridgeNetwork::Setup(const PodNetworkConfig& config) {
 
 Result<void> BridgeNetwork::Teardown(const PodNetworkConfig& config) {
   CR_RETURN_IF_ERROR(host_ports_.Remove(config.sandbox_id));
+  CR_FAILPOINT(kNetworkTeardownAfterHostPorts);
   CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
   // Deleting the host end deletes the pair; with the namespace gone it is gone already.
   auto deleted = nl.DeleteLink(HostVethName(config.sandbox_id));
   if (!deleted.ok() && deleted.error().code() != Code::kNotFound) {
     return deleted;
   }
-  return ipam_.Release(config.sandbox_id);
+  CR_FAILPOINT(kNetworkTeardownAfterVeth);
+  CR_RETURN_IF_ERROR(ipam_.Release(config.sandbox_id));
+  CR_FAILPOINT(kNetworkTeardownAfterLease);
+  return Ok();
 }
 
 Result<void> BridgeNetwork::Reconcile(const std::set<std::string>& live_sandbox_ids) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "network/bridge_network.h"
@@ -62,6 +63,7 @@ Result<PodNetworkStatus> NetworkManager::SetupPod(PodNetworkConfig config) {
   config.netns_path = NetnsPath(config.sandbox_id);
   CR_RETURN_IF_ERROR(CreateNetns(config.netns_path));
   Cleanup remove_netns([&] { (void)RemoveNetns(config.netns_path); });
+  CR_FAILPOINT(kNetworkSetupAfterNetns);
   CR_ASSIGN_OR_RETURN(PodNetworkStatus status, backend_->Setup(config));
   remove_netns.Dismiss();
   return status;
