@@ -43,7 +43,7 @@ namespace {
   X(error_free)
 
 struct SdApi {
-#define CRICKET_SD_MEMBER(name) decltype(&sd_bus_##name) name = nullptr;
+#define CRICKET_SD_MEMBER(name) decltype(&::sd_bus_##name) name##_ = nullptr;
   CRICKET_SD_BUS_FUNCTIONS(CRICKET_SD_MEMBER)
 #undef CRICKET_SD_MEMBER
 };
@@ -60,10 +60,10 @@ Result<void> LoadSdApi() {
                                                    "libsystemd0): ") +
                                            ::dlerror());
     }
-#define CRICKET_SD_LOAD(name)                                                            \
-  g_sd.name = reinterpret_cast<decltype(&sd_bus_##name)>(::dlsym(lib, "sd_bus_" #name)); \
-  if (g_sd.name == nullptr) {                                                            \
-    return Error(Code::kUnavailable, "libsystemd.so.0 lacks sd_bus_" #name);             \
+#define CRICKET_SD_LOAD(name)                                                                 \
+  g_sd.name##_ = reinterpret_cast<decltype(&::sd_bus_##name)>(::dlsym(lib, "sd_bus_" #name)); \
+  if (g_sd.name##_ == nullptr) {                                                              \
+    return Error(Code::kUnavailable, "libsystemd.so.0 lacks sd_bus_" #name);                  \
   }
     CRICKET_SD_BUS_FUNCTIONS(CRICKET_SD_LOAD)
 #undef CRICKET_SD_LOAD
@@ -79,7 +79,7 @@ constexpr uint64_t kCallTimeoutUs = 25'000'000;  // sd-bus's own default for met
 constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
 struct MessageUnref {
-  void operator()(sd_bus_message* m) const { Sd().message_unref(m); }
+  void operator()(sd_bus_message* m) const { Sd().message_unref_(m); }
 };
 using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
 
@@ -89,7 +89,7 @@ struct BusError {
   BusError() = default;
   BusError(const BusError&) = delete;
   BusError& operator=(const BusError&) = delete;
-  ~BusError() { Sd().error_free(&e); }
+  ~BusError() { Sd().error_free_(&e); }
 };
 
 Error ToError(int r, const BusError& error, const std::string& what) {
@@ -114,53 +114,53 @@ int AppendValue(sd_bus_message* m, const UnitProperty::Value& value) {
         int r = 0;
         if constexpr (std::is_same_v<T, bool>) {
           int b = v ? 1 : 0;
-          if ((r = Sd().message_open_container(m, 'v', "b")) < 0 ||
-              (r = Sd().message_append_basic(m, 'b', &b)) < 0) {
+          if ((r = Sd().message_open_container_(m, 'v', "b")) < 0 ||
+              (r = Sd().message_append_basic_(m, 'b', &b)) < 0) {
             return r;
           }
         } else if constexpr (std::is_same_v<T, uint64_t>) {
-          if ((r = Sd().message_open_container(m, 'v', "t")) < 0 ||
-              (r = Sd().message_append_basic(m, 't', &v)) < 0) {
+          if ((r = Sd().message_open_container_(m, 'v', "t")) < 0 ||
+              (r = Sd().message_append_basic_(m, 't', &v)) < 0) {
             return r;
           }
         } else if constexpr (std::is_same_v<T, std::string>) {
-          if ((r = Sd().message_open_container(m, 'v', "s")) < 0 ||
-              (r = Sd().message_append_basic(m, 's', v.c_str())) < 0) {
+          if ((r = Sd().message_open_container_(m, 'v', "s")) < 0 ||
+              (r = Sd().message_append_basic_(m, 's', v.c_str())) < 0) {
             return r;
           }
         } else if constexpr (std::is_same_v<T, std::vector<uint32_t>>) {
-          if ((r = Sd().message_open_container(m, 'v', "au")) < 0 ||
-              (r = Sd().message_append_array(m, 'u', v.data(), v.size() * sizeof(uint32_t))) < 0) {
+          if ((r = Sd().message_open_container_(m, 'v', "au")) < 0 ||
+              (r = Sd().message_append_array_(m, 'u', v.data(), v.size() * sizeof(uint32_t))) < 0) {
             return r;
           }
         } else {
-          if ((r = Sd().message_open_container(m, 'v', "ay")) < 0 ||
-              (r = Sd().message_append_array(m, 'y', v.data(), v.size())) < 0) {
+          if ((r = Sd().message_open_container_(m, 'v', "ay")) < 0 ||
+              (r = Sd().message_append_array_(m, 'y', v.data(), v.size())) < 0) {
             return r;
           }
         }
-        return Sd().message_close_container(m);
+        return Sd().message_close_container_(m);
       },
       value);
 }
 
 // a(sv)
 int AppendProperties(sd_bus_message* m, const std::vector<UnitProperty>& properties) {
-  int r = Sd().message_open_container(m, 'a', "(sv)");
+  int r = Sd().message_open_container_(m, 'a', "(sv)");
   for (const auto& p : properties) {
-    if (r < 0 || (r = Sd().message_open_container(m, 'r', "sv")) < 0 ||
-        (r = Sd().message_append_basic(m, 's', p.name.c_str())) < 0 ||
-        (r = AppendValue(m, p.value)) < 0 || (r = Sd().message_close_container(m)) < 0) {
+    if (r < 0 || (r = Sd().message_open_container_(m, 'r', "sv")) < 0 ||
+        (r = Sd().message_append_basic_(m, 's', p.name.c_str())) < 0 ||
+        (r = AppendValue(m, p.value)) < 0 || (r = Sd().message_close_container_(m)) < 0) {
       return r;
     }
   }
-  return r < 0 ? r : Sd().message_close_container(m);
+  return r < 0 ? r : Sd().message_close_container_(m);
 }
 
 class SdBus final : public SystemdBus {
  public:
   explicit SdBus(sd_bus* bus) : bus_(bus) {}
-  ~SdBus() override { Sd().flush_close_unref(bus_); }
+  ~SdBus() override { Sd().flush_close_unref_(bus_); }
   SdBus(const SdBus&) = delete;
   SdBus& operator=(const SdBus&) = delete;
 
@@ -170,12 +170,12 @@ class SdBus final : public SystemdBus {
     {
       std::lock_guard lock(mu_);
       CR_ASSIGN_OR_RETURN(Message m, NewCall("StartTransientUnit"));
-      int r = Sd().message_append(m.get(), "ss", unit.c_str(), "fail");
+      int r = Sd().message_append_(m.get(), "ss", unit.c_str(), "fail");
       if (r >= 0) {
         r = AppendProperties(m.get(), properties);
       }
       if (r >= 0) {
-        r = Sd().message_append(m.get(), "a(sa(sv))", 0);  // no auxiliary units
+        r = Sd().message_append_(m.get(), "a(sa(sv))", 0);  // no auxiliary units
       }
       if (r < 0) {
         return Error::FromErrno(-r, "build StartTransientUnit " + unit);
@@ -189,7 +189,7 @@ class SdBus final : public SystemdBus {
                                  const std::vector<UnitProperty>& properties) override {
     std::lock_guard lock(mu_);
     CR_ASSIGN_OR_RETURN(Message m, NewCall("SetUnitProperties"));
-    int r = Sd().message_append(m.get(), "sb", unit.c_str(), 1);  // runtime: not persisted
+    int r = Sd().message_append_(m.get(), "sb", unit.c_str(), 1);  // runtime: not persisted
     if (r >= 0) {
       r = AppendProperties(m.get(), properties);
     }
@@ -203,7 +203,7 @@ class SdBus final : public SystemdBus {
     {
       std::lock_guard lock(mu_);
       CR_ASSIGN_OR_RETURN(Message m, NewCall("StopUnit"));
-      if (int r = Sd().message_append(m.get(), "ss", unit.c_str(), "replace"); r < 0) {
+      if (int r = Sd().message_append_(m.get(), "ss", unit.c_str(), "replace"); r < 0) {
         return Error::FromErrno(-r, "build StopUnit " + unit);
       }
       auto stopped = Call(m.get(), "stop unit " + unit);
@@ -218,19 +218,19 @@ class SdBus final : public SystemdBus {
     std::lock_guard lock(mu_);
     BusError error;
     sd_bus_message* reply = nullptr;
-    int r = Sd().call_method(bus_, kDestination, kManagerPath, kManager, "GetUnit", &error.e,
-                             &reply, "s", unit.c_str());
+    int r = Sd().call_method_(bus_, kDestination, kManagerPath, kManager, "GetUnit", &error.e,
+                              &reply, "s", unit.c_str());
     if (r < 0) {
       return ToError(r, error, "get unit " + unit);
     }
     Message owned(reply);
     const char* path = nullptr;
-    if ((r = Sd().message_read(reply, "o", &path)) < 0) {
+    if ((r = Sd().message_read_(reply, "o", &path)) < 0) {
       return Error::FromErrno(-r, "read GetUnit reply for " + unit);
     }
     char* state = nullptr;
-    r = Sd().get_property_string(bus_, kDestination, path, "org.freedesktop.systemd1.Unit",
-                                 "ActiveState", &error.e, &state);
+    r = Sd().get_property_string_(bus_, kDestination, path, "org.freedesktop.systemd1.Unit",
+                                  "ActiveState", &error.e, &state);
     if (r < 0) {
       return ToError(r, error, "ActiveState of unit " + unit);
     }
@@ -242,7 +242,7 @@ class SdBus final : public SystemdBus {
  private:
   Result<Message> NewCall(const char* method) {
     sd_bus_message* m = nullptr;
-    int r = Sd().message_new_method_call(bus_, &m, kDestination, kManagerPath, kManager, method);
+    int r = Sd().message_new_method_call_(bus_, &m, kDestination, kManagerPath, kManager, method);
     if (r < 0) {
       return Error::FromErrno(-r, std::string("new D-Bus call ") + method);
     }
@@ -252,7 +252,7 @@ class SdBus final : public SystemdBus {
   Result<void> Call(sd_bus_message* m, const std::string& what) {
     BusError error;
     sd_bus_message* reply = nullptr;
-    int r = Sd().call(bus_, m, kCallTimeoutUs, &error.e, &reply);
+    int r = Sd().call_(bus_, m, kCallTimeoutUs, &error.e, &reply);
     Message owned(reply);
     if (r < 0) {
       return ToError(r, error, what);
@@ -284,8 +284,8 @@ class SdBus final : public SystemdBus {
       if (last == "failed") {
         std::lock_guard lock(mu_);
         BusError error;
-        (void)Sd().call_method(bus_, kDestination, kManagerPath, kManager, "ResetFailedUnit",
-                               &error.e, nullptr, "s", unit.c_str());
+        (void)Sd().call_method_(bus_, kDestination, kManagerPath, kManager, "ResetFailedUnit",
+                                &error.e, nullptr, "s", unit.c_str());
         if (stopping) {
           return Ok();
         }
@@ -310,14 +310,14 @@ Result<std::unique_ptr<SystemdBus>> NewSdBus() {
   // systemd's own socket first (root only, and there without a dbus-daemon, as on a minimal
   // node), then the system bus.
   sd_bus* bus = nullptr;
-  int r = Sd().new(&bus);
-  if (r >= 0 && (r = Sd().set_address(bus, "unix:path=/run/systemd/private")) >= 0) {
-    r = Sd().start(bus);
+  int r = Sd().new_(&bus);
+  if (r >= 0 && (r = Sd().set_address_(bus, "unix:path=/run/systemd/private")) >= 0) {
+    r = Sd().start_(bus);
   }
   if (r < 0) {
-    Sd().unref(bus);
+    Sd().unref_(bus);
     bus = nullptr;
-    r = Sd().open_system(&bus);
+    r = Sd().open_system_(&bus);
   }
   if (r < 0) {
     return Error(Code::kUnavailable, std::string("connect to systemd (/run/systemd/private, then "
