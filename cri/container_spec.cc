@@ -9,6 +9,7 @@
 #include "cri/container_security.h"
 #include "cri/container_spec_propagation.h"
 #include "cri/container_user.h"
+#include "oci/cgroup_systemd.h"
 #include "oci/spec_default.h"
 
 namespace cricket::cri {
@@ -252,6 +253,10 @@ std::vector<std::string> EffectiveArgs(const v1::ContainerConfig& config,
 }
 
 std::string CgroupParentPath(const std::string& cgroup_parent) {
+  // The systemd driver's parents are slice names (cri/systemd_scopes.h): systemd's path.
+  if (auto slice = oci::ExpandSlice(cgroup_parent); slice.ok()) {
+    return *slice;
+  }
   std::string parent = cgroup_parent.empty() ? "/cricket" : cgroup_parent;
   if (parent.front() != '/') {
     parent.insert(parent.begin(), '/');
@@ -263,6 +268,9 @@ std::string CgroupParentPath(const std::string& cgroup_parent) {
 }
 
 std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id) {
+  if (auto scope = oci::ContainerScope(cgroup_parent, container_id); scope.ok()) {
+    return scope->path;  // cricket-<id>.scope in the pod's slice
+  }
   return CgroupParentPath(cgroup_parent) + "/" + container_id;
 }
 

@@ -71,9 +71,11 @@ inline std::vector<oci::IdMapping> OciMappings(
   return ConvertIdMappings<oci::IdMapping>(maps);
 }
 
-// The pod's cgroup parent as an absolute path; /cricket, cricketd's own, when the pod names none.
+// The pod's cgroup parent as an absolute path; /cricket, cricketd's own, when the pod names none;
+// a slice name's systemd path ("a-b.slice" -> "/a.slice/a-b.slice").
 std::string CgroupParentPath(const std::string& cgroup_parent);
-// The cgroup a container of `sandbox` gets: <parent or /cricket>/<container id>.
+// The cgroup a container of `sandbox` gets: <parent or /cricket>/<container id>, or its scope
+// <slice path>/cricket-<id>.scope when the parent is a slice (cri/systemd_scopes.h).
 std::string ContainerCgroupPath(const std::string& cgroup_parent, const std::string& container_id);
 
 }  // namespace cricket::cri

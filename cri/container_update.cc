@@ -4,6 +4,7 @@
 #include "cri/container_spec.h"
 #include "cri/runtime_handlers.h"
 #include "cri/service.h"
+#include "cri/systemd_scopes.h"
 
 namespace cricket::cri {
 
@@ -25,6 +26,12 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
   CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps_.config, info.runtime_handler,
                                                         *deps_.sys, *deps_.cgroups, info.shim_dir));
+  // systemd driver: the unit's properties too, or systemd would put its own values back.
+  if (deps_.scopes != nullptr) {
+    if (auto scope = RememberedScope(info.shim_dir); scope.ok()) {
+      CR_RETURN_IF_ERROR(deps_.scopes->Update(*scope, resources));
+    }
+  }
   CR_RETURN_IF_ERROR(runtime->Update(id, resources));
   // Remember them, so ContainerStatus and a later restart see what is in force.
   // A corrupt config is left as it is: the new limits are in force, but not remembered.

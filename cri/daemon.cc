@@ -165,6 +165,12 @@ Result<void> Daemon::OpenVolumes(const std::string& fetch_binary) {
 }
 
 Result<void> Daemon::Serve() {
+  // The systemd driver needs systemd as PID 1: refused here, before anything is made, rather
+  // than on the first pod.
+  if (config_.cgroup_driver == CgroupDriver::kSystemd) {
+    CR_RETURN_IF_ERROR(CheckSystemdDriverUsable());
+    CR_ASSIGN_OR_RETURN(systemd_bus_, oci::NewSdBus());
+  }
   CR_ASSIGN_OR_RETURN(store_, MetadataStore::Open(config_.root));
   if (!store_->set_aside_path().empty()) {
     // Before the network reconcile below, which tears down every pod the store does not know.
@@ -213,6 +219,17 @@ Result<void> Daemon::Serve() {
   shims_ = NewProcessShims(shim_binary, shim_exe_.fd.get());
   deps.shims = shims_.get();
   log::Info({}, "shims run from a sealed {} ({})", shim_binary, SealMethodName(shim_exe_.method));
+  if (systemd_bus_ != nullptr) {
+    if (!deps.cgroups.ok()) {
+      return deps.cgroups.error().Wrap("cgroup_driver = \"systemd\"");
+    }
+    scopes_ = std::make_unique<SystemdScopes>(*systemd_bus_, deps.cgroups->mode);
+    systemd_shims_ = NewSystemdShims(*shims_, *scopes_);
+    deps.shims = systemd_shims_.get();
+    deps.scopes = scopes_.get();
+    log::Info({}, "cgroup driver systemd: containers in transient scopes ({})",
+              oci::CgroupModeName(deps.cgroups->mode));
+  }
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
   StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)

@@ -22,10 +22,12 @@
 #include "cri/metadata_store.h"
 #include "cri/portable_volumes.h"
 #include "cri/service.h"
+#include "cri/systemd_scopes.h"
 #include "cri/volumes_admin.h"
 #include "cri/volumes_admin_adapter.h"
 #include "common/syscalls.h"
 #include "network/network_manager.h"
+#include "oci/systemd_bus.h"
 #include "storage/image_store.h"
 #include "storage/volumes/volume_manager.h"
 
@@ -66,6 +68,10 @@ class Daemon {
   // What every shim is started from; before service_, which holds its fd.
   SealedExe shim_exe_;
   std::unique_ptr<ShimAccess> shims_;  // runs shims from shim_exe_
+  // cgroup_driver = "systemd": the bus, the scopes, and shims_ wrapped to start and stop them.
+  std::unique_ptr<oci::SystemdBus> systemd_bus_;
+  std::unique_ptr<SystemdScopes> scopes_;
+  std::unique_ptr<ShimAccess> systemd_shims_;
   std::unique_ptr<storage::ImageStore> images_;
   // Before service_, which uses it; its destructor keeps the leases for the next start.
   std::unique_ptr<storage::VolumeManager> volumes_;

@@ -15,6 +15,7 @@
 #include "cri/ids.h"
 #include "cri/runtime_handlers.h"
 #include "cri/service.h"
+#include "cri/systemd_scopes.h"
 #include "network/dns_files.h"
 #include "oci/spec_default.h"
 #include "oci/spec_json.h"
@@ -210,7 +211,8 @@ Result<void> CriService::RunPodSandbox(const v1::RunPodSandboxRequest& req,
   info.infra_shim_dir = deps_.config->state + "/shims/" + record.id.substr(0, 16);
   info.host_network = config.linux().security_context().namespace_options().network() == v1::NODE;
   info.hostname = config.hostname().empty() ? NodeHostname() : config.hostname();
-  info.cgroup_parent = config.linux().cgroup_parent();
+  CR_ASSIGN_OR_RETURN(info.cgroup_parent,
+                      PodCgroupParent(config.linux().cgroup_parent(), deps_.config->cgroup_driver));
   info.log_directory = config.log_directory();
   // Its containers' runtime; an unknown handler fails before anything is made.
   CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, RuntimeFor(*deps_.config, req.runtime_handler()));

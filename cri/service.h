@@ -40,6 +40,8 @@ namespace cricket::cri {
 namespace v1 = ::runtime::v1;
 
 // What the handlers work with; owned by the daemon, outliving the service.
+class SystemdScopes;  // cri/systemd_scopes.h
+
 struct CriDeps {
   const Config* config = nullptr;
   MetadataStore* store = nullptr;
@@ -65,6 +67,8 @@ struct CriDeps {
   AppArmorProfiles* apparmor = nullptr;
   // Starts container shims and connects to them (NewProcessShims; a fake in unit tests).
   ShimAccess* shims = nullptr;
+  // The systemd cgroup driver's units (cri/systemd_scopes.h); null under cgroupfs.
+  SystemdScopes* scopes = nullptr;
   // The infra process's binary (installed beside cricketd).
   std::string pause_binary;
 };

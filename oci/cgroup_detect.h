@@ -24,6 +24,9 @@ struct CgroupInfo {
     std::vector<std::string> controllers;
   };
   std::vector<V1Hierarchy> v1;
+  // The systemd driver is in use (cricket-runtime --systemd-cgroup): cgroupsPath has runc's
+  // `slice:prefix:name` form (CgroupPathFor). Not detected: the caller's choice.
+  bool systemd_driver = false;
 };
 
 std::string_view CgroupModeName(CgroupMode mode);

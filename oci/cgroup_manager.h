@@ -66,9 +66,17 @@ class CgroupManager {
   virtual Result<void> Destroy() = 0;
 };
 
-// "/crtest/x" as given, "" -> "/cricket/<id>", "a/b" -> "/a/b". kUnimplemented for the systemd
-// driver's "slice:prefix:name" form.
+// The cgroupfs driver's paths: "/crtest/x" as given, "" -> "/cricket/<id>", "a/b" -> "/a/b".
+// kInvalidArgument for the systemd driver's "slice:prefix:name" form.
 Result<std::string> CgroupPathFor(const std::string& cgroups_path, const std::string& id);
+
+// As above when !info.systemd_driver. With the systemd driver: runc's `slice:prefix:name` form
+// (oci/cgroup_systemd.h), mapped to its unit's cgroupfs path, which the cgroupfs backends then
+// use (systemd delegates the scope to us). The unit must be running already: the runtime is
+// linked statically and has no sd-bus (oci/README.md "systemd cgroup driver"); cricketd starts
+// it. kFailedPrecondition naming the unit when its cgroup is missing under `info`'s mounts.
+Result<std::string> CgroupPathFor(const std::string& cgroups_path, const std::string& id,
+                                  const CgroupInfo& info);
 
 // v2 when the node is unified-only, v1 otherwise (hybrid nodes put controllers on v1).
 std::unique_ptr<CgroupManager> NewCgroupManager(Syscalls& sys, const CgroupInfo& info,

@@ -204,7 +204,7 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   state.created = NowRfc3339();
   state.annotations = spec.annotations;
   CR_ASSIGN_OR_RETURN(state.cgroup_path,
-                      CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id));
+                      CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id, cgroups_));
   // Intent first: a crash from here on leaves a state dir that names the cgroup to remove.
   CR_RETURN_IF_ERROR(store_.Save(state));
 

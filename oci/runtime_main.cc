@@ -105,15 +105,14 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  if (global->Has("systemd-cgroup")) {
-    LogError(*global, Error(Code::kUnimplemented, "--systemd-cgroup: only the cgroupfs driver is implemented"));
-    return 1;
-  }
   auto cgroups = DetectCgroups();
   if (!cgroups.ok()) {
     LogError(*global, cgroups.error());
     return 1;
   }
+  // runc's flag: cgroupsPath is `slice:prefix:name`, the unit's cgroup delegated to us
+  // (CgroupPathFor says what the caller must have started).
+  cgroups->systemd_driver = global->Has("systemd-cgroup");
   LinuxSyscalls sys;
   Runtime runtime(sys, global->Get("root", kDefaultRuntimeRoot), *cgroups);
   Context ctx{runtime, std::move(args), next + 1};

@@ -153,7 +153,8 @@ TEST(CgroupPathTest, DefaultsAndForms) {
   EXPECT_EQ(*CgroupPathFor("", "abc"), "/cricket/abc");
   EXPECT_EQ(*CgroupPathFor("a/b", "abc"), "/a/b");
   EXPECT_EQ(*CgroupPathFor("/x", "abc"), "/x");
-  EXPECT_EQ(CgroupPathFor("system.slice:cricket:abc", "abc").error().code(), Code::kUnimplemented);
+  EXPECT_EQ(CgroupPathFor("system.slice:cricket:abc", "abc").error().code(),
+            Code::kInvalidArgument);
   EXPECT_EQ(CgroupPathFor("/../etc", "abc").error().code(), Code::kInvalidArgument);
 }
 
