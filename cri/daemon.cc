@@ -12,6 +12,7 @@
 #include "common/host_port.h"
 #include "common/log.h"
 #include "common/sealed_exe.h"
+#include "cri/container_reconcile.h"
 #include "cri/container_spec.h"
 #include "cri/oom_score.h"
 #include "oci/cgroup_detect.h"
@@ -208,6 +209,10 @@ Result<void> Daemon::Serve() {
   log::Info({}, "shims run from a sealed {} ({})", shim_binary, SealMethodName(shim_exe_.method));
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   service_ = std::make_unique<CriService>(std::move(deps));
+  // What a crash left of containers is finished or removed before anyone can ask (each repair
+  // is logged; a failure leaves it to the next start).
+  (void)ReconcileContainers(*service_, {&config_, store_.get(), shims_.get(), rootfs_.get(), &sys_,
+                                        oci::DetectCgroups()});
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
     // Exits are still found by status calls; only events come late.
     log::Warn({}, "container exits are not watched: {}", watching.error().message());
