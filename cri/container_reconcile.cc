@@ -97,8 +97,10 @@ class Reconciler {
       Failed(record.id, "kill without its shim", runtime.error());
       return;
     }
+    // Not found or not running: it ended already (its shim died after reaping it).
     if (auto killed = (*runtime)->Kill(record.id, SIGKILL, /*all=*/true);
-        !killed.ok() && killed.error().code() != Code::kNotFound) {
+        !killed.ok() && killed.error().code() != Code::kNotFound &&
+        killed.error().code() != Code::kFailedPrecondition) {
       Failed(record.id, "kill without its shim", killed.error());
       return;
     }

@@ -34,7 +34,8 @@ void KillAfterFailedStart(const CriDeps& deps, const ContainerRecord& record,
                                      info.shim_dir);
   if (runtime.ok()) {
     if (auto sent = (*runtime)->Kill(record.id, SIGKILL, /*all=*/true);
-        !sent.ok() && sent.error().code() != Code::kNotFound) {
+        !sent.ok() && sent.error().code() != Code::kNotFound &&
+        sent.error().code() != Code::kFailedPrecondition) {
       log::Warn({.pod = record.sandbox_id, .ctr = record.id}, "kill after a failed start: {}",
                 sent.error().message());
     }
