@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <string_view>
 #include <thread>
 
 #include "common/files.h"
@@ -12,9 +13,38 @@
 
 namespace cricket::testing {
 
+namespace {
+
+// The test's environment with `extra` ("NAME=value") put over it, built before fork: the child
+// of a threaded test process may only make async-signal-safe calls before execve.
+std::vector<std::string> MergedEnvironment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env = extra;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& x : extra) {
+      replaced = replaced || (x.size() > name.size() && x.compare(0, name.size(), name) == 0 &&
+                              x[name.size()] == '=');
+    }
+    if (!replaced) {
+      env.emplace_back(entry);
+    }
+  }
+  return env;
+}
+
+}  // namespace
+
 CricketdProcess::CricketdProcess(std::string binary, std::vector<std::string> args,
-                                 std::string stderr_path)
+                                 std::string stderr_path, std::vector<std::string> env)
     : stderr_path_(std::move(stderr_path)) {
+  std::vector<std::string> env_storage = MergedEnvironment(env);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
   std::vector<std::string> argv_storage{binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -29,7 +59,7 @@ CricketdProcess::CricketdProcess(std::string binary, std::vector<std::string> ar
       ::dup2(fd, STDERR_FILENO);
       ::dup2(fd, STDOUT_FILENO);
     }
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
 }
@@ -41,8 +71,7 @@ CricketdProcess::~CricketdProcess() {
   }
 }
 
-bool CricketdProcess::WaitReady(const std::string& socket_path,
-                                std::chrono::milliseconds timeout) {
+bool CricketdProcess::WaitReady(const std::string& socket_path, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (::access(socket_path.c_str(), F_OK) == 0) {

@@ -18,8 +18,10 @@ namespace cricket::testing {
 
 class CricketdProcess {
  public:
-  // `binary` is cricketd; `args` are its flags.
-  CricketdProcess(std::string binary, std::vector<std::string> args, std::string stderr_path);
+  // `binary` is cricketd; `args` are its flags; `env` ("NAME=value") is added to the test's own
+  // environment (e.g. CRICKET_FAILPOINTS for the crash matrix), replacing a variable of that name.
+  CricketdProcess(std::string binary, std::vector<std::string> args, std::string stderr_path,
+                  std::vector<std::string> env = {});
   CricketdProcess(const CricketdProcess&) = delete;
   CricketdProcess& operator=(const CricketdProcess&) = delete;
   ~CricketdProcess();
