@@ -197,7 +197,17 @@ Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig&
   shim_options.tty = config.tty();
   shim_options.stdin = config.stdin();
   shim_options.stdin_once = config.stdin_once();
-  return deps.shims->Launch(shim_options, std::chrono::seconds(60));
+  shim_options.failpoints = true;
+  auto launched = deps.shims->Launch(shim_options, std::chrono::seconds(60));
+  if (!launched.ok()) {
+    // Its log (in the shim dir, which goes with the rollback) says why it failed or died.
+    if (auto shim_log = ReadFile(info.shim_dir + "/shim.log");
+        shim_log.ok() && !shim_log->empty()) {
+      log::Warn({.pod = record.sandbox_id, .ctr = record.id}, "its shim failed; shim.log: {}",
+                shim_log->substr(shim_log->size() > 2048 ? shim_log->size() - 2048 : 0));
+    }
+  }
+  return launched;
 }
 
 }  // namespace

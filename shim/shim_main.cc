@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cricket-shim: %s\n", options.error().message().c_str());
     return 2;
   }
-  if (auto failpoints = cricket::ConfigureFailPointsFromEnv(); !failpoints.ok()) {
+  if (auto failpoints = options->failpoints ? cricket::ConfigureFailPointsFromEnv() : cricket::Ok();
+      !failpoints.ok()) {
     std::fprintf(stderr, "cricket-shim: %s\n", failpoints.error().message().c_str());
     return 2;
   }
