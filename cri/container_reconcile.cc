@@ -118,10 +118,6 @@ class Reconciler {
 
   void Record(ContainerRecord record) {
     const std::string id = record.id;
-    if (!sandbox_ids_.contains(record.sandbox_id)) {
-      Remove(id, "its sandbox " + record.sandbox_id + " is gone");
-      return;
-    }
     auto info = DecodeInfo(record);
     if (!info.ok()) {
       Failed(id, "read its record", info.error());  // DATA_LOSS for every RPC: not guessed at

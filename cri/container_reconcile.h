@@ -11,8 +11,8 @@
 // - A running record whose shim is gone: with an exit record, the exit is recorded; without
 //   one, the container (which nothing monitors any more) is killed through the runtime and
 //   recorded as exited.
-// - A record whose sandbox is gone, or whose bundle is gone (a RemoveContainer cut short):
-//   removed.
+// - An exited record whose bundle is gone (a RemoveContainer cut short): removed. (A record
+//   always has its sandbox's: the store keeps them together.)
 // - Orphans, named by no container or sandbox record: shim dirs (the shim, if it still runs,
 //   kills and deletes its container; the dir goes), containers in Cricket's runtime root
 //   (deleted, force), bundles (rootfs unmounted, snapshot and dir removed).
