@@ -152,9 +152,9 @@ class CrashMatrixContainersTest : public CrashMatrixFixture {
 
   CrashScenario ScenarioFor(const std::string& point) {
     const Op op = OpFor(point);
-    CrashScenario s;
-    s.point_in_cricketd = !point.starts_with("shim.");
-    s.prepare = [this, op](v1::RuntimeService::Stub& runtime) -> std::string {
+    CrashScenario scenario;
+    scenario.point_in_cricketd = !point.starts_with("shim.");
+    scenario.prepare = [this, op](v1::RuntimeService::Stub& runtime) -> std::string {
       pod_config_ = PodConfig("crash");
       ctr_.clear();
       if (grpc::Status s = RunPod(runtime, pod_config_, &pod_); !s.ok()) {
@@ -172,7 +172,7 @@ class CrashMatrixContainersTest : public CrashMatrixFixture {
       grpc::Status started = Call(runtime, Op::kStart, ctr_);
       return started.ok() ? "" : "StartContainer: " + started.error_message();
     };
-    s.rpc = [this, op, point](v1::RuntimeService::Stub& runtime) {
+    scenario.rpc = [this, op, point](v1::RuntimeService::Stub& runtime) {
       if (op == Op::kCreate) {
         return Create(runtime);
       }
@@ -187,10 +187,10 @@ class CrashMatrixContainersTest : public CrashMatrixFixture {
       }
       return called;
     };
-    s.check = [this, op](v1::RuntimeService::Stub& runtime, CrashAction action) {
+    scenario.check = [this, op](v1::RuntimeService::Stub& runtime, CrashAction action) {
       return Check(runtime, op, action);
     };
-    return s;
+    return scenario;
   }
 
   std::string image_;
