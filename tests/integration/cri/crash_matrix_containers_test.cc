@@ -56,6 +56,8 @@ class CrashMatrixContainersTest : public CrashMatrixFixture {
   }
 
   std::string BeforeBaseline() override {
+    // cricketd makes the bundles' parent on the first container and keeps it: the baseline's.
+    std::filesystem::create_directories(state() + "/containers");
     grpc::Status pulled = PullImage(images(), image_);
     return pulled.ok() ? "" : "PullImage: " + pulled.error_message();
   }
