@@ -11,6 +11,7 @@
 #include "common/check.h"
 #include "common/cleanup.h"
 #include "common/clock.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "cri/apparmor_profiles.h"
@@ -145,7 +146,7 @@ Result<void> AttachPortableVolumes(const CriDeps& deps, const std::vector<Portab
 }
 
 // The OCI spec of the container in its bundle (config.json), with the user it resolved in the
-// mounted rootfs kept in the record.
+// mounted rootfs put into the record (not stored yet).
 Result<void> WriteBundleSpec(const CriDeps& deps, const v1::ContainerConfig& config,
                              const v1::ContainerConfig& effective, const storage::Image& image,
                              const std::string& rootfs, const std::string& sandbox_id,
@@ -169,9 +170,9 @@ Result<void> WriteBundleSpec(const CriDeps& deps, const v1::ContainerConfig& con
   CR_ASSIGN_OR_RETURN(oci::Spec spec, BuildContainerSpec(input));
   // The user is known only now (names resolve in the mounted rootfs); the record keeps it so
   // statuses and events never read config.json back.
+  // It is stored with the final record, once the shim holds the container.
   info.user = ContainerUserFromSpec(spec.process->user);
   EncodeInfo(info, record);
-  CR_RETURN_IF_ERROR(deps.store->PutContainer(record));
   ClampOomScoreAdj(deps.oom_score_adj_floor, spec);
   CR_CHECK(deps.apparmor != nullptr);
   CR_ASSIGN_OR_RETURN(spec.process->apparmor_profile,
@@ -181,7 +182,8 @@ Result<void> WriteBundleSpec(const CriDeps& deps, const v1::ContainerConfig& con
   return Ok();
 }
 
-// The shim that creates the container and holds it; its state directory goes again if it fails.
+// The shim that creates the container and holds it. On failure the caller deletes what a shim
+// that died half-way may have left (a created init waiting for start) and the shim dir.
 Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig& config,
                                  const ContainerRecord& record, const ContainerInfo& info,
                                  const RuntimeTarget& runtime) {
@@ -195,13 +197,17 @@ Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig&
   shim_options.tty = config.tty();
   shim_options.stdin = config.stdin();
   shim_options.stdin_once = config.stdin_once();
-  Cleanup drop_shim_dir([&] {
-    std::error_code ec;
-    std::filesystem::remove_all(info.shim_dir, ec);
-  });
-  CR_RETURN_IF_ERROR(deps.shims->Launch(shim_options, std::chrono::seconds(60)));
-  drop_shim_dir.Dismiss();
-  return Ok();
+  shim_options.failpoints = true;
+  auto launched = deps.shims->Launch(shim_options, std::chrono::seconds(60));
+  if (!launched.ok()) {
+    // Its log (in the shim dir, which goes with the rollback) says why it failed or died.
+    if (auto shim_log = ReadFile(info.shim_dir + "/shim.log");
+        shim_log.ok() && !shim_log->empty()) {
+      log::Warn({.pod = record.sandbox_id, .ctr = record.id}, "its shim failed; shim.log: {}",
+                shim_log->substr(shim_log->size() > 2048 ? shim_log->size() - 2048 : 0));
+    }
+  }
+  return launched;
 }
 
 }  // namespace
@@ -230,9 +236,13 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   CR_ASSIGN_OR_RETURN(RuntimeTarget runtime, DescribeContainer(deps_, config, sandbox_id, sandbox,
                                                                sandbox_info, image, record, info));
   auto lock = locks_.Acquire(record.id);
-  // Reserve the name first: a clash fails before anything is made.
+  // Reserve the name first: a clash fails before anything is made. Each step below is undone
+  // in reverse order when a later one fails. After a crash, the record (in the created state,
+  // with no live shim) is what start-up reconcile (cri/container_reconcile.h) finds and
+  // removes through RemoveContainer, so the record goes first and is deleted last.
   CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   Cleanup drop_record([&] { (void)deps_.store->DeleteContainer(record.id); });
+  CR_FAILPOINT(kContainerCreateAfterRecord);
 
   const std::string rootfs = info.bundle + "/rootfs";
   CR_RETURN_IF_ERROR(MakeDirs(rootfs, 0700));
@@ -243,9 +253,11 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   ContainerRootfs& snapshots = *deps_.rootfs;
   CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image.chain_id));
   Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
+  CR_FAILPOINT(kContainerCreateAfterSnapshot);
   CR_RETURN_IF_ERROR(
       snapshots.Mount(record.id, rootfs, PodSnapshotIdmap(sandbox_config, sandbox_info)));
   Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
+  CR_FAILPOINT(kContainerCreateAfterMount);
 
   v1::ContainerConfig effective = config;
   Cleanup detach([&] {
@@ -259,22 +271,47 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
     detach.Dismiss();
   }
   CR_RETURN_IF_ERROR(AttachPortableVolumes(deps_, portable, sandbox_id, record, effective));
+  CR_FAILPOINT(kContainerCreateAfterVolumes);
   CR_RETURN_IF_ERROR(WriteBundleSpec(deps_, config, effective, image, rootfs, sandbox_id,
                                      sandbox_info, sandbox_config, record, info));
+  CR_FAILPOINT(kContainerCreateAfterSpec);
   CR_RETURN_IF_ERROR(MakeDirs(std::filesystem::path(info.log_path).parent_path().string(), 0755));
+  // Armed before the launch: a shim that fails (or dies) after its runtime created the
+  // container leaves a created init; a step after the launch that fails leaves a live shim.
+  // Either is deleted through the shim, or through the runtime when the shim is gone.
+  Cleanup drop_shim([&] {
+    if (auto deleted = DeleteThroughShim(record.id, info.shim_dir, info.runtime_handler);
+        !deleted.ok()) {
+      log::Warn({.pod = sandbox_id, .ctr = record.id}, "delete after a failed create: {}",
+                deleted.error().message());
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(info.shim_dir, ec);
+  });
   CR_RETURN_IF_ERROR(LaunchContainerShim(deps_, config, record, info, runtime));
-
-  detach.Dismiss();
-  unmount.Dismiss();
-  drop_snapshot.Dismiss();
-  drop_bundle.Dismiss();
-  drop_record.Dismiss();
+  CR_FAILPOINT(kContainerCreateAfterShim);
   if (exit_watcher_) {
     if (auto watched = exit_watcher_->Watch(record.id, info.shim_dir); !watched.ok()) {
       log::Warn({.pod = sandbox_id, .ctr = record.id}, "cannot watch for its exit: {}",
                 watched.error().message());
     }
   }
+  Cleanup forget_exit([&] {
+    if (exit_watcher_) {
+      exit_watcher_->Forget(record.id);
+    }
+  });
+  CR_FAILPOINT(kContainerCreateBeforeFinalRecord);
+  // The final record: with the user resolved in the rootfs. From here the container is whole.
+  CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
+
+  forget_exit.Dismiss();
+  drop_shim.Dismiss();
+  detach.Dismiss();
+  unmount.Dismiss();
+  drop_snapshot.Dismiss();
+  drop_bundle.Dismiss();
+  drop_record.Dismiss();
   PublishContainerEvent(record, v1::CONTAINER_CREATED_EVENT);
   resp.set_container_id(record.id);
   log::Info({.pod = sandbox_id, .ctr = record.id}, "container {} created from {}", record.name,

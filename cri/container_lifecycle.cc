@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "cri/ids.h"
 #include "cri/runtime_handlers.h"
@@ -109,6 +110,7 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
     return Ok();  // CRI: stopping a stopped (or never started) container is OK
   }
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
+  CR_FAILPOINT(kContainerStopBeforeKill);
   // Once it stopped, its portable volumes are published: exact when it was their only writer.
   // The lease stays until the last container using a volume is removed or its pod stopped.
   Cleanup publish([&] {
@@ -125,6 +127,7 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
     int signal = info.stop_signal > 0 ? info.stop_signal : SIGTERM;
     auto sent = shim->Kill(signal, /*all=*/false);
     if (sent.ok() && shim->Wait(std::chrono::seconds(timeout_s)).ok()) {
+      CR_FAILPOINT(kContainerStopAfterKill);
       CR_RETURN_IF_ERROR(RefreshContainer(record));
       return Ok();
     }
@@ -135,12 +138,13 @@ Result<void> CriService::StopContainerLocked(const std::string& id, int64_t time
     return killed.error().Wrap("kill container " + id);
   }
   CR_RETURN_IF_ERROR(shim->Wait(30s));
+  CR_FAILPOINT(kContainerStopAfterKill);
   CR_RETURN_IF_ERROR(RefreshContainer(record));
   return Ok();
 }
 
 Result<void> CriService::DeleteThroughShim(const std::string& id, const std::string& shim_dir,
-                                          const std::string& runtime_handler) {
+                                           const std::string& runtime_handler) {
   auto deleted = deps_.shims->Connect(shim_dir)->Delete(/*force=*/true);
   if (deleted.ok() || deleted.error().code() != Code::kUnavailable) {
     return deleted;
@@ -153,8 +157,10 @@ Result<void> CriService::DeleteThroughShim(const std::string& id, const std::str
   CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps_.config, runtime_handler, *deps_.sys,
                                                         *deps_.cgroups, shim_dir));
   auto removed = runtime->Delete(id, /*force=*/true);
-  if (!removed.ok() && removed.error().code() != Code::kNotFound) {
-    return removed.error().Wrap("without its shim");
+  if (!removed.ok()) {
+    // Unknown to the runtime too: nothing was left (a shim that failed before creating).
+    return removed.error().code() == Code::kNotFound ? Result<void>(Ok())
+                                                     : removed.error().Wrap("without its shim");
   }
   log::Warn({.ctr = id}, "its shim was gone ({}); deleted through the runtime",
             deleted.error().message());
@@ -166,21 +172,29 @@ Result<void> CriService::RemoveContainerLocked(const std::string& id) {
   if (!found.ok()) {
     return found.error().code() == Code::kNotFound ? Ok() : Result<void>(found.error());
   }
+  // Each step is repeatable: a remove that failed or was cut short by a crash is finished by
+  // the next RemoveContainer (kubelet retries; start-up reconcile repeats it for half-removed
+  // containers). The record goes last, so it is there to repeat from.
   CR_RETURN_IF_ERROR(StopContainerLocked(id, 0));
+  CR_FAILPOINT(kContainerRemoveAfterStop);
   // The last container of a volume: final snapshot, fenced publish, lease released. A failure
   // keeps the container, so kubelet's retry repeats the detach.
   if (deps_.volumes != nullptr) {
     CR_RETURN_IF_ERROR(deps_.volumes->DetachContainer(id, /*publish=*/true));
   }
+  CR_FAILPOINT(kContainerRemoveAfterDetach);
   CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(*found));
   if (auto deleted = DeleteThroughShim(id, info.shim_dir, info.runtime_handler); !deleted.ok()) {
     return deleted.error().Wrap("delete container " + id);
   }
+  CR_FAILPOINT(kContainerRemoveAfterDelete);
   CR_RETURN_IF_ERROR(deps_.rootfs->Unmount(info.bundle + "/rootfs"));
+  CR_FAILPOINT(kContainerRemoveAfterUnmount);
   CR_RETURN_IF_ERROR(deps_.rootfs->Remove(id));
   std::error_code ec;
   std::filesystem::remove_all(info.bundle, ec);
   std::filesystem::remove_all(info.shim_dir, ec);
+  CR_FAILPOINT(kContainerRemoveBeforeRecord);
   CR_RETURN_IF_ERROR(deps_.store->DeleteContainer(id));
   if (exit_watcher_) {
     exit_watcher_->Forget(id);

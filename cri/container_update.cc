@@ -1,5 +1,7 @@
 // UpdateContainerResources: new cgroup limits for a created or running container.
 
+#include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "cri/container_spec.h"
 #include "cri/runtime_handlers.h"
@@ -32,14 +34,32 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
       CR_RETURN_IF_ERROR(deps_.scopes->Update(*scope, resources));
     }
   }
+  auto config = DecodeConfig(record);
   CR_RETURN_IF_ERROR(runtime->Update(id, resources));
+  // A failure from here on puts the limits of the record back: a failed update changes
+  // nothing. (A crash here leaves the new limits in force and the old ones recorded; the
+  // next update, or kubelet's retry, makes them agree.)
+  Cleanup restore([&] {
+    if (!config.ok()) {
+      return;
+    }
+    oci::Resources old;
+    ApplyCriResources(config->linux().resources(), old);
+    if (auto restored = runtime->Update(id, old); !restored.ok()) {
+      log::Warn({.pod = record.sandbox_id, .ctr = id},
+                "restore resources after a failed update: {}", restored.error().message());
+    }
+  });
+  CR_FAILPOINT(kContainerUpdateAfterCgroup);
   // Remember them, so ContainerStatus and a later restart see what is in force.
   // A corrupt config is left as it is: the new limits are in force, but not remembered.
-  if (auto config = DecodeConfig(record); config.ok()) {
-    *config->mutable_linux()->mutable_resources() = req.linux();
-    CR_RETURN_IF_ERROR(EncodeConfig(*config, record));
+  if (config.ok()) {
+    v1::ContainerConfig updated = *config;
+    *updated.mutable_linux()->mutable_resources() = req.linux();
+    CR_RETURN_IF_ERROR(EncodeConfig(updated, record));
     CR_RETURN_IF_ERROR(deps_.store->PutContainer(record));
   }
+  restore.Dismiss();
   log::Info({.pod = record.sandbox_id, .ctr = id}, "resources updated");
   return Ok();
 }

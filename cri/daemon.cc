@@ -12,6 +12,7 @@
 #include "common/host_port.h"
 #include "common/log.h"
 #include "common/sealed_exe.h"
+#include "cri/container_reconcile.h"
 #include "cri/container_spec.h"
 #include "cri/metadata_recovery.h"
 #include "cri/oom_score.h"
@@ -231,8 +232,13 @@ Result<void> Daemon::Serve() {
               oci::CgroupModeName(deps.cgroups->mode));
   }
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
+  ShimAccess* const deps_shims = deps.shims;
   service_ = std::make_unique<CriService>(std::move(deps));
   StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)
+  // What a crash left of containers is finished or removed before anyone can ask (each repair
+  // is logged; a failure leaves it to the next start).
+  (void)ReconcileContainers(*service_, {&config_, store_.get(), deps_shims, rootfs_.get(), &sys_,
+                                        oci::DetectCgroups()});
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
     // Exits are still found by status calls; only events come late.
     log::Warn({}, "container exits are not watched: {}", watching.error().message());

@@ -6,11 +6,14 @@
 
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -25,12 +28,46 @@
 namespace {
 
 // The parent: relays the child's verdict, one line. (Reading to EOF would hang: the container's
-// init, waiting for `start`, still holds a copy of the pipe until it execs.)
-int AwaitReady(int ready_fd) {
+// init, waiting for `start`, still holds a copy of the pipe until it execs.) The child's pidfd
+// ends the wait when it dies before its verdict, as it may after the runtime made the init
+// (crashed, killed): cricketd then learns at once, not at its launch timeout.
+int AwaitReady(int ready_fd, pid_t child) {
   std::string message;
-  char c = 0;
-  while (::read(ready_fd, &c, 1) == 1 && c != '\n') {
-    message += c;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+  const nfds_t watched = pidfd >= 0 ? 2 : 1;
+  bool child_gone = false;
+  for (;;) {
+    if (!child_gone) {
+      pollfd fds[2] = {{ready_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+      if (::poll(fds, watched, -1) < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        break;
+      }
+      if (watched == 2 && fds[1].revents != 0) {
+        child_gone = true;  // read what it wrote before it died, without blocking
+        ::fcntl(ready_fd, F_SETFL, O_NONBLOCK);
+      } else if (fds[0].revents == 0) {
+        continue;
+      }
+    }
+    char c = 0;
+    ssize_t n = ::read(ready_fd, &c, 1);
+    if (n == 1) {
+      if (c == '\n') {
+        break;
+      }
+      message += c;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    break;  // EOF, or all that a child that is gone wrote
+  }
+  if (pidfd >= 0) {
+    ::close(pidfd);
   }
   if (message == "ok") {
     return 0;
@@ -69,7 +106,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cricket-shim: %s\n", options.error().message().c_str());
     return 2;
   }
-  if (auto failpoints = cricket::ConfigureFailPointsFromEnv(); !failpoints.ok()) {
+  if (auto failpoints = options->failpoints ? cricket::ConfigureFailPointsFromEnv() : cricket::Ok();
+      !failpoints.ok()) {
     std::fprintf(stderr, "cricket-shim: %s\n", failpoints.error().message().c_str());
     return 2;
   }
@@ -95,7 +133,7 @@ int main(int argc, char** argv) {
   }
   if (pid > 0) {
     ::close(ready[1]);
-    return AwaitReady(ready[0]);
+    return AwaitReady(ready[0], pid);
   }
   ::close(ready[0]);
   ::setsid();

@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "common/clock.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "oci/console_socket.h"
 #include "oci/spec_json.h"
@@ -30,6 +31,7 @@ nlohmann::json ExitJson(const ExitRecord& r) {
 
 std::optional<nlohmann::json> ShimServer::HandleRequest(int conn_fd, const nlohmann::json& req,
                                                         std::vector<UniqueFd>& fds) {
+  RecordExit();  // a write that failed before: the disk may have room now
   auto parsed = ParseRequest(req);
   if (!parsed.ok()) {
     return ErrorReply(parsed.error());
@@ -86,6 +88,7 @@ Result<nlohmann::json> ShimServer::Status() {
 Result<nlohmann::json> ShimServer::Start() {
   CR_RETURN_IF_ERROR(runtime_->Start(options_.id));
   started_at_ns_ = NowUnixNanos();
+  CR_FAILPOINT(kShimAfterStart);
   log::Info({.ctr = options_.id}, "container started pid={}", init_pid_);
   return nlohmann::json{{"pid", init_pid_}, {"startedAt", started_at_ns_}};
 }

@@ -18,6 +18,10 @@ Result<ShimOptions> ParseShimArgs(const std::vector<std::string>& args) {
       o.stdin_once = true;
       continue;
     }
+    if (flag == "--failpoints") {
+      o.failpoints = true;
+      continue;
+    }
     std::string* target = flag == "--id"             ? &o.id
                           : flag == "--bundle"       ? &o.bundle
                           : flag == "--state-dir"    ? &o.state_dir
@@ -59,6 +63,9 @@ std::vector<std::string> ShimArgs(const ShimOptions& o) {
   }
   if (o.stdin_once) {
     args.emplace_back("--stdin-once");
+  }
+  if (o.failpoints) {
+    args.emplace_back("--failpoints");
   }
   return args;
 }

@@ -3,7 +3,7 @@
 // The command line of cricket-shim, shared by the shim (parsing) and cricketd (building it).
 //
 //   cricket-shim --id ID --bundle DIR --state-dir DIR --log-path FILE --runtime-root DIR
-//                [--runtime-binary PATH] [--tty] [--stdin] [--stdin-once]
+//                [--runtime-binary PATH] [--tty] [--stdin] [--stdin-once] [--failpoints]
 
 #include <string>
 #include <vector>
@@ -23,6 +23,10 @@ struct ShimOptions {
   bool tty = false;
   bool stdin = false;
   bool stdin_once = false;
+  // Takes the fail points of CRICKET_FAILPOINTS (common/failpoint.h): set for container shims.
+  // A pod's infra shim does not, so the container rows of the crash matrix can fail a shim
+  // while the pod it runs in stands.
+  bool failpoints = false;
 
   std::string control_socket() const { return state_dir + "/control.sock"; }
 };

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/log.h"
 #include "oci/console_socket.h"
 #include "shim/control_protocol.h"
@@ -71,8 +72,19 @@ Result<std::unique_ptr<ShimServer>> ShimServer::Create(const ShimOptions& option
   std::unique_ptr<ShimServer> server(new ShimServer(options, sys, std::move(cgroups)));
   CR_ASSIGN_OR_RETURN(CriLogWriter writer, CriLogWriter::Open(options.log_path));
   server->log_ = std::make_unique<LogPump>(std::move(writer));
+  CR_FAILPOINT(kShimBeforeCreate);
   CR_RETURN_IF_ERROR(server->CreateContainer());
+  // A failure after the runtime made the container deletes it again: the shim's failure
+  // leaves no init waiting for a start that never comes.
+  Cleanup drop_container([&] {
+    if (auto deleted = server->runtime_->Delete(options.id, /*force=*/true); !deleted.ok()) {
+      log::Error({.ctr = options.id}, "delete after a failed create: {}",
+                 deleted.error().message());
+    }
+  });
+  CR_FAILPOINT(kShimAfterCreate);
   CR_RETURN_IF_ERROR(server->Listen());
+  drop_container.Dismiss();
   return server;
 }
 
@@ -83,9 +95,8 @@ Result<void> ShimServer::CreateContainer() {
     // The init sends the pty master over a console socket (runc's protocol).
     const std::string console = options_.state_dir + "/console.sock";
     CR_ASSIGN_OR_RETURN(UniqueFd console_listener, ListenUnix(console));
-    created = WithStdio(null_fd.get(), null_fd.get(), null_fd.get(), [&] {
-      return runtime_->Create(options_.id, options_.bundle, console);
-    });
+    created = WithStdio(null_fd.get(), null_fd.get(), null_fd.get(),
+                        [&] { return runtime_->Create(options_.id, options_.bundle, console); });
     ::unlink(console.c_str());
     if (!created.ok()) {
       return created.error();
@@ -168,11 +179,21 @@ void ShimServer::Run() {
         continue;
       }
       switch (int tag = tags[i]; tag) {
-        case -1: OnControlConnection(); break;
-        case -2: OnChildExit(); break;
-        case -3: OnOutput(stdout_r_.get(), LogStream::kStdout); break;
-        case -4: OnOutput(stderr_r_.get(), LogStream::kStderr); break;
-        case -5: OnOutput(pty_master_.get(), LogStream::kStdout); break;
+        case -1:
+          OnControlConnection();
+          break;
+        case -2:
+          OnChildExit();
+          break;
+        case -3:
+          OnOutput(stdout_r_.get(), LogStream::kStdout);
+          break;
+        case -4:
+          OnOutput(stderr_r_.get(), LogStream::kStderr);
+          break;
+        case -5:
+          OnOutput(pty_master_.get(), LogStream::kStdout);
+          break;
         default:
           if (tag <= -10) {
             OnAttacherInput(static_cast<size_t>(-10 - tag));
@@ -312,10 +333,8 @@ void ShimServer::OnInitExit(int wait_status) {
     }
   }
   log_->Drain();
-  if (auto written = WriteExitRecord(options_.state_dir, record); !written.ok()) {
-    log::Error({.ctr = options_.id}, "record exit: {}", written.error().message());
-  }
   exit_ = record;
+  RecordExit();
   init_pid_ = -1;
   DropAttachers();
   stdin_w_.Reset();
@@ -324,6 +343,23 @@ void ShimServer::OnInitExit(int wait_status) {
   }
   exit_waiters_.clear();
   log::Info({.ctr = options_.id}, "container exited with {}", record.exit_code);
+}
+
+void ShimServer::RecordExit() {
+  if (!exit_ || exit_recorded_) {
+    return;
+  }
+  auto written = FailPoint(FailPointId::kShimBeforeExitRecord);
+  if (written.ok()) {
+    written = WriteExitRecord(options_.state_dir, *exit_);
+  }
+  if (!written.ok()) {
+    // The exit is still answered from memory; the record is tried again on the next request
+    // (a full disk may have room by then), so a later cricketd still finds it on disk.
+    log::Error({.ctr = options_.id}, "record exit: {}", written.error().message());
+    return;
+  }
+  exit_recorded_ = true;
 }
 
 }  // namespace cricket::shim

@@ -99,6 +99,9 @@ class ShimServer {
     return result;
   }
 
+  // Writes the exit record (exit_) to the state dir, once; a failed write is retried on each
+  // later request.
+  void RecordExit();
   void CloseConnection(int conn_fd);
   void DropAttachers();
 
@@ -121,6 +124,7 @@ class ShimServer {
   pid_t init_pid_ = 0;
   int64_t started_at_ns_ = 0;
   std::optional<ExitRecord> exit_;
+  bool exit_recorded_ = false;         // exit_ is in the state dir
   std::map<pid_t, int> exec_waiters_;  // exec pid -> connection awaiting its exit
   std::vector<int> exit_waiters_;      // connections awaiting the container's exit
   bool deleted_ = false;
