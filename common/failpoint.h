@@ -7,7 +7,8 @@
 //   CRICKET_FAILPOINTS=sandbox_run.after_record=kill,image_pull.after_blob=enospc
 // Actions: kill = SIGKILL this process at that point; error = the step fails with INTERNAL;
 // enospc = the step fails as a full disk would (RESOURCE_EXHAUSTED, errno ENOSPC).
-// The variable is inherited by the processes cricketd starts, so shim fail points work too.
+// The variable is inherited by the processes cricketd starts; a container's cricket-shim reads it
+// (launched with --failpoints), a pod's infra shim does not, so the pod outlives a shim row.
 // Cost when none is enabled: one relaxed atomic load per point passed.
 
 #include <span>
