@@ -119,9 +119,7 @@ TEST_F(DiskFullTest, RpcsFailResourceExhaustedAndWorkAgainOnceSpaceIsFreed) {
   v1::PodSandboxConfig first = PodConfig("roomy");
   std::string roomy = RunPod(first);
   ASSERT_FALSE(roomy.empty());
-  // The image goes while there is room, so the pull below meets the full disk.
   std::string image_id = ImageId();
-  ASSERT_TRUE(RemoveImage(image_id).ok());
 
   Fill(root());
   Fill(state());
@@ -132,6 +130,13 @@ TEST_F(DiskFullTest, RpcsFailResourceExhaustedAndWorkAgainOnceSpaceIsFreed) {
   std::string pod;
   grpc::Status ran = ::cricket::testing::RunPod(*runtime_, PodConfig("full"), &pod);
   EXPECT_EQ(ran.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << ran.error_message();
+
+  // The image goes while there is room (CreateContainer above needed it), so the pull below
+  // meets the full disk.
+  FreeSpace();
+  ASSERT_TRUE(RemoveImage(image_id).ok());
+  Fill(root());
+  Fill(state());
   grpc::Status pulled = ::cricket::testing::PullImage(*ImageStub(), image_);
   EXPECT_EQ(pulled.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << pulled.error_message();
 
