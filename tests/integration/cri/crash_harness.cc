@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -690,6 +691,30 @@ void CrashMatrixFixture::ExpectAllPassed(const std::vector<CrashRow>& rows) {
     EXPECT_TRUE(row.passed) << row.point << "=" << CrashActionName(row.action) << ": "
                             << row.outcome;
   }
+}
+
+void CrashMatrixFixture::RunMatrix(
+    const std::vector<std::string_view>& prefixes,
+    const std::function<CrashScenario(const std::string& point)>& scenario_for) {
+  const char* filter = ::getenv("CRICKET_CRASH_ROWS");  // NOLINT(concurrency-mt-unsafe): tests
+  const std::regex rows_wanted(filter != nullptr && *filter != '\0' ? filter : ".*");
+  std::vector<CrashRow> rows;
+  const auto points = FailPointsWithPrefix(prefixes);
+  ASSERT_FALSE(points.empty());
+  for (const auto& point : points) {
+    for (CrashAction action : {CrashAction::kKill, CrashAction::kError}) {
+      if (!std::regex_search(point + "=" + std::string(CrashActionName(action)), rows_wanted)) {
+        continue;
+      }
+      rows.push_back(RunRow(point, action, scenario_for(point)));
+      const CrashRow& row = rows.back();
+      std::cout << "row " << row.point << "=" << CrashActionName(row.action) << ": "
+                << (row.passed ? "PASS" : "FAIL ") << (row.passed ? "" : row.outcome) << " ("
+                << row.seconds << "s)" << std::endl;
+    }
+  }
+  PrintTable(rows, std::cout);
+  ExpectAllPassed(rows);
 }
 
 }  // namespace cricket::testing

@@ -122,6 +122,11 @@ class CrashMatrixFixture : public CricketdFixture {
   static void PrintTable(const std::vector<CrashRow>& rows, std::ostream& out);
   // EXPECTs every row passed, naming each failure.
   static void ExpectAllPassed(const std::vector<CrashRow>& rows);
+  // The whole matrix of a group: every fail point named with one of `prefixes`, with kill and
+  // error (CRICKET_CRASH_ROWS=<regex on "point=action"> runs a subset), each row logged as it
+  // ends, then the table, then ExpectAllPassed.
+  void RunMatrix(const std::vector<std::string_view>& prefixes,
+                 const std::function<CrashScenario(const std::string& point)>& scenario_for);
 
   // A pod config of the test: its own cgroup parent, log directory under the test dir.
   runtime::v1::PodSandboxConfig PodConfig(const std::string& name);

@@ -4,8 +4,6 @@
 
 #include <unistd.h>
 
-#include <iostream>
-#include <regex>
 
 #include "tests/integration/cri/crash_harness.h"
 #include "tests/support/cri_calls.h"
@@ -122,25 +120,7 @@ class CrashMatrixPodsTest : public CrashMatrixFixture {
 };
 
 TEST_F(CrashMatrixPodsTest, EveryFailPointKillAndError) {
-  const char* filter = ::getenv("CRICKET_CRASH_ROWS");
-  const std::regex rows_wanted(filter != nullptr && *filter != '\0' ? filter : ".*");
-  std::vector<CrashRow> rows;
-  const auto points = FailPointsWithPrefix({"sandbox_", "network_"});
-  ASSERT_FALSE(points.empty());
-  for (const auto& point : points) {
-    for (CrashAction action : {CrashAction::kKill, CrashAction::kError}) {
-      if (!std::regex_search(point + "=" + std::string(CrashActionName(action)), rows_wanted)) {
-        continue;
-      }
-      rows.push_back(RunRow(point, action, ScenarioFor(point)));
-      const CrashRow& row = rows.back();
-      std::cout << "row " << row.point << "=" << CrashActionName(row.action) << ": "
-                << (row.passed ? "PASS" : "FAIL ") << (row.passed ? "" : row.outcome) << " ("
-                << row.seconds << "s)" << std::endl;
-    }
-  }
-  PrintTable(rows, std::cout);
-  ExpectAllPassed(rows);
+  RunMatrix({"sandbox_", "network_"}, [this](const std::string& point) { return ScenarioFor(point); });
 }
 
 }  // namespace
