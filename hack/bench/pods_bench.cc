@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_stats.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cricketd_process.h"
@@ -34,15 +35,8 @@ namespace v1 = ::runtime::v1;
 using Clock = std::chrono::steady_clock;
 using cricket::testing::CricketdProcess;
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using ::cricket::bench::Ms;
+using ::cricket::bench::Percentile;
 
 nlohmann::json Summary(const std::vector<double>& v) {
   return {{"median_ms", Percentile(v, 0.5)}, {"p90_ms", Percentile(v, 0.9)}};
@@ -156,8 +150,7 @@ int Run(const Args& args) {
   const std::string state = dir + "/state";
   const std::string socket = state + "/cricket.sock";
   const std::string bridge = "crbench" + std::to_string(::getpid() % 10000);
-  const std::string ip_forward =
-      cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
   const std::string config = "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
                              "\"\nsubnet = \"" + kSubnet + "\"\ncni_conf_dir = \"" + dir +
                              "/net.d\"\n";
@@ -171,8 +164,8 @@ int Run(const Args& args) {
   {
     auto daemon = std::make_unique<CricketdProcess>(
         CRICKETD_PATH,
-        std::vector<std::string>{"--root", root, "--state", state, "--config",
-                                 dir + "/config.toml", "--log-level", "warn"},
+        std::vector<std::string>{"--root", root, "--state", state, "--config", dir + "/config.toml",
+                                 "--log-level", "warn"},
         dir + "/cricketd.log");
     if (!daemon->WaitReady(socket, std::chrono::seconds(20))) {
       std::cerr << "cricketd did not start: " << daemon->Stderr();

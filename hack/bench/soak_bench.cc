@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_stats.h"
 #include "hack/bench/soak_leaks.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -44,15 +45,8 @@ constexpr const char* kVolume = "soakvol";
 // Stops at once on SIGTERM (wait is interrupted by the trap), so a stop takes no grace period.
 constexpr const char* kApp = "trap 'exit 0' TERM; busybox sleep 3600 & wait";
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using ::cricket::bench::Ms;
+using ::cricket::bench::Percentile;
 
 // RSS (KiB), open fds and threads of a process.
 nlohmann::json ProcessFigures(pid_t pid) {

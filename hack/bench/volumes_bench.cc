@@ -38,6 +38,7 @@
 
 #include "common/files.h"
 #include "cricket/admin/v1/volumes.grpc.pb.h"
+#include "hack/bench/bench_stats.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
@@ -50,15 +51,8 @@ namespace admin = ::cricket::admin::v1;
 using Clock = std::chrono::steady_clock;
 using cricket::testing::CricketdProcess;
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
+using ::cricket::bench::Ms;
+using ::cricket::bench::Percentile;
 
 struct Args {
   std::string image;
