@@ -225,4 +225,11 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 
 int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
+Error AsUnknownSchema(const Error& error, const std::string& path) {
+  if (error.code() != Code::kInternal) {
+    return error;
+  }
+  return Error(Code::kDataLoss, "unknown schema in " + path + ": " + error.message());
+}
+
 }  // namespace cricket

@@ -85,6 +85,11 @@ struct CheckedDatabase {
 Result<CheckedDatabase> OpenOrSetAside(const std::string& path,
                                        const std::function<Result<void>(Database&)>& check_schema);
 
+// For a `check_schema`: a statement the schema should accept failed with kInternal (no such
+// table or column: another program's file), which becomes kDataLoss "unknown schema in <path>";
+// other codes (full disk, busy, corrupt) are returned as they are.
+Error AsUnknownSchema(const Error& error, const std::string& path);
+
 // Maps a SQLite result code: constraint violations to kAlreadyExists/kFailedPrecondition,
 // busy/locked to kUnavailable, corruption to kDataLoss, a full disk (SQLITE_FULL, or an I/O
 // error whose errno is ENOSPC/EDQUOT) to kResourceExhausted, the rest to kInternal.

@@ -87,13 +87,6 @@ Result<std::vector<Record>> ReadAll(Database& db, std::string_view sql, Reader r
 
 // A schema step that fails on a file whose user_version promises otherwise (a table of that
 // name with other columns, a missing table) means the file is not ours as we know it.
-Error AsUnknownSchema(const Error& error, const std::string& path) {
-  if (error.code() != Code::kInternal) {
-    return error;  // full disk, busy, corrupt: as they are
-  }
-  return Error(Code::kDataLoss, fmt::format("unknown schema in {}: {}", path, error.message()));
-}
-
 Result<void> Migrate(Database& db) {
   CR_ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA user_version"));
   CR_ASSIGN_OR_RETURN(bool row, stmt.Step());

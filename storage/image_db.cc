@@ -30,13 +30,6 @@ CREATE INDEX IF NOT EXISTS image_names_by_image ON image_names(image_id);
 
 // A statement failing on the schema (a table of ours with other columns) means the file is not
 // an images.db this build knows: kDataLoss, so OpenOrSetAside moves it aside.
-Error AsUnknownSchema(const Error& error, const std::string& path) {
-  if (error.code() != Code::kInternal) {
-    return error;
-  }
-  return Error(Code::kDataLoss, "unknown schema in " + path + ": " + error.message());
-}
-
 Result<void> CreateAndVerifySchema(Database& db) {
   if (auto created = db.Exec(kSchema); !created.ok()) {
     return AsUnknownSchema(created.error(), db.path());
