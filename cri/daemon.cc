@@ -176,7 +176,8 @@ Result<void> Daemon::Serve() {
   if (!store_->set_aside_path().empty()) {
     // Before the network reconcile below, which tears down every pod the store does not know.
     CR_ASSIGN_OR_RETURN(MetadataRecovery rebuilt, RecoverMetadata(config_.state, *store_));
-    log::Warn({}, "metadata.db rebuilt from {}: {} sandboxes and {} containers recovered "
+    log::Warn({},
+              "metadata.db rebuilt from {}: {} sandboxes and {} containers recovered "
               "(manageable: list, stop, remove; their CRI configs are lost), {} skipped; the "
               "damaged file is {}",
               config_.state, rebuilt.sandboxes, rebuilt.containers, rebuilt.skipped,
@@ -188,14 +189,13 @@ Result<void> Daemon::Serve() {
   }
   CR_RETURN_IF_ERROR(SetUpNetwork());
   // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
-  CR_ASSIGN_OR_RETURN(const std::string fetch_binary,
-                      FindHelperBinary("cricket-fetch", "storage"));
+  CR_ASSIGN_OR_RETURN(const std::string fetch_binary, FindHelperBinary("cricket-fetch", "storage"));
   CR_RETURN_IF_ERROR(OpenImageStore(fetch_binary));
   CR_RETURN_IF_ERROR(OpenVolumes(fetch_binary));
   CriDeps deps;
   deps.config = &config_;
   deps.store = store_.get();
-  deps.cgroups = std::move(cgroups);
+  deps.cgroups = cgroups;  // kept: the container reconcile below needs it too
   deps.network = pod_network_.ok() ? Result<network::PodNetworking*>(*pod_network_)
                                    : Result<network::PodNetworking*>(pod_network_.error());
   deps.images = images_.get();
@@ -237,8 +237,8 @@ Result<void> Daemon::Serve() {
   StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)
   // What a crash left of containers is finished or removed before anyone can ask (each repair
   // is logged; a failure leaves it to the next start).
-  (void)ReconcileContainers(*service_, {&config_, store_.get(), deps_shims, rootfs_.get(), &sys_,
-                                        oci::DetectCgroups()});
+  (void)ReconcileContainers(
+      *service_, {&config_, store_.get(), deps_shims, rootfs_.get(), &sys_, std::move(cgroups)});
   if (auto watching = service_->WatchContainerExits(); !watching.ok()) {
     // Exits are still found by status calls; only events come late.
     log::Warn({}, "container exits are not watched: {}", watching.error().message());
