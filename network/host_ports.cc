@@ -20,9 +20,12 @@ std::string ClaimName(const PortMapping& m) {
 
 std::string_view ProtocolName(Protocol protocol) {
   switch (protocol) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-    case Protocol::kSctp: return "sctp";
+    case Protocol::kTcp:
+      return "tcp";
+    case Protocol::kUdp:
+      return "udp";
+    case Protocol::kSctp:
+      return "sctp";
   }
   return "tcp";
 }
@@ -32,9 +35,9 @@ Result<void> ClaimHostPorts(const ClaimDir& claims, const std::string& sandbox_i
   for (const auto& m : mappings) {
     if (m.host_port < 1 || m.host_port > 65535 || m.container_port < 1 ||
         m.container_port > 65535) {
-      return Error(Code::kInvalidArgument,
-                   "port mapping " + std::to_string(m.host_port) + "->" +
-                       std::to_string(m.container_port) + ": ports must be 1..65535");
+      return Error(Code::kInvalidArgument, "port mapping " + std::to_string(m.host_port) + "->" +
+                                               std::to_string(m.container_port) +
+                                               ": ports must be 1..65535");
     }
     if (!m.host_ip.empty()) {
       CR_RETURN_IF_ERROR(Ipv4::Parse(m.host_ip));
@@ -62,8 +65,9 @@ std::string HostPorts::SandboxChain(const std::string& sandbox_id) {
 }
 
 std::vector<std::string> HostPorts::JumpRule(const std::string& sandbox_id) const {
-  return {"-m", "comment", "--comment", "cricket sandbox " + sandbox_id, "-j",
-          SandboxChain(sandbox_id)};
+  return {"-m",        "comment",
+          "--comment", "cricket sandbox " + sandbox_id,
+          "-j",        SandboxChain(sandbox_id)};
 }
 
 Result<void> HostPorts::EnsureBase() {
@@ -98,9 +102,9 @@ Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
     if (!m.host_ip.empty() && m.host_ip != "0.0.0.0") {
       rule.insert(rule.end(), {"-d", m.host_ip + "/32"});
     }
-    rule.insert(rule.end(), {"--dport", std::to_string(m.host_port), "-j", "DNAT",
-                             "--to-destination",
-                             pod_ip.ToString() + ":" + std::to_string(m.container_port)});
+    rule.insert(rule.end(),
+                {"--dport", std::to_string(m.host_port), "-j", "DNAT", "--to-destination",
+                 pod_ip.ToString() + ":" + std::to_string(m.container_port)});
     CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", chain, rule));
   }
   CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", kHostPortsChain, JumpRule(sandbox_id)));
@@ -110,7 +114,8 @@ Result<void> HostPorts::Add(const std::string& sandbox_id, Ipv4 pod_ip,
 
 Result<void> HostPorts::Remove(const std::string& sandbox_id) {
   // Claims are made before the chain and released after it, so a sandbox without claims has
-  // no chain either (Reconcile sweeps any a crash could strand): skip the iptables runs.
+  // no chain either (Reconcile removes, by its claims, any a crash could strand): skip the
+  // iptables runs.
   CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
   bool holds_any = false;
   for (const auto& [name, owner] : claims) {
@@ -137,8 +142,8 @@ Result<void> HostPorts::RemoveBase() {
       "nat", kPostroutingChain, {"-s", "127.0.0.0/8", "-o", bridge_, "-j", "MASQUERADE"}));
   auto hostports = iptables_.ListRules("nat", kHostPortsChain);
   auto postrouting = iptables_.ListRules("nat", kPostroutingChain);
-  const bool unused = (!hostports.ok() || hostports->empty()) &&
-                      (!postrouting.ok() || postrouting->empty());
+  const bool unused =
+      (!hostports.ok() || hostports->empty()) && (!postrouting.ok() || postrouting->empty());
   if (!unused) {
     return Ok();  // another bridge of Cricket's still needs them
   }
@@ -158,37 +163,22 @@ Result<void> HostPorts::Reconcile(const std::set<std::string>& live) {
       localnet.ok() && localnet->starts_with("1")) {
     CR_RETURN_IF_ERROR(EnsureLocalnetGuard(iptables_, bridge_));
   }
-  std::set<std::string> live_chains;
-  for (const auto& id : live) {
-    live_chains.insert(SandboxChain(id));
-  }
-  // Jumps name their sandbox in a comment; remove those of dead sandboxes first.
-  auto rules = iptables_.ListRules("nat", kHostPortsChain);
-  if (rules.ok()) {
-    for (const auto& rule : *rules) {
-      size_t at = rule.find("cricket sandbox ");
-      if (at == std::string::npos) {
-        continue;
-      }
-      std::string id = rule.substr(at + 16);
-      id = id.substr(0, id.find_first_of("\" "));
-      if (!live.contains(id)) {
-        CR_RETURN_IF_ERROR(Remove(id));
+  // Only what this bridge's claims name is ours: other Cricket instances on the node (tests,
+  // hack/cluster) share CRICKET-HOSTPORTS and the CRICKET-HP- prefix, and their sandboxes are
+  // not in `live`. Claims are made before a chain and released after it (Add, Remove), so a
+  // crash at any step leaves the claim that leads back to the chain and its jump.
+  std::set<std::string> dead;
+  {
+    CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
+    CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
+    for (const auto& [name, owner] : claims) {
+      if (!live.contains(owner)) {
+        dead.insert(owner);
       }
     }
   }
-  CR_ASSIGN_OR_RETURN(auto chains, iptables_.ListChains("nat"));
-  for (const auto& chain : chains) {
-    if (chain.starts_with(kSandboxChainPrefix) && !live_chains.contains(chain)) {
-      CR_RETURN_IF_ERROR(iptables_.RemoveChain("nat", chain));
-    }
-  }
-  CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
-  CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
-  for (const auto& [name, owner] : claims) {
-    if (!live.contains(owner)) {
-      CR_RETURN_IF_ERROR(claims_.ReleaseOwner(owner));
-    }
+  for (const auto& id : dead) {
+    CR_RETURN_IF_ERROR(Remove(id));
   }
   return Ok();
 }

@@ -5,14 +5,17 @@
 #include "network/bridge_network.h"
 
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "common/cleanup.h"
 #include "common/unique_fd.h"
 #include "network/names.h"
 #include "network/netlink.h"
@@ -188,6 +191,36 @@ TEST_F(BridgeNetworkTest, ReconcileAfterRestartRemovesOrphans) {
   for (const auto& chain : *chains) {
     EXPECT_NE(chain, HostPorts::SandboxChain("pod-dead"));
   }
+}
+
+// Another Cricket on the node (a test's cricketd, a hack/cluster node) shares CRICKET-HOSTPORTS
+// and the chain prefix: our reconcile must leave its sandbox's chain and jump alone (it once
+// tried to delete the chain, which fails while the other's jump uses it).
+TEST_F(BridgeNetworkTest, ReconcileLeavesAnotherInstancesHostPortsAlone) {
+  BridgeOptions other = options_;
+  other.bridge = "crt" + std::to_string(::getpid() % 100000) + "ob";
+  other.subnet = *Ipv4Cidr::Parse("10.198.0.0/24");
+  other.data_dir = dir_.Join("other-network");
+  auto other_net = BridgeNetwork::Create(other);
+  ASSERT_TRUE(other_net.ok()) << other_net.error().ToString();
+  auto pod = NewPod("pod-other", {{Protocol::kTcp, 80, 18084, ""}});
+  Cleanup remove_other([&] {
+    (void)(*other_net)->Teardown(pod);
+    (void)(*other_net)->Destroy();
+  });
+  ASSERT_TRUE((*other_net)->Setup(pod).ok());
+
+  auto reconciled = net_->Reconcile({});
+  ASSERT_TRUE(reconciled.ok()) << reconciled.error().ToString();
+  auto chains = Iptables::Find()->ListChains("nat");
+  ASSERT_TRUE(chains.ok());
+  EXPECT_NE(std::find(chains->begin(), chains->end(), HostPorts::SandboxChain("pod-other")),
+            chains->end());
+  auto jumps = Iptables::Find()->ListRules("nat", kHostPortsChain);
+  ASSERT_TRUE(jumps.ok());
+  EXPECT_TRUE(std::any_of(jumps->begin(), jumps->end(), [](const std::string& rule) {
+    return rule.find("cricket sandbox pod-other") != std::string::npos;
+  }));
 }
 
 // The masquerade rule and the leases belong to the bridge, not to the subnet a caller names: a

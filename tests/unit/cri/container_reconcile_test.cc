@@ -16,57 +16,34 @@
 #include <gtest/gtest.h>
 
 #include "common/failpoint.h"
-#include "cri/apparmor_profiles.h"
-#include "cri/service.h"
 #include "shim/exit_record.h"
-#include "tests/support/temp_dir.h"
-#include "tests/unit/cri/fake_shims.h"
-#include "tests/unit/cri/fake_storage.h"
+#include "tests/unit/cri/service_fixture.h"
 
 namespace cricket::cri {
 namespace {
 
 using ::cricket::cri::testing::ExitOf;
-using ::cricket::cri::testing::FakeRootfs;
 using ::cricket::cri::testing::FakeShim;
 using ::cricket::cri::testing::FakeShims;
-using ::cricket::cri::testing::FakeVolumes;
 using ::cricket::cri::testing::LiveStatus;
-using ::cricket::testing::TempDir;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-class ContainerCrashTest : public ::testing::Test {
+class ContainerCrashTest : public testing::CriServiceFixture {
  protected:
+  ContainerCrashTest() : CriServiceFixture("ctrcrash") {}
+
   void SetUp() override {
-    config_.state = dir_.Join("state");
-    config_.volumes.portable_root = dir_.Join("portable");
-    storage::Image image;
-    image.id = "sha256:" + std::string(64, 'i');
-    image.chain_id = "sha256:" + std::string(64, 'l');
-    rootfs_.images["busybox"] = image;
-    store_ = std::move(MetadataStore::Open(dir_.Join("db")).value());
     shims_.make_state_dir = true;
-    CriDeps deps;
-    deps.config = &config_;
-    deps.store = store_.get();
-    deps.network = &network_;
     // Detected, with no syscalls to reach a runtime: a delete whose shim is gone finds nothing.
-    deps.cgroups = oci::CgroupInfo{};
+    cgroups_ = oci::CgroupInfo{};
+    CriDeps deps = BaseDeps();
     deps.shims = &shims_;
-    deps.rootfs = &rootfs_;
-    deps.volumes = &volumes_;
-    deps.apparmor = &apparmor_;
-    deps.pause_binary = "/usr/libexec/cricket/cricket-pause";
     service_ = std::make_unique<CriService>(std::move(deps));
-    v1::RunPodSandboxRequest pod;
-    auto* md = pod.mutable_config()->mutable_metadata();
-    md->set_name("web");
-    md->set_namespace_("default");
-    md->set_uid("uid-1");
+    v1::RunPodSandboxRequest pod = PodRequest();
     v1::RunPodSandboxResponse ran;
     ASSERT_TRUE(service_->RunPodSandbox(pod, ran).ok());
     pod_ = ran.pod_sandbox_id();
@@ -128,9 +105,6 @@ class ContainerCrashTest : public ::testing::Test {
   }
 
   std::vector<ContainerRecord> Containers() { return store_->ListContainers().value(); }
-  std::string ShimDir(const std::string& id) const {
-    return config_.state + "/shims/" + id.substr(0, 16);
-  }
   std::string Bundle(const std::string& id) const { return config_.state + "/containers/" + id; }
   size_t Entries(const std::string& dir) {
     std::error_code ec;
@@ -150,15 +124,7 @@ class ContainerCrashTest : public ::testing::Test {
     EXPECT_EQ(Entries(config_.state + "/shims"), 1u);  // the infra's
   }
 
-  TempDir dir_{"ctrcrash"};
-  Config config_;
-  std::unique_ptr<MetadataStore> store_;
   FakeShims shims_;
-  testing::FakeNetwork network_;
-  FakeRootfs rootfs_;
-  FakeVolumes volumes_;
-  AppArmorProfiles apparmor_{"/nonexistent/apparmor_parser", dir_.Join("no-apparmor"),
-                             dir_.Join("no-profiles")};
   std::unique_ptr<CriService> service_;
   std::string pod_;
   v1::PodSandboxConfig pod_config_;

@@ -11,70 +11,36 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cri/apparmor_profiles.h"
-#include "cri/service.h"
 #include "shim/exit_record.h"
 #include "tests/mocks/mock_syscalls.h"
-#include "tests/support/temp_dir.h"
-#include "tests/unit/cri/fake_shims.h"
-#include "tests/unit/cri/fake_storage.h"
+#include "tests/unit/cri/service_fixture.h"
 
 namespace cricket::cri {
 namespace {
 
 using ::cricket::cri::testing::ExitOf;
-using ::cricket::cri::testing::FakeRootfs;
 using ::cricket::cri::testing::FakeShim;
 using ::cricket::cri::testing::FakeShims;
-using ::cricket::cri::testing::FakeVolumes;
 using ::cricket::cri::testing::LiveStatus;
 using ::cricket::testing::MockSyscalls;
-using ::cricket::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr std::string_view kCgroupV2Mountinfo =
-    "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
+using ::cricket::cri::testing::kCgroupV2Mountinfo;
 
-class HandlersTest : public ::testing::Test {
+class HandlersTest : public testing::CriServiceFixture {
  protected:
-  void SetUp() override {
-    config_.state = dir_.Join("state");
-    config_.volumes.portable_root = dir_.Join("portable");
-    storage::Image image;
-    image.id = "sha256:" + std::string(64, 'i');
-    image.chain_id = "sha256:" + std::string(64, 'l');
-    rootfs_.images["busybox"] = image;
-    store_ = std::move(MetadataStore::Open(dir_.Join("db")).value());
-  }
+  HandlersTest() : CriServiceFixture("handlers") {}
 
   CriService& Service() {
     if (!service_) {
-      CriDeps deps;
-      deps.config = &config_;
-      deps.store = store_.get();
-      deps.cgroups = cgroups_;
-      deps.network = &network_;
+      CriDeps deps = BaseDeps();
       deps.sys = sys_;
       deps.shims = &shims_;
-      deps.rootfs = &rootfs_;
-      deps.volumes = &volumes_;
-      deps.apparmor = &apparmor_;
-      deps.pause_binary = "/usr/libexec/cricket/cricket-pause";
       service_ = std::make_unique<CriService>(std::move(deps));
     }
     return *service_;
-  }
-
-  static v1::RunPodSandboxRequest PodRequest() {
-    v1::RunPodSandboxRequest req;
-    auto* md = req.mutable_config()->mutable_metadata();
-    md->set_name("web");
-    md->set_namespace_("default");
-    md->set_uid("uid-1");
-    req.mutable_config()->set_hostname("web");
-    return req;
   }
 
   std::string RunPod() {
@@ -108,24 +74,10 @@ class HandlersTest : public ::testing::Test {
     return id;
   }
 
-  std::string ShimDir(const std::string& id) const {
-    return config_.state + "/shims/" + id.substr(0, 16);
-  }
-
   ContainerRecord Stored(const std::string& id) { return store_->GetContainer(id).value(); }
 
-  TempDir dir_{"handlers"};
-  Config config_;
-  std::unique_ptr<MetadataStore> store_;
-  Result<oci::CgroupInfo> cgroups_ = Error(Code::kUnavailable, "cgroups not detected");
   Syscalls* sys_ = nullptr;
   FakeShims shims_;
-  testing::FakeNetwork network_;
-  FakeRootfs rootfs_;
-  FakeVolumes volumes_;
-  // AppArmor off: its module parameter does not exist.
-  AppArmorProfiles apparmor_{"/nonexistent/apparmor_parser", dir_.Join("no-apparmor"),
-                             dir_.Join("no-profiles")};
   std::unique_ptr<CriService> service_;
 };
 

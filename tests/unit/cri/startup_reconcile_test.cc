@@ -11,24 +11,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cri/apparmor_profiles.h"
-#include "cri/service.h"
 #include "tests/mocks/mock_syscalls.h"
-#include "tests/support/temp_dir.h"
-#include "tests/unit/cri/fake_shims.h"
-#include "tests/unit/cri/fake_storage.h"
+#include "tests/unit/cri/service_fixture.h"
 
 namespace cricket::cri {
 namespace {
 
-using ::cricket::cri::testing::FakeRootfs;
 using ::cricket::cri::testing::FakeShims;
-using ::cricket::cri::testing::FakeVolumes;
+using ::cricket::cri::testing::kCgroupV2Mountinfo;
 using ::cricket::testing::MockSyscalls;
-using ::cricket::testing::TempDir;
-
-constexpr std::string_view kCgroupV2Mountinfo =
-    "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
 
 // FakeShims that keeps the sandbox record as it is stored when the infra shim is launched: what
 // a kill -9 of cricketd at that moment leaves in the store.
@@ -52,36 +43,22 @@ class RecordAtLaunch final : public ShimAccess {
   MetadataStore& store_;
 };
 
-class StartupReconcileTest : public ::testing::Test {
+class StartupReconcileTest : public testing::CriServiceFixture {
  protected:
+  StartupReconcileTest() : CriServiceFixture("reconcile") {}
+
   void SetUp() override {
-    config_.state = dir_.Join("state");
-    config_.volumes.portable_root = dir_.Join("portable");
-    store_ = std::move(MetadataStore::Open(dir_.Join("db")).value());
     cgroups_ = oci::ParseCgroupMounts(kCgroupV2Mountinfo);
     ASSERT_TRUE(cgroups_.ok());
     capture_ = std::make_unique<RecordAtLaunch>(shims_, *store_);
-    CriDeps deps;
-    deps.config = &config_;
-    deps.store = store_.get();
-    deps.cgroups = cgroups_;
-    deps.network = &network_;
+    CriDeps deps = BaseDeps();
     deps.sys = &sys_;
     deps.shims = capture_.get();
-    deps.rootfs = &rootfs_;
-    deps.volumes = &volumes_;
-    deps.apparmor = &apparmor_;
-    deps.pause_binary = "/usr/libexec/cricket/cricket-pause";
     service_ = std::make_unique<CriService>(std::move(deps));
   }
 
   std::string RunPod() {
-    v1::RunPodSandboxRequest req;
-    auto* md = req.mutable_config()->mutable_metadata();
-    md->set_name("web");
-    md->set_namespace_("default");
-    md->set_uid("uid-1");
-    req.mutable_config()->set_hostname("web");
+    v1::RunPodSandboxRequest req = PodRequest();
     req.mutable_config()->mutable_linux()->set_cgroup_parent("/kubepods/pod1");
     v1::RunPodSandboxResponse resp;
     auto ran = service_->RunPodSandbox(req, resp);
@@ -114,19 +91,10 @@ class StartupReconcileTest : public ::testing::Test {
     EXPECT_FALSE(std::filesystem::exists(config_.state + "/sandboxes/" + id));
   }
 
-  TempDir dir_{"reconcile"};
-  Config config_;
-  std::unique_ptr<MetadataStore> store_;
-  Result<oci::CgroupInfo> cgroups_ = Error(Code::kUnavailable, "cgroups not detected");
   // The runtime's state is read from files only: no syscall goes through the seam.
   ::testing::StrictMock<MockSyscalls> sys_;
   FakeShims shims_;
   std::unique_ptr<RecordAtLaunch> capture_;
-  testing::FakeNetwork network_;
-  FakeRootfs rootfs_;
-  FakeVolumes volumes_;
-  AppArmorProfiles apparmor_{"/nonexistent/apparmor_parser", dir_.Join("no-apparmor"),
-                             dir_.Join("no-profiles")};
   std::unique_ptr<CriService> service_;
 };
 
