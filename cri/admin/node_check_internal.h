@@ -17,6 +17,17 @@ inline void Add(Rows& rows, std::string name, CheckStatus status, std::string de
                   status == CheckStatus::kOk ? std::string() : std::move(cost)});
 }
 
+// The first of `paths` that is executable; empty when none is.
+template <typename Paths>
+std::string FirstExecutable(NodeCheckEnv& env, const Paths& paths) {
+  for (const char* path : paths) {
+    if (env.IsExecutable(path)) {
+      return path;
+    }
+  }
+  return "";
+}
+
 // "6.1.0-18-amd64" -> {6, 1}; {0, 0} when it cannot be read.
 std::pair<int, int> KernelVersion(const std::string& release);
 

@@ -16,13 +16,7 @@ constexpr const char* kIptablesPaths[] = {"/usr/sbin/iptables", "/sbin/iptables"
                                           "/usr/bin/iptables"};
 
 void CheckIptables(NodeCheckEnv& env, Rows& rows) {
-  std::string path;
-  for (const char* candidate : kIptablesPaths) {
-    if (env.IsExecutable(candidate)) {
-      path = candidate;
-      break;
-    }
-  }
+  const std::string path = FirstExecutable(env, kIptablesPaths);
   if (path.empty()) {
     Add(rows, "iptables", CheckStatus::kFail, "not installed (/usr/sbin, /sbin, /usr/bin)",
         "no masquerade or hostPort rules: the built-in pod network cannot start");
@@ -46,7 +40,9 @@ void CheckIptables(NodeCheckEnv& env, Rows& rows) {
 }
 
 // A module built in, loaded, or loadable from /lib/modules.
-enum class ModuleState { kLoaded, kLoadable, kMissing };
+// kUnknown: not loaded, and the kernel has no module tree to tell (/lib/modules/<release>):
+// a kernel built with its drivers in but not listed, as on some VM images.
+enum class ModuleState { kLoaded, kLoadable, kMissing, kUnknown };
 
 ModuleState Module(NodeCheckEnv& env, const std::string& release, const std::string& name) {
   const std::string needle = "/" + name + ".ko";
@@ -55,10 +51,15 @@ ModuleState Module(NodeCheckEnv& env, const std::string& release, const std::str
           std::string::npos) {
     return ModuleState::kLoaded;
   }
-  return env.ReadFile("/lib/modules/" + release + "/modules.dep").value_or("").find(needle) !=
-                 std::string::npos
-             ? ModuleState::kLoadable
-             : ModuleState::kMissing;
+  // br_netfilter, once loaded, has its sysctls; it has no /sys/module entry when built in.
+  if (name == "br_netfilter" && env.Exists("/proc/sys/net/bridge")) {
+    return ModuleState::kLoaded;
+  }
+  auto deps = env.ReadFile("/lib/modules/" + release + "/modules.dep");
+  if (!deps.ok()) {
+    return ModuleState::kUnknown;
+  }
+  return deps->find(needle) != std::string::npos ? ModuleState::kLoadable : ModuleState::kMissing;
 }
 
 void CheckModules(NodeCheckEnv& env, const Config& config, Rows& rows) {
@@ -79,6 +80,11 @@ void CheckModules(NodeCheckEnv& env, const Config& config, Rows& rows) {
         Add(rows, std::string("module ") + name, missing, "not available",
             "the built-in pod network (bridge + veth pairs) cannot be made: pods get no network");
         break;
+      case ModuleState::kUnknown:
+        Add(rows, std::string("module ") + name, CheckStatus::kWarn,
+            "not loaded; cannot tell if built in (no /lib/modules/" + release + "/modules.dep)",
+            "if the kernel lacks it, the built-in pod network cannot be made");
+        break;
     }
   }
   const ModuleState br = Module(env, release, "br_netfilter");
@@ -87,7 +93,10 @@ void CheckModules(NodeCheckEnv& env, const Config& config, Rows& rows) {
       "pods of this node break (modprobe br_netfilter)";
   if (br != ModuleState::kLoaded) {
     Add(rows, "module br_netfilter", CheckStatus::kWarn,
-        br == ModuleState::kLoadable ? "not loaded (available)" : "not available", cost);
+        br == ModuleState::kLoadable  ? "not loaded (available)"
+        : br == ModuleState::kUnknown ? "not loaded (no module tree to tell more)"
+                                      : "not available",
+        cost);
     return;
   }
   const bool calls =

@@ -23,13 +23,7 @@ std::string FirstLine(const std::string& text) {
 
 void CheckCriu(NodeCheckEnv& env, Rows& rows) {
   const std::string cost = "CheckpointContainer, CheckpointPod and RestorePod fail";
-  std::string path;
-  for (const char* candidate : kCriuPaths) {
-    if (env.IsExecutable(candidate)) {
-      path = candidate;
-      break;
-    }
-  }
+  const std::string path = FirstExecutable(env, kCriuPaths);
   if (path.empty()) {
     Add(rows, "criu", CheckStatus::kWarn, "not installed", cost + " (apt-get install criu)");
     return;
