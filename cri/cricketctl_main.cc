@@ -2,19 +2,26 @@
 //
 //   cricketctl [--socket PATH] [--json] volumes ls
 //   cricketctl [--socket PATH] volumes inspect|snapshot|release NAME
+//   cricketctl [--socket PATH] version
+//   cricketctl [--config PATH] check
 //
-// ls prints a table (JSON with --json); inspect and snapshot print JSON. Exit status: 0, 1 when
-// cricketd answers with an error (printed with its gRPC code), 2 for bad usage.
-
-#include <google/protobuf/util/json_util.h>
-#include <grpcpp/grpcpp.h>
+// ls prints a table (JSON with --json); inspect and snapshot print JSON. version is the CRI
+// Version call. check inspects this node (cri/admin/node_check.h), needs no cricketd, and exits
+// 1 when a check FAILs. Exit status otherwise: 0, 1 when cricketd answers with an error (printed
+// with its gRPC code), 2 for bad usage.
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include "cri/admin/node_check.h"
+#include "cri/config.h"
 #include "cricket/admin/v1/volumes.grpc.pb.h"
+#include "runtime/v1/api.grpc.pb.h"
 
 namespace {
 
@@ -24,7 +31,11 @@ int Usage() {
   std::fprintf(stderr,
                "usage: cricketctl [--socket PATH] [--json] volumes ls\n"
                "       cricketctl [--socket PATH] volumes inspect|snapshot|release NAME\n"
-               "  --socket PATH   cricketd's socket (default /run/cricket/cricket.sock)\n");
+               "       cricketctl [--socket PATH] version\n"
+               "       cricketctl [--config PATH] check\n"
+               "  --socket PATH   cricketd's socket (default /run/cricket/cricket.sock)\n"
+               "  --config PATH   cricketd's config file for check (default %s)\n",
+               std::string(cricket::cri::kDefaultConfigPath).c_str());
   return 2;
 }
 
@@ -63,10 +74,44 @@ void PrintTable(const admin::ListVolumesResponse& resp) {
   }
 }
 
+// The node check with cricketd's configuration (the file it would read, flags not included).
+int Check(const std::string& config_path) {
+  std::vector<std::string> args;
+  if (!config_path.empty()) {
+    args = {"--config", config_path};
+  }
+  auto config = cricket::cri::ResolveConfig(args);
+  if (!config.ok()) {
+    std::fprintf(stderr, "cricketctl: %s\n", config.error().message().c_str());
+    return 2;
+  }
+  cricket::cri::admin::LinuxNodeCheckEnv env;
+  auto rows = cricket::cri::admin::CheckNode(env, *config);
+  std::fputs(cricket::cri::admin::FormatCheckTable(rows).c_str(), stdout);
+  return cricket::cri::admin::CheckExitCode(rows);
+}
+
+int Version(const std::string& socket) {
+  auto stub = ::runtime::v1::RuntimeService::NewStub(
+      grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ::runtime::v1::VersionResponse resp;
+  grpc::Status status = stub->Version(&ctx, {}, &resp);
+  if (!status.ok()) {
+    return Failed(status);
+  }
+  std::printf("Version:  %s\nRuntimeName:  %s\nRuntimeVersion:  %s\nRuntimeApiVersion:  %s\n",
+              resp.version().c_str(), resp.runtime_name().c_str(), resp.runtime_version().c_str(),
+              resp.runtime_api_version().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string socket = "/run/cricket/cricket.sock";
+  std::string config_path;
   bool json = false;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
@@ -75,6 +120,10 @@ int main(int argc, char** argv) {
       socket = argv[++i];
     } else if (arg.starts_with("--socket=")) {
       socket = arg.substr(9);
+    } else if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg.starts_with("--config=")) {
+      config_path = arg.substr(9);
     } else if (arg == "--json") {
       json = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -83,6 +132,12 @@ int main(int argc, char** argv) {
     } else {
       args.push_back(arg);
     }
+  }
+  if (args.size() == 1 && args[0] == "check") {
+    return Check(config_path);
+  }
+  if (args.size() == 1 && args[0] == "version") {
+    return Version(socket);
   }
   if (args.size() < 2 || args[0] != "volumes") {
     return Usage();

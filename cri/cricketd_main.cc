@@ -10,6 +10,7 @@
 
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "common/sd_notify.h"
 #include "common/version.h"
 #include "cri/config.h"
 #include "cri/daemon.h"
@@ -69,9 +70,15 @@ int main(int argc, char** argv) {
     cricket::log::Error({}, "cannot start: {}", daemon.error().ToString());
     return 1;
   }
+  // systemd's Type=notify: ready only now that the gRPC socket serves (a getenv when not
+  // started by systemd).
+  if (auto ready = cricket::SdNotify("READY=1"); !ready.ok()) {
+    cricket::log::Warn({}, "cannot tell systemd we are ready: {}", ready.error().ToString());
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   cricket::log::Info({}, "received signal {}, shutting down", sig);
+  (void)cricket::SdNotify("STOPPING=1");
   (*daemon)->Shutdown(kShutdownGrace);
   return 0;
 }
