@@ -4,6 +4,7 @@
 // container from its cgroup (v1 or v2, the same readers as ContainerStats), per pod from its
 // infra process's /proc/<pid>/net/dev.
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
