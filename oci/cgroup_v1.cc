@@ -95,7 +95,8 @@ class CgroupV1 final : public CgroupBackend {
       CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(
           *dir + "/cpuacct.stat", {{"user", &user_ticks}, {"system", &system_ticks}}));
       // cpuacct.stat counts USER_HZ ticks.
-      static const uint64_t kNsPerTick = 1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+      static const uint64_t kNsPerTick =
+          1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
       s.cpu_user_ns = user_ticks * kNsPerTick;
       s.cpu_system_ns = system_ticks * kNsPerTick;
     }
