@@ -100,6 +100,17 @@ grpc::Status RuntimeServiceAdapter::GetContainerEvents(
   return grpc::Status::OK;
 }
 
+grpc::Status RuntimeServiceAdapter::StreamPodSandboxMetrics(
+    grpc::ServerContext* ctx, const v1::StreamPodSandboxMetricsRequest* req,
+    grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>* writer) {
+  return Serve(calls_, "StreamPodSandboxMetrics", *req, [&] {
+    return service_.StreamPodSandboxMetrics(
+        *req, [&](const v1::StreamPodSandboxMetricsResponse& chunk) {
+          return !ctx->IsCancelled() && writer->Write(chunk);
+        });
+  });
+}
+
 grpc::Status ImageServiceAdapter::ListImages(grpc::ServerContext* /*ctx*/,
                                              const v1::ListImagesRequest* req,
                                              v1::ListImagesResponse* resp) {

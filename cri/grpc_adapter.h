@@ -77,6 +77,12 @@ class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
   grpc::Status GetContainerEvents(grpc::ServerContext* ctx, const v1::GetEventsRequest* req,
                                   grpc::ServerWriter<v1::ContainerEventResponse>* writer) override;
 
+  // Server stream of bounded chunks (metrics_list.cc); counted like a unary call, ends early
+  // when the client cancels.
+  grpc::Status StreamPodSandboxMetrics(
+      grpc::ServerContext* ctx, const v1::StreamPodSandboxMetricsRequest* req,
+      grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>* writer) override;
+
 #include "cri/unimplemented_runtime_rpcs.inc"
 
  private:

@@ -22,6 +22,7 @@
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
+#include "cri/metrics_collect.h"
 #include "cri/metadata_store.h"
 #include "cri/object_info.h"
 #include "cri/portable_volumes.h"
@@ -157,6 +158,17 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> ListContainerStats(const v1::ListContainerStatsRequest& req,
                                   v1::ListContainerStatsResponse& resp);
 
+  // metrics_list.cc: the cAdvisor-style metrics kubelet serves on /metrics/cadvisor.
+  Result<void> ListMetricDescriptors(const v1::ListMetricDescriptorsRequest& req,
+                                     v1::ListMetricDescriptorsResponse& resp);
+  Result<void> ListPodSandboxMetrics(const v1::ListPodSandboxMetricsRequest& req,
+                                     v1::ListPodSandboxMetricsResponse& resp);
+  // The same pods as ListPodSandboxMetrics, in bounded chunks through `send`; kCancelled when
+  // `send` returns false (the client went away), without reading the remaining pods.
+  Result<void> StreamPodSandboxMetrics(
+      const v1::StreamPodSandboxMetricsRequest& req,
+      const std::function<bool(const v1::StreamPodSandboxMetricsResponse&)>& send);
+
  private:
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
@@ -164,6 +176,12 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> FillPodSandboxStats(const Sandbox& decoded,
                                    const std::vector<ContainerRecord>& containers,
                                    v1::PodSandboxStats& out);
+  // metrics_list.cc: `each` gets every ready pod's metrics; kCancelled when it returns false.
+  Result<void> CollectPodSandboxMetrics(const std::function<bool(v1::PodSandboxMetrics&)>& each);
+  void CollectContainerMetrics(const ContainerRecord& record, const SandboxInfo& pod_info,
+                               const MetricLabels& pod_labels,
+                               const std::optional<storage::FsCapacity>& fs, int64_t now_ns,
+                               v1::ContainerMetrics& out);
   // A cgroup's usage; nullopt when it does not exist.
   Result<std::optional<oci::CgroupStats>> CgroupStatsAt(const std::string& path);
   // The record as CRI shows it, without asking its shim (container_status.cc).

@@ -10,9 +10,13 @@ namespace {
 
 // Columns after "name:": 8 receive counters, then 8 transmit counters.
 constexpr size_t kRxBytes = 0;
+constexpr size_t kRxPackets = 1;
 constexpr size_t kRxErrors = 2;
+constexpr size_t kRxDropped = 3;
 constexpr size_t kTxBytes = 8;
+constexpr size_t kTxPackets = 9;
 constexpr size_t kTxErrors = 10;
+constexpr size_t kTxDropped = 11;
 constexpr size_t kColumns = 16;
 
 }  // namespace
@@ -48,6 +52,10 @@ Result<std::vector<InterfaceCounters>> ParseNetDev(std::string_view text) {
     counters.rx_errors = values[kRxErrors];
     counters.tx_bytes = values[kTxBytes];
     counters.tx_errors = values[kTxErrors];
+    counters.rx_packets = values[kRxPackets];
+    counters.rx_dropped = values[kRxDropped];
+    counters.tx_packets = values[kTxPackets];
+    counters.tx_dropped = values[kTxDropped];
     out.push_back(std::move(counters));
   }
   return out;

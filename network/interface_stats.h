@@ -20,6 +20,11 @@ struct InterfaceCounters {
   uint64_t rx_errors = 0;
   uint64_t tx_bytes = 0;
   uint64_t tx_errors = 0;
+  // For CRI metrics (container_network_{receive,transmit}_packets[_dropped]_total).
+  uint64_t rx_packets = 0;
+  uint64_t rx_dropped = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_dropped = 0;
 };
 
 // The interfaces of a /proc/net/dev text in their order; kDataLoss naming the line it cannot

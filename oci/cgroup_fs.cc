@@ -101,4 +101,21 @@ Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key)
   return uint64_t{0};
 }
 
+Result<void> ReadKeyedValues(const std::string& file, std::initializer_list<KeyedField> fields) {
+  for (const KeyedField& field : fields) {
+    *field.value = 0;
+  }
+  CR_ASSIGN_OR_RETURN(std::string text, ReadIfPresent(file));
+  auto words = Words(text);
+  for (size_t i = 0; i + 1 < words.size(); i += 2) {
+    for (const KeyedField& field : fields) {
+      if (words[i] == field.key) {
+        *field.value = ParseUint64(words[i + 1]).value_or(0);
+        break;
+      }
+    }
+  }
+  return Ok();
+}
+
 }  // namespace cricket::oci::cgroupfs

@@ -5,7 +5,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -33,5 +36,13 @@ Result<uint64_t> ReadNumber(const std::string& file);
 
 // The number after `key` in a flat-keyed file ("oom_kill 3" -> 3); 0 when absent.
 Result<uint64_t> ReadKeyedValue(const std::string& file, const std::string& key);
+
+// Several keys of one flat-keyed file from a single read (memory.stat has ~40 lines; reading it
+// once per key would multiply a stats call's cost). Keys that are absent set their value to 0.
+struct KeyedField {
+  std::string_view key;
+  uint64_t* value;
+};
+Result<void> ReadKeyedValues(const std::string& file, std::initializer_list<KeyedField> fields);
 
 }  // namespace cricket::oci::cgroupfs

@@ -29,6 +29,15 @@ struct CgroupStats {
   uint64_t memory_limit_bytes = 0;  // 0: unlimited
   uint64_t pids_current = 0;
   uint64_t oom_kills = 0;
+  // For CRI metrics (cAdvisor's container_cpu_user/system_seconds_total, container_memory_rss,
+  // _cache, _failcnt). v1: cpuacct.stat (converted from USER_HZ ticks), memory.stat total_rss and
+  // total_cache, memory.failcnt; v2: cpu.stat user/system_usec, memory.stat anon and file,
+  // memory.events "max" (times usage hit memory.max).
+  uint64_t cpu_user_ns = 0;
+  uint64_t cpu_system_ns = 0;
+  uint64_t memory_rss_bytes = 0;
+  uint64_t memory_cache_bytes = 0;
+  uint64_t memory_failcnt = 0;
 };
 
 class CgroupManager {

@@ -90,16 +90,29 @@ class CgroupV1 final : public CgroupBackend {
     CgroupStats s;
     if (auto dir = Dir("cpuacct")) {
       CR_ASSIGN_OR_RETURN(s.cpu_usage_ns, cgroupfs::ReadNumber(*dir + "/cpuacct.usage"));
+      uint64_t user_ticks = 0;
+      uint64_t system_ticks = 0;
+      CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(
+          *dir + "/cpuacct.stat", {{"user", &user_ticks}, {"system", &system_ticks}}));
+      // cpuacct.stat counts USER_HZ ticks.
+      static const uint64_t kNsPerTick =
+          1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+      s.cpu_user_ns = user_ticks * kNsPerTick;
+      s.cpu_system_ns = system_ticks * kNsPerTick;
     }
     if (auto dir = Dir("memory")) {
       CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(*dir + "/memory.usage_in_bytes"));
-      CR_ASSIGN_OR_RETURN(uint64_t inactive,
-                          cgroupfs::ReadKeyedValue(*dir + "/memory.stat", "total_inactive_file"));
+      uint64_t inactive = 0;
+      CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(*dir + "/memory.stat",
+                                                   {{"total_inactive_file", &inactive},
+                                                    {"total_rss", &s.memory_rss_bytes},
+                                                    {"total_cache", &s.memory_cache_bytes}}));
       s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
       CR_ASSIGN_OR_RETURN(uint64_t limit, cgroupfs::ReadNumber(*dir + "/memory.limit_in_bytes"));
       // v1 says "no limit" with a huge page-rounded LONG_MAX.
       s.memory_limit_bytes = limit >= (uint64_t{1} << 62) ? 0 : limit;
       CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(*dir + "/memory.oom_control", "oom_kill"));
+      CR_ASSIGN_OR_RETURN(s.memory_failcnt, cgroupfs::ReadNumber(*dir + "/memory.failcnt"));
     }
     if (auto dir = Dir("pids")) {
       CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(*dir + "/pids.current"));

@@ -71,14 +71,26 @@ class CgroupV2 final : public CgroupBackend {
 
   Result<CgroupStats> Stats() const override {
     CgroupStats s;
-    CR_ASSIGN_OR_RETURN(uint64_t usage_us, cgroupfs::ReadKeyedValue(dir_ + "/cpu.stat", "usage_usec"));
+    uint64_t usage_us = 0;
+    uint64_t user_us = 0;
+    uint64_t system_us = 0;
+    CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(
+        dir_ + "/cpu.stat",
+        {{"usage_usec", &usage_us}, {"user_usec", &user_us}, {"system_usec", &system_us}}));
     s.cpu_usage_ns = usage_us * 1000;
+    s.cpu_user_ns = user_us * 1000;
+    s.cpu_system_ns = system_us * 1000;
     CR_ASSIGN_OR_RETURN(s.memory_usage_bytes, cgroupfs::ReadNumber(dir_ + "/memory.current"));
-    CR_ASSIGN_OR_RETURN(uint64_t inactive, cgroupfs::ReadKeyedValue(dir_ + "/memory.stat", "inactive_file"));
+    uint64_t inactive = 0;
+    CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(dir_ + "/memory.stat",
+                                                 {{"inactive_file", &inactive},
+                                                  {"anon", &s.memory_rss_bytes},
+                                                  {"file", &s.memory_cache_bytes}}));
     s.memory_working_set_bytes = s.memory_usage_bytes > inactive ? s.memory_usage_bytes - inactive : 0;
     CR_ASSIGN_OR_RETURN(s.memory_limit_bytes, cgroupfs::ReadNumber(dir_ + "/memory.max"));
     CR_ASSIGN_OR_RETURN(s.pids_current, cgroupfs::ReadNumber(dir_ + "/pids.current"));
-    CR_ASSIGN_OR_RETURN(s.oom_kills, cgroupfs::ReadKeyedValue(dir_ + "/memory.events", "oom_kill"));
+    CR_RETURN_IF_ERROR(cgroupfs::ReadKeyedValues(
+        dir_ + "/memory.events", {{"oom_kill", &s.oom_kills}, {"max", &s.memory_failcnt}}));
     return s;
   }
 

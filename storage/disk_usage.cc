@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -84,6 +85,18 @@ Result<DiskUsage> MeasureDiskUsage(const std::string& path) {
   WalkDir(w, fd, 0);
   ::close(fd);
   return w.usage;
+}
+
+Result<FsCapacity> MeasureFsCapacity(const std::string& path) {
+  struct statfs st {};
+  if (::statfs(path.c_str(), &st) != 0) {
+    return Error::FromErrno(errno, "statfs " + path);
+  }
+  FsCapacity out;
+  out.bytes = static_cast<uint64_t>(st.f_blocks) * static_cast<uint64_t>(st.f_bsize);
+  out.inodes = st.f_files;
+  out.inodes_free = st.f_ffree;
+  return out;
 }
 
 }  // namespace cricket::storage

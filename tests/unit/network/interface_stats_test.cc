@@ -11,8 +11,8 @@ constexpr const char* kNetDev =
     "drop fifo colls carrier compressed\n"
     "    lo:      56       1    0    0    0     0          0         0       56       1    0    "
     "0    0     0       0          0\n"
-    "  eth0:    1296      16    3    0    0     0          0         0      796      10    4    "
-    "0    0     0       0          0\n";
+    "  eth0:    1296      16    3    5    0     0          0         0      796      10    4    "
+    "6    0     0       0          0\n";
 
 TEST(InterfaceStatsTest, ReadsBytesAndErrorsOfEachInterface) {
   auto parsed = ParseNetDev(kNetDev);
@@ -25,6 +25,10 @@ TEST(InterfaceStatsTest, ReadsBytesAndErrorsOfEachInterface) {
   EXPECT_EQ(eth0.rx_errors, 3u);
   EXPECT_EQ(eth0.tx_bytes, 796u);
   EXPECT_EQ(eth0.tx_errors, 4u);
+  EXPECT_EQ(eth0.rx_packets, 16u);
+  EXPECT_EQ(eth0.rx_dropped, 5u);
+  EXPECT_EQ(eth0.tx_packets, 10u);
+  EXPECT_EQ(eth0.tx_dropped, 6u);
 }
 
 TEST(InterfaceStatsTest, ATruncatedLineIsAnErrorNamingTheInterface) {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "common/files.h"
 #include "oci/cgroup_manager.h"
@@ -90,6 +91,39 @@ TEST_F(CgroupV1Test, UnifiedMapNeedsV2) {
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.error().code(), Code::kInvalidArgument);
   EXPECT_FALSE(std::filesystem::exists(root_.Join("memory/c")));
+}
+
+TEST_F(CgroupV1Test, StatsFromEachHierarchy) {
+  // cpuacct shares its hierarchy with cpu on most v1 nodes.
+  info_.v1[0].controllers = {"cpu", "cpuacct"};
+  auto cg = NewCgroupV1Manager(fs_, info_, "/k/c");
+  ASSERT_TRUE(cg->Create(nullptr).ok());
+  auto write = [&](const std::string& rel, const std::string& text) {
+    ASSERT_TRUE(WriteFileAtomic(root_.Join(rel), text, 0644).ok()) << rel;
+  };
+  write("cpu/k/c/cpuacct.usage", "2500000000\n");
+  write("cpu/k/c/cpuacct.stat", "user 150\nsystem 50\n");
+  write("memory/k/c/memory.usage_in_bytes", "10000\n");
+  write("memory/k/c/memory.stat",
+        "cache 1\nrss 2\ntotal_cache 3500\ntotal_rss 6000\ntotal_inactive_file 3000\n");
+  write("memory/k/c/memory.limit_in_bytes", "9223372036854771712\n");
+  write("memory/k/c/memory.failcnt", "7\n");
+  write("memory/k/c/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+  write("pids/k/c/pids.current", "3\n");
+  auto s = cg->Stats();
+  ASSERT_TRUE(s.ok()) << s.error().ToString();
+  const uint64_t ns_per_tick = 1'000'000'000 / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+  EXPECT_EQ(s->cpu_usage_ns, 2500000000u);
+  EXPECT_EQ(s->cpu_user_ns, 150 * ns_per_tick);
+  EXPECT_EQ(s->cpu_system_ns, 50 * ns_per_tick);
+  EXPECT_EQ(s->memory_usage_bytes, 10000u);
+  EXPECT_EQ(s->memory_working_set_bytes, 7000u);
+  EXPECT_EQ(s->memory_rss_bytes, 6000u);
+  EXPECT_EQ(s->memory_cache_bytes, 3500u);
+  EXPECT_EQ(s->memory_limit_bytes, 0u);
+  EXPECT_EQ(s->memory_failcnt, 7u);
+  EXPECT_EQ(s->oom_kills, 2u);
+  EXPECT_EQ(s->pids_current, 3u);
 }
 
 }  // namespace

@@ -114,9 +114,16 @@ TEST_F(CgroupV2Test, AddProcessOomAndDestroy) {
 TEST_F(CgroupV2Test, StatsFromControlFiles) {
   auto cg = NewCgroupV2Manager(fs_, root_.path(), "/c");
   ASSERT_TRUE(cg->Create(nullptr).ok());
-  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/cpu.stat"), "usage_usec 1500\nuser_usec 1000\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/cpu.stat"),
+                              "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n", 0644)
+                  .ok());
   ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.current"), "10000\n", 0644).ok());
-  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.stat"), "anon 6000\ninactive_file 3000\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.stat"),
+                              "anon 6000\nfile 3500\nkernel 100\ninactive_file 3000\n", 0644)
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.events"),
+                              "low 0\nhigh 0\nmax 7\noom 2\noom_kill 2\n", 0644)
+                  .ok());
   ASSERT_TRUE(WriteFileAtomic(root_.Join("c/memory.max"), "max\n", 0644).ok());
   ASSERT_TRUE(WriteFileAtomic(root_.Join("c/pids.current"), "3\n", 0644).ok());
   auto s = cg->Stats();
@@ -126,6 +133,12 @@ TEST_F(CgroupV2Test, StatsFromControlFiles) {
   EXPECT_EQ(s->memory_working_set_bytes, 7000u);
   EXPECT_EQ(s->memory_limit_bytes, 0u);
   EXPECT_EQ(s->pids_current, 3u);
+  EXPECT_EQ(s->cpu_user_ns, 1000000u);
+  EXPECT_EQ(s->cpu_system_ns, 500000u);
+  EXPECT_EQ(s->memory_rss_bytes, 6000u);
+  EXPECT_EQ(s->memory_cache_bytes, 3500u);
+  EXPECT_EQ(s->memory_failcnt, 7u);
+  EXPECT_EQ(s->oom_kills, 2u);
 }
 
 TEST(CgroupV2MockTest, FailedWriteNamesTheFileAndRemovesTheNewDirectory) {
