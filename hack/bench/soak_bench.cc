@@ -7,13 +7,13 @@
 // Prints one JSON line per tenth of the run as it goes (hack/bench/soak_progress.h: cricketd's
 // RSS and fds then, p50/p99 pod start (RunPodSandbox + CreateContainer + StartContainer) of
 // that tenth), then the final JSON: the figures at start/middle/end, the check that RSS and fds
-// stay flat after the first tenth (warm-up), failed calls, and the kernel objects left after
-// the run (hack/bench/soak_leaks.h; 0 expected). Exit 1 when a call failed, anything leaked or
-// a check failed. SIGTERM/SIGINT end the run after the current cycle: what is left is removed
-// as at a normal end and the final JSON says "interrupted": true. Root; the bridge and
-// ip_forward are restored at the end.
+// stay flat after warm-up (the first tenth, at least 50 cycles), failed calls, and the kernel
+// objects left after the run (hack/bench/soak_leaks.h; 0 expected). Exit 1 when a call failed,
+// anything leaked or a check failed. SIGTERM/SIGINT end the run after the current cycle: what is
+// left is removed as at a normal end and the final JSON says "interrupted": true. Root; the bridge
+// and ip_forward are restored at the end.
 //
-//   bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]        (defaults 500, 1024)
+//   bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]   (defaults 500, 1024)
 
 #include <signal.h>
 #include <sys/mount.h>

@@ -34,11 +34,11 @@ class SoakProgress {
                            bool partial = false);
   // The tenth lines so far.
   const nlohmann::json& tenths() const { return tenths_; }
-  // {"warmup_tenths": 1, "rss_bound_kib": b, "rss_after_warmup_kib": r, "rss_max_after_kib": m,
-  //  "rss_growth_kib": m - r, "fds_after_warmup": f, "fds_max_after": g, "p50_first_ms",
-  //  "p50_last_ms", "ok": bool, "why": [...]}: RSS and fds after the first tenth (warm-up) stay
-  // within the bounds; with fewer than two tenths nothing is checked ("ok" true, "checked"
-  // false).
+  // {"warmup_cycles": w, "rss_bound_kib": b, "rss_after_warmup_kib": r, "rss_max_after_kib": m,
+  //  "rss_growth_kib": m - r, "fds_after_warmup": f, "fds_max_after": g, "p50_first_tenth_ms",
+  //  "p50_last_tenth_ms", "ok": bool, "why": [...]}: RSS and fds after warm-up (the first tenth
+  // ending at cycle 50 or later) stay within the bounds; without a tenth after the warm-up
+  // nothing is checked ("ok" true, "checked" false).
   nlohmann::json Check(long rss_bound_kib, long fd_bound) const;
 
  private:
