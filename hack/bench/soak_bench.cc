@@ -4,12 +4,16 @@
 // by i % 4: a hostPort mapping; a portable volume at /data (the same volume every time, so each
 // cycle re-attaches what the last released); a second container killed by the OOM killer; a
 // crash-looping container restarted three times as kubelet would (a new attempt each time).
-// Prints JSON: cricketd's RSS, fd and thread count at start/middle/end, p50/p99 pod start
-// (RunPodSandbox + CreateContainer + StartContainer) per tenth of the run, failed calls, and
-// the kernel objects left after the run (hack/bench/soak_leaks.h; 0 expected). Exit 1 when a
-// call failed or anything leaked. Root; the bridge and ip_forward are restored at the end.
+// Prints one JSON line per tenth of the run as it goes (hack/bench/soak_progress.h: cricketd's
+// RSS and fds then, p50/p99 pod start (RunPodSandbox + CreateContainer + StartContainer) of
+// that tenth), then the final JSON: the figures at start/middle/end, the check that RSS and fds
+// stay flat after warm-up (the first tenth, at least 50 cycles), failed calls, and the kernel
+// objects left after the run (hack/bench/soak_leaks.h; 0 expected). Exit 1 when a call failed,
+// anything leaked or a check failed. SIGTERM/SIGINT end the run after the current cycle: what is
+// left is removed as at a normal end and the final JSON says "interrupted": true. Root; the bridge
+// and ip_forward are restored at the end.
 //
-//   bench_soak IMAGE [--cycles N]        (default 500)
+//   bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]   (defaults 500, 1024)
 
 #include <signal.h>
 #include <sys/mount.h>
@@ -29,6 +33,7 @@
 #include "common/files.h"
 #include "hack/bench/bench_stats.h"
 #include "hack/bench/soak_leaks.h"
+#include "hack/bench/soak_progress.h"
 #include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
@@ -42,36 +47,32 @@ namespace t = ::cricket::testing;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kVolume = "soakvol";
-// Stops at once on SIGTERM (wait is interrupted by the trap), so a stop takes no grace period.
-constexpr const char* kApp = "trap 'exit 0' TERM; busybox sleep 3600 & wait";
+// Stops at once on its stop signal (wait is interrupted by the trap), so a stop takes no grace
+// period. The test image's StopSignal is SIGQUIT (hack/test-registry/make-images.py), which a
+// shell ignores unless trapped: with TERM alone every StopContainer waited out its 10 s timeout
+// and ended in SIGKILL, most of a cycle's time.
+constexpr const char* kApp = "trap 'exit 0' TERM QUIT; busybox sleep 3600 & wait";
 
 using ::cricket::bench::Ms;
 using ::cricket::bench::Percentile;
 
-// RSS (KiB), open fds and threads of a process.
-nlohmann::json ProcessFigures(pid_t pid) {
-  const std::string proc = "/proc/" + std::to_string(pid);
-  long rss = -1;
-  auto status = cricket::ReadFile(proc + "/status");
-  if (size_t at = status.ok() ? status->find("\nVmRSS:") : std::string::npos;
-      at != std::string::npos) {
-    rss = std::stol(status->substr(at + 7));
-  }
-  std::error_code ec;
-  auto count = [&](const std::string& dir) {
-    return std::distance(fs::directory_iterator(dir, ec), fs::directory_iterator());
-  };
-  return {{"rss_kib", rss}, {"fds", count(proc + "/fd")}, {"threads", count(proc + "/task")}};
-}
+// Set by SIGTERM/SIGINT; the run ends after the cycle under way.
+volatile sig_atomic_t g_stop = 0;
+void OnStopSignal(int) { g_stop = 1; }
 
 struct Args {
   std::string image;
   int cycles = 500;
+  // How much cricketd's RSS may grow after the first tenth (see the README's soak figures).
+  long rss_bound_kib = 1024;
+  // The cricketd to run (its helpers beside it); a copy keeps a long run off later rebuilds.
+  std::string cricketd = CRICKETD_PATH;
 };
 
 class Soak {
  public:
-  Soak(Args args, std::string dir) : args_(std::move(args)), dir_(std::move(dir)) {
+  Soak(Args args, std::string dir)
+      : args_(std::move(args)), dir_(std::move(dir)), progress_(args_.cycles) {
     const int tag = ::getpid() % 10000;
     scope_.dir = dir_;
     scope_.root = dir_ + "/root";
@@ -93,6 +94,9 @@ class Soak {
   bool Check(const char* call, const grpc::Status& status);
   void StopAndRemoveContainer(const std::string& id);
   void Finish(nlohmann::json& out);
+  // Every pod and container the runtime still lists (a failed or interrupted cycle's), so the
+  // leak count sees what removal leaves behind.
+  void RemoveLeftovers(nlohmann::json& out);
 
   Args args_;
   std::string dir_;
@@ -102,6 +106,7 @@ class Soak {
   std::unique_ptr<v1::RuntimeService::Stub> runtime_;
   std::unique_ptr<v1::ImageService::Stub> images_;
   std::vector<double> pod_start_ms_;
+  cricket::bench::SoakProgress progress_;
   std::map<std::string, int> failures_;
   std::map<std::string, int> outcomes_;
 };
@@ -120,7 +125,7 @@ bool Soak::StartDaemon() {
       "/net.d\"\n";
   (void)cricket::WriteFileAtomic(dir_ + "/config.toml", config, 0644);
   daemon_ = std::make_unique<t::CricketdProcess>(
-      CRICKETD_PATH,
+      args_.cricketd,
       std::vector<std::string>{"--root", scope_.root, "--state", scope_.state, "--config",
                                dir_ + "/config.toml", "--log-level", "warn"},
       dir_ + "/cricketd.log");
@@ -254,27 +259,37 @@ void Soak::Cycle(int i) {
   Check("StopPodSandbox/RemovePodSandbox", t::StopAndRemovePod(*runtime_, pod));
 }
 
+void Soak::RemoveLeftovers(nlohmann::json& out) {
+  grpc::ClientContext ctx;
+  v1::ListPodSandboxResponse pods;
+  out["pods_listed_after"] =
+      runtime_->ListPodSandbox(&ctx, {}, &pods).ok() ? pods.items_size() : -1;
+  out["containers_listed_after"] = t::CountContainers(*runtime_);
+  for (const auto& pod : pods.items()) {
+    scope_.pod_ids.insert(pod.id());
+  }
+  if (out["pods_listed_after"] != 0) {
+    Check("RemoveAllPods (leftovers)", t::RemoveAllPods(*runtime_));
+  }
+}
+
 void Soak::Finish(nlohmann::json& out) {
   // Pod start over the run: a drift shows as later tenths slower than the first.
   nlohmann::json tenths = nlohmann::json::array();
-  const size_t n = pod_start_ms_.size();
-  for (size_t d = 0; d < 10 && n >= 10; ++d) {
-    std::vector<double> slice(pod_start_ms_.begin() + static_cast<long>(d * n / 10),
-                              pod_start_ms_.begin() + static_cast<long>((d + 1) * n / 10));
-    tenths.push_back({{"p50_ms", Percentile(slice, 0.5)}, {"p99_ms", Percentile(slice, 0.99)}});
+  for (const auto& line : progress_.tenths()) {
+    tenths.push_back({{"p50_ms", line["p50_ms"]}, {"p99_ms", line["p99_ms"]}});
   }
   out["pod_start_by_tenth"] = tenths;
   out["pod_start"] = {{"p50_ms", Percentile(pod_start_ms_, 0.5)},
                       {"p99_ms", Percentile(pod_start_ms_, 0.99)}};
+  out["cricketd"]["by_tenth"] = nlohmann::json::array();
+  for (const auto& line : progress_.tenths()) {
+    out["cricketd"]["by_tenth"].push_back(line["cricketd"]);
+  }
+  out["flat"] = progress_.Check(args_.rss_bound_kib, /*fd_bound=*/2);
   out["failed_calls"] = failures_;
   out["container_outcomes"] = outcomes_;
-  {
-    grpc::ClientContext ctx;
-    v1::ListPodSandboxResponse pods;
-    out["pods_listed_after"] =
-        runtime_->ListPodSandbox(&ctx, {}, &pods).ok() ? pods.items_size() : -1;
-    out["containers_listed_after"] = t::CountContainers(*runtime_);
-  }
+  RemoveLeftovers(out);
   out["leaks"] = cricket::bench::CountLeaks(scope_);
 }
 
@@ -284,14 +299,23 @@ int Soak::Run() {
   const auto began = Clock::now();
   if (StartDaemon()) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    out["cricketd"]["start"] = ProcessFigures(daemon_->pid());
-    for (int i = 0; i < args_.cycles; ++i) {
-      Cycle(i);
-      if (i + 1 == args_.cycles / 2) {
-        out["cricketd"]["middle"] = ProcessFigures(daemon_->pid());
+    out["cricketd"]["start"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
+    int done = 0;
+    while (done < args_.cycles && g_stop == 0) {
+      Cycle(done);
+      ++done;
+      if (done == args_.cycles / 2) {
+        out["cricketd"]["middle"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
+      }
+      const bool partial = g_stop != 0 && done < args_.cycles;
+      if (auto line = progress_.CycleDone(done - 1, daemon_->pid(), pod_start_ms_, partial);
+          !line.is_null()) {
+        std::cout << line.dump() << std::endl;
       }
     }
-    out["cricketd"]["end"] = ProcessFigures(daemon_->pid());
+    out["cycles_done"] = done;
+    out["interrupted"] = done < args_.cycles;
+    out["cricketd"]["end"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
     Finish(out);
     daemon_->Signal(SIGTERM);
     (void)daemon_->WaitExit(std::chrono::seconds(30));
@@ -310,7 +334,8 @@ int Soak::Run() {
   ::umount2(scope_.state.c_str(), MNT_DETACH);
   std::cout << out.dump() << "\n";
   const bool clean = out.contains("leaks") && out["leaks"]["total"] == 0 && failures_.empty() &&
-                     out["pods_listed_after"] == 0 && out["containers_listed_after"] == 0;
+                     out["pods_listed_after"] == 0 && out["containers_listed_after"] == 0 &&
+                     out["flat"]["ok"] == true;
   return clean ? 0 : 1;
 }
 
@@ -322,17 +347,27 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--cycles" && i + 1 < argc) {
       args.cycles = std::stoi(argv[++i]);
+    } else if (a == "--cricketd" && i + 1 < argc) {
+      args.cricketd = argv[++i];
+    } else if (a == "--rss-bound-kib" && i + 1 < argc) {
+      args.rss_bound_kib = std::stol(argv[++i]);
     } else if (args.image.empty() && !a.starts_with("--")) {
       args.image = a;
     } else {
-      std::cerr << "usage: bench_soak IMAGE [--cycles N]\n";
+      std::cerr << "usage: bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]\n";
       return 2;
     }
   }
   if (args.image.empty() || ::geteuid() != 0 || args.cycles < 1) {
-    std::cerr << "usage (as root): bench_soak IMAGE [--cycles N]\n";
+    std::cerr
+        << "usage (as root): bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]\n";
     return 2;
   }
+  struct sigaction stop = {};
+  stop.sa_handler = OnStopSignal;  // no SA_RESTART needed: the flag is read between cycles
+  sigemptyset(&stop.sa_mask);
+  ::sigaction(SIGTERM, &stop, nullptr);
+  ::sigaction(SIGINT, &stop, nullptr);
   const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
   char tmpl[] = "/tmp/crbench-soak-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
