@@ -15,6 +15,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "cri/apparmor_profiles.h"
+#include "cri/checkpoint_restore.h"
 #include "cri/container_spec.h"
 #include "cri/container_user.h"
 #include "cri/ids.h"
@@ -186,7 +187,7 @@ Result<void> WriteBundleSpec(const CriDeps& deps, const v1::ContainerConfig& con
 // that died half-way may have left (a created init waiting for start) and the shim dir.
 Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig& config,
                                  const ContainerRecord& record, const ContainerInfo& info,
-                                 const RuntimeTarget& runtime) {
+                                 const RuntimeTarget& runtime, const RestoreSource* restore) {
   shim::ShimOptions shim_options;
   shim_options.id = record.id;
   shim_options.bundle = info.bundle;
@@ -198,6 +199,9 @@ Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig&
   shim_options.stdin = config.stdin();
   shim_options.stdin_once = config.stdin_once();
   shim_options.failpoints = true;
+  if (restore != nullptr) {
+    shim_options.restore_from = restore->images_dir();
+  }
   auto launched = deps.shims->Launch(shim_options, std::chrono::seconds(60));
   if (!launched.ok()) {
     // Its log (in the shim dir, which goes with the rollback) says why it failed or died.
@@ -214,8 +218,17 @@ Result<void> LaunchContainerShim(const CriDeps& deps, const v1::ContainerConfig&
 
 Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
                                          v1::CreateContainerResponse& resp) {
-  const v1::ContainerConfig& config = req.config();
-  CR_RETURN_IF_ERROR(ValidateCreateConfig(config));
+  CR_RETURN_IF_ERROR(ValidateCreateConfig(req.config()));
+  // An image that names a checkpoint archive restores the container from it.
+  CR_ASSIGN_OR_RETURN(std::unique_ptr<RestoreSource> restore,
+                      OpenRestoreSource(deps_, req.config()));
+  return CreateContainerFrom(req, restore.get(), resp);
+}
+
+Result<void> CriService::CreateContainerFrom(const v1::CreateContainerRequest& req,
+                                             const RestoreSource* restore,
+                                             v1::CreateContainerResponse& resp) {
+  const v1::ContainerConfig& config = restore != nullptr ? restore->config() : req.config();
   CR_ASSIGN_OR_RETURN(std::string sandbox_id, ResolveSandbox(req.pod_sandbox_id()));
   CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, ReadySandbox(deps_, sandbox_id));
   CR_ASSIGN_OR_RETURN(SandboxInfo sandbox_info, DecodeInfo(sandbox));
@@ -254,6 +267,9 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
   CR_RETURN_IF_ERROR(snapshots.Prepare(record.id, image.chain_id));
   Cleanup drop_snapshot([&] { (void)snapshots.Remove(record.id); });
   CR_FAILPOINT(kContainerCreateAfterSnapshot);
+  if (restore != nullptr) {
+    CR_RETURN_IF_ERROR(restore->ApplyTo(snapshots, record.id));
+  }
   CR_RETURN_IF_ERROR(
       snapshots.Mount(record.id, rootfs, PodSnapshotIdmap(sandbox_config, sandbox_info)));
   Cleanup unmount([&] { (void)snapshots.Unmount(rootfs); });
@@ -288,7 +304,7 @@ Result<void> CriService::CreateContainer(const v1::CreateContainerRequest& req,
     std::error_code ec;
     std::filesystem::remove_all(info.shim_dir, ec);
   });
-  CR_RETURN_IF_ERROR(LaunchContainerShim(deps_, config, record, info, runtime));
+  CR_RETURN_IF_ERROR(LaunchContainerShim(deps_, config, record, info, runtime, restore));
   CR_FAILPOINT(kContainerCreateAfterShim);
   if (exit_watcher_) {
     if (auto watched = exit_watcher_->Watch(record.id, info.shim_dir); !watched.ok()) {

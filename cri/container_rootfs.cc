@@ -28,6 +28,10 @@ class ImageStoreRootfs final : public ContainerRootfs {
   Result<storage::DiskUsage> Usage(const std::string& id) const override {
     return images_.snapshotter().Usage(id);
   }
+  Result<std::string> UpperDir(const std::string& id) const override {
+    CR_ASSIGN_OR_RETURN(storage::OverlayMount mount, images_.snapshotter().Mounts(id));
+    return mount.upper_dir;
+  }
 
  private:
   storage::ImageStore& images_;

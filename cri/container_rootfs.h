@@ -40,6 +40,11 @@ class ContainerRootfs {
   virtual Result<void> Remove(const std::string& id) = 0;
   // The writable layer's bytes and inodes (ContainerStats).
   virtual Result<storage::DiskUsage> Usage(const std::string& id) const = 0;
+  // The writable layer's directory (overlayfs upperdir): a checkpoint packs it as the rootfs
+  // diff, a restore unpacks the diff into it before the mount. kUnimplemented by default.
+  virtual Result<std::string> UpperDir(const std::string& /*id*/) const {
+    return Error(Code::kUnimplemented, "no writable layer directory");
+  }
 };
 
 // Images and snapshots of `images` (which outlives the result).

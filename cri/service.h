@@ -42,6 +42,7 @@ namespace v1 = ::runtime::v1;
 
 // What the handlers work with; owned by the daemon, outliving the service.
 class SystemdScopes;  // cri/systemd_scopes.h
+class RestoreSource;  // cri/checkpoint_restore.h
 
 struct CriDeps {
   const Config* config = nullptr;
@@ -139,6 +140,11 @@ class CriService final : public streaming::StreamingRuntime {
   // container_update.cc
   Result<void> UpdateContainerResources(const v1::UpdateContainerResourcesRequest& req,
                                         v1::UpdateContainerResourcesResponse& resp);
+  // CRIU checkpoint/restore (cri/checkpoint_*.cc).
+  Result<void> CheckpointContainer(const v1::CheckpointContainerRequest& req,
+                                   v1::CheckpointContainerResponse& resp);
+  Result<void> CheckpointPod(const v1::CheckpointPodRequest& req, v1::CheckpointPodResponse& resp);
+  Result<void> RestorePod(const v1::RestorePodRequest& req, v1::RestorePodResponse& resp);
   // container_events.cc: GetContainerEvents takes events from a subscription until the client
   // goes away; the exit watcher reports containers that end on their own.
   std::shared_ptr<EventBroker::Subscription> SubscribeContainerEvents();
@@ -170,6 +176,9 @@ class CriService final : public streaming::StreamingRuntime {
       const std::function<bool(const v1::StreamPodSandboxMetricsResponse&)>& send);
 
  private:
+  // CreateContainer, restoring the process from `restore` when set (cri/checkpoint_restore.h).
+  Result<void> CreateContainerFrom(const v1::CreateContainerRequest& req,
+                                   const RestoreSource* restore, v1::CreateContainerResponse& resp);
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);

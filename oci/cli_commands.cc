@@ -192,6 +192,47 @@ Result<int> Pause(Context& ctx) {
   return 0;
 }
 
+Result<int> Checkpoint(Context& ctx) {
+  static const std::vector<FlagSpec> kFlags = {
+      {"image-path", 0, true},       {"work-path", 0, true},   {"leave-running", 0, false},
+      {"tcp-established", 0, false}, {"file-locks", 0, false}};
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, kFlags, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "checkpoint"));
+  CheckpointOptions options;
+  options.image_path = parsed.Get("image-path", "checkpoint");  // runc's default
+  options.work_path = parsed.Get("work-path");
+  options.leave_running = parsed.Has("leave-running");
+  CR_RETURN_IF_ERROR(ctx.runtime.Checkpoint(id, options));
+  return 0;
+}
+
+// The restored process keeps our stdio where it had pipes. Without --detach we wait for it, as
+// `run` does. (--tcp-established and --file-locks are always on.)
+Result<int> Restore(Context& ctx) {
+  static const std::vector<FlagSpec> kFlags = {
+      {"image-path", 0, true}, {"work-path", 0, true},  {"bundle", 'b', true},
+      {"pid-file", 0, true},   {"detach", 'd', false},  {"tcp-established", 0, false},
+      {"file-locks", 0, false}};
+  CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, kFlags, false, nullptr));
+  CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "restore"));
+  RestoreOptions options;
+  options.image_path = parsed.Get("image-path", "checkpoint");
+  options.work_path = parsed.Get("work-path");
+  options.bundle = parsed.Get("bundle", ".");
+  CR_ASSIGN_OR_RETURN(ContainerState state, ctx.runtime.Restore(id, options));
+  if (auto written = WritePidFile(parsed.Get("pid-file"), state.pid); !written.ok()) {
+    (void)ctx.runtime.Delete(id, true);
+    return written.error();
+  }
+  if (parsed.Has("detach")) {
+    return 0;
+  }
+  ForwardSignalsTo(state.pid);
+  CR_ASSIGN_OR_RETURN(int code, ctx.runtime.Wait(state.pid));
+  CR_RETURN_IF_ERROR(ctx.runtime.Delete(id, true));
+  return code;
+}
+
 Result<int> Resume(Context& ctx) {
   CR_ASSIGN_OR_RETURN(ParsedArgs parsed, ParseFlags(ctx.args, ctx.next, {}, false, nullptr));
   CR_ASSIGN_OR_RETURN(std::string id, OneId(parsed, "resume"));

@@ -32,5 +32,9 @@ Result<int> Update(Context& ctx);
 Result<int> Events(Context& ctx);
 Result<int> Pause(Context& ctx);
 Result<int> Resume(Context& ctx);
+// runc's shapes: checkpoint [--image-path DIR] [--work-path DIR] [--leave-running] ID;
+// restore --image-path DIR [--work-path DIR] [--bundle DIR] [--pid-file F] [--detach] ID.
+Result<int> Checkpoint(Context& ctx);
+Result<int> Restore(Context& ctx);
 
 }  // namespace cricket::oci::cli

@@ -43,6 +43,21 @@ struct CreateOptions {
   bool no_pivot = false;
 };
 
+// A CRIU checkpoint of a running container (oci/checkpoint.cc; runc's `checkpoint` flags).
+struct CheckpointOptions {
+  std::string image_path;  // where the CRIU images go (made when missing)
+  std::string work_path;   // criu's logs; default: image_path
+  bool leave_running = false;
+};
+
+// A container restored from CRIU images (oci/restore.cc; runc's `restore` flags). The caller's
+// fds 0, 1 and 2 become the restored process's stdio where it had pipes.
+struct RestoreOptions {
+  std::string bundle;  // config.json + the rootfs the images were dumped from (its diff applied)
+  std::string image_path;
+  std::string work_path;  // default: image_path
+};
+
 class Runtime {
  public:
   Runtime(Syscalls& sys, std::string root_dir, CgroupInfo cgroups)
@@ -83,6 +98,15 @@ class Runtime {
   // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
   // this process. kFailedPrecondition unless the container is running.
   Result<pid_t> Exec(const std::string& id, const Process& process, const ExecOptions& options);
+  // Dumps the running container with criu into options.image_path (plus descriptors.json).
+  // Unless leave_running, its processes are gone afterwards (it is then stopped). Errors:
+  // kFailedPrecondition when it is not running, or criu is missing or `criu check` fails (then
+  // nothing is written); kInternal with criu's error lines when the dump fails.
+  Result<void> Checkpoint(const std::string& id, const CheckpointOptions& options);
+  // Creates container `id` from the images: its cgroup first, then `criu restore` inside it.
+  // Comes back `running`, its init a child of this process. kAlreadyExists for a used id; the
+  // criu errors of Checkpoint; on failure nothing is left (no process, cgroup or state dir).
+  Result<ContainerState> Restore(const std::string& id, const RestoreOptions& options);
   // Waits for a child of this process (an init from Create) and returns its exit code,
   // 128+signal when a signal ended it.
   Result<int> Wait(pid_t pid);

@@ -44,7 +44,7 @@ Command Lookup(const std::string& name) {
       {"create", Create}, {"start", Start}, {"state", State}, {"kill", Kill},
       {"delete", Delete}, {"run", Run},     {"list", List},   {"spec", Spec},
       {"exec", Exec},     {"ps", Ps},       {"update", Update}, {"events", Events},
-      {"pause", Pause},   {"resume", Resume},
+      {"pause", Pause},   {"resume", Resume}, {"checkpoint", Checkpoint}, {"restore", Restore},
   };
   for (const auto& e : kCommands) {
     if (name == e.name) {
@@ -84,7 +84,7 @@ int Main(int argc, char** argv) {
   }
   if (next >= args.size() || global->Has("help")) {
     std::fputs("usage: cricket-runtime [--root DIR] [--log FILE] [--log-format text|json] "
-               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec ps update events pause resume\n",
+               "COMMAND [ARGS]\ncommands: create start state kill delete run list spec exec ps update events pause resume checkpoint restore\n",
                stderr);
     return global->Has("help") ? 0 : 2;
   }

@@ -36,6 +36,13 @@ class ContainerRuntime {
   virtual Result<void> Delete(const std::string& id, bool force) = 0;
   // New cgroup limits for a created or running container (UpdateContainerResources).
   virtual Result<void> Update(const std::string& id, const oci::Resources& resources) = 0;
+  // CRIU (oci/criu.h): dumps the running container into `image_dir` / makes container `id`
+  // from such images with the caller's current stdio, running (returns the init's pid, a child
+  // of this process). kFailedPrecondition naming why when criu is missing or does not work.
+  virtual Result<void> Checkpoint(const std::string& id, const std::string& image_dir,
+                                  bool leave_running) = 0;
+  virtual Result<pid_t> Restore(const std::string& id, const std::string& bundle,
+                                const std::string& image_dir) = 0;
 };
 
 // The one place that decides which backend runs a container: an empty `binary` is Cricket's own

@@ -137,6 +137,26 @@ class ExternalRuntime final : public ContainerRuntime {
     return cgroup->Update(resources);
   }
 
+  // runc's own checkpoint and restore (they drive criu themselves).
+  Result<void> Checkpoint(const std::string& id, const std::string& image_dir,
+                          bool leave_running) override {
+    std::vector<std::string> args = {"checkpoint", "--image-path", image_dir};
+    if (leave_running) {
+      args.emplace_back("--leave-running");
+    }
+    args.push_back(id);
+    return Done(Call(args));
+  }
+  Result<pid_t> Restore(const std::string& id, const std::string& bundle,
+                        const std::string& image_dir) override {
+    bundle_ = bundle;
+    const std::string pid_file = work_dir_ + "/init.pid";
+    CR_RETURN_IF_ERROR(Done(Call({"restore", "--detach", "--image-path", image_dir, "--bundle",
+                                  bundle, "--pid-file", pid_file, id},
+                                 /*inherit_stdio=*/true)));
+    return ReadPid(pid_file);
+  }
+
  private:
   // The container's cgroup, as the spec in its bundle names it.
   Result<std::unique_ptr<oci::CgroupManager>> CgroupOf(const std::string& id,

@@ -36,6 +36,21 @@ class InProcessRuntime final : public ContainerRuntime {
   Result<void> Update(const std::string& id, const oci::Resources& resources) override {
     return runtime_.Update(id, resources);
   }
+  Result<void> Checkpoint(const std::string& id, const std::string& image_dir,
+                          bool leave_running) override {
+    oci::CheckpointOptions options;
+    options.image_path = image_dir;
+    options.leave_running = leave_running;
+    return runtime_.Checkpoint(id, options);
+  }
+  Result<pid_t> Restore(const std::string& id, const std::string& bundle,
+                        const std::string& image_dir) override {
+    oci::RestoreOptions options;
+    options.bundle = bundle;
+    options.image_path = image_dir;
+    CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.Restore(id, options));
+    return state.pid;
+  }
 
  private:
   oci::Runtime runtime_;

@@ -86,7 +86,10 @@ Result<nlohmann::json> ShimServer::Status() {
 }
 
 Result<nlohmann::json> ShimServer::Start() {
-  CR_RETURN_IF_ERROR(runtime_->Start(options_.id));
+  // A restored container runs since the shim made it: start only records when it was started.
+  if (options_.restore_from.empty() || started_at_ns_ != 0) {
+    CR_RETURN_IF_ERROR(runtime_->Start(options_.id));
+  }
   started_at_ns_ = NowUnixNanos();
   CR_FAILPOINT(kShimAfterStart);
   log::Info({.ctr = options_.id}, "container started pid={}", init_pid_);

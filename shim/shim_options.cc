@@ -28,6 +28,7 @@ Result<ShimOptions> ParseShimArgs(const std::vector<std::string>& args) {
                           : flag == "--log-path"     ? &o.log_path
                           : flag == "--runtime-root" ? &o.runtime_root
                           : flag == "--runtime-binary" ? &o.runtime_binary
+                          : flag == "--restore-from" ? &o.restore_from
                                                      : nullptr;
     if (target == nullptr) {
       return Error(Code::kInvalidArgument, "unknown flag " + flag);
@@ -66,6 +67,9 @@ std::vector<std::string> ShimArgs(const ShimOptions& o) {
   }
   if (o.failpoints) {
     args.emplace_back("--failpoints");
+  }
+  if (!o.restore_from.empty()) {
+    args.insert(args.end(), {"--restore-from", o.restore_from});
   }
   return args;
 }

@@ -4,6 +4,7 @@
 //
 //   cricket-shim --id ID --bundle DIR --state-dir DIR --log-path FILE --runtime-root DIR
 //                [--runtime-binary PATH] [--tty] [--stdin] [--stdin-once] [--failpoints]
+//                [--restore-from DIR]
 
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct ShimOptions {
   // A pod's infra shim does not, so the container rows of the crash matrix can fail a shim
   // while the pod it runs in stands.
   bool failpoints = false;
+  // CRIU images to restore the container from (cri/checkpoint_restore.cc) instead of creating
+  // it: the process comes back running, so `start` only marks it started.
+  std::string restore_from;
 
   std::string control_socket() const { return state_dir + "/control.sock"; }
 };

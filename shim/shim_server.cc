@@ -91,6 +91,10 @@ Result<std::unique_ptr<ShimServer>> ShimServer::Create(const ShimOptions& option
 Result<void> ShimServer::CreateContainer() {
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));  // NOLINT
   Result<pid_t> created = Error(Code::kInternal, "not created");
+  if (!options_.restore_from.empty() && options_.tty) {
+    // A restored terminal needs its pty handed over as an external fd (criu --shell-job).
+    return Error(Code::kFailedPrecondition, "restore of a tty container is not supported");
+  }
   if (options_.tty) {
     // The init sends the pty master over a console socket (runc's protocol).
     const std::string console = options_.state_dir + "/console.sock";
@@ -111,15 +115,21 @@ Result<void> ShimServer::CreateContainer() {
     CR_ASSIGN_OR_RETURN(auto out, Pipe());
     CR_ASSIGN_OR_RETURN(auto err, Pipe());
     UniqueFd stdin_r;
+    CR_ASSIGN_OR_RETURN(auto in, Pipe());
+    stdin_r = std::move(in.first);
     if (options_.stdin) {
-      CR_ASSIGN_OR_RETURN(auto in, Pipe());
-      stdin_r = std::move(in.first);
       stdin_w_ = std::move(in.second);
       SetNonBlocking(stdin_w_.get());
     }
-    created = WithStdio(stdin_r.valid() ? stdin_r.get() : null_fd.get(), out.second.get(),
-                        err.second.get(),
-                        [&] { return runtime_->Create(options_.id, options_.bundle, ""); });
+    // Without stdin the container reads EOF from a pipe nobody writes, not from our /dev/null:
+    // CRIU can hand a pipe over on restore (--inherit-fd), but not a file of the node's /dev.
+    created = WithStdio(stdin_r.get(), out.second.get(),
+                        err.second.get(), [&] {
+                          return options_.restore_from.empty()
+                                     ? runtime_->Create(options_.id, options_.bundle, "")
+                                     : runtime_->Restore(options_.id, options_.bundle,
+                                                         options_.restore_from);
+                        });
     if (!created.ok()) {
       return created.error();
     }
