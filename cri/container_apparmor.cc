@@ -1,6 +1,7 @@
 #include "cri/container_apparmor.h"
 
 #include <sstream>
+#include <string_view>
 
 #include "common/files.h"
 #include "cri/apparmor_default_profile.h"
@@ -69,8 +70,15 @@ Result<std::string> AppArmorProfileFor(const v1::LinuxContainerSecurityContext& 
         return RuntimeDefault(host, load_default);
       case v1::SecurityProfile::Unconfined:
         return std::string();
-      case v1::SecurityProfile::Localhost:
-        return Localhost(sc.apparmor().localhost_ref(), host);
+      case v1::SecurityProfile::Localhost: {
+        // The name alone, but the deprecated field's "localhost/" prefix is accepted too
+        // (critest sends it; containerd strips it as well).
+        std::string_view ref = sc.apparmor().localhost_ref();
+        if (ref.starts_with("localhost/")) {
+          ref.remove_prefix(10);
+        }
+        return Localhost(std::string(ref), host);
+      }
       default:
         return Error(Code::kInvalidArgument, std::string(kField) + ": unknown profile type");
     }

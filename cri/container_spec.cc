@@ -197,15 +197,39 @@ void SetNamespaces(const ContainerSpecInput& in, oci::Spec& spec) {
   spec.linux->namespaces = std::move(out);
 }
 
-void SetResources(const v1::LinuxContainerResources& r, oci::Spec& spec) {
-  ApplyCriResources(r, spec.linux->resources ? *spec.linux->resources
-                                             : spec.linux->resources.emplace());
+Result<void> SetResources(const v1::LinuxContainerResources& r, oci::Spec& spec) {
+  CR_RETURN_IF_ERROR(CheckCriResources(r, "linux.resources"));
+  ApplyCriResources(
+      r, spec.linux->resources ? *spec.linux->resources : spec.linux->resources.emplace());
   if (r.oom_score_adj() != 0) {
     spec.process->oom_score_adj = static_cast<int>(r.oom_score_adj());
   }
+  return Ok();
+}
+
+// "2MB", "64KB", "1GB": the size part of the kernel's hugetlb.<size>.* file names.
+bool IsHugepageSize(std::string_view size) {
+  size_t digits = 0;
+  while (digits < size.size() && size[digits] >= '0' && size[digits] <= '9') {
+    ++digits;
+  }
+  return digits > 0 && digits + 2 == size.size() && size[digits + 1] == 'B' &&
+         std::string_view("KMGTP").find(size[digits]) != std::string_view::npos;
 }
 
 }  // namespace
+
+Result<void> CheckCriResources(const v1::LinuxContainerResources& r, const std::string& field) {
+  for (int i = 0; i < r.hugepage_limits_size(); ++i) {
+    const std::string& size = r.hugepage_limits(i).page_size();
+    if (!IsHugepageSize(size)) {
+      return Error(Code::kInvalidArgument, field + ".hugepage_limits[" + std::to_string(i) +
+                                               "].page_size \"" + size +
+                                               "\": want <number><K|M|G|T|P>B, e.g. 2MB or 1GB");
+    }
+  }
+  return Ok();
+}
 
 void ApplyCriResources(const v1::LinuxContainerResources& r, oci::Resources& res) {
   if (r.cpu_shares() > 0 || r.cpu_quota() != 0 || r.cpu_period() > 0 || !r.cpuset_cpus().empty() ||
@@ -228,6 +252,14 @@ void ApplyCriResources(const v1::LinuxContainerResources& r, oci::Resources& res
     mem.limit = r.memory_limit_in_bytes();
     if (r.memory_swap_limit_in_bytes() > 0) {
       mem.swap = r.memory_swap_limit_in_bytes();
+    }
+  }
+  // v1 hugetlb.<size>.limit_in_bytes, v2 hugetlb.<size>.max: the runtime picks the name.
+  // kubelet sends every page size of the node, 0 for those the pod asked none of.
+  if (r.hugepage_limits_size() > 0) {
+    res.hugepage_limits.clear();
+    for (const auto& h : r.hugepage_limits()) {
+      res.hugepage_limits.push_back({h.page_size(), h.limit()});
     }
   }
   for (const auto& [key, value] : r.unified()) {
@@ -296,7 +328,7 @@ Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& in) {
   CR_RETURN_IF_ERROR(AddMounts(in, spec));
   SetNamespaces(in, spec);
   spec.linux->cgroups_path = ContainerCgroupPath(in.sandbox.cgroup_parent, in.container_id);
-  SetResources(config.linux().resources(), spec);
+  CR_RETURN_IF_ERROR(SetResources(config.linux().resources(), spec));
   CR_RETURN_IF_ERROR(ApplySecurityContext(config.linux().security_context(), spec));
   CR_RETURN_IF_ERROR(AddDevices(config, spec));
   for (const auto& [key, value] : config.annotations()) {

@@ -45,9 +45,13 @@ struct ContainerSpecInput {
 // propagating mount whose host mount cannot propagate (container_spec_propagation.h).
 Result<oci::Spec> BuildContainerSpec(const ContainerSpecInput& input);
 
-// CRI resources (cpu shares/quota/period/cpuset, memory and swap limits, the unified map) as
-// OCI ones, merged into `res`.
+// CRI resources (cpu shares/quota/period/cpuset, memory and swap limits, hugepage limits, the
+// unified map) as OCI ones, merged into `res`. Check them first with CheckCriResources.
 void ApplyCriResources(const runtime::v1::LinuxContainerResources& r, oci::Resources& res);
+// kInvalidArgument naming `field`.hugepage_limits[i].page_size for a size that is no page size
+// ("2MB"): it becomes part of a cgroup file name.
+Result<void> CheckCriResources(const runtime::v1::LinuxContainerResources& r,
+                               const std::string& field);
 
 // Kubernetes' command rule: command replaces the image's entrypoint (and then drops its cmd);
 // args replace the image's cmd.

@@ -22,6 +22,7 @@ Result<void> CriService::UpdateContainerResources(const v1::UpdateContainerResou
   if (!deps_.cgroups.ok() || deps_.sys == nullptr) {
     return Error(Code::kFailedPrecondition, "no cgroup hierarchy to update");
   }
+  CR_RETURN_IF_ERROR(CheckCriResources(req.linux(), "linux"));
   oci::Resources resources;
   ApplyCriResources(req.linux(), resources);
   // Cgroup writes need no shim round trip: the handler's runtime, called from here.

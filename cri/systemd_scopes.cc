@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
+#include <utility>
 
 #include "common/files.h"
 #include "common/log.h"
@@ -38,6 +40,16 @@ Result<std::string> PodCgroupParent(const std::string& cgroup_parent, CgroupDriv
     return cgroup_parent;
   }
   std::string slice = cgroup_parent.empty() ? kDefaultSlice : cgroup_parent;
+  // A slice's systemd path ("/test.slice", what critest sends; "/kubepods.slice/kubepods-
+  // burstable.slice/..."): the slice is its last component, as containerd takes it (a slice's
+  // name alone fixes its place in the tree).
+  while (slice.size() > 1 && slice.back() == '/') {
+    slice.pop_back();
+  }
+  if (size_t last = slice.rfind('/');
+      last != std::string::npos && slice.ends_with(".slice") && last + 1 < slice.size()) {
+    slice.erase(0, last + 1);
+  }
   if (auto expanded = oci::ExpandSlice(slice); !expanded.ok()) {
     return Error(Code::kInvalidArgument,
                  "linux.cgroup_parent: the systemd cgroup driver wants a slice name "
@@ -181,14 +193,39 @@ class SystemdShims final : public ShimAccess {
     if (!scope.ok()) {
       return inner_.Launch(options, timeout);  // a cgroupfs path (a pod from before the switch)
     }
-    const oci::Resources* resources = spec.linux->resources ? &*spec.linux->resources : nullptr;
-    CR_ASSIGN_OR_RETURN(Placeholder holder, scopes_.Start(*scope, resources));
+    // The pids limit waits until the placeholder is gone: TasksMax counts it, and a limit of 1
+    // would refuse the init's clone (the runtime too writes pids.max only after the join).
+    oci::Resources limits;
+    oci::Resources pids;
+    if (spec.linux->resources) {
+      limits = *spec.linux->resources;
+      pids.pids = std::exchange(limits.pids, std::nullopt);
+      if (auto max = limits.unified.find("pids.max"); max != limits.unified.end()) {
+        pids.unified.insert(limits.unified.extract(max));
+      }
+    }
+    std::optional<Placeholder> holder;
+    {
+      auto started = scopes_.Start(*scope, spec.linux->resources ? &limits : nullptr);
+      if (!started.ok()) {
+        return started.error();
+      }
+      holder.emplace(std::move(*started));
+    }
     if (auto launched = inner_.Launch(options, timeout); !launched.ok()) {
       (void)scopes_.Stop(path);
       return launched;
     }
-    // The init is in the scope now (the runtime cloned it into the scope's cgroup): `holder`
-    // goes at return. Remembered for Delete; Launch made the state dir.
+    // The init is in the scope now (the runtime cloned it into the scope's cgroup): the
+    // placeholder goes (killed and reaped: no longer counted), then the unit gets its TasksMax.
+    // The runtime wrote pids.max already: a unit without TasksMax only risks systemd writing
+    // its default back later, not worth failing a running container for.
+    holder.reset();
+    if (auto limited = scopes_.Update(path, pids); !limited.ok()) {
+      log::Warn({.ctr = options.id}, "systemd scope {}: TasksMax not set: {}", scope->unit,
+                limited.error().message());
+    }
+    // Remembered for Delete; Launch made the state dir.
     if (auto saved =
             WriteFileAtomic(options.state_dir + kScopeFile, path, 0600, Durability::kProcessCrash);
         !saved.ok()) {

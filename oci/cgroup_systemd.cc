@@ -248,6 +248,15 @@ Result<std::vector<UnitProperty>> ResourceProperties(const Resources& resources,
   if (resources.pids) {
     int64_t limit = resources.pids->limit;
     out.push_back({"TasksMax", limit > 0 ? static_cast<uint64_t>(limit) : kUnitInfinity});
+  } else if (auto max = resources.unified.find("pids.max");
+             max != resources.unified.end() && mode == CgroupMode::kV2) {
+    // CRI has no pids field: kubelet's container pids limit comes as unified pids.max. Without
+    // the property systemd would put its DefaultTasksMax back on its next write of the unit.
+    uint64_t value = kUnitInfinity;
+    if (max->second != "max") {
+      CR_ASSIGN_OR_RETURN(value, ParseU64(max->second, "linux.resources.unified.pids.max"));
+    }
+    out.push_back({"TasksMax", value});
   }
   if (resources.block_io && resources.block_io->weight && *resources.block_io->weight != 0) {
     uint64_t weight = *resources.block_io->weight;

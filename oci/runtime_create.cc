@@ -14,6 +14,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
+#include <utility>
 
 #include "common/cleanup.h"
 #include "common/files.h"
@@ -130,6 +132,19 @@ void SetRootfsParent(ChildPlan& plan) {
   plan.rootfs_name = rootfs.filename().string();
 }
 
+bool HasPidsLimit(const Resources& r) { return r.pids || r.unified.contains("pids.max"); }
+
+// `r` without its pids limit into `rest`; the limit alone is returned.
+Resources SplitPidsLimit(const Resources& r, Resources& rest) {
+  rest = r;
+  Resources pids;
+  pids.pids = std::exchange(rest.pids, std::nullopt);
+  if (auto it = rest.unified.find("pids.max"); it != rest.unified.end()) {
+    pids.unified.insert(rest.unified.extract(it));
+  }
+  return pids;
+}
+
 // Clones the init into its cgroup and namespaces and waits until it is ready for `start`. The
 // runtime's own hooks (prestart, createRuntime) run while the init waits before pivot_root.
 Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const CgroupInfo& cgroups,
@@ -211,6 +226,19 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
   const Resources* resources =
       spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+  // A cgroup that holds processes already (a delegated systemd scope, started by cricketd
+  // around a placeholder process): a pids limit written now counts the placeholder, and a limit
+  // of 1 would refuse the init's clone. It goes in once the init has joined (runc's order:
+  // limits after the join); a limit below the current count is allowed, only forks are refused.
+  Resources early;
+  std::optional<Resources> late;
+  if (resources != nullptr && HasPidsLimit(*resources)) {
+    auto present = cgroup->Pids();
+    if (present.ok() && !present->empty()) {
+      late = SplitPidsLimit(*resources, early);
+      resources = &early;
+    }
+  }
   if (auto made = cgroup->Create(resources); !made.ok()) {
     return made.error().Wrap("create cgroup " + state.cgroup_path);
   }
@@ -224,6 +252,11 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   });
+  if (late) {
+    if (auto limited = cgroup->Update(*late); !limited.ok()) {
+      return limited.error().Wrap("pids limit of cgroup " + state.cgroup_path);
+    }
+  }
   auto stat = ReadProcStat(state.pid);
   state.pid_start_time = stat.ok() ? stat->start_time : 0;
   state.status = options.start_now ? Status::kRunning : Status::kCreated;

@@ -1,6 +1,10 @@
 #include "storage/overlay_mount.h"
 
 #include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,6 +70,38 @@ Result<IdmappedOverlay> IdmapOverlay(const OverlayMount& m, const SnapshotIdmap&
     return Error::FromErrno(errno, "chown the snapshot's upper directory " + m.upper_dir);
   }
   return out;
+}
+
+Result<AttachedLayers> AttachedLayers::Attach(const std::vector<UniqueFd>& layers,
+                                              const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) {
+    return Error::FromErrno(errno, "mkdir " + dir);
+  }
+  AttachedLayers out(dir);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string target = dir + "/" + std::to_string(i);
+    if (::mkdir(target.c_str(), 0700) < 0 && errno != EEXIST) {
+      return Error::FromErrno(errno, "mkdir " + target);
+    }
+    if (::syscall(SYS_move_mount, layers[i].get(), "", AT_FDCWD, target.c_str(),
+                  MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      int err = errno;
+      ::rmdir(target.c_str());
+      return Error::FromErrno(err, "attach an id-mapped layer at " + target);
+    }
+    out.paths_.push_back(std::move(target));
+  }
+  return out;
+}
+
+AttachedLayers::~AttachedLayers() {
+  for (const std::string& path : paths_) {
+    ::umount2(path.c_str(), MNT_DETACH);
+    ::rmdir(path.c_str());
+  }
+  if (!dir_.empty()) {
+    ::rmdir(dir_.c_str());
+  }
 }
 
 }  // namespace cricket::storage

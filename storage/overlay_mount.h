@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -73,5 +74,31 @@ struct IdmappedOverlay {
 // the namespace file; IdmappedTree's errors (common/idmapped_tree.h) for a layer; chown's errno
 // for the upper directory.
 Result<IdmappedOverlay> IdmapOverlay(const OverlayMount& m, const SnapshotIdmap& idmap);
+
+// The id-mapped copies attached at <dir>/0, <dir>/1, ... (move_mount): overlayfs before Linux
+// 6.x takes no detached mount as a layer (EINVAL; seen on Debian's 6.1 in hack/vm), an attached
+// one it does, as containerd attaches them. Once the overlay is mounted it holds its own clones
+// of the layers: dropping this detaches the copies (MNT_DETACH) and removes `dir`.
+class AttachedLayers {
+ public:
+  static Result<AttachedLayers> Attach(const std::vector<UniqueFd>& layers,
+                                       const std::string& dir);
+  AttachedLayers(AttachedLayers&& other) noexcept
+      : dir_(std::move(other.dir_)), paths_(std::move(other.paths_)) {
+    other.dir_.clear();
+    other.paths_.clear();
+  }
+  AttachedLayers& operator=(AttachedLayers&&) = delete;
+  AttachedLayers(const AttachedLayers&) = delete;
+  AttachedLayers& operator=(const AttachedLayers&) = delete;
+  ~AttachedLayers();
+  // The attach points, in the order of the layers: lower_dirs for the overlay.
+  const std::vector<std::string>& paths() const { return paths_; }
+
+ private:
+  explicit AttachedLayers(std::string dir) : dir_(std::move(dir)) {}
+  std::string dir_;
+  std::vector<std::string> paths_;
+};
 
 }  // namespace cricket::storage

@@ -321,6 +321,14 @@ Result<void> Snapshotter::Mount(const std::string& key, const std::string& targe
   }
   CR_ASSIGN_OR_RETURN(IdmappedOverlay mapped, IdmapOverlay(m, *idmap));
   auto mounted = sys_.Mount(m.source, target, m.fstype, 0, OverlayOptions(mapped.mount));
+  if (!mounted.ok() && mounted.error().sys_errno() == EINVAL) {
+    // An older overlayfs refuses the detached copies (overlay_mount.h AttachedLayers).
+    CR_ASSIGN_OR_RETURN(std::string dir, SnapshotDir(key));
+    CR_ASSIGN_OR_RETURN(AttachedLayers attached,
+                        AttachedLayers::Attach(mapped.layers, dir + "/idmapped"));
+    mapped.mount.lower_dirs = attached.paths();
+    mounted = sys_.Mount(m.source, target, m.fstype, 0, OverlayOptions(mapped.mount));
+  }
   if (!mounted.ok()) {
     return mounted.error().Wrap("mount snapshot " + key + " with idmapped layers");
   }

@@ -3,13 +3,14 @@
 # AppArmor on), for ctest's `cgroupv2` and `apparmor` labels. Exits 77 (ctest: skipped) when the
 # VM cannot run here (not root, no qemu, no Debian kernel); under CI=true that is a failure.
 #
-#   ctest-in-vm.sh [--systemd] [--registry STATE] BINARY [ARGS...]
+#   ctest-in-vm.sh [--systemd] [--registry STATE] [--env NAME=VAL]... BINARY [ARGS...]
 #
 # --systemd: boot the guest with systemd as PID 1 (v2vm.sh --systemd): the binary runs in a
 # delegated unit (v2vm-job.service) on a real systemd with a system bus, as on a node.
 # --registry STATE: the test needs the registry fixture of hack/test-registry/start (state dir
 # STATE, started on the host by ctest): guest-registry.sh serves its open registry again inside
 # the VM, whose loopback is its own.
+# --env NAME=VAL: set for the binary (v2vm.sh --env), e.g. CRICKET_TEST_CGROUP_DRIVER=systemd.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 registry=""
@@ -22,6 +23,11 @@ if [ "${1:-}" = --registry ]; then
   registry=$2
   shift 2
 fi
+env_args=()
+while [ "${1:-}" = --env ]; do
+  env_args+=(--env "$2")
+  shift 2
+done
 binary=$1
 shift
 why=""
@@ -44,7 +50,8 @@ fi
 build_dir=$(cd "$(dirname "$binary")" && pwd)
 if [ -n "$registry" ]; then
   exec "$here/v2vm.sh" "${vm_mode[@]}" --timeout 800 --share "$build_dir" \
-    --env "CRICKET_TEST_REGISTRY_STATE=$registry" -- \
+    --env "CRICKET_TEST_REGISTRY_STATE=$registry" "${env_args[@]}" -- \
     "$here/guest-registry.sh" "$registry" "$binary" "$@"
 fi
-exec "$here/v2vm.sh" "${vm_mode[@]}" --timeout 500 --share "$build_dir" -- "$binary" "$@"
+exec "$here/v2vm.sh" "${vm_mode[@]}" --timeout 500 --share "$build_dir" "${env_args[@]}" -- \
+  "$binary" "$@"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,9 +37,22 @@ class CricketdFixture : public ::testing::Test {
            "\"\ncni_conf_dir = \"" + dir_.Join("net.d") + "\"\n";
   }
 
-  // The config file: `extra` TOML followed by the test's network section.
+  // The cgroup driver the tests run cricketd with: CRICKET_TEST_CGROUP_DRIVER (ctest's
+  // cri_node_v2_systemd_vm sets "systemd" in hack/vm's systemd guest), else cricketd's default.
+  static std::string CgroupDriver() {
+    const char* driver = std::getenv("CRICKET_TEST_CGROUP_DRIVER");
+    return driver != nullptr && *driver != '\0' ? driver : "cgroupfs";
+  }
+
+  // The config file: `extra` TOML followed by the test's network section, with the driver of
+  // CgroupDriver() unless `extra` names one.
   void WriteConfig(const std::string& extra) {
-    ASSERT_TRUE(WriteFileAtomic(config_path_, extra + "\n" + NetworkSection(), 0644).ok());
+    std::string driver;
+    if (std::getenv("CRICKET_TEST_CGROUP_DRIVER") != nullptr &&
+        extra.find("cgroup_driver") == std::string::npos) {
+      driver = "cgroup_driver = \"" + CgroupDriver() + "\"\n";
+    }
+    ASSERT_TRUE(WriteFileAtomic(config_path_, driver + extra + "\n" + NetworkSection(), 0644).ok());
   }
 
   std::unique_ptr<CricketdProcess> Launch(std::vector<std::string> extra = {},

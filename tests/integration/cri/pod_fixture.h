@@ -5,7 +5,6 @@
 // on the same root if the test killed it, so no shim, mount or netns outlives a failing test;
 // it also destroys the test's bridge and hands ip_forward back as it was.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
@@ -16,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "common/files.h"
 #include "network/bridge_network.h"
@@ -188,6 +189,13 @@ class PodFixture : public CricketdFixture {
       return std::nullopt;
     }
     return std::stoi(out.stdout());
+  }
+
+  // The cgroup v2 directory of a container (or pod infra) `id` of a pod without cgroup_parent:
+  // cricketd's default parent /cricket under cgroupfs, a scope in cricket.slice under systemd.
+  static std::string V2CgroupDir(const std::string& id) {
+    return CgroupDriver() == "systemd" ? "/sys/fs/cgroup/cricket.slice/cricket-" + id + ".scope"
+                                       : "/sys/fs/cgroup/cricket/" + id;
   }
 
   std::string ReadLog(const std::string& pod, const std::string& name) {

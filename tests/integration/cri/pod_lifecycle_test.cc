@@ -105,7 +105,7 @@ TEST_F(PodLifecycleTest, PodWithTwoContainersFromStartToRemoval) {
     const bool v1_memory = std::filesystem::exists("/sys/fs/cgroup/memory/cricket");
     std::string limit =
         ReadFile(v1_memory ? "/sys/fs/cgroup/memory/cricket/" + second + "/memory.limit_in_bytes"
-                           : "/sys/fs/cgroup/cricket/" + second + "/memory.max")
+                           : V2CgroupDir(second) + "/memory.max")
             .value_or("");
     EXPECT_EQ(limit, "67108864\n");
     EXPECT_EQ(Status(second).resources().linux().memory_limit_in_bytes(), 64 << 20);
@@ -319,7 +319,7 @@ TEST_F(PodLifecycleTest, RemoveWorksWhenTheShimsAreGone) {
   EXPECT_EQ(Entries(state() + "/shims"), 0u);
   EXPECT_EQ(Entries(state() + "/containers"), 0u);
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/cricket/" + ctr));
-  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/cricket/" + ctr));
+  EXPECT_FALSE(std::filesystem::exists(V2CgroupDir(ctr)));
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory/cricket/" + pod));
 }
 

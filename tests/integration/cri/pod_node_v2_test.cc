@@ -1,8 +1,10 @@
 // What a node's kernel enforces for a pod, end to end through a real cricketd, on cgroup v1
 // (the host) and v2 (ctest's cri_node_v2_vm runs them in hack/vm --systemd): the device
 // allow-list (v2: the BPF_CGROUP_DEVICE program), OOMKilled when the OOM killer picks a child
-// of the container's first process, and UpdateContainerResources reaching the v2 files.
-// Root; images from the registry fixture.
+// of the container's first process, UpdateContainerResources reaching the v2 files, a pids
+// limit of 1, hugetlb limits. ctest cri_node_v2_systemd_vm runs them again with cricketd on the
+// systemd cgroup driver (CRICKET_TEST_CGROUP_DRIVER=systemd). Root; images from the registry
+// fixture.
 
 #include <signal.h>
 
@@ -13,6 +15,7 @@
 
 #include "common/files.h"
 #include "tests/integration/cri/pod_fixture.h"
+#include "tests/integration/cri/systemd_unit.h"
 
 namespace cricket {
 namespace {
@@ -111,10 +114,75 @@ TEST_F(PodNodeV2Test, UpdateReachesTheV2Files) {
   v1::UpdateContainerResourcesResponse resp;
   grpc::Status updated = runtime_->UpdateContainerResources(&ctx, req, &resp);
   ASSERT_TRUE(updated.ok()) << updated.error_message();
-  const std::string dir = "/sys/fs/cgroup/cricket/" + ctr;
+  const std::string dir = V2CgroupDir(ctr);
   EXPECT_EQ(ReadFile(dir + "/cpu.max").value_or(""), "50000 100000\n");
   EXPECT_EQ(ReadFile(dir + "/memory.max").value_or(""), "50331648\n");
   EXPECT_EQ(ReadFile(dir + "/pids.max").value_or(""), "42\n");
+}
+
+// kubelet's container pids limit comes as unified pids.max. A limit of 1 leaves room for the
+// container's first process only: under the systemd driver the placeholder that starts the
+// scope must be gone before the limit counts (and systemd's TasksMax must say 1 too, or systemd
+// would write its default back). The shell's fork is refused; its builtins and exec still run.
+TEST_F(PodNodeV2Test, PidsLimitOfOneStartsAndRefusesForks) {
+  if (!CgroupV2()) {
+    GTEST_SKIP() << "cgroup v2 only (ctest: cri_node_v2_vm, cri_node_v2_systemd_vm)";
+  }
+  v1::PodSandboxConfig pod_config = PodConfig("pids1");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  grpc::Status created = CreateContainer(
+      pod, pod_config, "c", "busybox true || echo fork-refused; exec busybox sleep 1000", &ctr,
+      false, [](v1::ContainerConfig& c) {
+        (*c.mutable_linux()->mutable_resources()->mutable_unified())["pids.max"] = "1";
+      });
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  grpc::Status started = StartContainer(ctr);
+  ASSERT_TRUE(started.ok()) << started.error_message();
+  EXPECT_TRUE(WaitFor([&] {
+    return ReadLog("pids1", "c").find("fork-refused") != std::string::npos;
+  })) << ReadLog("pids1", "c");
+  EXPECT_EQ(Status(ctr).state(), v1::CONTAINER_RUNNING);
+  EXPECT_EQ(ReadFile(V2CgroupDir(ctr) + "/pids.max").value_or(""), "1\n");
+  EXPECT_EQ(ReadFile(V2CgroupDir(ctr) + "/pids.current").value_or(""), "1\n");
+  if (CgroupDriver() == "systemd") {
+    EXPECT_EQ(::cricket::testing::UnitProperty("cricket-" + ctr + ".scope", "TasksMax"), "1");
+  }
+}
+
+// kubelet sends a hugetlb limit for every page size of the node; they reach hugetlb.<size>.max
+// at create and on UpdateContainerResources. Where the kernel has hugetlb and 2 MB pages.
+TEST_F(PodNodeV2Test, HugepageLimitsReachTheV2Files) {
+  if (!CgroupV2() ||
+      ReadFile("/sys/fs/cgroup/cgroup.controllers").value_or("").find("hugetlb") ==
+          std::string::npos ||
+      !std::filesystem::exists("/sys/kernel/mm/hugepages/hugepages-2048kB")) {
+    GTEST_SKIP() << "needs cgroup v2 with the hugetlb controller and 2 MB pages";
+  }
+  v1::PodSandboxConfig pod_config = PodConfig("hugetlb");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  grpc::Status created = CreateContainer(
+      pod, pod_config, "c", "exec busybox sleep 1000", &ctr, false, [](v1::ContainerConfig& c) {
+        auto* limit = c.mutable_linux()->mutable_resources()->add_hugepage_limits();
+        limit->set_page_size("2MB");
+        limit->set_limit(4 << 20);
+      });
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_TRUE(StartContainer(ctr).ok());
+  const std::string file = V2CgroupDir(ctr) + "/hugetlb.2MB.max";
+  EXPECT_EQ(ReadFile(file).value_or(""), "4194304\n");
+
+  grpc::ClientContext ctx;
+  v1::UpdateContainerResourcesRequest req;
+  req.set_container_id(ctr);
+  auto* limit = req.mutable_linux()->add_hugepage_limits();
+  limit->set_page_size("2MB");
+  limit->set_limit(8 << 20);
+  v1::UpdateContainerResourcesResponse resp;
+  grpc::Status updated = runtime_->UpdateContainerResources(&ctx, req, &resp);
+  ASSERT_TRUE(updated.ok()) << updated.error_message();
+  EXPECT_EQ(ReadFile(file).value_or(""), "8388608\n");
 }
 
 }  // namespace

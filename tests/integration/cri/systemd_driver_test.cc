@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -16,6 +14,7 @@
 
 #include "common/files.h"
 #include "tests/integration/cri/pod_fixture.h"
+#include "tests/integration/cri/systemd_unit.h"
 
 namespace cricket::testing {
 namespace {
@@ -25,25 +24,6 @@ bool SystemdIsPid1() { return std::filesystem::is_directory("/run/systemd/system
 // hack/vm's systemd mode boots with v2vm.systemd=1: there the tests must run, never skip.
 bool BootedForSystemd() {
   return ReadFile("/proc/cmdline").value_or("").find("v2vm.systemd=1") != std::string::npos;
-}
-
-// `systemctl show -p <property> --value <unit>`, trailing newline dropped.
-std::string UnitProperty(const std::string& unit, const std::string& property) {
-  std::string cmd = "systemctl show -p " + property + " --value " + unit + " 2>/dev/null";
-  FILE* p = ::popen(cmd.c_str(), "r");  // NOLINT(cert-env33-c): test helper, fixed command
-  if (p == nullptr) {
-    return "";
-  }
-  std::string out;
-  std::array<char, 256> buf{};
-  while (std::fgets(buf.data(), buf.size(), p) != nullptr) {
-    out += buf.data();
-  }
-  ::pclose(p);
-  while (!out.empty() && out.back() == '\n') {
-    out.pop_back();
-  }
-  return out;
 }
 
 class SystemdDriverTest : public PodFixture {

@@ -43,6 +43,10 @@ TEST(ContainerAppArmorTest, ProfilesByTypeOnAnAppArmorNode) {
   sc.mutable_apparmor()->set_profile_type(v1::SecurityProfile::Localhost);
   sc.mutable_apparmor()->set_localhost_ref("my-profile");
   EXPECT_EQ(ProfileFor(sc, host).value(), "my-profile");
+  sc.mutable_apparmor()->set_localhost_ref("localhost/my-profile");  // critest's form
+  EXPECT_EQ(ProfileFor(sc, host).value(), "my-profile");
+  sc.mutable_apparmor()->set_localhost_ref("localhost/");
+  EXPECT_EQ(ProfileFor(sc, host).error().code(), Code::kInvalidArgument);
   sc.mutable_apparmor()->set_localhost_ref("not-loaded");
   EXPECT_EQ(ProfileFor(sc, host).error().code(), Code::kFailedPrecondition);
   sc.mutable_apparmor()->set_localhost_ref("");

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/files.h"
+#include "oci/spec_json.h"
 #include "tests/support/temp_dir.h"
 
 namespace cricket::cri {
@@ -364,6 +365,40 @@ TEST_F(ContainerSpecTest, ResourcesAndRelativeMountRefused) {
   m->set_host_path("/tmp");
   EXPECT_EQ(Build().error().message(),
             "mounts[0].container_path must be absolute, got \"relative\"");
+}
+
+// kubelet sends a limit for every page size of the node (0: none allowed); the runtime turns
+// each into hugetlb.<size>.max (v2) or .limit_in_bytes (v1).
+TEST_F(ContainerSpecTest, HugepageLimitsReachTheSpec) {
+  auto* r = config_.mutable_linux()->mutable_resources();
+  auto* two_mb = r->add_hugepage_limits();
+  two_mb->set_page_size("2MB");
+  two_mb->set_limit(4 << 21);
+  auto* one_gb = r->add_hugepage_limits();
+  one_gb->set_page_size("1GB");
+  one_gb->set_limit(0);
+  auto spec = Build();
+  ASSERT_TRUE(spec.ok()) << spec.error().ToString();
+  EXPECT_EQ(spec->linux->resources->hugepage_limits,
+            (std::vector<oci::HugepageLimit>{{"2MB", 4 << 21}, {"1GB", 0}}));
+  // The JSON the runtime reads.
+  EXPECT_NE(oci::SpecToJson(*spec).find("\"hugepageLimits\""), std::string::npos);
+}
+
+// The size becomes part of a cgroup file name: anything but <number><unit>B is refused.
+TEST_F(ContainerSpecTest, BadHugepageSizeIsRefusedNamingTheField) {
+  for (const char* size : {"", "2M", "MB", "2mb", "2XB", "../../x", "2MB/"}) {
+    auto* r = config_.mutable_linux()->mutable_resources();
+    r->clear_hugepage_limits();
+    r->add_hugepage_limits()->set_page_size("2MB");
+    r->add_hugepage_limits()->set_page_size(size);
+    auto spec = Build();
+    ASSERT_FALSE(spec.ok()) << size;
+    EXPECT_EQ(spec.error().code(), Code::kInvalidArgument);
+    EXPECT_NE(spec.error().message().find("linux.resources.hugepage_limits[1].page_size"),
+              std::string::npos)
+        << spec.error().message();
+  }
 }
 
 // CVE-2019-16884: a volume on or under /proc (or /sys) is refused, however the path is spelt.

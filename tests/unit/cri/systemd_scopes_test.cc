@@ -28,6 +28,7 @@ class FakeBus final : public oci::SystemdBus {
   std::vector<oci::UnitProperty> start_properties;
   std::vector<oci::UnitProperty> set_properties;
   pid_t placeholder = -1;
+  bool placeholder_alive_at_set = false;
 
   Result<void> StartTransientUnit(const std::string& unit,
                                   const std::vector<oci::UnitProperty>& properties,
@@ -45,6 +46,7 @@ class FakeBus final : public oci::SystemdBus {
                                  const std::vector<oci::UnitProperty>& properties) override {
     calls.push_back("set " + unit);
     set_properties = properties;
+    placeholder_alive_at_set = placeholder > 0 && Alive(placeholder);
     return set;
   }
   Result<void> StopUnit(const std::string& unit, std::chrono::milliseconds /*timeout*/) override {
@@ -86,12 +88,15 @@ class SystemdShimsTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  shim::ShimOptions WriteBundle(const std::string& cgroups_path) {
+  shim::ShimOptions WriteBundle(const std::string& cgroups_path, const std::string& pids_max = "") {
     oci::Spec spec = oci::DefaultSpec();
     spec.linux->cgroups_path = cgroups_path;
     spec.linux->resources = oci::Resources{};
     spec.linux->resources->memory = oci::MemoryResources{};
     spec.linux->resources->memory->limit = 32 << 20;
+    if (!pids_max.empty()) {
+      spec.linux->resources->unified["pids.max"] = pids_max;
+    }
     EXPECT_TRUE(WriteFileAtomic(dir_ + "/bundle/config.json", oci::SpecToJson(spec), 0644).ok());
     shim::ShimOptions options;
     options.id = "c1";
@@ -130,6 +135,21 @@ TEST_F(SystemdShimsTest, LaunchStartsTheScopeAroundAPlaceholderThenDropsIt) {
   EXPECT_EQ(memory_max, 32u << 20);
   EXPECT_EQ(slice, "kubepods-pod1.slice");
   EXPECT_EQ(*RememberedScope(dir_ + "/shim"), scope_path_);
+}
+
+// The placeholder is a task of the scope: TasksMax=1 at start would leave no room for the
+// container's init. The limit is set once the placeholder is gone.
+TEST_F(SystemdShimsTest, PidsLimitIsSetOnceThePlaceholderIsGone) {
+  ASSERT_TRUE(shims_->Launch(WriteBundle(scope_path_, "1"), std::chrono::seconds(5)).ok());
+  ASSERT_EQ(bus_.calls,
+            std::vector<std::string>({"start cricket-c1.scope", "set cricket-c1.scope"}));
+  for (const auto& p : bus_.start_properties) {
+    EXPECT_NE(p.name, "TasksMax");
+  }
+  EXPECT_FALSE(bus_.placeholder_alive_at_set);
+  ASSERT_EQ(bus_.set_properties.size(), 1u);
+  EXPECT_EQ(bus_.set_properties[0].name, "TasksMax");
+  EXPECT_EQ(std::get<uint64_t>(bus_.set_properties[0].value), 1u);
 }
 
 TEST_F(SystemdShimsTest, FailedStartLaunchesNothing) {
@@ -184,6 +204,12 @@ TEST(SystemdScopesTest, UpdateSetsUnitPropertiesOfScopesOnly) {
 TEST(PodCgroupParentTest, SystemdWantsASliceAndDefaultsToCricketSlice) {
   EXPECT_EQ(*PodCgroupParent("", CgroupDriver::kSystemd), "cricket.slice");
   EXPECT_EQ(*PodCgroupParent("kubepods-pod1.slice", CgroupDriver::kSystemd), "kubepods-pod1.slice");
+  // A slice's path (critest sends "/test.slice"): its last component names it.
+  EXPECT_EQ(*PodCgroupParent("/test.slice", CgroupDriver::kSystemd), "test.slice");
+  EXPECT_EQ(*PodCgroupParent("/kubepods.slice/kubepods-pod1.slice/", CgroupDriver::kSystemd),
+            "kubepods-pod1.slice");
+  EXPECT_FALSE(PodCgroupParent("/a.slice/b", CgroupDriver::kSystemd).ok());
+  EXPECT_FALSE(PodCgroupParent("/", CgroupDriver::kSystemd).ok());
   auto bad = PodCgroupParent("/kubepods/pod1", CgroupDriver::kSystemd);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);

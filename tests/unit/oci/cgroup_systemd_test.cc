@@ -165,6 +165,20 @@ TEST(ResourcePropertiesTest, UnlimitedIsInfinityAndQuotaRoundsUpTo10ms) {
             kUnitInfinity);
 }
 
+// CRI has no pids field: kubelet's pids limit arrives as unified pids.max (v2 only).
+TEST(ResourcePropertiesTest, UnifiedPidsMaxIsTasksMaxOnV2) {
+  Resources r;
+  r.unified["pids.max"] = "1";
+  EXPECT_EQ(ValueOf<uint64_t>(*ResourceProperties(r, CgroupMode::kV2), "TasksMax"), 1u);
+  r.unified["pids.max"] = "max";
+  EXPECT_EQ(ValueOf<uint64_t>(*ResourceProperties(r, CgroupMode::kV2), "TasksMax"), kUnitInfinity);
+  r.unified["pids.max"] = "many";
+  auto bad = ResourceProperties(r, CgroupMode::kV2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.error().message().find("unified.pids.max"), std::string::npos);
+}
+
 TEST(ResourcePropertiesTest, BadCpusetIsInvalidArgument) {
   Resources r;
   r.cpu = CpuResources{};
