@@ -98,6 +98,8 @@ Result<void> CriService::Status(const v1::StatusRequest& req, v1::StatusResponse
          {{"backend", deps_.network.ok() ? (*deps_.network)->backend_name() : "unavailable"},
           {"bridge", deps_.config->network.bridge},
           {"subnet", deps_.config->network.subnet},
+          // kubelet's (UpdateRuntimeConfig); the bridge's range unless subnet is set explicitly.
+          {"podCidr", deps_.network.ok() ? (*deps_.network)->pod_cidr() : ""},
           {"mtu", deps_.config->network.mtu},
           {"cniConfDir", deps_.config->network.cni_conf_dir},
           {"cniBinDirs", deps_.config->network.cni_bin_dirs}}},

@@ -89,6 +89,9 @@ class CriService final : public streaming::StreamingRuntime {
   Result<void> Version(const v1::VersionRequest& req, v1::VersionResponse& resp);
   Result<void> Status(const v1::StatusRequest& req, v1::StatusResponse& resp);
   Result<void> RuntimeConfig(const v1::RuntimeConfigRequest& req, v1::RuntimeConfigResponse& resp);
+  // runtime_config_update.cc
+  Result<void> UpdateRuntimeConfig(const v1::UpdateRuntimeConfigRequest& req,
+                                   v1::UpdateRuntimeConfigResponse& resp);
 
   // image_pull.cc
   Result<void> PullImage(const v1::PullImageRequest& req, v1::PullImageResponse& resp,

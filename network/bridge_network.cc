@@ -38,16 +38,17 @@ BridgeNetwork::BridgeNetwork(BridgeOptions options, Ipam ipam, Iptables iptables
     : options_(std::move(options)),
       ipam_(std::move(ipam)),
       iptables_(std::move(iptables)),
-      host_ports_(std::move(host_ports)) {}
+      host_ports_(std::move(host_ports)),
+      subnet_(options_.subnet) {}
 
-std::vector<std::string> BridgeNetwork::MasqueradeRule() const {
-  const std::string subnet = options_.subnet.ToString();
+std::vector<std::string> BridgeNetwork::MasqueradeRule(const Ipv4Cidr& range) const {
+  const std::string subnet = range.ToString();
   const std::string comment = MasqueradeComment(options_.bridge);
   return {"-s",      subnet,      "!",     "-d", subnet,      "-m",
           "comment", "--comment", comment, "-j", "MASQUERADE"};
 }
 
-Result<int> BridgeNetwork::EnsureBridge() {
+Result<BridgeNetwork::ActiveBridge> BridgeNetwork::EnsureBridge() {
   std::lock_guard lock(mu_);
   CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
   auto index = nl.LinkIndex(options_.bridge);
@@ -60,20 +61,26 @@ Result<int> BridgeNetwork::EnsureBridge() {
     bridge_ready_ = false;
   }
   if (bridge_ready_) {
-    return *index;
+    return ActiveBridge{*index, subnet_};
   }
-  auto addressed = nl.AddAddress(*index, options_.subnet.gateway(), options_.subnet.prefix);
+  // After SetSubnet the old gateway address stays: the pods of the old range route through it.
+  auto addressed = nl.AddAddress(*index, subnet_.gateway(), subnet_.prefix);
   if (!addressed.ok() && addressed.error().code() != Code::kAlreadyExists) {
     return addressed.error();
   }
   CR_RETURN_IF_ERROR(nl.SetUp(*index));
   CR_RETURN_IF_ERROR(WriteKernelFile("/proc/sys/net/ipv4/ip_forward", "1"));
-  CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", "POSTROUTING", MasqueradeRule()));
+  CR_RETURN_IF_ERROR(iptables_.EnsureRule("nat", "POSTROUTING", MasqueradeRule(subnet_)));
   CR_RETURN_IF_ERROR(host_ports_.EnsureBase());
   bridge_ready_ = true;
-  log::Info({}, "bridge {} ready with gateway {}", options_.bridge,
-            options_.subnet.gateway().ToString());
-  return *index;
+  log::Info({}, "bridge {} ready with gateway {}/{}", options_.bridge, subnet_.gateway().ToString(),
+            subnet_.prefix);
+  return ActiveBridge{*index, subnet_};
+}
+
+Ipv4Cidr BridgeNetwork::subnet() {
+  std::lock_guard lock(mu_);
+  return subnet_;
 }
 
 Result<void> BridgeNetwork::Ready() {
@@ -85,21 +92,22 @@ Result<void> BridgeNetwork::Ready() {
              : Result<void>(Error(Code::kUnavailable, "iptables cannot list the nat table"));
 }
 
-Result<void> BridgeNetwork::WireVeth(const PodNetworkConfig& config, Ipv4 ip, int bridge_index) {
+Result<void> BridgeNetwork::WireVeth(const PodNetworkConfig& config, Ipv4 ip,
+                                     const ActiveBridge& bridge) {
   CR_ASSIGN_OR_RETURN(UniqueFd netns, OpenNetns(config.netns_path));
   const std::string host_veth = HostVethName(config.sandbox_id);
   CR_ASSIGN_OR_RETURN(Netlink nl, Netlink::Open());
   CR_RETURN_IF_ERROR(nl.CreateVeth(host_veth, kPodInterface, netns.get(), options_.mtu));
   Cleanup undo([&] { (void)nl.DeleteLink(host_veth); });
   CR_ASSIGN_OR_RETURN(int host_index, nl.LinkIndex(host_veth));
-  CR_RETURN_IF_ERROR(nl.SetMaster(host_index, bridge_index));
+  CR_RETURN_IF_ERROR(nl.SetMaster(host_index, bridge.index));
   CR_RETURN_IF_ERROR(nl.SetUp(host_index));
   CR_RETURN_IF_ERROR(RunInNetns(netns.get(), [&]() -> Result<void> {
     CR_ASSIGN_OR_RETURN(Netlink pod_nl, Netlink::Open());
     CR_ASSIGN_OR_RETURN(int eth0, pod_nl.LinkIndex(kPodInterface));
-    CR_RETURN_IF_ERROR(pod_nl.AddAddress(eth0, ip, options_.subnet.prefix));
+    CR_RETURN_IF_ERROR(pod_nl.AddAddress(eth0, ip, bridge.subnet.prefix));
     CR_RETURN_IF_ERROR(pod_nl.SetUp(eth0));
-    return pod_nl.AddDefaultRoute(options_.subnet.gateway());
+    return pod_nl.AddDefaultRoute(bridge.subnet.gateway());
   }));
   undo.Dismiss();
   return Ok();
@@ -109,11 +117,11 @@ Result<PodNetworkStatus> BridgeNetwork::Setup(const PodNetworkConfig& config) {
   if (config.sandbox_id.empty() || config.netns_path.empty()) {
     return Error(Code::kInvalidArgument, "pod network setup needs a sandbox id and a netns path");
   }
-  CR_ASSIGN_OR_RETURN(int bridge_index, EnsureBridge());
-  CR_ASSIGN_OR_RETURN(Ipv4 ip, ipam_.Allocate(config.sandbox_id));
+  CR_ASSIGN_OR_RETURN(ActiveBridge bridge, EnsureBridge());
+  CR_ASSIGN_OR_RETURN(Ipv4 ip, ipam_.Allocate(config.sandbox_id, bridge.subnet));
   Cleanup release([&] { (void)ipam_.Release(config.sandbox_id); });
   CR_FAILPOINT(kNetworkSetupAfterLease);
-  CR_RETURN_IF_ERROR(WireVeth(config, ip, bridge_index));
+  CR_RETURN_IF_ERROR(WireVeth(config, ip, bridge));
   Cleanup unwire([&] {
     if (auto nl = Netlink::Open(); nl.ok()) {
       (void)nl->DeleteLink(HostVethName(config.sandbox_id));
@@ -128,7 +136,7 @@ Result<PodNetworkStatus> BridgeNetwork::Setup(const PodNetworkConfig& config) {
   release.Dismiss();
   PodNetworkStatus status;
   status.ips.push_back(ip.ToString());
-  status.gateway = options_.subnet.gateway().ToString();
+  status.gateway = bridge.subnet.gateway().ToString();
   return status;
 }
 
@@ -166,7 +174,8 @@ Result<void> BridgeNetwork::Reconcile(const std::set<std::string>& live_sandbox_
       }
     }
   }
-  CR_ASSIGN_OR_RETURN(auto leases, ipam_.Leases());
+  // Every range's leases: orphans of a range used before SetSubnet go too.
+  CR_ASSIGN_OR_RETURN(auto leases, ipam_.AllLeases());
   for (const auto& [ip, owner] : leases) {
     if (!live_sandbox_ids.contains(owner)) {
       log::Info({.pod = owner}, "releasing orphaned lease {}", ip.ToString());

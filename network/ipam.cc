@@ -17,16 +17,17 @@ Result<Ipam> Ipam::Open(std::string dir, Ipv4Cidr range) {
   return Ipam(std::move(claims), range);
 }
 
-Result<Ipv4> Ipam::Allocate(const std::string& owner) {
+Result<Ipv4> Ipam::Allocate(const std::string& owner, const Ipv4Cidr& range) {
   CR_ASSIGN_OR_RETURN(LockFile lock, claims_.Lock());
-  CR_ASSIGN_OR_RETURN(auto leases, Leases());
+  // All leases: an address of an older range inside `range` is taken all the same.
+  CR_ASSIGN_OR_RETURN(auto leases, AllLeases());
   for (const auto& [ip, holder] : leases) {
-    if (holder == owner) {
+    if (holder == owner && range.Contains(ip)) {
       return ip;
     }
   }
-  const uint32_t first = range_.gateway().value + 1;
-  const uint32_t last = range_.broadcast().value - 1;
+  const uint32_t first = range.gateway().value + 1;
+  const uint32_t last = range.broadcast().value - 1;
   const std::string cursor_path = claims_.dir() + "/" + std::string(kCursorFile);
   // Round-robin from the last address handed out, so a released address is not reused at once
   // (a peer may still hold it in its ARP cache or conntrack).
@@ -52,7 +53,7 @@ Result<Ipv4> Ipam::Allocate(const std::string& owner) {
     }
   }
   return Error(Code::kResourceExhausted,
-               "pod range " + range_.ToString() + " is full: no address left for " + owner);
+               "pod range " + range.ToString() + " is full: no address left for " + owner);
 }
 
 Result<void> Ipam::Release(const std::string& owner) {
@@ -74,11 +75,16 @@ Result<void> Ipam::ReleaseAll() {
 }
 
 Result<std::map<Ipv4, std::string>> Ipam::Leases() const {
+  CR_ASSIGN_OR_RETURN(auto leases, AllLeases());
+  std::erase_if(leases, [&](const auto& lease) { return !range_.Contains(lease.first); });
+  return leases;
+}
+
+Result<std::map<Ipv4, std::string>> Ipam::AllLeases() const {
   CR_ASSIGN_OR_RETURN(auto claims, claims_.List());
   std::map<Ipv4, std::string> out;
   for (auto& [name, owner] : claims) {
-    auto ip = Ipv4::Parse(name);
-    if (ip.ok() && range_.Contains(*ip)) {
+    if (auto ip = Ipv4::Parse(name); ip.ok()) {
       out.emplace(*ip, std::move(owner));
     }
   }

@@ -24,13 +24,18 @@ class Ipam {
   static Result<Ipam> Open(std::string dir, Ipv4Cidr range);
 
   // The owner's lease, or a new one. kResourceExhausted when the range is full.
-  Result<Ipv4> Allocate(const std::string& owner);
+  Result<Ipv4> Allocate(const std::string& owner) { return Allocate(owner, range_); }
+  // The same from `range` instead of the one given to Open (the bridge's pod range changed:
+  // leases of the old range stay taken until their owners release them).
+  Result<Ipv4> Allocate(const std::string& owner, const Ipv4Cidr& range);
   // Drops every lease of `owner`. Unknown owner is OK.
   Result<void> Release(const std::string& owner);
   // Drops every lease in the directory, in the range or not (a bridge being destroyed).
   Result<void> ReleaseAll();
-  // Every lease: address -> owner.
+  // Every lease in range(): address -> owner.
   Result<std::map<Ipv4, std::string>> Leases() const;
+  // Every lease in the directory, in range() or not.
+  Result<std::map<Ipv4, std::string>> AllLeases() const;
 
   const Ipv4Cidr& range() const { return range_; }
 

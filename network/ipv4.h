@@ -33,6 +33,11 @@ struct Ipv4Cidr {
   // The first usable address: the bridge's.
   Ipv4 gateway() const { return {network.value + 1}; }
   bool Contains(Ipv4 ip) const { return (ip.value & mask()) == network.value; }
+  // True when the two ranges share an address (one contains the other's network).
+  bool Overlaps(const Ipv4Cidr& other) const {
+    return Contains(other.network) || other.Contains(network);
+  }
+  bool operator==(const Ipv4Cidr&) const = default;
 };
 
 }  // namespace cricket::network

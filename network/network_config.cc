@@ -16,7 +16,8 @@ Result<void> SetNetworkKey(std::string_view key, const toml::node& node, Network
     CR_ASSIGN_OR_RETURN(net.cni_bin_dirs, TomlPathList(node));
     return Ok();
   }
-  if (key != "backend" && key != "bridge" && key != "subnet" && key != "cni_conf_dir") {
+  if (key != "backend" && key != "bridge" && key != "subnet" && key != "cni_conf_dir" &&
+      key != "cni_conf_template") {
     return UnknownKey();
   }
   CR_ASSIGN_OR_RETURN(std::string value, TomlString(node));
@@ -33,6 +34,10 @@ Result<void> SetNetworkKey(std::string_view key, const toml::node& node, Network
     net.bridge = value;
   } else if (key == "subnet") {
     net.subnet = value;  // parsed as a CIDR by NetworkManager::Create, which names this key
+    net.subnet_explicit = true;
+  } else if (key == "cni_conf_template") {
+    CR_RETURN_IF_ERROR(ValidateAbsolutePath(value));
+    net.cni_conf_template = value;
   } else {
     CR_RETURN_IF_ERROR(ValidateAbsolutePath(value));
     net.cni_conf_dir = value;
@@ -50,7 +55,7 @@ Result<void> ApplyNetworkToml(const toml::table& section, std::string_view sourc
 }
 
 toml::table NetworkToToml(const NetworkConfig& config) {
-  return toml::table{
+  toml::table table{
       {"backend", config.backend},
       {"bridge", config.bridge},
       {"subnet", config.subnet},
@@ -58,6 +63,10 @@ toml::table NetworkToToml(const NetworkConfig& config) {
       {"cni_conf_dir", config.cni_conf_dir},
       {"cni_bin_dirs", ToTomlArray(config.cni_bin_dirs)},
   };
+  if (!config.cni_conf_template.empty()) {  // no TOML null: an unset key is left out
+    table.insert("cni_conf_template", config.cni_conf_template);
+  }
+  return table;
 }
 
 }  // namespace cricket::network

@@ -16,9 +16,14 @@ struct NetworkConfig {
   std::string backend = "auto";
   std::string bridge = "cricket0";
   std::string subnet = "10.88.0.0/16";
+  // Set by the config file: then kubelet's pod CIDR (UpdateRuntimeConfig) does not replace it.
+  bool subnet_explicit = false;
   int mtu = 1500;
   std::string cni_conf_dir = "/etc/cni/net.d";
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin", "/usr/lib/cni"};
+  // A CNI configuration template (network/cni_conf_template.h) that UpdateRuntimeConfig fills
+  // with kubelet's pod CIDR into cni_conf_dir; empty: none. Set, it makes "auto" choose CNI.
+  std::string cni_conf_template;
 };
 
 // Applies the keys of the [network] table over `config`. kInvalidArgument

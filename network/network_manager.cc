@@ -10,8 +10,40 @@
 #include "network/cni_config.h"
 #include "network/cni_network.h"
 #include "network/netns.h"
+#include "network/pod_cidr_file.h"
 
 namespace cricket::network {
+
+namespace {
+
+// The pod CIDR kubelet sent before the restart ("" if none, or unreadable: kubelet sends it
+// again when it restarts, and the configured subnet serves until then).
+std::string SavedPodCidr(const std::string& data_dir) {
+  auto saved = LoadPodCidr(data_dir);
+  if (!saved.ok()) {
+    log::Warn({}, "saved pod CIDR ignored: {}", saved.error().message());
+    return "";
+  }
+  return saved->value_or("");
+}
+
+// The bridge's range: kubelet's saved pod CIDR unless network.subnet is set explicitly.
+Ipv4Cidr BridgeSubnet(const NetworkConfig& config, Ipv4Cidr configured,
+                      const std::string& saved_cidr) {
+  if (config.subnet_explicit || saved_cidr.empty()) {
+    return configured;
+  }
+  auto cidrs = ParsePodCidrs(saved_cidr);
+  if (!cidrs.ok() || !cidrs->ipv4) {
+    log::Warn({}, "saved pod CIDR \"{}\" ignored: {}", saved_cidr,
+              cidrs.ok() ? "no IPv4 range" : cidrs.error().message());
+    return configured;
+  }
+  log::Info({}, "pod range {} from kubelet's pod CIDR (saved)", cidrs->ipv4->ToString());
+  return *cidrs->ipv4;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<NetworkManager>> NetworkManager::Create(
     const NetworkManagerOptions& options) {
@@ -23,10 +55,15 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::Create(
   CR_RETURN_IF_ERROR(MakeDirs(options.netns_dir, 0711));
   std::string backend = config.backend;
   if (backend == "auto") {
-    // A CNI configuration present at start-up means the node's operator chose CNI.
+    // A CNI configuration present at start-up means the node's operator chose CNI; so does a
+    // template, whose configuration UpdateRuntimeConfig writes once kubelet sends the pod CIDR.
     auto found = LoadCniConfigDir(config.cni_conf_dir);
-    backend = found.ok() || found.error().code() != Code::kNotFound ? "cni" : "bridge";
+    backend =
+        found.ok() || found.error().code() != Code::kNotFound || !config.cni_conf_template.empty()
+            ? "cni"
+            : "bridge";
   }
+  std::string saved_cidr = SavedPodCidr(options.data_dir);
   std::unique_ptr<PodNetwork> impl;
   if (backend == "cni") {
     CniOptions cni;
@@ -37,7 +74,7 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::Create(
   } else if (backend == "bridge") {
     BridgeOptions bridge;
     bridge.bridge = config.bridge;
-    bridge.subnet = *subnet;
+    bridge.subnet = BridgeSubnet(config, *subnet, saved_cidr);
     bridge.mtu = config.mtu;
     bridge.data_dir = options.data_dir + "/" + config.bridge;
     CR_ASSIGN_OR_RETURN(impl, BridgeNetwork::Create(std::move(bridge)));
@@ -47,7 +84,7 @@ Result<std::unique_ptr<NetworkManager>> NetworkManager::Create(
   }
   log::Info({}, "pod network backend: {}", backend);
   return std::unique_ptr<NetworkManager>(
-      new NetworkManager(backend, std::move(impl), options.netns_dir));
+      new NetworkManager(backend, std::move(impl), options, std::move(saved_cidr)));
 }
 
 std::string NetworkManager::NetnsPath(const std::string& sandbox_id) const {

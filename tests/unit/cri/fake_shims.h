@@ -161,6 +161,13 @@ class FakeNetwork final : public network::PodNetworking {
     torn_down.push_back(config.sandbox_id);
     return Ok();
   }
+  Result<void> update_pod_cidr = Ok();
+  std::vector<std::string> pod_cidrs;  // what UpdatePodCidr got
+  Result<void> UpdatePodCidr(const std::string& pod_cidr) override {
+    pod_cidrs.push_back(pod_cidr);
+    return update_pod_cidr;
+  }
+  std::string pod_cidr() override { return pod_cidrs.empty() ? "" : pod_cidrs.back(); }
 
  private:
   static network::PodNetworkStatus Wired() {

@@ -145,5 +145,19 @@ TEST(IpamTest, RacingProcessesNeverShareAnAddress) {
   EXPECT_EQ(owners.size(), 2u * kPerProcess);
 }
 
+TEST(IpamTest, NewRangeLeavesOldLeasesValid) {
+  TempDir dir;
+  Ipam ipam = OpenIpam(dir, "10.90.0.0/24");
+  auto old_ip = ipam.Allocate("old-pod");
+  auto new_ip = ipam.Allocate("new-pod", *Ipv4Cidr::Parse("10.91.0.0/24"));
+  ASSERT_TRUE(old_ip.ok() && new_ip.ok());
+  EXPECT_TRUE(Ipv4Cidr::Parse("10.91.0.0/24")->Contains(*new_ip)) << new_ip->ToString();
+  EXPECT_EQ(ipam.AllLeases()->size(), 2u);
+  EXPECT_EQ(ipam.Leases()->size(), 1u);  // range() is still the one given to Open
+  ASSERT_TRUE(ipam.Release("old-pod").ok());
+  EXPECT_EQ(ipam.AllLeases()->size(), 1u);
+  EXPECT_EQ(ipam.AllLeases()->begin()->second, "new-pod");
+}
+
 }  // namespace
 }  // namespace cricket::network

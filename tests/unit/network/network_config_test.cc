@@ -52,5 +52,29 @@ TEST(ConfigNetworkTest, RenderedNetworkSectionParsesBack) {
   EXPECT_EQ(parsed.cni_bin_dirs, config.cni_bin_dirs);
 }
 
+TEST(ConfigNetworkTest, SubnetFromTheFileIsExplicit) {
+  NetworkConfig config;
+  EXPECT_FALSE(config.subnet_explicit);  // the default gives way to kubelet's pod CIDR
+  ASSERT_TRUE(ApplyNetwork("[network]\nsubnet = \"10.50.0.0/24\"\n", "c.toml", config).ok());
+  EXPECT_TRUE(config.subnet_explicit);
+}
+
+TEST(ConfigNetworkTest, CniConfTemplateIsAnAbsolutePath) {
+  NetworkConfig config;
+  ASSERT_TRUE(ApplyNetwork("[network]\ncni_conf_template = \"/etc/cricket/cni.tmpl\"\n", "c.toml",
+                           config)
+                  .ok());
+  EXPECT_EQ(config.cni_conf_template, "/etc/cricket/cni.tmpl");
+  EXPECT_EQ(
+      ApplyNetwork("[network]\ncni_conf_template = \"cni.tmpl\"\n", "c.toml", config)
+          .error()
+          .message(),
+      "c.toml: network.cni_conf_template: expected an absolute path, got \"cni.tmpl\"");
+  NetworkConfig parsed;
+  ASSERT_TRUE(
+      ApplyNetwork(RenderSection("network", NetworkToToml(config)), "rendered", parsed).ok());
+  EXPECT_EQ(parsed.cni_conf_template, "/etc/cricket/cni.tmpl");
+}
+
 }  // namespace
 }  // namespace cricket::network
