@@ -7,6 +7,7 @@
 //
 //   bench_metrics IMAGE [--pods N] [--scrapes K]        (defaults 100 and 20)
 
+#include <signal.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
