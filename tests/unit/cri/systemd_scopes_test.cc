@@ -187,8 +187,8 @@ TEST(SystemdScopesTest, UpdateSliceSetsTheSlicesUnitProperties) {
   FakeBus bus;
   SystemdScopes scopes(bus, oci::CgroupMode::kV2);
   oci::Resources r;
-  r.memory = oci::MemoryResources{.limit = 64 << 20};
-  r.cpu = oci::CpuResources{.quota = -1};
+  r.memory.emplace().limit = 64 << 20;
+  r.cpu.emplace().quota = -1;
   ASSERT_TRUE(scopes.UpdateSlice("kubepods-pod1.slice", r).ok());
   ASSERT_EQ(bus.calls, std::vector<std::string>({"set kubepods-pod1.slice"}));
   EXPECT_NE(std::find(bus.set_properties.begin(), bus.set_properties.end(),
