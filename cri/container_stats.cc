@@ -61,8 +61,13 @@ Result<void> CriService::ContainerStats(const v1::ContainerStatsRequest& req,
 
 Result<void> CriService::ListContainerStats(const v1::ListContainerStatsRequest& req,
                                             v1::ListContainerStatsResponse& resp) {
+  return ListContainerStatsInto(
+      req.filter(), [&]() -> Result<v1::ContainerStats*> { return resp.add_stats(); });
+}
+
+Result<void> CriService::ListContainerStatsInto(const v1::ContainerStatsFilter& filter,
+                                                const ItemSlot<v1::ContainerStats>& slot) {
   CR_ASSIGN_OR_RETURN(auto records, deps_.store->ListContainers());
-  const auto& filter = req.filter();
   for (const auto& record : records) {
     if (!filter.id().empty() && !record.id.starts_with(filter.id())) {
       continue;
@@ -74,7 +79,8 @@ Result<void> CriService::ListContainerStats(const v1::ListContainerStatsRequest&
     if (!config.ok() || !LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
-    CR_RETURN_IF_ERROR(FillContainerStats(record, *resp.add_stats()));
+    CR_ASSIGN_OR_RETURN(v1::ContainerStats * item, slot());
+    CR_RETURN_IF_ERROR(FillContainerStats(record, *item));
   }
   return Ok();
 }

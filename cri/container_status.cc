@@ -64,8 +64,13 @@ Result<void> CriService::FillContainerStatus(const ContainerRecord& record,
 
 Result<void> CriService::ListContainers(const v1::ListContainersRequest& req,
                                         v1::ListContainersResponse& resp) {
+  return ListContainersInto(req.filter(),
+                            [&]() -> Result<v1::Container*> { return resp.add_containers(); });
+}
+
+Result<void> CriService::ListContainersInto(const v1::ContainerFilter& filter,
+                                            const ItemSlot<v1::Container>& slot) {
   CR_ASSIGN_OR_RETURN(auto records, deps_.store->ListContainers());
-  const auto& filter = req.filter();
   for (auto& stored : records) {
     if (!filter.id().empty() && !stored.id.starts_with(filter.id())) {
       continue;
@@ -82,7 +87,8 @@ Result<void> CriService::ListContainers(const v1::ListContainersRequest& req,
       continue;
     }
     CR_ASSIGN_OR_RETURN(ContainerInfo info, DecodeInfo(record));
-    v1::Container& item = *resp.add_containers();
+    CR_ASSIGN_OR_RETURN(v1::Container * added, slot());
+    v1::Container& item = *added;
     item.set_id(record.id);
     item.set_pod_sandbox_id(record.sandbox_id);
     *item.mutable_metadata() = config->metadata();

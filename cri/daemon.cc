@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -232,6 +233,7 @@ Result<void> Daemon::Serve() {
               oci::CgroupModeName(deps.cgroups->mode));
   }
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
+  deps.stream_chunk_items = StreamChunkItemsFrom(std::getenv("CRICKET_STREAM_CHUNK_ITEMS"));
   ShimAccess* const deps_shims = deps.shims;
   service_ = std::make_unique<CriService>(std::move(deps));
   StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)

@@ -58,6 +58,17 @@ grpc::Status Serve(InflightCalls& calls, std::string_view rpc, const google::pro
                    std::forward<Call>(call));
 }
 
+// A streaming list: Serve with a sink over the call's writer and cancellation.
+template <typename Req, typename Resp, typename Handler>
+grpc::Status ServeStream(InflightCalls& calls, std::string_view rpc, grpc::ServerContext& ctx,
+                         const Req& req, grpc::ServerWriter<Resp>& writer, Handler&& handler) {
+  return Serve(calls, rpc, req, [&] {
+    StreamSink<Resp> sink{.write = [&](const Resp& msg) { return writer.Write(msg); },
+                          .cancelled = [&] { return ctx.IsCancelled(); }};
+    return handler(sink);
+  });
+}
+
 }  // namespace
 
 grpc::Status ToGrpc(const Error& error) {
@@ -110,6 +121,20 @@ grpc::Status RuntimeServiceAdapter::StreamPodSandboxMetrics(
         });
   });
 }
+#define CR_STREAM_LIST_(Adapter, Name)                                                      \
+  grpc::Status Adapter::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,          \
+                             grpc::ServerWriter<v1::Name##Response>* writer) {                \
+    return ServeStream(calls_, #Name, *ctx, *req, *writer,                                    \
+                       [&](StreamSink<v1::Name##Response>& sink) {                            \
+                         return service_.Name(*req, sink);                                    \
+                       });                                                                    \
+  }
+CR_STREAM_LIST_(RuntimeServiceAdapter, StreamPodSandboxes)
+CR_STREAM_LIST_(RuntimeServiceAdapter, StreamContainers)
+CR_STREAM_LIST_(RuntimeServiceAdapter, StreamContainerStats)
+CR_STREAM_LIST_(RuntimeServiceAdapter, StreamPodSandboxStats)
+CR_STREAM_LIST_(ImageServiceAdapter, StreamImages)
+#undef CR_STREAM_LIST_
 
 grpc::Status ImageServiceAdapter::ListImages(grpc::ServerContext* /*ctx*/,
                                              const v1::ListImagesRequest* req,

@@ -82,6 +82,19 @@ class RuntimeServiceAdapter final : public v1::RuntimeService::Service {
   grpc::Status StreamPodSandboxMetrics(
       grpc::ServerContext* ctx, const v1::StreamPodSandboxMetricsRequest* req,
       grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>* writer) override;
+  // The streaming lists: bounded like unary calls (counted, drained at shutdown); a cancelled
+  // call stops building its list (cri/chunked_stream.h).
+  grpc::Status StreamPodSandboxes(
+      grpc::ServerContext* ctx, const v1::StreamPodSandboxesRequest* req,
+      grpc::ServerWriter<v1::StreamPodSandboxesResponse>* writer) override;
+  grpc::Status StreamContainers(grpc::ServerContext* ctx, const v1::StreamContainersRequest* req,
+                                grpc::ServerWriter<v1::StreamContainersResponse>* writer) override;
+  grpc::Status StreamContainerStats(
+      grpc::ServerContext* ctx, const v1::StreamContainerStatsRequest* req,
+      grpc::ServerWriter<v1::StreamContainerStatsResponse>* writer) override;
+  grpc::Status StreamPodSandboxStats(
+      grpc::ServerContext* ctx, const v1::StreamPodSandboxStatsRequest* req,
+      grpc::ServerWriter<v1::StreamPodSandboxStatsResponse>* writer) override;
 
 #include "cri/unimplemented_runtime_rpcs.inc"
 
@@ -105,6 +118,8 @@ class ImageServiceAdapter final : public v1::ImageService::Service {
                            v1::RemoveImageResponse* resp) override;
   grpc::Status ImageFsInfo(grpc::ServerContext* ctx, const v1::ImageFsInfoRequest* req,
                            v1::ImageFsInfoResponse* resp) override;
+  grpc::Status StreamImages(grpc::ServerContext* ctx, const v1::StreamImagesRequest* req,
+                            grpc::ServerWriter<v1::StreamImagesResponse>* writer) override;
 
 #include "cri/unimplemented_image_rpcs.inc"
 

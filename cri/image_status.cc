@@ -71,18 +71,25 @@ Result<void> CriService::ImageStatus(const v1::ImageStatusRequest& req,
 
 Result<void> CriService::ListImages(const v1::ListImagesRequest& req,
                                     v1::ListImagesResponse& resp) {
-  const std::string& ref = req.filter().image().image();
+  return ListImagesInto(req.filter(), [&]() -> Result<v1::Image*> { return resp.add_images(); });
+}
+
+Result<void> CriService::ListImagesInto(const v1::ImageFilter& filter,
+                                        const ItemSlot<v1::Image>& slot) {
+  const std::string& ref = filter.image().image();
   if (!ref.empty()) {
     auto image = deps_.images->Status(ref);
     if (image.ok()) {
-      ToCriImage(*image, *resp.add_images());
+      CR_ASSIGN_OR_RETURN(v1::Image * item, slot());
+      ToCriImage(*image, *item);
       return Ok();
     }
     return image.error().code() == Code::kNotFound ? Ok() : Result<void>(image.error());
   }
   CR_ASSIGN_OR_RETURN(auto images, deps_.images->List());
   for (const auto& image : images) {
-    ToCriImage(image, *resp.add_images());
+    CR_ASSIGN_OR_RETURN(v1::Image * item, slot());
+    ToCriImage(image, *item);
   }
   return Ok();
 }

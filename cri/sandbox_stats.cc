@@ -124,9 +124,14 @@ Result<void> CriService::PodSandboxStats(const v1::PodSandboxStatsRequest& req,
 
 Result<void> CriService::ListPodSandboxStats(const v1::ListPodSandboxStatsRequest& req,
                                              v1::ListPodSandboxStatsResponse& resp) {
+  return ListPodSandboxStatsInto(
+      req.filter(), [&]() -> Result<v1::PodSandboxStats*> { return resp.add_stats(); });
+}
+
+Result<void> CriService::ListPodSandboxStatsInto(const v1::PodSandboxStatsFilter& filter,
+                                                 const ItemSlot<v1::PodSandboxStats>& slot) {
   CR_ASSIGN_OR_RETURN(auto sandboxes, deps_.store->ListSandboxes());
   CR_ASSIGN_OR_RETURN(auto containers, deps_.store->ListContainers());
-  const auto& filter = req.filter();
   for (const auto& sandbox : sandboxes) {
     // As containerd: a stopped pod has no usage to report.
     if (sandbox.state != SandboxState::kReady ||
@@ -138,8 +143,9 @@ Result<void> CriService::ListPodSandboxStats(const v1::ListPodSandboxStatsReques
       continue;
     }
     CR_ASSIGN_OR_RETURN(SandboxInfo info, DecodeInfo(sandbox));
+    CR_ASSIGN_OR_RETURN(v1::PodSandboxStats * item, slot());
     CR_RETURN_IF_ERROR(FillPodSandboxStats(Sandbox{sandbox, std::move(*config), std::move(info)},
-                                           containers, *resp.add_stats()));
+                                           containers, *item));
   }
   return Ok();
 }

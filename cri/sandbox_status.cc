@@ -1,5 +1,8 @@
 // PodSandboxStatus and ListPodSandbox: read-only views of the sandbox records.
 
+#include <utility>
+
+#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "cri/label_selector.h"
@@ -31,6 +34,15 @@ Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req
     nlohmann::json verbose = {{"netns", info.netns_path},     {"ips", info.ips},
                               {"hostNetwork", info.host_network}, {"infraPid", info.infra_pid},
                               {"stateDir", info.state_dir},   {"cgroupParent", info.cgroup_parent}};
+    // CRI's PodSandboxStatus has no field for pod-level resources: the ones in force (from
+    // RunPodSandbox or the last UpdatePodSandboxResources) are shown here.
+    for (const auto& [key, part] : {std::pair{"overhead", &config.linux().overhead()},
+                                    std::pair{"resources", &config.linux().resources()}}) {
+      std::string json;
+      if (google::protobuf::util::MessageToJsonString(*part, &json).ok()) {
+        verbose[key] = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+      }
+    }
     if (deps_.volumes != nullptr) {
       nlohmann::json volumes = nlohmann::json::array();
       for (const auto& v : deps_.volumes->AttachedToPod(id)) {
@@ -51,8 +63,13 @@ Result<void> CriService::PodSandboxStatus(const v1::PodSandboxStatusRequest& req
 
 Result<void> CriService::ListPodSandbox(const v1::ListPodSandboxRequest& req,
                                         v1::ListPodSandboxResponse& resp) {
+  return ListPodSandboxInto(req.filter(),
+                            [&]() -> Result<v1::PodSandbox*> { return resp.add_items(); });
+}
+
+Result<void> CriService::ListPodSandboxInto(const v1::PodSandboxFilter& filter,
+                                            const ItemSlot<v1::PodSandbox>& slot) {
   CR_ASSIGN_OR_RETURN(auto records, deps_.store->ListSandboxes());
-  const auto& filter = req.filter();
   for (const auto& record : records) {
     if (!filter.id().empty() && !record.id.starts_with(filter.id())) {
       continue;
@@ -69,7 +86,8 @@ Result<void> CriService::ListPodSandbox(const v1::ListPodSandboxRequest& req,
     if (!LabelsMatch(filter.label_selector(), config->labels())) {
       continue;
     }
-    v1::PodSandbox& item = *resp.add_items();
+    CR_ASSIGN_OR_RETURN(v1::PodSandbox * added, slot());
+    v1::PodSandbox& item = *added;
     item.set_id(record.id);
     *item.mutable_metadata() = config->metadata();
     item.set_state(state);

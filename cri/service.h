@@ -15,6 +15,7 @@
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/chunked_stream.h"
 #include "cri/config.h"
 #include "cri/apparmor_profiles.h"
 #include "cri/container_rootfs.h"
@@ -73,6 +74,8 @@ struct CriDeps {
   SystemdScopes* scopes = nullptr;
   // The infra process's binary (installed beside cricketd).
   std::string pause_binary;
+  // Objects per message of the streaming lists (cri/chunked_stream.h); tests make it small.
+  size_t stream_chunk_items = kDefaultStreamChunkItems;
 };
 
 // When the caller gives up; Deadline::max() without one.
@@ -178,10 +181,39 @@ class CriService final : public streaming::StreamingRuntime {
       const v1::StreamPodSandboxMetricsRequest& req,
       const std::function<bool(const v1::StreamPodSandboxMetricsResponse&)>& send);
 
+  // stream_lists.cc: the unary lists' items for the same filter, sent to `sink` in messages of
+  // at most deps_.stream_chunk_items; kCancelled once the client cancels or goes away.
+  Result<void> StreamPodSandboxes(const v1::StreamPodSandboxesRequest& req,
+                                  StreamSink<v1::StreamPodSandboxesResponse>& sink);
+  Result<void> StreamContainers(const v1::StreamContainersRequest& req,
+                                StreamSink<v1::StreamContainersResponse>& sink);
+  Result<void> StreamContainerStats(const v1::StreamContainerStatsRequest& req,
+                                    StreamSink<v1::StreamContainerStatsResponse>& sink);
+  Result<void> StreamPodSandboxStats(const v1::StreamPodSandboxStatsRequest& req,
+                                     StreamSink<v1::StreamPodSandboxStatsResponse>& sink);
+  Result<void> StreamImages(const v1::StreamImagesRequest& req,
+                            StreamSink<v1::StreamImagesResponse>& sink);
+
+  // sandbox_resources_update.cc
+  Result<void> UpdatePodSandboxResources(const v1::UpdatePodSandboxResourcesRequest& req,
+                                         v1::UpdatePodSandboxResourcesResponse& resp);
+
  private:
   // CreateContainer, restoring the process from `restore` when set (cri/checkpoint_restore.h).
   Result<void> CreateContainerFrom(const v1::CreateContainerRequest& req,
                                    const RestoreSource* restore, v1::CreateContainerResponse& resp);
+  // The bodies of the lists, shared by the unary and the streaming RPCs: every object that
+  // passes `filter`, each filled into a new `slot` (sandbox_status.cc, container_status.cc,
+  // container_stats.cc, sandbox_stats.cc, image_status.cc).
+  Result<void> ListPodSandboxInto(const v1::PodSandboxFilter& filter,
+                                  const ItemSlot<v1::PodSandbox>& slot);
+  Result<void> ListContainersInto(const v1::ContainerFilter& filter,
+                                  const ItemSlot<v1::Container>& slot);
+  Result<void> ListContainerStatsInto(const v1::ContainerStatsFilter& filter,
+                                      const ItemSlot<v1::ContainerStats>& slot);
+  Result<void> ListPodSandboxStatsInto(const v1::PodSandboxStatsFilter& filter,
+                                       const ItemSlot<v1::PodSandboxStats>& slot);
+  Result<void> ListImagesInto(const v1::ImageFilter& filter, const ItemSlot<v1::Image>& slot);
   Result<oci::Process> ExecProcess(const ContainerInfo& info, const std::vector<std::string>& cmd,
                                    bool tty);
   Result<void> FillContainerStats(const ContainerRecord& record, v1::ContainerStats& out);

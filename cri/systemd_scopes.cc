@@ -118,6 +118,18 @@ Result<void> SystemdScopes::Update(const std::string& cgroup_path,
   return bus_.SetUnitProperties(scope->unit, properties);
 }
 
+Result<void> SystemdScopes::UpdateSlice(const std::string& slice,
+                                        const oci::Resources& resources) {
+  CR_ASSIGN_OR_RETURN(auto properties, oci::ResourceProperties(resources, mode_));
+  if (properties.empty()) {
+    return Ok();
+  }
+  if (auto set = bus_.SetUnitProperties(slice, properties); !set.ok()) {
+    return set.error().Wrap("systemd slice " + slice);
+  }
+  return Ok();
+}
+
 Result<void> SystemdScopes::Stop(const std::string& cgroup_path) {
   auto scope = oci::ScopeOfPath(cgroup_path);
   if (!scope.ok()) {

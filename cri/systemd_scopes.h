@@ -75,6 +75,8 @@ class SystemdScopes {
   // SetUnitProperties with the limits systemd has properties for. A path that is not a scope
   // (a pod made under the cgroupfs driver) is left alone.
   Result<void> Update(const std::string& cgroup_path, const oci::Resources& resources);
+  // The same on a pod's slice ("kubepods-pod<uid>.slice"; UpdatePodSandboxResources).
+  Result<void> UpdateSlice(const std::string& slice, const oci::Resources& resources);
   // StopUnit and waits until systemd has dropped it; Ok when it is gone already.
   Result<void> Stop(const std::string& cgroup_path);
 

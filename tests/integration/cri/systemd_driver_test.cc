@@ -118,6 +118,28 @@ TEST_F(SystemdDriverTest, CgroupfsParentIsRefusedUnderSystemd) {
   EXPECT_NE(status.error_message().find("linux.cgroup_parent"), std::string::npos);
 }
 
+// UpdatePodSandboxResources (issue #16): the pod's slice gets the limits as unit properties (or
+// systemd would put its own values back) and in its cgroup files.
+TEST_F(SystemdDriverTest, PodResizeSetsTheSlicesPropertiesAndFiles) {
+  v1::PodSandboxConfig pod_config = PodConfig("sdresize");
+  pod_config.mutable_linux()->set_cgroup_parent(slice_);
+  std::string pod = RunPod(pod_config);
+  ASSERT_FALSE(pod.empty());
+  grpc::ClientContext ctx;
+  v1::UpdatePodSandboxResourcesRequest req;
+  req.set_pod_sandbox_id(pod);
+  req.mutable_resources()->set_memory_limit_in_bytes(96 << 20);
+  req.mutable_resources()->set_cpu_period(100000);
+  req.mutable_resources()->set_cpu_quota(50000);
+  req.mutable_overhead()->set_memory_limit_in_bytes(8 << 20);
+  v1::UpdatePodSandboxResourcesResponse resp;
+  grpc::Status updated = runtime_->UpdatePodSandboxResources(&ctx, req, &resp);
+  ASSERT_TRUE(updated.ok()) << updated.error_message();
+  EXPECT_EQ(UnitProperty(slice_, "MemoryMax"), std::to_string(104 << 20));
+  EXPECT_EQ(ReadFile(slice_dir_ + "/memory.max").value_or(""), std::to_string(104 << 20) + "\n");
+  EXPECT_EQ(ReadFile(slice_dir_ + "/cpu.max").value_or(""), "50000 100000\n");
+}
+
 // Where PID 1 is not systemd, cricketd refuses the driver at start-up and says what to do.
 class SystemdDriverRefusalTest : public CricketdFixture {};
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <mutex>
@@ -199,6 +200,24 @@ TEST(SystemdScopesTest, UpdateSetsUnitPropertiesOfScopesOnly) {
   EXPECT_EQ(bus.set_properties[0], (oci::UnitProperty{"TasksMax", uint64_t{64}}));
   ASSERT_TRUE(scopes.Update("/cricket/c1", r).ok());
   EXPECT_EQ(bus.calls.size(), 1u);
+}
+
+// UpdatePodSandboxResources: the pod's slice gets the limits as unit properties.
+TEST(SystemdScopesTest, UpdateSliceSetsTheSlicesUnitProperties) {
+  FakeBus bus;
+  SystemdScopes scopes(bus, oci::CgroupMode::kV2);
+  oci::Resources r;
+  r.memory.emplace().limit = 64 << 20;
+  r.cpu.emplace().quota = -1;
+  ASSERT_TRUE(scopes.UpdateSlice("kubepods-pod1.slice", r).ok());
+  ASSERT_EQ(bus.calls, std::vector<std::string>({"set kubepods-pod1.slice"}));
+  EXPECT_NE(std::find(bus.set_properties.begin(), bus.set_properties.end(),
+                      oci::UnitProperty{"MemoryMax", uint64_t{64 << 20}}),
+            bus.set_properties.end());
+  bus.set = Error(Code::kNotFound, "no such unit");
+  auto failed = scopes.UpdateSlice("kubepods-pod1.slice", r);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message().find("kubepods-pod1.slice"), std::string::npos);
 }
 
 TEST(PodCgroupParentTest, SystemdWantsASliceAndDefaultsToCricketSlice) {
