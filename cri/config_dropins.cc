@@ -14,7 +14,9 @@ namespace cricket::cri {
 std::string DropInDirFor(std::string_view config_path) {
   constexpr std::string_view kSuffix = ".toml";
   std::string_view stem = config_path;
-  if (stem.size() > kSuffix.size() && stem.ends_with(kSuffix)) {
+  // "/x/.toml" is a file named ".toml", not an empty name with the suffix.
+  if (stem.ends_with(kSuffix) && stem.size() > kSuffix.size() &&
+      stem[stem.size() - kSuffix.size() - 1] != '/') {
     stem.remove_suffix(kSuffix.size());
   }
   return std::string(stem) + ".d";
