@@ -6,6 +6,7 @@
 
 #include "common/files.h"
 #include "common/toml_section.h"
+#include "cri/config_dropins.h"
 
 namespace cricket::cri {
 namespace {
@@ -76,6 +77,7 @@ struct Flag {
 
 constexpr Flag kFlags[] = {
     {"config", "", "config file (default /etc/cricket/config.toml, optional)"},
+    {"config-dir", "", "drop-in directory (default <config without .toml>.d; \"\" for none)"},
     {"root", "root", "persistent data directory (default /var/lib/cricket)"},
     {"state", "state", "runtime state directory (default /run/cricket)"},
     {"listen", "listen", "gRPC unix socket path (default <state>/cricket.sock)"},
@@ -152,7 +154,7 @@ Result<void> ApplyConfigToml(std::string_view text, std::string_view source, Con
   return ApplyConfigTable(table, source, config);
 }
 
-std::string ConfigToToml(const Config& config) {
+toml::table ConfigToTable(const Config& config) {
   toml::table table{
       {"root", config.root},
       {"state", config.state},
@@ -172,17 +174,37 @@ std::string ConfigToToml(const Config& config) {
   if (!config.runtimes.empty()) {
     table.insert("runtimes", RuntimesToToml(config.runtimes));
   }
+  return table;
+}
+
+std::string ConfigToToml(const Config& config) {
   std::ostringstream out;
-  out << table;
+  out << ConfigToTable(config);
   return out.str();
 }
 
+namespace {
+
+// Path defaults that live under `root` follow it (issue #17): with --root /srv/c the portable
+// volumes are /srv/c/portable unless the files set volumes.portable_root. (The other data under
+// root — metadata, blobs, snapshots, network leases, volume data — is derived from `root` where
+// it is used.)
+void ApplyRootDerivedDefaults(const toml::table& merged, Config& config) {
+  if (!merged["volumes"]["portable_root"]) {
+    config.volumes.portable_root = config.root + "/portable";
+  }
+}
+
+}  // namespace
+
 Result<Config> ResolveConfig(const std::vector<std::string>& args,
-                             std::string_view default_config_path) {
-  // Pass 1: split "--name=value" / "--name value" pairs and find --config.
+                             std::string_view default_config_path, ConfigSources* sources_out) {
+  // Pass 1: split "--name=value" / "--name value" pairs and find --config and --config-dir.
   std::vector<std::pair<const Flag*, std::string>> flags;
-  std::string config_path;
+  ConfigSources sources;
+  sources.main_path = default_config_path;
   bool explicit_config = false;
+  bool explicit_dir = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (!arg.starts_with("--")) {
@@ -203,31 +225,33 @@ Result<Config> ResolveConfig(const std::vector<std::string>& args,
     } else {
       return Error(Code::kInvalidArgument, fmt::format("flag --{} needs a value", name));
     }
-    if (flag->key.empty()) {
-      config_path = value;
+    if (name == "config") {
+      sources.main_path = value;
       explicit_config = true;
+    } else if (name == "config-dir") {
+      sources.dropin_dir = value;
+      explicit_dir = true;
     } else {
       flags.emplace_back(flag, std::move(value));
     }
   }
+  if (!explicit_dir) {
+    sources.dropin_dir = DropInDirFor(sources.main_path);
+  }
 
+  CR_ASSIGN_OR_RETURN(toml::table merged, LoadConfigFiles(explicit_config, sources));
   Config config;
-  if (!explicit_config) {
-    config_path = default_config_path;
-  }
-  auto text = ReadFile(config_path);
-  if (text.ok()) {
-    CR_RETURN_IF_ERROR(ApplyConfigToml(*text, config_path, config));
-  } else if (explicit_config || text.error().code() != Code::kNotFound) {
-    return text.error().Wrap("read config");
-  }
-
+  CR_RETURN_IF_ERROR(ApplyConfigTable(merged, sources.main_path, config));
   for (const auto& [flag, value] : flags) {
     auto set = SetKey(flag->key, value, config);
     if (!set.ok()) {
       return Error(Code::kInvalidArgument,
                    fmt::format("flag --{}: {}", flag->name, set.error().message()));
     }
+  }
+  ApplyRootDerivedDefaults(merged, config);
+  if (sources_out != nullptr) {
+    *sources_out = std::move(sources);
   }
   return config;
 }

@@ -1,7 +1,8 @@
 #pragma once
 
-// cricketd's configuration: built-in defaults, then /etc/cricket/config.toml (optional), then
-// command-line flags. Every key has a working default.
+// cricketd's configuration: built-in defaults, then /etc/cricket/config.toml (optional) and its
+// drop-ins (/etc/cricket/config.d/*.toml), then command-line flags. Every key has a working
+// default.
 //
 // Each module owns its section (its settings struct, defaults and parser, beside its code); this
 // file owns cricketd's own top-level keys and flags, and gathers the sections into one Config.
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "common/toml_fwd.h"
+#include "cri/config_dropins.h"
 #include "cri/runtime_handler_config.h"
 #include "cri/streaming/streaming_config.h"
 #include "network/network_config.h"
@@ -61,14 +63,19 @@ Result<void> ApplyConfigTable(const toml::table& table, std::string_view source,
 // "<source>:<line>:<column>: <what>".
 Result<void> ApplyConfigToml(std::string_view text, std::string_view source, Config& config);
 
-// The TOML rendering of `config` (what a user may start from), every section.
+// The TOML rendering of `config` (what a user may start from), every section and key.
 std::string ConfigToToml(const Config& config);
+// The same as a table (cri/config_reload.h compares two of them key by key).
+toml::table ConfigToTable(const Config& config);
 
 // Resolves cricketd's command line (argv without the program name): defaults, then the file from
-// `--config` (must exist) or kDefaultConfigPath (may be missing), then the flags.
-// `default_config_path` is a parameter so tests need not touch /etc.
+// `--config` (must exist) or kDefaultConfigPath (may be missing), then its drop-ins
+// (cri/config_dropins.h; `--config-dir`), then the flags; last, the path defaults under `root`
+// follow the chosen root. `default_config_path` is a parameter so tests need not touch /etc.
+// `sources`, when given, receives the files that were read.
 Result<Config> ResolveConfig(const std::vector<std::string>& args,
-                             std::string_view default_config_path = kDefaultConfigPath);
+                             std::string_view default_config_path = kDefaultConfigPath,
+                             ConfigSources* sources = nullptr);
 
 // One line per flag, for --help.
 std::string ConfigUsage();

@@ -305,6 +305,10 @@ void Daemon::RemoveIdleParentCgroup() {
   }
 }
 
+Result<void> Daemon::ReloadImageSettings(const Config& next) {
+  return images_->Reconfigure({next.registries}, next.images.pinned);
+}
+
 void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) {
     return;

@@ -16,6 +16,7 @@
 #include "common/lock_file.h"
 #include "common/result.h"
 #include "common/sealed_exe.h"
+#include "common/syscalls.h"
 #include "cri/config.h"
 #include "cri/container_rootfs.h"
 #include "cri/grpc_adapter.h"
@@ -25,7 +26,6 @@
 #include "cri/systemd_scopes.h"
 #include "cri/volumes_admin.h"
 #include "cri/volumes_admin_adapter.h"
-#include "common/syscalls.h"
 #include "network/network_manager.h"
 #include "oci/systemd_bus.h"
 #include "storage/image_store.h"
@@ -45,6 +45,10 @@ class Daemon {
 
   // Stops accepting; in-flight calls get `grace` to finish before they are cancelled.
   void Shutdown(std::chrono::milliseconds grace);
+
+  // SIGHUP (cri/config_reload.h): the image store takes `next`'s registry settings and pinned
+  // images; nothing else of `next` is used. kInvalidArgument for a malformed pinned reference.
+  Result<void> ReloadImageSettings(const Config& next);
 
  private:
   Daemon(const Config& config, LockFile root_lock, LockFile socket_lock);

@@ -49,18 +49,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::Open(ImageStoreOptions options, 
               "are not on disk), {} incomplete left for GC; the damaged file is {}",
               rebuilt.recovered, rebuilt.incomplete, store->db_->set_aside_path());
   }
-  for (const std::string& p : options.pinned) {
-    std::string id = AsFullId(p);
-    if (!id.empty()) {
-      store->pinned_.insert(id);
-      continue;
-    }
-    auto ref = ParseReference(p);
-    if (!ref.ok()) {
-      return ref.error().Wrap("pinned image");
-    }
-    store->pinned_.insert(ref->digest().empty() ? ref->TagString() : ref->DigestString());
-  }
+  CR_RETURN_IF_ERROR(store->Reconfigure(options.registry, options.pinned));
   options.max_parallel_downloads = std::max(1, options.max_parallel_downloads);
   store->options_ = std::move(options);
   store->Reconcile();
@@ -99,7 +88,35 @@ Result<std::optional<std::string>> ImageStore::Lookup(const std::string& ref_or_
   return std::optional<std::string>();
 }
 
+Result<void> ImageStore::Reconfigure(RegistryConfig registry,
+                                     const std::vector<std::string>& pinned) {
+  std::set<std::string> names;
+  for (const std::string& p : pinned) {
+    std::string id = AsFullId(p);
+    if (!id.empty()) {
+      names.insert(id);
+      continue;
+    }
+    auto ref = ParseReference(p);
+    if (!ref.ok()) {
+      return ref.error().Wrap("pinned image");
+    }
+    names.insert(ref->digest().empty() ? ref->TagString() : ref->DigestString());
+  }
+  auto shared = std::make_shared<const RegistryConfig>(std::move(registry));
+  std::lock_guard lock(settings_mu_);
+  registry_ = std::move(shared);
+  pinned_ = std::move(names);
+  return Ok();
+}
+
+std::shared_ptr<const RegistryConfig> ImageStore::registry() const {
+  std::lock_guard lock(settings_mu_);
+  return registry_;
+}
+
 Image ImageStore::WithPinned(Image image) const {
+  std::lock_guard lock(settings_mu_);
   image.pinned = pinned_.count(image.id) > 0 ||
                  std::any_of(image.repo_tags.begin(), image.repo_tags.end(),
                              [&](const std::string& t) { return pinned_.count(t) > 0; }) ||

@@ -85,6 +85,10 @@ class ImageStore {
   Result<void> Remove(const std::string& ref_or_id);
   // Deletes blobs and layers that no image and no container snapshot needs.
   Result<void> GarbageCollect();
+  // Replaces the registry settings and the pinned list (cricketd's SIGHUP reload). Later pulls
+  // and statuses use the new ones; a pull already running keeps the settings it started with.
+  // kInvalidArgument for a malformed pinned reference, and then nothing changes.
+  Result<void> Reconfigure(RegistryConfig registry, const std::vector<std::string>& pinned);
 
   // What one GC or start-up reconcile removed.
   struct SweepCounts {
@@ -111,18 +115,24 @@ class ImageStore {
   Result<SweepCounts> Sweep(int64_t partial_age_seconds);
   // After a pull failed for good: removes the partial downloads of its blobs, then GC.
   void DropFailedPull(const std::string& ref, const std::vector<std::string>& digests);
-  Result<void> FetchLayers(const Reference& ref, const AuthConfig& auth,
-                           const std::vector<Descriptor>& layers,
+  Result<void> FetchLayers(const RegistryConfig& registry, const Reference& ref,
+                           const AuthConfig& auth, const std::vector<Descriptor>& layers,
                            const std::vector<std::string>& diff_ids, Deadline deadline);
   void Hold(const std::vector<std::string>& keys);
   void Release(const std::vector<std::string>& keys);
+
+  // The registry settings for the next pull (the copy in options_ is not used after Open).
+  std::shared_ptr<const RegistryConfig> registry() const;
 
   ImageStoreOptions options_;
   HttpClient http_;
   std::unique_ptr<ContentStore> content_;
   std::unique_ptr<Snapshotter> snapshots_;
   std::unique_ptr<ImageDb> db_;
-  std::set<std::string> pinned_;  // normalised names and ids
+  // Swapped whole by Reconfigure, read under the lock (a pull copies the pointer).
+  mutable std::mutex settings_mu_;
+  std::shared_ptr<const RegistryConfig> registry_;  // Guarded by settings_mu_.
+  std::set<std::string> pinned_;  // Guarded by settings_mu_. Normalised names and ids.
   std::atomic<int64_t> blob_requests_{0};
 
   std::mutex gc_mu_;

@@ -88,8 +88,8 @@ Image MakeImage(const Reference& ref, const ResolvedImage& resolved, ImageConfig
 
 }  // namespace
 
-Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& auth,
-                                     const std::vector<Descriptor>& layers,
+Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Reference& ref,
+                                     const AuthConfig& auth, const std::vector<Descriptor>& layers,
                                      const std::vector<std::string>& diff_ids, Deadline deadline) {
   LayerDownloads shared;
   shared.done.assign(layers.size(), false);
@@ -104,7 +104,7 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
   }
   auto worker = [&] {
     blob_requests_ +=
-        DownloadLayers(options_.registry, http_, ref, auth, layers, *content_, deadline, shared);
+        DownloadLayers(registry, http_, ref, auth, layers, *content_, deadline, shared);
   };
   size_t n_workers =
       std::min<size_t>(shared.todo.size(), static_cast<size_t>(options_.max_parallel_downloads));
@@ -145,7 +145,9 @@ Result<void> ImageStore::FetchLayers(const Reference& ref, const AuthConfig& aut
 Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& auth,
                                Deadline deadline) {
   CR_ASSIGN_OR_RETURN(Reference ref, ParseReference(ref_text));
-  auto session = RegistrySession::Create(options_.registry, http_, ref, auth);
+  // This pull's settings: a reload (Reconfigure) during it does not change them under it.
+  const std::shared_ptr<const RegistryConfig> registry = this->registry();
+  auto session = RegistrySession::Create(*registry, http_, ref, auth);
   if (!session.ok()) {
     return session.error().Wrap("pull " + ref.String());
   }
@@ -178,7 +180,8 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     std::vector<std::string> chains = ChainIds(config.diff_ids);
     Hold(chains);
     held.insert(held.end(), chains.begin(), chains.end());
-    CR_RETURN_IF_ERROR(FetchLayers(ref, auth, manifest.layers, config.diff_ids, deadline));
+    CR_RETURN_IF_ERROR(
+        FetchLayers(*registry, ref, auth, manifest.layers, config.diff_ids, deadline));
 
     Image image = MakeImage(ref, *resolved, std::move(config));
     CR_FAILPOINT(kImagePullBeforeRecord);  // every blob and layer in place, no record yet
