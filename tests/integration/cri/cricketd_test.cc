@@ -64,14 +64,16 @@ TEST_F(CricketdTest, ServesVersionStatusAndRuntimeConfig) {
   EXPECT_EQ(config.linux().cgroup_driver(), v1::CgroupDriver::CGROUPFS);
 }
 
-TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
+// No rpc answers UNIMPLEMENTED any more (issue #16): on an empty node the streaming lists end
+// OK without a message, and a checkpoint of no container names what is wrong with the request.
+TEST_F(CricketdTest, EveryRpcHasAHandler) {
   auto daemon = LaunchReady();
   auto runtime = v1::RuntimeService::NewStub(UnixChannel(socket()));
   grpc::ClientContext ctx;
   v1::CheckpointContainerResponse resp;
   grpc::Status status = runtime->CheckpointContainer(&ctx, {}, &resp);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("CheckpointContainer"), std::string::npos);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+  EXPECT_FALSE(status.ok());
 
   auto images = v1::ImageService::NewStub(UnixChannel(socket()));
   grpc::ClientContext image_ctx;
@@ -79,16 +81,14 @@ TEST_F(CricketdTest, UnimplementedRpcsSayWhich) {
   v1::StreamImagesResponse batch;
   EXPECT_FALSE(image_reader->Read(&batch));
   status = image_reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("StreamImages"), std::string::npos);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 
   grpc::ClientContext stats_ctx;
   auto reader = runtime->StreamContainerStats(&stats_ctx, {});
   v1::StreamContainerStatsResponse stats;
   EXPECT_FALSE(reader->Read(&stats));
   status = reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_NE(status.error_message().find("StreamContainerStats"), std::string::npos);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 // kubelet keeps a GetContainerEvents stream open for good: it must not hold up a shutdown.
