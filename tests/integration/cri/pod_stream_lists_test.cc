@@ -240,9 +240,9 @@ TEST_F(StreamListsTest, EachStreamSendsWhatItsUnaryListSendsInChunks) {
   }
 }
 
-// A client that reads one message and cancels: its call ends CANCELLED, and cricketd stops
-// building the list (the stream's writes fail once the client is gone: the pods' large
-// annotations fill the flow-control window) and serves on.
+// A client that reads one message and cancels: its call ends CANCELLED and cricketd serves on.
+// Whether cricketd itself sees the cancel depends on timing (gRPC may have buffered every message
+// already), so that part is ChunkedStreamTest's (a cancelled sink stops the listing).
 TEST_F(StreamListsTest, ACancelledStreamEndsAndTheDaemonServesOn) {
   std::vector<std::string> pods;
   for (const char* name : {"ca", "cb", "cc", "cd", "ce"}) {
@@ -262,12 +262,7 @@ TEST_F(StreamListsTest, ACancelledStreamEndsAndTheDaemonServesOn) {
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED) << status.error_message();
 
-  // The daemon saw the cancel (logged once by the adapter) and answers the next call.
-  EXPECT_TRUE(WaitFor([&] {
-    std::string log = ReadFile(dir_.Join("cricketd-1.log")).value_or("");
-    return log.find("rpc=StreamPodSandboxes") != std::string::npos &&
-           log.find("client") != std::string::npos;
-  })) << ReadFile(dir_.Join("cricketd-1.log")).value_or("");
+  // The daemon answers the next call.
   EXPECT_EQ(ListedPods({}).size(), pods.size());
 }
 
