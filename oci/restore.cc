@@ -24,15 +24,6 @@
 namespace cricket::oci {
 namespace {
 
-std::string NowRfc3339() {
-  std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // The stdio the container had at dump time; none when the file is missing or malformed (then
 // criu reopens what it recorded).
 std::vector<std::string> ReadDescriptors(const std::string& images_dir) {
@@ -88,15 +79,7 @@ Result<ContainerState> Runtime::Restore(const std::string& id, const RestoreOpti
   CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
   CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
 
-  ContainerState state;
-  state.oci_version = kOciVersion;
-  state.id = id;
-  state.bundle = bundle;
-  state.rootfs = spec.root->path;
-  state.created = NowRfc3339();
-  state.annotations = spec.annotations;
-  CR_ASSIGN_OR_RETURN(state.cgroup_path,
-                      CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id, cgroups_));
+  CR_ASSIGN_OR_RETURN(ContainerState state, NewState(id, bundle, spec));
   CR_RETURN_IF_ERROR(store_.Save(state));  // intent: names the cgroup to remove after a crash
   auto cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path);
   const Resources* resources =

@@ -115,6 +115,10 @@ class Runtime {
 
  private:
   Result<void> Refresh(ContainerState& state);
+  // The state a new container `id` of `bundle` starts with (create and restore): its cgroup
+  // path resolved for this node's cgroup driver; not saved yet.
+  Result<ContainerState> NewState(const std::string& id, const std::string& bundle,
+                                  const Spec& spec) const;
   Result<void> KillAndReap(const ContainerState& state);
 
   Syscalls& sys_;

@@ -202,15 +202,8 @@ Result<pid_t> LaunchInit(const Spec& spec, const CreateOptions& options, const C
 
 }  // namespace
 
-Result<ContainerState> Runtime::Create(const std::string& id, const CreateOptions& options) {
-  CR_RETURN_IF_ERROR(store_.Reserve(id));
-  auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
-  CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
-  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
-  if (options.start_now && spec.hooks) {
-    return Error(Code::kInvalidArgument, "hooks: need a separate create and start");
-  }
-
+Result<ContainerState> Runtime::NewState(const std::string& id, const std::string& bundle,
+                                         const Spec& spec) const {
   ContainerState state;
   state.oci_version = kOciVersion;
   state.id = id;
@@ -220,6 +213,19 @@ Result<ContainerState> Runtime::Create(const std::string& id, const CreateOption
   state.annotations = spec.annotations;
   CR_ASSIGN_OR_RETURN(state.cgroup_path,
                       CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id, cgroups_));
+  return state;
+}
+
+Result<ContainerState> Runtime::Create(const std::string& id, const CreateOptions& options) {
+  CR_RETURN_IF_ERROR(store_.Reserve(id));
+  auto remove_dir = Cleanup([&] { (void)store_.Remove(id); });
+  CR_ASSIGN_OR_RETURN(std::string bundle, AbsoluteDir(options.bundle));
+  CR_ASSIGN_OR_RETURN(Spec spec, LoadBundle(bundle));
+  if (options.start_now && spec.hooks) {
+    return Error(Code::kInvalidArgument, "hooks: need a separate create and start");
+  }
+
+  CR_ASSIGN_OR_RETURN(ContainerState state, NewState(id, bundle, spec));
   // Intent first: a crash from here on leaves a state dir that names the cgroup to remove.
   CR_RETURN_IF_ERROR(store_.Save(state));
 
