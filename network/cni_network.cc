@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/cleanup.h"
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/subprocess.h"
@@ -110,8 +111,8 @@ Result<std::string> CniNetwork::FindPlugin(const std::string& type) const {
       return path;
     }
   }
-  return Error(Code::kFailedPrecondition, "CNI plugin \"" + type + "\" not found in " +
-                                              Join(options_.bin_dirs, ":"));
+  return Error(Code::kFailedPrecondition,
+               "CNI plugin \"" + type + "\" not found in " + Join(options_.bin_dirs, ":"));
 }
 
 Result<void> CniNetwork::Ready() {
@@ -144,8 +145,8 @@ Result<nlohmann::json> CniNetwork::Invoke(const std::string& command, const CniN
       "CNI_NETNS=" + config.netns_path,
       std::string("CNI_IFNAME=") + kIfName,
       "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=" + config.pod_namespace +
-          ";K8S_POD_NAME=" + config.pod_name + ";K8S_POD_INFRA_CONTAINER_ID=" +
-          config.sandbox_id + ";K8S_POD_UID=" + config.pod_uid,
+          ";K8S_POD_NAME=" + config.pod_name + ";K8S_POD_INFRA_CONTAINER_ID=" + config.sandbox_id +
+          ";K8S_POD_UID=" + config.pod_uid,
       "CNI_PATH=" + Join(options_.bin_dirs, ":"),
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   };
@@ -180,10 +181,12 @@ Result<void> CniNetwork::DeleteChain(const CniNetworkList& list, const PodNetwor
                                      const nlohmann::json* prev_result) {
   Result<void> first_error = Ok();
   for (auto it = list.plugins.rbegin(); it != list.plugins.rend(); ++it) {
+    CR_FAILPOINT(kCniDelBeforePlugin);
     auto deleted = Invoke("DEL", list, *it, config, prev_result);
     if (!deleted.ok() && first_error.ok()) {
       first_error = deleted.error();
     }
+    CR_FAILPOINT(kCniDelAfterPlugin);
   }
   return first_error;
 }
@@ -199,25 +202,40 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
   CR_RETURN_IF_ERROR(EnsureGuard());
   CR_RETURN_IF_ERROR(ClaimHostPorts(host_ports_, config.sandbox_id, config.port_mappings));
   Cleanup release_ports([&] { (void)ReleaseHostPorts(config.sandbox_id); });
+  // The record goes down before the first ADD, without a result: a crash part-way through the
+  // chain leaves it for Teardown and Reconcile, whose DEL (without prevResult, which plugins
+  // accept) undoes what the plugins did. Without it, the leases and rules the plugins made
+  // before the crash would belong to no one.
+  const std::string cache_path = CachePath(config.sandbox_id);
+  nlohmann::json cache = {
+      {"sandboxId", config.sandbox_id},
+      {"netns", config.netns_path},
+      {"podName", config.pod_name},
+      {"podNamespace", config.pod_namespace},
+      {"podUid", config.pod_uid},
+      {"source", list.source},
+      {"config", nlohmann::json::parse(ReadFile(list.source).value_or("{}"), nullptr, false)},
+      {"portMappings", PortMappingsJson(config.port_mappings)},
+      {"result", nullptr}};
+  CR_RETURN_IF_ERROR(WriteFileAtomic(cache_path, cache.dump(), 0600));
   nlohmann::json result;
   // A failure part-way undoes the whole chain: DEL tolerates plugins that never ran.
-  Cleanup undo([&] { (void)DeleteChain(list, config, result.is_null() ? nullptr : &result); });
+  Cleanup undo([&] {
+    if (DeleteChain(list, config, result.is_null() ? nullptr : &result).ok()) {
+      ::unlink(cache_path.c_str());
+    }
+  });
   for (const auto& plugin : list.plugins) {
-    CR_ASSIGN_OR_RETURN(result, Invoke("ADD", list, plugin, config,
-                                       result.is_null() ? nullptr : &result));
+    CR_FAILPOINT(kCniAddBeforePlugin);
+    CR_ASSIGN_OR_RETURN(result,
+                        Invoke("ADD", list, plugin, config, result.is_null() ? nullptr : &result));
+    CR_FAILPOINT(kCniAddAfterPlugin);
   }
   CR_ASSIGN_OR_RETURN(PodNetworkStatus status, ParseCniResult(result));
-  nlohmann::json cache = {{"sandboxId", config.sandbox_id},
-                          {"netns", config.netns_path},
-                          {"podName", config.pod_name},
-                          {"podNamespace", config.pod_namespace},
-                          {"podUid", config.pod_uid},
-                          {"source", list.source},
-                          {"config", nlohmann::json::parse(ReadFile(list.source).value_or("{}"),
-                                                           nullptr, false)},
-                          {"portMappings", PortMappingsJson(config.port_mappings)},
-                          {"result", result}};
-  CR_RETURN_IF_ERROR(WriteFileAtomic(CachePath(config.sandbox_id), cache.dump(), 0600));
+  CR_FAILPOINT(kCniAddBeforeRecord);
+  cache["result"] = result;
+  CR_RETURN_IF_ERROR(WriteFileAtomic(cache_path, cache.dump(), 0600));
+  CR_FAILPOINT(kCniAddAfterRecord);
   undo.Dismiss();
   release_ports.Dismiss();
   return status;
@@ -236,8 +254,8 @@ Result<void> CniNetwork::Teardown(const PodNetworkConfig& config) {
   if (cache.is_discarded()) {
     return Error(Code::kDataLoss, "CNI cache " + CachePath(config.sandbox_id) + " is corrupt");
   }
-  CR_ASSIGN_OR_RETURN(CniNetworkList list, ParseCniConfig(cache["config"].dump(),
-                                                          cache.value("source", "cache")));
+  CR_ASSIGN_OR_RETURN(CniNetworkList list,
+                      ParseCniConfig(cache["config"].dump(), cache.value("source", "cache")));
   // DEL sees what ADD saw: the cached port mappings and netns unless the caller knows better.
   PodNetworkConfig effective = config;
   if (effective.netns_path.empty()) {
@@ -246,9 +264,11 @@ Result<void> CniNetwork::Teardown(const PodNetworkConfig& config) {
   if (effective.port_mappings.empty() && cache.contains("portMappings")) {
     for (const auto& m : cache["portMappings"]) {
       std::string proto = m.value("protocol", "tcp");
-      effective.port_mappings.push_back(
-          {proto == "udp" ? Protocol::kUdp : proto == "sctp" ? Protocol::kSctp : Protocol::kTcp,
-           m.value("containerPort", 0), m.value("hostPort", 0), m.value("hostIP", "")});
+      effective.port_mappings.push_back({proto == "udp"    ? Protocol::kUdp
+                                         : proto == "sctp" ? Protocol::kSctp
+                                                           : Protocol::kTcp,
+                                         m.value("containerPort", 0), m.value("hostPort", 0),
+                                         m.value("hostIP", "")});
     }
   }
   nlohmann::json result = cache["result"];
@@ -256,6 +276,7 @@ Result<void> CniNetwork::Teardown(const PodNetworkConfig& config) {
   if (::unlink(CachePath(config.sandbox_id).c_str()) < 0 && errno != ENOENT) {
     return Error::FromErrno(errno, "remove CNI cache " + CachePath(config.sandbox_id));
   }
+  CR_FAILPOINT(kCniDelAfterRecord);
   return ReleaseHostPorts(config.sandbox_id);
 }
 

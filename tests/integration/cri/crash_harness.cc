@@ -222,9 +222,11 @@ void AddDirs(const LeakScope& scope, std::set<std::string>& out) {
                                          scope.root + "/blobs/sha256",
                                          scope.root + "/ingest",
                                          scope.root + "/containers"};
-  for (const auto& dir : dirs) {
-    for (const auto& name : Entries(dir)) {
-      out.insert("file " + dir + "/" + name);
+  for (const auto* list : {&dirs, &scope.extra_dirs}) {
+    for (const auto& dir : *list) {
+      for (const auto& name : Entries(dir)) {
+        out.insert("file " + dir + "/" + name);
+      }
     }
   }
   // A kind of state this list does not know yet still shows as a new top-level entry.
@@ -331,7 +333,7 @@ void CrashMatrixFixture::SetUp() {
   cgroup_parent_ = "/crtest-" + std::to_string(::getpid()) + "-crash";
   bridge_ = "crd" + std::to_string(::getpid() % 100000);  // CricketdFixture::NetworkSection's
   ip_forward_ = ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-  leaks_ = std::make_unique<LeakChecker>(LeakScope{root(), state(), bridge_, cgroup_parent_});
+  leaks_ = std::make_unique<LeakChecker>(LeakScope{root(), state(), bridge_, cgroup_parent_, {}});
   const std::string warm = WarmUp();
   ASSERT_EQ(warm, "") << "warm-up: " << warm;
 }

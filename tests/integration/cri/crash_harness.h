@@ -50,6 +50,8 @@ struct LeakScope {
   std::string state;          // cricketd --state
   std::string bridge;         // the test's bridge (network.bridge)
   std::string cgroup_parent;  // the pods' cgroup parent, e.g. "/crtest-123-crash"
+  // More dirs whose entries are objects (e.g. a CNI plugin's lease dir): LeakChecker::WatchDir.
+  std::vector<std::string> extra_dirs;
 };
 
 // Kernel and disk objects of a scope, each as "<kind> <name>": mounts under root/state, netns
@@ -64,6 +66,8 @@ class LeakChecker {
   const LeakScope& scope() const { return scope_; }
   // Records what exists now as the baseline.
   void Snapshot();
+  // Counts each entry of `dir` as an object from now on (call it before Snapshot).
+  void WatchDir(std::string dir) { scope_.extra_dirs.push_back(std::move(dir)); }
   // A pod or container id the test made or saw: its veth and iptables chains are looked for.
   // Ids found in the state dirs, leases and cricketd logs under root/state are added on their own.
   void NoteId(const std::string& id) { ids_.insert(id); }

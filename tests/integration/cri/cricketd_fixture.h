@@ -32,7 +32,8 @@ class CricketdFixture : public ::testing::Test {
   std::string state() const { return dir_.Join("state"); }
   std::string socket() const { return state() + "/cricket.sock"; }
 
-  std::string NetworkSection() const {
+  // Virtual: a test of another backend (e.g. CNI) brings its own section.
+  virtual std::string NetworkSection() const {
     return "[network]\nbackend = \"bridge\"\nbridge = \"crd" + std::to_string(::getpid() % 100000) +
            "\"\ncni_conf_dir = \"" + dir_.Join("net.d") + "\"\n";
   }
