@@ -12,18 +12,15 @@
 //
 // toml++ is used without exceptions; its out-of-line code is compiled once, in toml_section.cc.
 
-#define TOML_HEADER_ONLY 0
-#define TOML_EXCEPTIONS 0
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <toml++/toml.h>
-
 #include "common/result.h"
 #include "common/toml_fwd.h"
+#include "common/tomlplusplus.h"
 
 static_assert(TOML_LIB_MAJOR == 3, "common/toml_fwd.h declares toml++ 3's namespace");
 

@@ -2,10 +2,11 @@
 
 // The server-streaming list RPCs (StreamPodSandboxes, StreamContainers, StreamContainerStats,
 // StreamPodSandboxStats, StreamImages) send what the unary List* would answer, in messages of at
-// most a fixed number of objects each, so that a node with thousands of objects never builds one
-// huge message (issue #16). The list code fills one item at a time through an ItemSlot: the unary
-// RPC hands out slots of its response, the stream a ChunkedWriter's. Transport-free: the adapter
-// wraps its grpc::ServerWriter and ServerContext into a StreamSink.
+// most a fixed number of objects (and about a fixed number of bytes) each, so that a node with
+// thousands of objects never builds one huge message (issue #16); StreamPodSandboxMetrics too. The
+// list code fills one item at a time through an ItemSlot: the unary RPC hands out slots of its
+// response, the stream a ChunkedWriter's. Transport-free: the adapter wraps its grpc::ServerWriter
+// and ServerContext into a StreamSink.
 
 #include <cstddef>
 #include <functional>
@@ -19,6 +20,11 @@ namespace cricket::cri {
 
 // How many objects one message of a streaming list carries (CriDeps::stream_chunk_items).
 inline constexpr size_t kDefaultStreamChunkItems = 100;
+
+// A message is sent once its items reach this many serialized bytes, whatever their number: gRPC
+// refuses messages over the client's limit (4 MiB by default), and a pod's metrics are ~5 KiB per
+// container.
+inline constexpr size_t kDefaultStreamChunkBytes = size_t{1} << 20;
 
 // The chunk size from CRICKET_STREAM_CHUNK_ITEMS's value (tests set a small one so that a few
 // pods make several messages); kDefaultStreamChunkItems when unset, not a number or 0.
@@ -37,8 +43,9 @@ struct StreamSink {
   std::function<bool()> cancelled;
 };
 
-// Collects items into messages of at most `max_items` and writes each full one before starting
-// the next. Not thread-safe; one per call.
+// Collects items into messages of at most `max_items`, or about `max_bytes` (the message that
+// reaches it is sent), and writes each full one before starting the next. Not thread-safe; one
+// per call.
 template <typename Resp, typename Item>
 class ChunkedWriter {
  public:
@@ -46,8 +53,12 @@ class ChunkedWriter {
   using Field = google::protobuf::RepeatedPtrField<Item>* (Resp::*)();
 
   // A max_items of 0 is taken as 1.
-  ChunkedWriter(StreamSink<Resp>& sink, Field field, size_t max_items)
-      : sink_(sink), field_(field), max_items_(max_items == 0 ? 1 : max_items) {}
+  ChunkedWriter(StreamSink<Resp>& sink, Field field, size_t max_items,
+                size_t max_bytes = kDefaultStreamChunkBytes)
+      : sink_(sink),
+        field_(field),
+        max_items_(max_items == 0 ? 1 : max_items),
+        max_bytes_(max_bytes) {}
 
   // A slot in the current message, writing it first when it is full. kCancelled when the
   // client cancelled or went away: nothing more is built for it.
@@ -55,10 +66,15 @@ class ChunkedWriter {
     if (sink_.cancelled()) {
       return Error(Code::kCancelled, "the client cancelled the stream");
     }
-    if (static_cast<size_t>((chunk_.*field_)()->size()) >= max_items_) {
+    // The previous slot has been filled by now: its size counts.
+    if (last_ != nullptr) {
+      bytes_ += last_->ByteSizeLong();
+    }
+    if (static_cast<size_t>((chunk_.*field_)()->size()) >= max_items_ || bytes_ >= max_bytes_) {
       CR_RETURN_IF_ERROR(Flush());
     }
-    return (chunk_.*field_)()->Add();
+    last_ = (chunk_.*field_)()->Add();
+    return last_;
   }
 
   // The slot function the list code takes.
@@ -83,13 +99,18 @@ class ChunkedWriter {
     }
     ++messages_sent_;
     chunk_.Clear();
+    last_ = nullptr;
+    bytes_ = 0;
     return Ok();
   }
 
   StreamSink<Resp>& sink_;
   Field field_;
   size_t max_items_;
+  size_t max_bytes_;
   Resp chunk_;
+  Item* last_ = nullptr;  // the slot handed out last, in chunk_
+  size_t bytes_ = 0;      // the serialized size of chunk_'s items before last_
   size_t messages_sent_ = 0;
 };
 

@@ -1,10 +1,10 @@
 #include "cri/grpc_adapter.h"
 
+#include <string>
+#include <utility>
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
-
-#include <utility>
-#include <string>
 
 #include "common/log.h"
 
@@ -77,15 +77,13 @@ grpc::Status ToGrpc(const Error& error) {
 
 grpc::Status Unimplemented(std::string_view rpc) {
   log::Debug({.rpc = rpc}, "not implemented");
-  return {grpc::StatusCode::UNIMPLEMENTED,
-          std::string(rpc) + " is not implemented by cricket yet"};
+  return {grpc::StatusCode::UNIMPLEMENTED, std::string(rpc) + " is not implemented by cricket yet"};
 }
 
-#define CR_HANDLED_(Name)                                                                  \
-  grpc::Status RuntimeServiceAdapter::Name(grpc::ServerContext* /*ctx*/,                     \
-                                           const v1::Name##Request* req,                     \
-                                           v1::Name##Response* resp) {                       \
-    return Serve(calls_, #Name, *req, [&] { return service_.Name(*req, *resp); });           \
+#define CR_HANDLED_(Name)                                                                     \
+  grpc::Status RuntimeServiceAdapter::Name(                                                   \
+      grpc::ServerContext* /*ctx*/, const v1::Name##Request* req, v1::Name##Response* resp) { \
+    return Serve(calls_, #Name, *req, [&] { return service_.Name(*req, *resp); });            \
   }
 #include "cri/handled_runtime_rpcs.inc"
 #undef CR_HANDLED_
@@ -111,28 +109,18 @@ grpc::Status RuntimeServiceAdapter::GetContainerEvents(
   return grpc::Status::OK;
 }
 
-grpc::Status RuntimeServiceAdapter::StreamPodSandboxMetrics(
-    grpc::ServerContext* ctx, const v1::StreamPodSandboxMetricsRequest* req,
-    grpc::ServerWriter<v1::StreamPodSandboxMetricsResponse>* writer) {
-  return Serve(calls_, "StreamPodSandboxMetrics", *req, [&] {
-    return service_.StreamPodSandboxMetrics(
-        *req, [&](const v1::StreamPodSandboxMetricsResponse& chunk) {
-          return !ctx->IsCancelled() && writer->Write(chunk);
-        });
-  });
-}
-#define CR_STREAM_LIST_(Adapter, Name)                                                      \
-  grpc::Status Adapter::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,          \
-                             grpc::ServerWriter<v1::Name##Response>* writer) {                \
-    return ServeStream(calls_, #Name, *ctx, *req, *writer,                                    \
-                       [&](StreamSink<v1::Name##Response>& sink) {                            \
-                         return service_.Name(*req, sink);                                    \
-                       });                                                                    \
+#define CR_STREAM_LIST_(Adapter, Name)                                                    \
+  grpc::Status Adapter::Name(grpc::ServerContext* ctx, const v1::Name##Request* req,      \
+                             grpc::ServerWriter<v1::Name##Response>* writer) {            \
+    return ServeStream(                                                                   \
+        calls_, #Name, *ctx, *req, *writer,                                               \
+        [&](StreamSink<v1::Name##Response>& sink) { return service_.Name(*req, sink); }); \
   }
 CR_STREAM_LIST_(RuntimeServiceAdapter, StreamPodSandboxes)
 CR_STREAM_LIST_(RuntimeServiceAdapter, StreamContainers)
 CR_STREAM_LIST_(RuntimeServiceAdapter, StreamContainerStats)
 CR_STREAM_LIST_(RuntimeServiceAdapter, StreamPodSandboxStats)
+CR_STREAM_LIST_(RuntimeServiceAdapter, StreamPodSandboxMetrics)
 CR_STREAM_LIST_(ImageServiceAdapter, StreamImages)
 #undef CR_STREAM_LIST_
 

@@ -12,8 +12,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "cri/chunked_stream.h"
 #include "cri/container_spec.h"
-#include "cri/metrics_chunker.h"
 #include "cri/metrics_collect.h"
 #include "cri/metrics_descriptors.h"
 #include "cri/service.h"
@@ -23,11 +23,6 @@
 
 namespace cricket::cri {
 namespace {
-
-// Bounds of one StreamPodSandboxMetrics response: a pod with one container is ~5 KiB of
-// samples, so a response stays far below gRPC's default 4 MiB limit.
-constexpr size_t kChunkPods = 100;
-constexpr size_t kChunkBytes = 1 << 20;
 
 // The image as kubelet named it: it sends the resolved reference in `image` and the pod spec's
 // name in `user_specified_image`.
@@ -54,16 +49,24 @@ Result<void> CriService::ListPodSandboxMetrics(const v1::ListPodSandboxMetricsRe
 
 Result<void> CriService::StreamPodSandboxMetrics(
     const v1::StreamPodSandboxMetricsRequest& /*req*/,
-    const std::function<bool(const v1::StreamPodSandboxMetricsResponse&)>& send) {
-  StreamChunker<v1::StreamPodSandboxMetricsResponse, v1::PodSandboxMetrics> chunker(
-      send, &v1::StreamPodSandboxMetricsResponse::mutable_pod_sandbox_metrics, kChunkPods,
-      kChunkBytes);
-  CR_RETURN_IF_ERROR(
-      CollectPodSandboxMetrics([&](v1::PodSandboxMetrics& pod) { return chunker.Add(pod); }));
-  if (!chunker.Flush()) {
-    return Error(Code::kCancelled, "StreamPodSandboxMetrics: the client went away");
-  }
-  return Ok();
+    StreamSink<v1::StreamPodSandboxMetricsResponse>& sink) {
+  // Chunks of the Stream* lists' size, each also bounded in bytes (cri/chunked_stream.h).
+  return StreamInChunks(
+      sink, &v1::StreamPodSandboxMetricsResponse::mutable_pod_sandbox_metrics,
+      deps_.stream_chunk_items, [&](const ItemSlot<v1::PodSandboxMetrics>& slot) -> Result<void> {
+        Result<void> slot_error = Ok();
+        auto collected = CollectPodSandboxMetrics([&](v1::PodSandboxMetrics& pod) {
+          auto item = slot();
+          if (!item.ok()) {
+            slot_error = item.error();
+            return false;
+          }
+          (*item)->Swap(&pod);
+          return true;
+        });
+        CR_RETURN_IF_ERROR(slot_error);
+        return collected;
+      });
 }
 
 Result<void> CriService::CollectPodSandboxMetrics(

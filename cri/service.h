@@ -15,16 +15,16 @@
 
 #include "common/result.h"
 #include "common/syscalls.h"
+#include "cri/apparmor_profiles.h"
 #include "cri/chunked_stream.h"
 #include "cri/config.h"
-#include "cri/apparmor_profiles.h"
 #include "cri/container_rootfs.h"
 #include "cri/decoded_records.h"
 #include "cri/event_broker.h"
 #include "cri/exit_watcher.h"
 #include "cri/keyed_mutex.h"
-#include "cri/metrics_collect.h"
 #include "cri/metadata_store.h"
+#include "cri/metrics_collect.h"
 #include "cri/object_info.h"
 #include "cri/portable_volumes.h"
 #include "cri/shim_access.h"
@@ -177,9 +177,8 @@ class CriService final : public streaming::StreamingRuntime {
                                      v1::ListPodSandboxMetricsResponse& resp);
   // The same pods as ListPodSandboxMetrics, in bounded chunks through `send`; kCancelled when
   // `send` returns false (the client went away), without reading the remaining pods.
-  Result<void> StreamPodSandboxMetrics(
-      const v1::StreamPodSandboxMetricsRequest& req,
-      const std::function<bool(const v1::StreamPodSandboxMetricsResponse&)>& send);
+  Result<void> StreamPodSandboxMetrics(const v1::StreamPodSandboxMetricsRequest& req,
+                                       StreamSink<v1::StreamPodSandboxMetricsResponse>& sink);
 
   // stream_lists.cc: the unary lists' items for the same filter, sent to `sink` in messages of
   // at most deps_.stream_chunk_items; kCancelled once the client cancels or goes away.
@@ -238,7 +237,8 @@ class CriService final : public streaming::StreamingRuntime {
   Result<std::string> ResolveSandbox(const std::string& id_or_prefix);
   Result<std::string> ResolveContainer(const std::string& id_or_prefix);
   // The container, which must be running (kFailedPrecondition otherwise), and its info.
-  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(const std::string& id_or_prefix);
+  Result<std::pair<ContainerRecord, ContainerInfo>> RunningContainer(
+      const std::string& id_or_prefix);
   // Brings the record up to date with its shim (an exit while cricketd was down).
   Result<ContainerRecord> RefreshContainer(ContainerRecord record);
   // SIGTERM (or the image's stop signal), then SIGKILL after `timeout_s`. Caller holds its lock.

@@ -90,6 +90,22 @@ TEST(ChunkedStreamTest, NoMessageHoldsMoreThanTheDefaultChunk) {
   EXPECT_EQ(out.Sizes(), (std::vector<int>{100, 100, 50}));
 }
 
+// Large items close a message by bytes before it reaches its count (StreamPodSandboxMetrics: a
+// pod with many containers is large); the message that reaches the bound is sent whole.
+TEST(ChunkedStreamTest, MessagesAreAlsoBoundedInBytes) {
+  RecordingSink out;
+  ChunkedWriter<v1::StreamContainersResponse, v1::Container> writer(
+      out.sink(), &v1::StreamContainersResponse::mutable_containers, 100, 2500);
+  for (int i = 0; i < 5; ++i) {
+    auto item = writer.Add();
+    ASSERT_TRUE(item.ok());
+    (*item)->set_id("c" + std::to_string(i) + std::string(1000, 'x'));
+  }
+  ASSERT_TRUE(writer.Finish().ok());
+  EXPECT_EQ(out.Sizes(), (std::vector<int>{3, 2}));
+  EXPECT_EQ(writer.messages_sent(), 2U);
+}
+
 TEST(ChunkedStreamTest, ZeroIsTakenAsOne) {
   RecordingSink out;
   ASSERT_TRUE(Stream(out, 2, 0).ok());

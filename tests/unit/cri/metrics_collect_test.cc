@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include "cri/metrics_chunker.h"
 #include "cri/metrics_descriptors.h"
 
 namespace cricket::cri {
@@ -251,62 +250,6 @@ TEST(MetricsCollectTest, NetworkSamplesPerInterfaceWithoutLoopback) {
   EXPECT_EQ(eth0["container_network_transmit_packets_total"], 20u);
   EXPECT_EQ(eth0["container_network_transmit_errors_total"], 2u);
   EXPECT_EQ(eth0["container_network_transmit_packets_dropped_total"], 4u);
-}
-
-using Chunker = StreamChunker<v1::StreamPodSandboxMetricsResponse, v1::PodSandboxMetrics>;
-
-v1::PodSandboxMetrics Pod(int i, size_t padding = 0) {
-  v1::PodSandboxMetrics pod;
-  pod.set_pod_sandbox_id("pod" + std::to_string(i) + std::string(padding, 'x'));
-  return pod;
-}
-
-TEST(StreamChunkerTest, ChunksAreBoundedByCountAndBytesAndKeepEveryItemInOrder) {
-  std::vector<std::vector<std::string>> sent;
-  auto record = [&](const v1::StreamPodSandboxMetricsResponse& r) {
-    sent.emplace_back();
-    for (const auto& p : r.pod_sandbox_metrics()) {
-      sent.back().push_back(p.pod_sandbox_id().substr(0, p.pod_sandbox_id().find('x')));
-    }
-    return true;
-  };
-  Chunker by_count(record, &v1::StreamPodSandboxMetricsResponse::mutable_pod_sandbox_metrics, 3,
-                   1 << 20);
-  for (int i = 0; i < 7; ++i) {
-    auto pod = Pod(i);
-    ASSERT_TRUE(by_count.Add(pod));
-    EXPECT_TRUE(pod.pod_sandbox_id().empty());  // taken over, not copied
-  }
-  ASSERT_TRUE(by_count.Flush());
-  ASSERT_TRUE(by_count.Flush());  // nothing pending: no empty response
-  EXPECT_EQ(sent, (std::vector<std::vector<std::string>>{
-                      {"pod0", "pod1", "pod2"}, {"pod3", "pod4", "pod5"}, {"pod6"}}));
-
-  sent.clear();
-  Chunker by_bytes(record, &v1::StreamPodSandboxMetricsResponse::mutable_pod_sandbox_metrics, 100,
-                   2500);
-  for (int i = 0; i < 5; ++i) {
-    auto pod = Pod(i, 1000);
-    ASSERT_TRUE(by_bytes.Add(pod));
-  }
-  ASSERT_TRUE(by_bytes.Flush());
-  EXPECT_EQ(sent,
-            (std::vector<std::vector<std::string>>{{"pod0", "pod1", "pod2"}, {"pod3", "pod4"}}));
-}
-
-TEST(StreamChunkerTest, AFailedSendIsReported) {
-  int sends = 0;
-  Chunker chunker(
-      [&](const v1::StreamPodSandboxMetricsResponse&) {
-        ++sends;
-        return false;
-      },
-      &v1::StreamPodSandboxMetricsResponse::mutable_pod_sandbox_metrics, 2, 1 << 20);
-  auto a = Pod(0);
-  auto b = Pod(1);
-  EXPECT_TRUE(chunker.Add(a));
-  EXPECT_FALSE(chunker.Add(b));
-  EXPECT_EQ(sends, 1);
 }
 
 }  // namespace
