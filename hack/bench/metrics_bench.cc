@@ -8,12 +8,10 @@
 //   bench_metrics IMAGE [--pods N] [--scrapes K]        (defaults 100 and 20)
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -23,8 +21,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
-#include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
 #include "tests/support/cricketd_process.h"
@@ -151,39 +149,24 @@ void Scrape(v1::RuntimeService::Stub& runtime, const Args& args, pid_t daemon,
 }
 
 int Run(const Args& args) {
-  char tmpl[] = "/tmp/crbench-metrics-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string root = dir + "/root";
-  const std::string state = dir + "/state";
-  const std::string socket = state + "/cricket.sock";
-  const std::string bridge = "crbm" + std::to_string(::getpid() % 100000);
-  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-  const std::string config = "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
-                             "\"\nsubnet = \"" + kSubnet + "\"\ncni_conf_dir = \"" + dir +
-                             "/net.d\"\n";
-  (void)cricket::WriteFileAtomic(dir + "/config.toml", config, 0644);
-  std::filesystem::create_directories(state);
-  // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
-  const bool state_on_tmpfs = ::mount("tmpfs", state.c_str(), "tmpfs", 0, "mode=0711") == 0;
+  cricket::bench::BenchNode node("metrics", "crbm" + std::to_string(::getpid() % 100000));
+  (void)node.WriteConfig(kSubnet);
   nlohmann::json out;
   out["pods"] = args.pods;
   int rc = 0;
   {
-    CricketdProcess daemon(
-        CRICKETD_PATH,
-        {"--root", root, "--state", state, "--config", dir + "/config.toml", "--log-level", "warn"},
-        dir + "/cricketd.log");
-    if (!daemon.WaitReady(socket, std::chrono::seconds(30))) {
+    CricketdProcess daemon(CRICKETD_PATH, node.CricketdArgs(), node.log());
+    if (!daemon.WaitReady(node.socket(), std::chrono::seconds(30))) {
       std::cerr << "cricketd did not start: " << daemon.Stderr();
       return 1;
     }
-    auto channel = cricket::testing::UnixChannel(socket);
+    auto channel = cricket::testing::UnixChannel(node.socket());
     auto runtime = v1::RuntimeService::NewStub(channel);
     auto images = v1::ImageService::NewStub(channel);
     if (auto s = cricket::testing::PullImage(*images, args.image); !s.ok()) {
       std::cerr << "pull " << args.image << ": " << s.error_message() << "\n";
       rc = 1;
-    } else if (!StartPods(*runtime, args, dir + "/logs", out)) {
+    } else if (!StartPods(*runtime, args, node.dir() + "/logs", out)) {
       rc = 1;
     } else {
       Scrape(*runtime, args, daemon.pid(), out);
@@ -192,18 +175,6 @@ int Run(const Args& args) {
     daemon.Signal(SIGTERM);
     (void)daemon.WaitExit(std::chrono::seconds(20));
   }
-  cricket::network::BridgeOptions options;
-  options.bridge = bridge;
-  options.data_dir = root + "/network/" + bridge;
-  if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
-    (void)(*net)->Destroy();
-  }
-  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
-  if (state_on_tmpfs) {
-    ::umount2(state.c_str(), MNT_DETACH);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   std::cout << out.dump() << "\n";
   return rc;
 }

@@ -8,7 +8,6 @@
 //   bench_pods IMAGE [--pods N] [--running M]
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,8 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
-#include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cricketd_process.h"
 
@@ -144,34 +143,20 @@ struct Args {
 };
 
 int Run(const Args& args) {
-  char tmpl[] = "/tmp/crbench-pods-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string root = dir + "/root";
-  const std::string state = dir + "/state";
-  const std::string socket = state + "/cricket.sock";
-  const std::string bridge = "crbench" + std::to_string(::getpid() % 10000);
-  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-  const std::string config = "[network]\nbackend = \"bridge\"\nbridge = \"" + bridge +
-                             "\"\nsubnet = \"" + kSubnet + "\"\ncni_conf_dir = \"" + dir +
-                             "/net.d\"\n";
-  (void)cricket::WriteFileAtomic(dir + "/config.toml", config, 0644);
+  cricket::bench::BenchNode node("pods", "crbench" + std::to_string(::getpid() % 10000));
+  const std::string dir = node.dir();
+  const std::string state = node.state();
+  (void)node.WriteConfig(kSubnet);
   nlohmann::json out;
-  // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
-  std::filesystem::create_directories(state);
-  const bool state_on_tmpfs = ::mount("tmpfs", state.c_str(), "tmpfs", 0, "mode=0711") == 0;
-  out["state_on_tmpfs"] = state_on_tmpfs;
+  out["state_on_tmpfs"] = node.state_on_tmpfs();
   std::vector<std::string> pod_ids;
   {
-    auto daemon = std::make_unique<CricketdProcess>(
-        CRICKETD_PATH,
-        std::vector<std::string>{"--root", root, "--state", state, "--config", dir + "/config.toml",
-                                 "--log-level", "warn"},
-        dir + "/cricketd.log");
-    if (!daemon->WaitReady(socket, std::chrono::seconds(20))) {
+    auto daemon = std::make_unique<CricketdProcess>(CRICKETD_PATH, node.CricketdArgs(), node.log());
+    if (!daemon->WaitReady(node.socket(), std::chrono::seconds(20))) {
       std::cerr << "cricketd did not start: " << daemon->Stderr();
       return 1;
     }
-    auto channel = cricket::testing::UnixChannel(socket);
+    auto channel = cricket::testing::UnixChannel(node.socket());
     auto runtime = v1::RuntimeService::NewStub(channel);
     auto images = v1::ImageService::NewStub(channel);
     {
@@ -290,19 +275,6 @@ int Run(const Args& args) {
     daemon->Signal(SIGTERM);
     (void)daemon->WaitExit(std::chrono::seconds(10));
   }
-  // The same bridge as the config: Destroy finds its rules whatever their subnet.
-  cricket::network::BridgeOptions options;
-  options.bridge = bridge;
-  options.data_dir = root + "/network/" + bridge;
-  if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
-    (void)(*net)->Destroy();
-  }
-  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
-  if (state_on_tmpfs) {
-    ::umount2(state.c_str(), MNT_DETACH);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   std::cout << out.dump() << "\n";
   return 0;
 }

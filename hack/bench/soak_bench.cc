@@ -16,7 +16,6 @@
 //   bench_soak IMAGE [--cycles N] [--rss-bound-kib K] [--cricketd PATH]   (defaults 500, 1024)
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,11 +29,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/files.h"
+#include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
 #include "hack/bench/soak_leaks.h"
 #include "hack/bench/soak_progress.h"
-#include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
 #include "tests/support/cricketd_process.h"
@@ -71,14 +69,16 @@ struct Args {
 
 class Soak {
  public:
-  Soak(Args args, std::string dir)
-      : args_(std::move(args)), dir_(std::move(dir)), progress_(args_.cycles) {
-    const int tag = ::getpid() % 10000;
+  explicit Soak(Args args)
+      : args_(std::move(args)),
+        node_("soak", "crsoak" + std::to_string(Tag())),
+        dir_(node_.dir()),
+        progress_(args_.cycles) {
     scope_.dir = dir_;
-    scope_.root = dir_ + "/root";
-    scope_.state = dir_ + "/state";
-    scope_.bridge = "crsoak" + std::to_string(tag);
-    host_port_ = 40000 + tag;
+    scope_.root = node_.root();
+    scope_.state = node_.state();
+    scope_.bridge = node_.bridge();
+    host_port_ = 40000 + Tag();
   }
 
   int Run();
@@ -98,7 +98,11 @@ class Soak {
   // leak count sees what removal leaves behind.
   void RemoveLeftovers(nlohmann::json& out);
 
+  // This run's names and ports differ from another bench's or test's on the node.
+  static int Tag() { return ::getpid() % 10000; }
+
   Args args_;
+  cricket::bench::BenchNode node_;  // outlives daemon_: it removes what cricketd leaves
   std::string dir_;
   cricket::bench::SoakScope scope_;
   int host_port_ = 0;
@@ -112,24 +116,15 @@ class Soak {
 };
 
 bool Soak::StartDaemon() {
-  fs::create_directories(scope_.state);
   fs::create_directories(dir_ + "/shared/portable");
-  // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
-  (void)::mount("tmpfs", scope_.state.c_str(), "tmpfs", 0, "mode=0711");
   const std::string shared = dir_ + "/shared";
-  const std::string config =
-      "[volumes]\nportable_root = \"" + shared + "/portable\"\nnode_name = \"soak\"\n" +
-      "coordination_dir = \"" + shared + "/coordination\"\nsnapshot_dir = \"" + shared +
-      "/store\"\nsnapshot_interval_seconds = 3600\n\n[network]\nbackend = \"bridge\"\n" +
-      "bridge = \"" + scope_.bridge + "\"\nsubnet = \"10.247.0.0/16\"\ncni_conf_dir = \"" + dir_ +
-      "/net.d\"\n";
-  (void)cricket::WriteFileAtomic(dir_ + "/config.toml", config, 0644);
-  daemon_ = std::make_unique<t::CricketdProcess>(
-      args_.cricketd,
-      std::vector<std::string>{"--root", scope_.root, "--state", scope_.state, "--config",
-                               dir_ + "/config.toml", "--log-level", "warn"},
-      dir_ + "/cricketd.log");
-  if (!daemon_->WaitReady(scope_.state + "/cricket.sock", std::chrono::seconds(60))) {
+  const std::string volumes = "[volumes]\nportable_root = \"" + shared + "/portable\"\n" +
+                              "node_name = \"soak\"\ncoordination_dir = \"" + shared +
+                              "/coordination\"\nsnapshot_dir = \"" + shared +
+                              "/store\"\nsnapshot_interval_seconds = 3600\n";
+  (void)node_.WriteConfig("10.247.0.0/16", volumes);
+  daemon_ = std::make_unique<t::CricketdProcess>(args_.cricketd, node_.CricketdArgs(), node_.log());
+  if (!daemon_->WaitReady(node_.socket(), std::chrono::seconds(60))) {
     std::cerr << "cricketd did not start: " << daemon_->Stderr();
     return false;
   }
@@ -324,14 +319,6 @@ int Soak::Run() {
   }
   out["seconds"] = std::chrono::duration<double>(Clock::now() - began).count();
   daemon_.reset();
-  // The same bridge as the config: Destroy finds its rules whatever their subnet.
-  cricket::network::BridgeOptions options;
-  options.bridge = scope_.bridge;
-  options.data_dir = scope_.root + "/network/" + scope_.bridge;
-  if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
-    (void)(*net)->Destroy();
-  }
-  ::umount2(scope_.state.c_str(), MNT_DETACH);
   std::cout << out.dump() << "\n";
   const bool clean = out.contains("leaks") && out["leaks"]["total"] == 0 && failures_.empty() &&
                      out["pods_listed_after"] == 0 && out["containers_listed_after"] == 0 &&
@@ -368,12 +355,5 @@ int main(int argc, char** argv) {
   sigemptyset(&stop.sa_mask);
   ::sigaction(SIGTERM, &stop, nullptr);
   ::sigaction(SIGINT, &stop, nullptr);
-  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
-  char tmpl[] = "/tmp/crbench-soak-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  int code = Soak(args, dir).Run();
-  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return code;
+  return Soak(args).Run();
 }
