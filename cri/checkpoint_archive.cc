@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/unique_fd.h"
 #include "cri/runtime_handlers.h"
@@ -24,15 +24,6 @@
 namespace cricket::cri {
 namespace {
 
-std::string Rfc3339(int64_t unix_ns) {
-  std::time_t secs = static_cast<std::time_t>(unix_ns / 1000000000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // checkpointctl's ContainerConfig fields, and the CRI config a restore needs.
 Result<std::string> ConfigDump(const ContainerRecord& record, const ContainerInfo& info) {
   CR_ASSIGN_OR_RETURN(v1::ContainerConfig config, DecodeConfig(record));
@@ -40,7 +31,6 @@ Result<std::string> ConfigDump(const ContainerRecord& record, const ContainerInf
   if (!google::protobuf::util::MessageToJsonString(config, &config_json).ok()) {
     return Error(Code::kInternal, "encode the config of container " + record.id);
   }
-  auto now = std::chrono::system_clock::now().time_since_epoch();
   nlohmann::json doc = {
       {"id", record.id},
       {"name", record.name},
@@ -48,9 +38,8 @@ Result<std::string> ConfigDump(const ContainerRecord& record, const ContainerInf
       {"rootfsImageRef", info.image_id},
       {"rootfsImageName", info.image_name},
       {"runtime", info.runtime_handler.empty() ? "cricket" : info.runtime_handler},
-      {"createdTime", Rfc3339(record.created_at_ns)},
-      {"checkpointedTime",
-       Rfc3339(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count())},
+      {"createdTime", Rfc3339Utc(record.created_at_ns)},
+      {"checkpointedTime", Rfc3339Utc(NowUnixNanos())},
       {"cricketContainerConfig", nlohmann::json::parse(config_json)},
   };
   return doc.dump(2);

@@ -12,12 +12,12 @@
 
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <utility>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "oci/bundle.h"
@@ -33,16 +33,6 @@
 
 namespace cricket::oci {
 namespace {
-
-std::string NowRfc3339() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Result<void> WriteIdMap(pid_t pid, const char* file, const std::vector<IdMapping>& mappings) {
   if (mappings.empty()) {
@@ -209,7 +199,7 @@ Result<ContainerState> Runtime::NewState(const std::string& id, const std::strin
   state.id = id;
   state.bundle = bundle;
   state.rootfs = spec.root->path;
-  state.created = NowRfc3339();
+  state.created = Rfc3339Utc(NowUnixNanos());
   state.annotations = spec.annotations;
   CR_ASSIGN_OR_RETURN(state.cgroup_path,
                       CgroupPathFor(spec.linux ? spec.linux->cgroups_path : "", id, cgroups_));

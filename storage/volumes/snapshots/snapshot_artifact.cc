@@ -1,7 +1,5 @@
 #include "storage/volumes/snapshots/snapshot_artifact.h"
 
-#include <time.h>
-
 #include <nlohmann/json.hpp>
 
 namespace cricket::storage::volumes {
@@ -14,15 +12,6 @@ Json DescriptorJson(const Descriptor& d) {
 }
 
 }  // namespace
-
-std::string Rfc3339(int64_t unix_nanos) {
-  time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
-  tm utc{};
-  ::gmtime_r(&secs, &utc);
-  char buf[32];
-  size_t n = ::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return std::string(buf, n);
-}
 
 std::string SerializeSnapshotConfig(const SnapshotConfig& config) {
   Json j = {{"created", config.created},
@@ -99,14 +88,14 @@ std::string SerializeSnapshotManifest(const Descriptor& config,
 Result<ImageManifest> ParseSnapshotManifest(std::string_view body) {
   CR_ASSIGN_OR_RETURN(ImageManifest m, ParseImageManifest(body));
   if (m.config.media_type != kSnapshotConfigType) {
-    return Error(Code::kFailedPrecondition, "manifest is not a volume snapshot: config type \"" +
-                                                m.config.media_type + "\"");
+    return Error(Code::kFailedPrecondition,
+                 "manifest is not a volume snapshot: config type \"" + m.config.media_type + "\"");
   }
   for (const Descriptor& l : m.layers) {
     if (!IsSupportedLayerMediaType(l.media_type)) {
-      return Error(Code::kFailedPrecondition,
-                   "volume snapshot layer " + l.digest + " has unsupported media type \"" +
-                       l.media_type + "\"");
+      return Error(Code::kFailedPrecondition, "volume snapshot layer " + l.digest +
+                                                  " has unsupported media type \"" + l.media_type +
+                                                  "\"");
     }
   }
   m.media_type = std::string(kOciManifest);

@@ -47,7 +47,4 @@ std::string SerializeSnapshotManifest(const Descriptor& config,
 // config media type otherwise) with supported layer media types.
 Result<ImageManifest> ParseSnapshotManifest(std::string_view body);
 
-// "2024-05-01T12:00:00Z" for a Unix time in nanoseconds.
-std::string Rfc3339(int64_t unix_nanos);
-
 }  // namespace cricket::storage::volumes

@@ -121,7 +121,7 @@ Result<SnapshotResult> Snapshot(const std::string& volume_dir, const std::string
   next.root = scan.root;
   next.entries = std::move(scan.entries);
 
-  std::string created = Rfc3339(scan_time_ns);
+  std::string created = Rfc3339Utc(scan_time_ns);
   SnapshotConfig config{created, parent, next.root, next.diff_ids};
   std::string config_body = SerializeSnapshotConfig(config);
   Descriptor config_desc{std::string(kSnapshotConfigType), Sha256Digest(config_body),
