@@ -2,8 +2,9 @@
 // once, then starts N pods one after another, each with one busybox container, as kubelet
 // would: RunPodSandbox, CreateContainer, StartContainer. Prints JSON: median and p90 (ms) of
 // each call and of the whole pod start, cricketd's RSS idle and with `--running` pods up, and
-// the per-container shim RSS/PSS, and where cricketd's and one shim's RSS is (see
-// MemoryBreakdown). Root; the bridge and ip_forward are restored at the end.
+// the per-container shim RSS/PSS, where cricketd's and one shim's RSS is (see MemoryBreakdown),
+// and the round trip of an ExecSync into a running container ("exec_sync_true"). Root; the bridge
+// and ip_forward are restored at the end.
 //
 //   bench_pods IMAGE [--pods N] [--running M]
 
@@ -136,6 +137,29 @@ std::vector<pid_t> PidsNaming(const std::string& needle) {
 
 constexpr const char* kSubnet = "10.251.0.0/16";
 
+// `busybox true` run `n` times by ExecSync in a running container: a real container exec (the
+// shim forks it into the container's namespaces and cgroup), each call's round trip in ms.
+std::vector<double> ExecSyncTimes(v1::RuntimeService::Stub& runtime, const std::string& id, int n) {
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    grpc::ClientContext ctx;
+    v1::ExecSyncRequest req;
+    req.set_container_id(id);
+    req.add_cmd("busybox");
+    req.add_cmd("true");
+    req.set_timeout(10);
+    v1::ExecSyncResponse resp;
+    const auto t0 = Clock::now();
+    auto s = runtime.ExecSync(&ctx, req, &resp);
+    if (!s.ok() || resp.exit_code() != 0) {
+      std::cerr << "ExecSync: " << s.error_message() << " exit " << resp.exit_code() << "\n";
+      break;
+    }
+    ms.push_back(Ms(Clock::now() - t0));
+  }
+  return ms;
+}
+
 struct Args {
   std::string image;
   int pods = 30;
@@ -174,6 +198,7 @@ int Run(const Args& args) {
     out["cricketd_idle_kib"] = MemoryBreakdown(daemon->pid());
 
     std::vector<double> run_ms, create_ms, start_ms, total_ms;
+    std::string running_container;  // one of the pods kept running, for the exec figures
     for (int i = 0; i < args.pods; ++i) {
       v1::PodSandboxConfig pod;
       pod.mutable_metadata()->set_name("bench" + std::to_string(i));
@@ -220,6 +245,9 @@ int Run(const Args& args) {
         std::cerr << "StartContainer: " << s.error_message() << "\n";
         break;
       }
+      if (i < args.running) {
+        running_container = create_resp.container_id();
+      }
       run_ms.push_back(Ms(t1 - t0));
       create_ms.push_back(Ms(t2 - t1));
       start_ms.push_back(Ms(t3 - t2));
@@ -264,6 +292,9 @@ int Run(const Args& args) {
     out["create_container"] = Summary(create_ms);
     out["start_container"] = Summary(start_ms);
     out["pod_start"] = Summary(total_ms);
+    if (!running_container.empty()) {
+      out["exec_sync_true"] = Summary(ExecSyncTimes(*runtime, running_container, 50));
+    }
 
     for (const auto& id : pod_ids) {
       grpc::ClientContext rm_ctx;
