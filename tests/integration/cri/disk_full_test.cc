@@ -299,6 +299,11 @@ TEST_F(DiskFullTest, VolumeAndLifecycleRpcsFailCleanlyAndFinishOnceSpaceIsFreed)
   // Room again: what failed is done now, the volume snapshots and attaches.
   FreeSpace();
   for (size_t i : failed) {
+    if (calls[i].first == "StartContainer") {
+      // A start that failed leaves the container exited, as containerd does (kubelet makes a new
+      // one); the pod's removal below takes it away.
+      continue;
+    }
     grpc::Status s = calls[i].second();
     EXPECT_TRUE(s.ok()) << calls[i].first << " once space is free: " << s.error_message();
   }
