@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -34,8 +34,7 @@ int Failed(const grpc::Status& status) {
 }
 
 int FileFailed(const std::string& what, const std::string& path) {
-  std::fprintf(stderr, "cricketctl: %s %s: %s\n", what.c_str(), path.c_str(),
-               std::strerror(errno));
+  std::fprintf(stderr, "cricketctl: %s %s: %s\n", what.c_str(), path.c_str(), std::strerror(errno));
   return 1;
 }
 
@@ -162,9 +161,10 @@ class PullPrinter {
       seen.bytes = layer.fetched_bytes();
       std::string digest = layer.digest().substr(0, 19);
       if (tty_) {
-        std::printf("\033[2K%s  %s / %s  %s\n", digest.c_str(),
-                    Human(layer.fetched_bytes()).c_str(), Human(layer.size_bytes()).c_str(),
-                    layer.done() ? "done" : (Human(static_cast<int64_t>(seen.rate)) + "/s").c_str());
+        std::printf(
+            "\033[2K%s  %s / %s  %s\n", digest.c_str(), Human(layer.fetched_bytes()).c_str(),
+            Human(layer.size_bytes()).c_str(),
+            layer.done() ? "done" : (Human(static_cast<int64_t>(seen.rate)) + "/s").c_str());
       } else if (layer.done() && !seen.reported) {
         std::printf("%s  %s  done\n", digest.c_str(), Human(layer.size_bytes()).c_str());
       }

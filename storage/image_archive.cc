@@ -78,8 +78,8 @@ Result<std::string> ResolveSymlink(const std::string& name, const std::string& t
     std::string part = target.substr(start, end == std::string::npos ? end : end - start);
     if (part == "..") {
       if (parts.empty()) {
-        return Error(Code::kInvalidArgument, "archive entry " + name + ": symlink to \"" +
-                                                 target + "\" leaves the archive");
+        return Error(Code::kInvalidArgument, "archive entry " + name + ": symlink to \"" + target +
+                                                 "\" leaves the archive");
       }
       parts.pop_back();
     } else if (!part.empty() && part != ".") {

@@ -154,10 +154,7 @@ std::string IndexJson(const Image& image, const std::string& manifest_media_type
   if (manifests.empty()) {
     manifests.push_back(base);
   }
-  return Json{{"schemaVersion", 2},
-              {"mediaType", kOciIndex},
-              {"manifests", manifests}}
-      .dump();
+  return Json{{"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", manifests}}.dump();
 }
 
 }  // namespace
@@ -172,8 +169,7 @@ Result<void> ExportImage(ImageStore& store, const std::string& ref_or_id, const 
   CR_RETURN_IF_ERROR(tar.Open());
   CR_RETURN_IF_ERROR(tar.File("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
   CR_RETURN_IF_ERROR(tar.File(
-      "index.json",
-      IndexJson(image, media_type, static_cast<int64_t>(manifest_body.size()))));
+      "index.json", IndexJson(image, media_type, static_cast<int64_t>(manifest_body.size()))));
   CR_RETURN_IF_ERROR(tar.Header("blobs", -1));
   CR_RETURN_IF_ERROR(tar.Header("blobs/sha256", -1));
   // A blob appears once, also when two layers share it.

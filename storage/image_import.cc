@@ -152,8 +152,8 @@ Result<std::vector<Image>> ImageStore::Import(const ByteSource& source) {
     return imported.error().Wrap("import " + plan.format + " archive");
   }
   for (const Image& image : *imported) {
-    log::Info({}, "imported {} ({}) as {}", image.repo_tags.empty() ? "<untagged>" : image.repo_tags[0],
-              plan.format, image.id);
+    log::Info({}, "imported {} ({}) as {}",
+              image.repo_tags.empty() ? "<untagged>" : image.repo_tags[0], plan.format, image.id);
   }
   return imported;
 }

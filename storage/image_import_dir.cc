@@ -36,7 +36,8 @@ bool Unchanged(const Json& state, const std::string& name, const struct stat& st
                const ImageStore& store, std::vector<std::string>& ids) {
   auto it = state.find(name);
   if (it == state.end() || !it->is_object() || it->value("size", int64_t{-1}) != st.st_size ||
-      it->value("mtime_ns", int64_t{-1}) != int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec) {
+      it->value("mtime_ns", int64_t{-1}) !=
+          int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec) {
     return false;
   }
   auto recorded = it->value("ids", Json::array());

@@ -43,8 +43,7 @@ Result<void> VerifyNamedBlobs(const StagedArchive& archive) {
     }
     std::string algorithm = rest.substr(0, slash);
     if (algorithm != "sha256") {
-      return Error(Code::kUnimplemented,
-                   "blob " + name + ": only sha256 digests are supported");
+      return Error(Code::kUnimplemented, "blob " + name + ": only sha256 digests are supported");
     }
     if (file.digest != "sha256:" + rest.substr(slash + 1)) {
       return Error(Code::kDataLoss, "blob " + name + " does not match its digest (its content is " +
@@ -124,8 +123,7 @@ Result<void> AddImageBlobs(const StagedArchive& archive, const Descriptor& manif
   if (config->diff_ids.size() != manifest->layers.size()) {
     return Error(Code::kInvalidArgument, what + " has " + std::to_string(manifest->layers.size()) +
                                              " layers but its config lists " +
-                                             std::to_string(config->diff_ids.size()) +
-                                             " diff_ids");
+                                             std::to_string(config->diff_ids.size()) + " diff_ids");
   }
   image.config = *config;
   plan.blobs[manifest->config.digest] = config_file;
@@ -307,8 +305,8 @@ Result<PlannedImage> PlanDockerImage(const StagedArchive& archive, const Json& e
   for (const Json& t : tags.is_array() ? tags : Json::array()) {
     std::string tag = t.is_string() ? TagName(t.get<std::string>()) : "";
     if (tag.empty()) {
-      return Error(Code::kInvalidArgument, "manifest.json: RepoTags entry " + t.dump() +
-                                               " is not a valid image reference");
+      return Error(Code::kInvalidArgument,
+                   "manifest.json: RepoTags entry " + t.dump() + " is not a valid image reference");
     }
     image.names.push_back(tag);
   }

@@ -35,8 +35,8 @@ struct PlannedImage {
   // The archive's manifest is what a registry would serve (OCI); a docker-save image's manifest
   // is made by the import, so no repo digest is claimed for it.
   bool registry_manifest = true;
-  int64_t size_bytes = 0;              // manifest + config + layers
-  std::vector<std::string> blobs;      // target, manifest, config, layers (for GC)
+  int64_t size_bytes = 0;          // manifest + config + layers
+  std::vector<std::string> blobs;  // target, manifest, config, layers (for GC)
 };
 
 struct ImportPlan {

@@ -66,7 +66,7 @@ struct FsInfo {
 
 // One pull's layer downloads, as ImageStore::Pull reports them to its observer.
 struct PullProgress {
-  std::vector<Descriptor> layers;     // the manifest's layers
+  std::vector<Descriptor> layers;      // the manifest's layers
   std::vector<int64_t> fetched_bytes;  // on disk per layer (a partial download's size)
   std::vector<bool> done;              // fetched and verified, or unpacked before
   int64_t elapsed_ms = 0;
@@ -159,7 +159,7 @@ class ImageStore {
   // Swapped whole by Reconfigure, read under the lock (a pull copies the pointer).
   mutable std::mutex settings_mu_;
   std::shared_ptr<const RegistryConfig> registry_;  // Guarded by settings_mu_.
-  std::set<std::string> pinned_;  // Guarded by settings_mu_. Normalised names and ids.
+  std::set<std::string> pinned_;      // Guarded by settings_mu_. Normalised names and ids.
   std::set<std::string> pinned_ids_;  // Guarded by settings_mu_. PinIds; not reloaded.
   std::atomic<int64_t> blob_requests_{0};
 

@@ -77,7 +77,8 @@ TEST_F(ImageImportTest, AnExportedImageImportedFromStdinRunsAContainer) {
 
   // A truncated archive: refused, naming the problem, and nothing of it stays.
   const auto size = std::filesystem::file_size(archive);
-  Ran truncated = Sh("head -c " + std::to_string(size / 2) + " " + archive + " | " + Ctl("import -"));
+  Ran truncated =
+      Sh("head -c " + std::to_string(size / 2) + " " + archive + " | " + Ctl("import -"));
   EXPECT_EQ(truncated.exit_code, 1) << truncated.output;
   EXPECT_NE(truncated.output.find("truncated"), std::string::npos) << truncated.output;
   EXPECT_FALSE(ImageStatus(image_).has_image());

@@ -17,8 +17,7 @@ Json Desc(const std::string& media_type, const std::string& blob) {
 
 std::string BlobPath(const std::string& digest) { return "blobs/sha256/" + digest.substr(7); }
 
-TestImage MakeTestImage(const std::vector<std::vector<TarEntry>>& layers,
-                        Compression compression) {
+TestImage MakeTestImage(const std::vector<std::vector<TarEntry>>& layers, Compression compression) {
   TestImage image;
   Json layer_descs = Json::array();
   const std::string media_type = compression == Compression::kGzip
@@ -35,12 +34,12 @@ TestImage MakeTestImage(const std::vector<std::vector<TarEntry>>& layers,
                       {"config", {{"Cmd", {"/bin/app"}}, {"Env", {"A=1"}}}},
                       {"rootfs", {{"type", "layers"}, {"diff_ids", image.diff_ids}}}}
                      .dump();
-  image.manifest =
-      Json{{"schemaVersion", 2},
-           {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-           {"config", Desc("application/vnd.oci.image.config.v1+json", image.config)},
-           {"layers", layer_descs}}
-          .dump();
+  image.manifest = Json{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config", Desc("application/vnd.oci.image.config.v1+json", image.config)},
+      {"layers",
+       layer_descs}}.dump();
   return image;
 }
 
@@ -52,7 +51,8 @@ std::vector<TarEntry> OciLayoutEntries(const TestImage& image, const std::string
   }
   Json index{{"schemaVersion", 2}, {"manifests", {entry}}};
   std::vector<TarEntry> out = {File("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"),
-                               File("index.json", index.dump()), Dir("blobs"),
+                               File("index.json", index.dump()),
+                               Dir("blobs"),
                                Dir("blobs/sha256"),
                                File(BlobPath(Sha256Digest(image.manifest)), image.manifest),
                                File(BlobPath(Sha256Digest(image.config)), image.config)};
