@@ -1,6 +1,7 @@
 // `cricketctl images export|import` through a real cricketd (root): an image exported to an OCI
 // archive, removed, imported again from stdin and run as a container; a truncated archive
-// refused with nothing left; archives in <root>/images-import/ imported (and pinned) at start.
+// refused with nothing left; archives in <root>/images-import/ imported (and pinned) at start;
+// `images pull` progress as plain lines when stdout is not a terminal.
 
 #include <sys/wait.h>
 
@@ -38,7 +39,7 @@ Ran Sh(const std::string& command) {
   return ran;
 }
 
-class ImageImportTest : public ::cricket::testing::PodFixture {
+class CricketctlImagesTest : public ::cricket::testing::PodFixture {
  protected:
   std::string Ctl(const std::string& args) const {
     return std::string(CRICKETCTL_PATH) + " --socket " + socket() + " images " + args;
@@ -69,7 +70,7 @@ class ImageImportTest : public ::cricket::testing::PodFixture {
   }
 };
 
-TEST_F(ImageImportTest, AnExportedImageImportedFromStdinRunsAContainer) {
+TEST_F(CricketctlImagesTest, AnExportedImageImportedFromStdinRunsAContainer) {
   const std::string archive = dir_.Join("image.tar");
   Export(archive);
   const std::string id = ImageStatus(image_).image().id();
@@ -101,7 +102,7 @@ TEST_F(ImageImportTest, AnExportedImageImportedFromStdinRunsAContainer) {
   EXPECT_EQ(out.stdout(), "from-imported\n");
 }
 
-TEST_F(ImageImportTest, ArchivesInImagesImportAreImportedAtStartAndPinned) {
+TEST_F(CricketctlImagesTest, ArchivesInImagesImportAreImportedAtStartAndPinned) {
   ASSERT_TRUE(MakeDirs(root() + "/images-import", 0700).ok());
   Export(root() + "/images-import/busybox.tar");
   ASSERT_TRUE(WriteFileAtomic(root() + "/images-import/broken.tar", "not a tar", 0644).ok());
@@ -120,6 +121,23 @@ TEST_F(ImageImportTest, ArchivesInImagesImportAreImportedAtStartAndPinned) {
   EXPECT_NE(log.find("images-import: skipped " + root() + "/images-import/broken.tar"),
             std::string::npos)
       << log;
+}
+
+// Not a terminal (a pipe): one plain line per finished layer, then the image.
+TEST_F(CricketctlImagesTest, PullPrintsPlainProgressLinesWithoutATerminal) {
+  RemoveImage(image_);
+  Ran pulled = Sh(Ctl("pull " + image_));
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.output;
+  size_t done_lines = 0;
+  for (size_t at = pulled.output.find(" done\n"); at != std::string::npos;
+       at = pulled.output.find(" done\n", at + 1)) {
+    ++done_lines;
+  }
+  EXPECT_EQ(done_lines, 2U) << pulled.output;  // the test busybox image has two layers
+  EXPECT_NE(pulled.output.find("pulled " + image_ + " as sha256:"), std::string::npos)
+      << pulled.output;
+  EXPECT_EQ(pulled.output.find("\033["), std::string::npos) << "no terminal escapes in a pipe";
+  EXPECT_TRUE(ImageStatus(image_).has_image());
 }
 
 }  // namespace
