@@ -140,5 +140,15 @@ TEST_F(CricketctlImagesTest, PullPrintsPlainProgressLinesWithoutATerminal) {
   EXPECT_TRUE(ImageStatus(image_).has_image());
 }
 
+// On a terminal (script(1) gives cricketctl a pty): layer lines redrawn in place.
+TEST_F(CricketctlImagesTest, PullRedrawsLayerLinesOnATerminal) {
+  RemoveImage(image_);
+  Ran pulled = Sh("script -qec '" + Ctl("pull " + image_) + "' /dev/null");
+  ASSERT_EQ(pulled.exit_code, 0) << pulled.output;
+  EXPECT_NE(pulled.output.find("\033[2K"), std::string::npos) << pulled.output;
+  EXPECT_NE(pulled.output.find(" done"), std::string::npos) << pulled.output;
+  EXPECT_NE(pulled.output.find("pulled " + image_), std::string::npos) << pulled.output;
+}
+
 }  // namespace
 }  // namespace cricket
