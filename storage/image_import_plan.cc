@@ -327,13 +327,41 @@ Result<ImportPlan> PlanDocker(const StagedArchive& archive) {
   return plan;
 }
 
+// Docker 25+ writes both layouts; an index.json entry without a name annotation still has
+// its RepoTags in manifest.json, matched by config digest.
+Result<void> AddDockerTags(const StagedArchive& archive, ImportPlan& plan) {
+  CR_ASSIGN_OR_RETURN(Json manifest, ParseJsonFile(archive, "manifest.json"));
+  for (const Json& entry : manifest.is_array() ? manifest : Json::array()) {
+    const StagedFile* config = entry.is_object() && entry.value("Config", Json()).is_string()
+                                   ? archive.Find(entry["Config"].get<std::string>())
+                                   : nullptr;
+    const Json tags = entry.is_object() ? entry.value("RepoTags", Json()) : Json();
+    for (PlannedImage& image : plan.images) {
+      if (config == nullptr || !image.names.empty() ||
+          config->digest != image.manifest.config.digest || !tags.is_array()) {
+        continue;
+      }
+      for (const Json& t : tags) {
+        if (std::string tag = t.is_string() ? TagName(t.get<std::string>()) : ""; !tag.empty()) {
+          image.names.push_back(tag);
+        }
+      }
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<ImportPlan> PlanImport(const StagedArchive& archive, const Platform& platform) {
   CR_RETURN_IF_ERROR(VerifyNamedBlobs(archive));
   // Docker 25+ writes both layouts into one tarball; the OCI one carries the registry's digests.
   if (archive.Find("index.json") != nullptr && archive.Find("oci-layout") != nullptr) {
-    return PlanOci(archive, platform);
+    CR_ASSIGN_OR_RETURN(ImportPlan plan, PlanOci(archive, platform));
+    if (archive.Find("manifest.json") != nullptr) {
+      CR_RETURN_IF_ERROR(AddDockerTags(archive, plan));
+    }
+    return plan;
   }
   if (archive.Find("manifest.json") != nullptr) {
     return PlanDocker(archive);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "common/files.h"
 #include "common/syscalls.h"
@@ -109,6 +110,25 @@ TEST_F(ImageImportTest, ImportsADockerSaveTarball) {
   EXPECT_TRUE(status->repo_digests.empty());  // the manifest is Cricket's, not a registry's
   EXPECT_TRUE(store_->content().Has(status->manifest_digest));
   EXPECT_TRUE(store_->snapshotter().LowerDirs(status->chain_id).ok());
+}
+
+// Docker 25+ `docker save`: an OCI layout plus manifest.json; an unnamed index entry takes
+// its RepoTags.
+TEST_F(ImageImportTest, ADockerSaveWithBothLayoutsTakesItsRepoTags) {
+  testing::TestImage image = Image2Layers(Compression::kNone);
+  std::vector<TarEntry> entries = testing::OciLayoutEntries(image, "");
+  nlohmann::json manifest =
+      nlohmann::json::array({{{"Config", testing::BlobPath(Sha256Digest(image.config))},
+                              {"RepoTags", {"app:v2"}},
+                              {"Layers",
+                               {testing::BlobPath(Sha256Digest(image.layers[0])),
+                                testing::BlobPath(Sha256Digest(image.layers[1]))}}}});
+  entries.push_back(File("manifest.json", manifest.dump()));
+  auto imported = Import(entries);
+  ASSERT_TRUE(imported.ok()) << imported.error().ToString();
+  auto status = store_->Status("app:v2");
+  ASSERT_TRUE(status.ok()) << status.error().ToString();
+  EXPECT_EQ(status->manifest_digest, Sha256Digest(image.manifest));  // read as OCI
 }
 
 TEST_F(ImageImportTest, ATamperedBlobIsRefusedAndNothingIsLeft) {
