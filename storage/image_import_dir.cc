@@ -53,7 +53,7 @@ bool Unchanged(const Json& state, const std::string& name, const struct stat& st
 
 Result<std::vector<Image>> ImportFile(ImageStore& store, const std::string& path) {
   // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open " + path);
   }
