@@ -85,6 +85,17 @@ TEST_F(CricketctlImagesTest, AnExportedImageImportedFromStdinRunsAContainer) {
   EXPECT_FALSE(ImageStatus(image_).has_image());
   EXPECT_TRUE(std::filesystem::is_empty(root() + "/import-tmp"));
 
+  // Valid per the image-spec layout for another tool too: skopeo (hack/packages.d/storage.list)
+  // reads the export and writes it again as a `docker save` tarball, which import reads.
+  const std::string docker_archive = dir_.Join("docker.tar");
+  Ran copied = Sh("skopeo copy --quiet oci-archive:" + archive +
+                  " docker-archive:" + docker_archive + ":" + image_);
+  ASSERT_EQ(copied.exit_code, 0) << copied.output;
+  Ran from_docker = Sh(Ctl("import " + docker_archive));
+  ASSERT_EQ(from_docker.exit_code, 0) << from_docker.output;
+  EXPECT_EQ(ImageStatus(image_).image().id(), id);
+  RemoveImage(image_);
+
   Ran imported = Sh(Ctl("import - < " + archive));
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
   EXPECT_NE(imported.output.find(id), std::string::npos) << imported.output;
