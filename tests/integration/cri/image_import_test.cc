@@ -74,6 +74,10 @@ TEST_F(CricketctlImagesTest, AnExportedImageImportedFromStdinRunsAContainer) {
   const std::string archive = dir_.Join("image.tar");
   Export(archive);
   const std::string id = ImageStatus(image_).image().id();
+  // "-" writes the same archive to stdout.
+  Ran to_stdout = Sh(Ctl("export " + image_ + " - > " + dir_.Join("stdout.tar")) + " && cmp " +
+                     archive + " " + dir_.Join("stdout.tar"));
+  EXPECT_EQ(to_stdout.exit_code, 0) << to_stdout.output;
   RemoveImage(image_);
 
   // A truncated archive: refused, naming the problem, and nothing of it stays.
