@@ -3,6 +3,7 @@
 //   cricketctl [--socket PATH] [--json] volumes ls
 //   cricketctl [--socket PATH] volumes inspect|snapshot|release NAME
 //   cricketctl [--socket PATH] version
+//   cricketctl [--socket PATH] images import FILE|- | export REF FILE|- | pull REF
 //   cricketctl [--config PATH] check
 //
 // ls prints a table (JSON with --json); inspect and snapshot print JSON. version is the CRI
@@ -20,6 +21,7 @@
 
 #include "cri/admin/node_check.h"
 #include "cri/config.h"
+#include "cri/cricketctl_images.h"
 #include "cricket/admin/v1/volumes.grpc.pb.h"
 #include "runtime/v1/api.grpc.pb.h"
 
@@ -32,6 +34,8 @@ int Usage() {
                "usage: cricketctl [--socket PATH] [--json] volumes ls\n"
                "       cricketctl [--socket PATH] volumes inspect|snapshot|release NAME\n"
                "       cricketctl [--socket PATH] version\n"
+               "       cricketctl [--socket PATH] images import FILE|- | export REF FILE|- | "
+               "pull REF\n"
                "       cricketctl [--config PATH] check\n"
                "  --socket PATH   cricketd's socket (default /run/cricket/cricket.sock)\n"
                "  --config PATH   cricketd's config file for check (default %s)\n",
@@ -138,6 +142,9 @@ int main(int argc, char** argv) {
   }
   if (args.size() == 1 && args[0] == "version") {
     return Version(socket);
+  }
+  if (!args.empty() && args[0] == "images") {
+    return cricket::cri::ImagesCommand(socket, {args.begin() + 1, args.end()});
   }
   if (args.size() < 2 || args[0] != "volumes") {
     return Usage();

@@ -20,6 +20,7 @@
 #include "cri/startup_reconcile.h"
 #include "oci/cgroup_detect.h"
 #include "oci/cgroup_manager.h"
+#include "storage/image_import_dir.h"
 
 namespace cricket::cri {
 namespace {
@@ -192,6 +193,8 @@ Result<void> Daemon::Serve() {
   // Registry requests run in cricket-fetch (storage/fetch_main.cc says why).
   CR_ASSIGN_OR_RETURN(const std::string fetch_binary, FindHelperBinary("cricket-fetch", "storage"));
   CR_RETURN_IF_ERROR(OpenImageStore(fetch_binary));
+  // Archives placed in <root>/images-import/ (air-gapped nodes); a bad one is logged, not fatal.
+  storage::ImportDirectory(*images_, config_.root, config_.images.pin_imported);
   CR_RETURN_IF_ERROR(OpenVolumes(fetch_binary));
   CriDeps deps;
   deps.config = &config_;
@@ -264,6 +267,8 @@ Result<void> Daemon::Serve() {
   image_adapter_ = std::make_unique<ImageServiceAdapter>(*service_, calls_);
   volumes_admin_ = std::make_unique<VolumesAdmin>(*volumes_);
   volumes_admin_adapter_ = std::make_unique<VolumesAdminAdapter>(*volumes_admin_, calls_);
+  images_admin_ = std::make_unique<ImagesAdmin>(*images_);
+  images_admin_adapter_ = std::make_unique<ImagesAdminAdapter>(*images_admin_, calls_);
 
   const std::string socket_path = config_.socket_path();
   CR_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
@@ -273,6 +278,7 @@ Result<void> Daemon::Serve() {
   builder.RegisterService(runtime_adapter_.get());
   builder.RegisterService(image_adapter_.get());
   builder.RegisterService(volumes_admin_adapter_.get());  // cricket.admin.v1.Volumes
+  builder.RegisterService(images_admin_adapter_.get());   // cricket.admin.v1.Images
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // The socket is created inside BuildAndStart; a tight umask keeps it 0660 from the first

@@ -20,6 +20,8 @@
 #include "cri/config.h"
 #include "cri/container_rootfs.h"
 #include "cri/grpc_adapter.h"
+#include "cri/images_admin.h"
+#include "cri/images_admin_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/portable_volumes.h"
 #include "cri/service.h"
@@ -92,6 +94,8 @@ class Daemon {
   std::unique_ptr<ImageServiceAdapter> image_adapter_;
   std::unique_ptr<VolumesAdmin> volumes_admin_;
   std::unique_ptr<VolumesAdminAdapter> volumes_admin_adapter_;
+  std::unique_ptr<ImagesAdmin> images_admin_;
+  std::unique_ptr<ImagesAdminAdapter> images_admin_adapter_;
   std::unique_ptr<grpc::Server> server_;
 };
 

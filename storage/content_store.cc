@@ -324,6 +324,21 @@ Result<int> ContentStore::PruneIngest(int64_t max_age_seconds) {
   return removed;
 }
 
+int64_t ContentStore::FetchedBytes(std::string_view digest) const {
+  auto hex = Sha256Hex(digest);
+  if (!hex.ok()) {
+    return 0;
+  }
+  struct stat st {};
+  for (const std::string& path :
+       {root_ + "/blobs/sha256/" + *hex, root_ + "/ingest/" + *hex + ".partial"}) {
+    if (::stat(path.c_str(), &st) == 0) {
+      return st.st_size;
+    }
+  }
+  return 0;
+}
+
 Result<int64_t> ContentStore::UsageBytes() const {
   CR_ASSIGN_OR_RETURN(int64_t blobs, DirBytes(root_ + "/blobs/sha256"));
   CR_ASSIGN_OR_RETURN(int64_t ingest, DirBytes(root_ + "/ingest"));

@@ -91,6 +91,9 @@ class ContentStore {
   // writer holds the blob (the caller waits or retries later); kAlreadyExists when the blob is
   // already committed.
   Result<Ingest> StartIngest(std::string_view digest, int64_t expected_size);
+  // Bytes of `digest` on disk: the blob's size when committed, else its partial download's
+  // (0 when there is none). For progress reports; never fails.
+  int64_t FetchedBytes(std::string_view digest) const;
   // Removes the blob and any partial file of it. OK when absent.
   Result<void> Delete(std::string_view digest);
   // Removes the partial download of `digest` unless a writer holds it (a failed pull that will

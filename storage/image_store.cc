@@ -115,9 +115,14 @@ std::shared_ptr<const RegistryConfig> ImageStore::registry() const {
   return registry_;
 }
 
+void ImageStore::PinIds(const std::vector<std::string>& ids) {
+  std::lock_guard lock(settings_mu_);
+  pinned_ids_.insert(ids.begin(), ids.end());
+}
+
 Image ImageStore::WithPinned(Image image) const {
   std::lock_guard lock(settings_mu_);
-  image.pinned = pinned_.count(image.id) > 0 ||
+  image.pinned = pinned_.count(image.id) > 0 || pinned_ids_.count(image.id) > 0 ||
                  std::any_of(image.repo_tags.begin(), image.repo_tags.end(),
                              [&](const std::string& t) { return pinned_.count(t) > 0; }) ||
                  std::any_of(image.repo_digests.begin(), image.repo_digests.end(),

@@ -22,6 +22,7 @@
 // Thread-safe. Pulls run concurrently; GC never deletes what a running pull has fetched.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,7 @@
 #include "storage/disk_usage.h"
 #include "storage/http_client.h"
 #include "storage/image.h"
+#include "storage/image_archive.h"
 #include "storage/image_db.h"
 #include "storage/reference.h"
 #include "storage/registry_config.h"
@@ -62,6 +64,17 @@ struct FsInfo {
   DiskUsage container_fs;
 };
 
+// One pull's layer downloads, as ImageStore::Pull reports them to its observer.
+struct PullProgress {
+  std::vector<Descriptor> layers;      // the manifest's layers
+  std::vector<int64_t> fetched_bytes;  // on disk per layer (a partial download's size)
+  std::vector<bool> done;              // fetched and verified, or unpacked before
+  int64_t elapsed_ms = 0;
+};
+// Called on the pulling thread: once the layers are known, about once a second while they
+// download, and once when all are in place. Must not call into the ImageStore.
+using PullObserver = std::function<void(const PullProgress&)>;
+
 class ImageStore {
  public:
   // kInvalidArgument for a malformed pinned reference; errors of the parts otherwise.
@@ -75,8 +88,21 @@ class ImageStore {
   // image record, no layer, no temporary, and its blobs are garbage-collected like other
   // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume by
   // this process; Open drops them). With any other error the pull's partial downloads go too.
+  // While layers download, `observer` (when set) sees their progress, and a pull running
+  // longer than a few seconds logs its progress at info every few seconds.
   Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
-                     Deadline deadline = Deadline::max());
+                     Deadline deadline = Deadline::max(), const PullObserver& observer = {});
+  // Imports every image of an OCI image layout archive or `docker save` tarball read from
+  // `source` (storage/image_import.cc; what is checked: storage/image_import_plan.h): blobs
+  // into the content store, layers unpacked, records tagged with the archive's names. Returns
+  // the images. Errors of StageArchive and PlanImport (kInvalidArgument naming the entry or
+  // blob, kDataLoss for a digest mismatch), and of storing; on any error nothing of the archive
+  // is kept (its staging copy, blobs and layers no other image uses are removed).
+  Result<std::vector<Image>> Import(const ByteSource& source);
+  // Reports these image ids pinned besides `pinned` (images auto-imported with
+  // images.pin_imported); Reconfigure keeps them.
+  void PinIds(const std::vector<std::string>& ids);
+
   // kNotFound when no image matches; kInvalidArgument for a malformed reference.
   Result<Image> Status(const std::string& ref_or_id) const;
   Result<std::vector<Image>> List() const;
@@ -117,7 +143,8 @@ class ImageStore {
   void DropFailedPull(const std::string& ref, const std::vector<std::string>& digests);
   Result<void> FetchLayers(const RegistryConfig& registry, const Reference& ref,
                            const AuthConfig& auth, const std::vector<Descriptor>& layers,
-                           const std::vector<std::string>& diff_ids, Deadline deadline);
+                           const std::vector<std::string>& diff_ids, Deadline deadline,
+                           const PullObserver& observer);
   void Hold(const std::vector<std::string>& keys);
   void Release(const std::vector<std::string>& keys);
 
@@ -132,7 +159,8 @@ class ImageStore {
   // Swapped whole by Reconfigure, read under the lock (a pull copies the pointer).
   mutable std::mutex settings_mu_;
   std::shared_ptr<const RegistryConfig> registry_;  // Guarded by settings_mu_.
-  std::set<std::string> pinned_;  // Guarded by settings_mu_. Normalised names and ids.
+  std::set<std::string> pinned_;      // Guarded by settings_mu_. Normalised names and ids.
+  std::set<std::string> pinned_ids_;  // Guarded by settings_mu_. PinIds; not reloaded.
   std::atomic<int64_t> blob_requests_{0};
 
   std::mutex gc_mu_;

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <ctime>
 #include <optional>
@@ -63,6 +65,61 @@ int DownloadLayers(const RegistryConfig& registry, const HttpClient& http, const
   return session.ok() ? (*session)->blob_requests() : 0;
 }
 
+// Progress of one pull's layers: to the observer about once a second, to the log at info every
+// few seconds once the pull is long (a short pull logs nothing more than before).
+class ProgressReporter {
+ public:
+  ProgressReporter(std::string ref, const std::vector<Descriptor>& layers,
+                   const ContentStore& content, const PullObserver& observer)
+      : ref_(std::move(ref)), content_(content), observer_(observer) {
+    progress_.layers = layers;
+    progress_.fetched_bytes.assign(layers.size(), 0);
+  }
+
+  // `done` as the download threads left it. `last`: the final report, always sent.
+  void Report(const std::vector<bool>& done, bool last) {
+    auto now = std::chrono::steady_clock::now();
+    if (!last && now - last_report_ < kObserverEvery) {
+      return;
+    }
+    last_report_ = now;
+    progress_.done = done;
+    int64_t fetched = 0;
+    int64_t total = 0;
+    size_t n_done = 0;
+    for (size_t i = 0; i < done.size(); ++i) {
+      const Descriptor& l = progress_.layers[i];
+      progress_.fetched_bytes[i] = done[i] ? l.size : content_.FetchedBytes(l.digest);
+      fetched += progress_.fetched_bytes[i];
+      total += l.size;
+      n_done += done[i] ? 1 : 0;
+    }
+    progress_.elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+    if (observer_) {
+      observer_(progress_);
+    }
+    if (!last && now - last_log_ >= kLogEvery) {
+      last_log_ = now;
+      const int64_t seconds = std::max<int64_t>(1, progress_.elapsed_ms / 1000);
+      log::Info({}, "pull {}: {}/{} layers, {} of {} bytes, {} KiB/s", ref_, n_done, done.size(),
+                fetched, total, fetched / seconds / 1024);
+    }
+  }
+
+ private:
+  static constexpr auto kObserverEvery = std::chrono::seconds(1);
+  static constexpr auto kLogEvery = std::chrono::seconds(5);
+
+  std::string ref_;
+  const ContentStore& content_;
+  const PullObserver& observer_;
+  PullProgress progress_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_report_{};
+  std::chrono::steady_clock::time_point last_log_ = start_;
+};
+
 Image MakeImage(const Reference& ref, const ResolvedImage& resolved, ImageConfig config) {
   const ImageManifest& manifest = resolved.manifest;
   Image image;
@@ -90,7 +147,8 @@ Image MakeImage(const Reference& ref, const ResolvedImage& resolved, ImageConfig
 
 Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Reference& ref,
                                      const AuthConfig& auth, const std::vector<Descriptor>& layers,
-                                     const std::vector<std::string>& diff_ids, Deadline deadline) {
+                                     const std::vector<std::string>& diff_ids, Deadline deadline,
+                                     const PullObserver& observer) {
   LayerDownloads shared;
   shared.done.assign(layers.size(), false);
   // A layer already unpacked under its chain ID (shared with another image) is not downloaded.
@@ -108,6 +166,7 @@ Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Refer
   };
   size_t n_workers =
       std::min<size_t>(shared.todo.size(), static_cast<size_t>(options_.max_parallel_downloads));
+  ProgressReporter progress(ref.String(), layers, *content_, observer);
   Result<void> result = Ok();
   {
     std::vector<std::jthread> workers;  // joined when this block ends, before `shared` goes
@@ -118,7 +177,16 @@ Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Refer
     for (size_t i = 0; i < layers.size() && result.ok(); ++i) {
       {
         std::unique_lock lock(shared.mu);
-        shared.changed.wait(lock, [&] { return shared.done[i] || shared.error.has_value(); });
+        for (bool ready = false; !ready;) {
+          ready = shared.changed.wait_for(lock, std::chrono::milliseconds(250), [&] {
+            return shared.done[i] || shared.error.has_value();
+          });
+          // Reported without the lock: the observer may block (a slow gRPC client).
+          std::vector<bool> done = shared.done;
+          lock.unlock();
+          progress.Report(done, /*last=*/false);
+          lock.lock();
+        }
         if (shared.error) {
           result = *shared.error;
           break;
@@ -139,11 +207,14 @@ Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Refer
       }
     }
   }
+  if (result.ok()) {
+    progress.Report(shared.done, /*last=*/true);
+  }
   return result;
 }
 
 Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& auth,
-                               Deadline deadline) {
+                               Deadline deadline, const PullObserver& observer) {
   CR_ASSIGN_OR_RETURN(Reference ref, ParseReference(ref_text));
   // This pull's settings: a reload (Reconfigure) during it does not change them under it.
   const std::shared_ptr<const RegistryConfig> registry = this->registry();
@@ -181,7 +252,7 @@ Result<Image> ImageStore::Pull(const std::string& ref_text, const AuthConfig& au
     Hold(chains);
     held.insert(held.end(), chains.begin(), chains.end());
     CR_RETURN_IF_ERROR(
-        FetchLayers(*registry, ref, auth, manifest.layers, config.diff_ids, deadline));
+        FetchLayers(*registry, ref, auth, manifest.layers, config.diff_ids, deadline, observer));
 
     Image image = MakeImage(ref, *resolved, std::move(config));
     CR_FAILPOINT(kImagePullBeforeRecord);  // every blob and layer in place, no record yet

@@ -14,6 +14,10 @@ Result<void> SetImagesKey(std::string_view key, const toml::node& node, ImagesCo
     CR_ASSIGN_OR_RETURN(images.max_parallel_downloads, TomlIntIn(node, 1, 32));
     return Ok();
   }
+  if (key == "pin_imported") {
+    CR_ASSIGN_OR_RETURN(images.pin_imported, TomlBool(node));
+    return Ok();
+  }
   int64_t* cap = key == "max_layer_uncompressed_bytes" ? &images.max_layer_uncompressed_bytes
                  : key == "max_layer_entries"          ? &images.max_layer_entries
                                                        : nullptr;
@@ -59,7 +63,8 @@ toml::table ImagesToToml(const ImagesConfig& config) {
   return toml::table{{"pinned", ToTomlArray(config.pinned)},
                      {"max_parallel_downloads", config.max_parallel_downloads},
                      {"max_layer_uncompressed_bytes", config.max_layer_uncompressed_bytes},
-                     {"max_layer_entries", config.max_layer_entries}};
+                     {"max_layer_entries", config.max_layer_entries},
+                     {"pin_imported", config.pin_imported}};
 }
 
 Result<void> ApplyRegistryToml(const toml::table& section, std::string_view source,

@@ -23,6 +23,9 @@ struct ImagesConfig {
   // stream and number of entries. A pull with a layer over either fails RESOURCE_EXHAUSTED.
   int64_t max_layer_uncompressed_bytes = int64_t{16} << 30;
   int64_t max_layer_entries = 1000000;
+  // Images cricketd imports at start-up from <root>/images-import/ are reported pinned
+  // (storage/image_import_dir.h).
+  bool pin_imported = false;
 };
 
 // Applies the keys of the [images] table over `config`. kInvalidArgument

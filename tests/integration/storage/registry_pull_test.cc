@@ -8,14 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "common/cleanup.h"
 #include "common/files.h"
@@ -118,6 +118,23 @@ TEST_F(RegistryPullTest, PullByTag) {
   int64_t before = store_->blob_requests();
   ASSERT_TRUE(store_->Pull(ref, {}).ok());
   EXPECT_EQ(store_->blob_requests(), before);
+}
+
+// #17.4: `cricketctl images pull` shows what the observer sees: every layer, ending all done
+// with its full size.
+TEST_F(RegistryPullTest, PullReportsLayerProgressToItsObserver) {
+  std::vector<PullProgress> seen;
+  auto image = store_->Pull(registry_ + "/test/busybox:latest", {}, Deadline::max(),
+                            [&](const PullProgress& p) { seen.push_back(p); });
+  ASSERT_TRUE(image.ok()) << image.error().ToString();
+  ASSERT_GE(seen.size(), 2U);  // once the layers are known, once at the end
+  const PullProgress& last = seen.back();
+  ASSERT_EQ(last.layers.size(), 2U);
+  for (size_t i = 0; i < last.layers.size(); ++i) {
+    EXPECT_TRUE(last.done[i]);
+    EXPECT_EQ(last.fetched_bytes[i], last.layers[i].size);
+    EXPECT_EQ(last.layers[i].digest, image->blobs[3 + i]);
+  }
 }
 
 TEST_F(RegistryPullTest, UnpackedLayersAreNotDownloadedAgain) {

@@ -105,5 +105,18 @@ TEST(ConfigLimitsTest, BadCapsNameTheKey) {
             "c.toml: images.max_layer_entries: expected a positive integer");
 }
 
+// #17.4: images auto-imported at start-up are pinned only when asked.
+TEST(ImagesConfigTest, PinImportedIsOffByDefaultAndParsedAndRenderedBack) {
+  EXPECT_FALSE(ImagesConfig{}.pin_imported);
+  ImagesConfig config;
+  ASSERT_TRUE(ApplyImages("[images]\npin_imported = true\n", "c.toml", config).ok());
+  EXPECT_TRUE(config.pin_imported);
+  ImagesConfig parsed;
+  ASSERT_TRUE(ApplyImages(RenderSection("images", ImagesToToml(config)), "rendered", parsed).ok());
+  EXPECT_TRUE(parsed.pin_imported);
+  EXPECT_EQ(ApplyError("[images]\npin_imported = 1\n"),
+            "c.toml: images.pin_imported: expected true or false");
+}
+
 }  // namespace
 }  // namespace cricket::storage
