@@ -1,20 +1,19 @@
 // cricketd's /metrics (issue #17.3) through a real cricketd (root): scrape, a pod round trip
 // through CRI, scrape again — the call counters, the pull counters and the pod, container and
 // shim gauges moved, every scrape passes our own format checker (and `promtool check metrics`
-// when CRICKET_PROMTOOL or PATH has one). A bad [metrics] address stops cricketd naming the key.
+// when CRICKET_PROMTOOL names one or it is installed). A bad [metrics] address stops cricketd
+// naming the key.
 
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <sstream>
 #include <string>
 
 #include "tests/integration/cri/pod_fixture.h"
 #include "tests/support/prometheus_format_check.h"
+#include "tests/support/unix_http.h"
 
 namespace cricket {
 namespace {
@@ -39,28 +38,14 @@ struct Scrape {
 // One HTTP request over the metrics unix socket.
 Scrape Get(const std::string& socket_path, const std::string& target) {
   Scrape out;
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  std::strncpy(sun.sun_path, socket_path.c_str(), sizeof(sun.sun_path) - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)) != 0) {
-    ADD_FAILURE() << "connect " << socket_path << ": errno " << errno;
-    ::close(fd);
-    return out;
-  }
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: cricketd\r\n\r\n";
-  EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buf[8192];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
-    response.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  const std::string response = testing::UnixHttpExchange(
+      socket_path, "GET " + target + " HTTP/1.1\r\nHost: cricketd\r\n\r\n");
   out.status_line = response.substr(0, response.find("\r\n"));
   size_t body = response.find("\r\n\r\n");
   out.body = body == std::string::npos ? "" : response.substr(body + 4);
+  if (out.status_line != "HTTP/1.1 200 OK") {
+    return out;  // a 404's body is prose
+  }
   std::istringstream lines(out.body);
   std::string line;
   while (std::getline(lines, line)) {
@@ -72,7 +57,8 @@ Scrape Get(const std::string& socket_path, const std::string& target) {
   return out;
 }
 
-// promtool from CRICKET_PROMTOOL or PATH (Debian's `prometheus` package), or "".
+// promtool from CRICKET_PROMTOOL, else /usr/bin or /usr/local/bin (Debian's `prometheus`
+// package), or "".
 std::string FindPromtool() {
   if (const char* env = std::getenv("CRICKET_PROMTOOL"); env != nullptr && *env != '\0') {
     return env;

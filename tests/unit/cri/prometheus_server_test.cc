@@ -17,6 +17,7 @@
 #include "common/files.h"
 #include "cri/config.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/unix_http.h"
 
 namespace cricket::cri::prometheus {
 namespace {
@@ -38,12 +39,7 @@ std::string Exchange(int fd, const std::string& request) {
 }
 
 std::string OverUnix(const std::string& path, const std::string& request) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  std::strncpy(sun.sun_path, path.c_str(), sizeof(sun.sun_path) - 1);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)), 0) << errno;
-  return Exchange(fd, request);
+  return ::cricket::testing::UnixHttpExchange(path, request);
 }
 
 std::string OverTcp(uint16_t port, const std::string& request) {
