@@ -16,6 +16,7 @@
 
 #include "common/files.h"
 #include "cri/config.h"
+#include "cri/config_reload.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/unix_http.h"
 
@@ -166,6 +167,18 @@ TEST(MetricsConfigTest, AddressFormsAndBadValuesNamingTheKey) {
   auto wrong_type = ApplyConfigToml("[metrics]\naddress = 9377\n", "c.toml", config);
   EXPECT_FALSE(wrong_type.ok());
   EXPECT_EQ(config.metrics.address, "127.0.0.1:9377") << "a refused value changes nothing";
+}
+
+TEST(MetricsConfigTest, SighupReportsAnAddressChangeAsNeedingARestart) {
+  Config running;
+  Config next;
+  next.metrics.address = "127.0.0.1:9377";
+  auto changes = DiffConfigs(running, next);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].key, "metrics.address");
+  EXPECT_FALSE(changes[0].reloadable);
+  CarryReloadable(next, running);
+  EXPECT_EQ(running.metrics.address, "") << "the running server keeps its address";
 }
 
 }  // namespace
