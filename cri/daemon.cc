@@ -274,10 +274,9 @@ Result<void> Daemon::Serve() {
   if (metrics_ != nullptr) {
     // Before the socket serves: an address that cannot be bound stops cricketd.
     CR_ASSIGN_OR_RETURN(metrics_server_,
-                        prometheus::StartMetricsEndpoint(
-                            config_.metrics, *metrics_,
-                            {store_.get(), config_.state + "/shims", streaming_.get(),
-                             volumes_.get()}));
+                        prometheus::StartMetricsEndpoint(config_.metrics, *metrics_,
+                                                         {store_.get(), config_.state + "/shims",
+                                                          streaming_.get(), volumes_.get()}));
   }
 
   const std::string socket_path = config_.socket_path();

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include <atomic>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -116,8 +115,7 @@ class StreamingServer::Impl {
   void Refuse(asio::ip::tcp::socket& socket) {
     if (refused_in_burst_++ == 0) {
       log::Warn({}, "streaming server refuses connections: {} served, the limit is {}",
-                active_.load(),
-                options_.max_connections);
+                active_.load(), options_.max_connections);
     }
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
