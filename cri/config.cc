@@ -116,6 +116,9 @@ Result<void> ApplySection(std::string_view source, const std::string& section,
   if (section == "runtimes") {
     return ApplyRuntimesToml(table, source, config.runtimes);
   }
+  if (section == "metrics") {
+    return ApplyMetricsToml(table, source, config.metrics);
+  }
   return BadKey(source, section, "unknown section");
 }
 
@@ -174,6 +177,7 @@ toml::table ConfigToTable(const Config& config) {
   if (!config.runtimes.empty()) {
     table.insert("runtimes", RuntimesToToml(config.runtimes));
   }
+  table.insert("metrics", MetricsToToml(config.metrics));
   return table;
 }
 

@@ -16,6 +16,7 @@
 #include "common/result.h"
 #include "common/toml_fwd.h"
 #include "cri/config_dropins.h"
+#include "cri/prometheus_config.h"
 #include "cri/runtime_handler_config.h"
 #include "cri/streaming/streaming_config.h"
 #include "network/network_config.h"
@@ -47,6 +48,7 @@ struct Config {
   storage::VolumesConfig volumes;                                 // [volumes]
   std::map<std::string, storage::RegistryHostConfig> registries;  // [registry."<domain>"]
   std::map<std::string, RuntimeHandlerSettings> runtimes;         // [runtimes."<handler>"]
+  MetricsConfig metrics;                                          // [metrics]
 
   // `listen`, or its default under `state`.
   std::string socket_path() const;

@@ -17,6 +17,8 @@
 #include "cri/container_spec.h"
 #include "cri/metadata_recovery.h"
 #include "cri/oom_score.h"
+#include "cri/prometheus_endpoint.h"
+#include "cri/prometheus_interceptor.h"
 #include "cri/startup_reconcile.h"
 #include "oci/cgroup_detect.h"
 #include "oci/cgroup_manager.h"
@@ -237,6 +239,10 @@ Result<void> Daemon::Serve() {
   }
   CR_ASSIGN_OR_RETURN(deps.pause_binary, FindHelperBinary("cricket-pause", "shim"));
   deps.stream_chunk_items = StreamChunkItemsFrom(std::getenv("CRICKET_STREAM_CHUNK_ITEMS"));
+  if (!config_.metrics.address.empty()) {
+    metrics_ = std::make_unique<prometheus::CriMetrics>();
+    deps.metrics = metrics_.get();
+  }
   ShimAccess* const deps_shims = deps.shims;
   service_ = std::make_unique<CriService>(std::move(deps));
   StartupReconcile::Run(*service_);  // what a crash left half-made (issue #14)
@@ -270,6 +276,14 @@ Result<void> Daemon::Serve() {
   images_admin_ = std::make_unique<ImagesAdmin>(*images_);
   images_admin_adapter_ = std::make_unique<ImagesAdminAdapter>(*images_admin_, calls_);
 
+  if (metrics_ != nullptr) {
+    // Before the socket serves: an address that cannot be bound stops cricketd.
+    CR_ASSIGN_OR_RETURN(metrics_server_,
+                        prometheus::StartMetricsEndpoint(config_.metrics, *metrics_,
+                                                         {store_.get(), config_.state + "/shims",
+                                                          streaming_.get(), volumes_.get()}));
+  }
+
   const std::string socket_path = config_.socket_path();
   CR_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
 
@@ -279,6 +293,11 @@ Result<void> Daemon::Serve() {
   builder.RegisterService(image_adapter_.get());
   builder.RegisterService(volumes_admin_adapter_.get());  // cricket.admin.v1.Volumes
   builder.RegisterService(images_admin_adapter_.get());   // cricket.admin.v1.Images
+  if (metrics_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(prometheus::NewRpcMetricsInterceptor(*metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   // The socket is created inside BuildAndStart; a tight umask keeps it 0660 from the first
@@ -319,6 +338,7 @@ void Daemon::Shutdown(std::chrono::milliseconds grace) {
   if (!server_) {
     return;
   }
+  metrics_server_.reset();
   if (!calls_.Drain(grace)) {
     log::Warn({}, "calls still running after {} ms are cancelled", grace.count());
   }

@@ -24,6 +24,8 @@
 #include "cri/images_admin_adapter.h"
 #include "cri/metadata_store.h"
 #include "cri/portable_volumes.h"
+#include "cri/prometheus_metrics.h"
+#include "cri/prometheus_server.h"
 #include "cri/service.h"
 #include "cri/systemd_scopes.h"
 #include "cri/volumes_admin.h"
@@ -86,6 +88,9 @@ class Daemon {
   std::unique_ptr<ContainerRootfs> rootfs_;
   std::unique_ptr<PortableVolumes> portable_volumes_;
   std::unique_ptr<AppArmorProfiles> apparmor_;
+  // [metrics] address set (null otherwise): the counters service_ and server_'s interceptor
+  // record into, so before both.
+  std::unique_ptr<prometheus::CriMetrics> metrics_;
   std::unique_ptr<CriService> service_;
   // After service_: it calls into the service, so it must go first.
   std::unique_ptr<streaming::StreamingServer> streaming_;
@@ -97,6 +102,8 @@ class Daemon {
   std::unique_ptr<ImagesAdmin> images_admin_;
   std::unique_ptr<ImagesAdminAdapter> images_admin_adapter_;
   std::unique_ptr<grpc::Server> server_;
+  // The /metrics endpoint reads the parts above, so it stops first.
+  std::unique_ptr<prometheus::MetricsServer> metrics_server_;
 };
 
 }  // namespace cricket::cri

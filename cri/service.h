@@ -44,6 +44,9 @@ namespace v1 = ::runtime::v1;
 // What the handlers work with; owned by the daemon, outliving the service.
 class SystemdScopes;  // cri/systemd_scopes.h
 class RestoreSource;  // cri/checkpoint_restore.h
+namespace prometheus {
+class CriMetrics;  // cri/prometheus_metrics.h
+}
 
 struct CriDeps {
   const Config* config = nullptr;
@@ -76,6 +79,8 @@ struct CriDeps {
   std::string pause_binary;
   // Objects per message of the streaming lists (cri/chunked_stream.h); tests make it small.
   size_t stream_chunk_items = kDefaultStreamChunkItems;
+  // [metrics] address set: where PullImage counts pulls; null when metrics are off.
+  prometheus::CriMetrics* metrics = nullptr;
 };
 
 // When the caller gives up; Deadline::max() without one.

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -68,6 +69,7 @@ class StreamingServer::Impl {
     return "http://" + host + ":" + std::to_string(port_);
   }
   uint16_t port() const { return port_; }
+  int active_connections() const { return active_.load(std::memory_order_relaxed); }
 
   Result<std::string> Mint(const char* kind, StreamingRequest request) {
     CR_ASSIGN_OR_RETURN(std::string token, tokens_.Insert(std::move(request)));
@@ -112,8 +114,8 @@ class StreamingServer::Impl {
   // idle connections pin memory and fds without bound.
   void Refuse(asio::ip::tcp::socket& socket) {
     if (refused_in_burst_++ == 0) {
-      log::Warn({}, "streaming server refuses connections: {} served, the limit is {}", active_,
-                options_.max_connections);
+      log::Warn({}, "streaming server refuses connections: {} served, the limit is {}",
+                active_.load(), options_.max_connections);
     }
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -135,8 +137,8 @@ class StreamingServer::Impl {
   TokenCache tokens_;
   std::shared_ptr<Lifeline> lifeline_;
   uint16_t port_ = 0;
-  // Only the I/O thread touches these two.
-  int active_ = 0;                // connections being served
+  // Only the I/O thread changes these two; active_ is read by metrics scrapes too.
+  std::atomic<int> active_ = 0;   // connections being served
   int64_t refused_in_burst_ = 0;  // refusals since the last accepted connection
   std::thread thread_;
 };
@@ -155,6 +157,7 @@ StreamingServer::~StreamingServer() = default;
 
 std::string StreamingServer::base_url() const { return impl_->base_url(); }
 uint16_t StreamingServer::port() const { return impl_->port(); }
+int StreamingServer::active_connections() const { return impl_->active_connections(); }
 
 namespace {
 

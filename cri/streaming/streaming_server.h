@@ -37,6 +37,8 @@ class StreamingServer {
   // "http://127.0.0.1:34567".
   std::string base_url() const;
   uint16_t port() const;
+  // Connections being served now (for cricketd's metrics). Thread-safe.
+  int active_connections() const;
 
   // CRI validation, then a fresh URL. kInvalidArgument: no container/sandbox id, empty cmd, no
   // stream requested, or tty together with stderr (kubelet refuses it too).
