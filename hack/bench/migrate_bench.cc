@@ -60,6 +60,9 @@ struct Node {
   std::unique_ptr<v1::RuntimeService::Stub> runtime;
   std::unique_ptr<admin::Volumes::Stub> admin;
 
+  Node(std::string n, std::string d, std::string br, std::string net)
+      : name(std::move(n)), dir(std::move(d)), bridge(std::move(br)), subnet(std::move(net)) {}
+
   std::string socket() const { return dir + "/state/cricket.sock"; }
 
   bool Start(const std::string& shared, const std::string& image) {
@@ -179,7 +182,7 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
   if (!a.Exec(ctr, fill) || !a.Exec(ctr, "busybox md5sum /data/blob", &sum)) {
     return false;
   }
-  const std::string log_a = a.dir + "/logs/mover.log";
+  const std::string log_a = a.dir + "/logs/mover/mover.log";
   if (!WaitTicks(log_a, 20)) {
     std::cerr << "the container on A never ticked\n";
     return false;
@@ -212,7 +215,7 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
     return false;
   }
   const auto t2 = Clock::now();
-  const std::string log_b = b.dir + "/logs/mover.log";
+  const std::string log_b = b.dir + "/logs/mover/mover.log";
   if (restored.restored_containers_size() != 1 || !WaitTicks(log_b, 2)) {
     std::cerr << "the container on B never ticked\n";
     return false;
@@ -240,14 +243,8 @@ int Run(const Args& args) {
   const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
   const std::string tag = std::to_string(::getpid() % 10000);
   const std::string net = std::to_string(::getpid() % 250);
-  Node a{.name = "node-a",
-         .dir = dir + "/node-a",
-         .bridge = "crbma" + tag,
-         .subnet = "10.243." + net + ".0/24"};
-  Node b{.name = "node-b",
-         .dir = dir + "/node-b",
-         .bridge = "crbmb" + tag,
-         .subnet = "10.244." + net + ".0/24"};
+  Node a("node-a", dir + "/node-a", "crbma" + tag, "10.243." + net + ".0/24");
+  Node b("node-b", dir + "/node-b", "crbmb" + tag, "10.244." + net + ".0/24");
   const std::string shared = dir + "/shared";
   std::filesystem::create_directories(shared + "/portable");
   nlohmann::json out;

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/files.h"
 #include "tests/integration/cri/portable_volume_fixture.h"
 
 namespace cricket {
@@ -31,10 +32,10 @@ constexpr const char* kCounter =
 
 class PodMigrationTest : public ::cricket::testing::PortableVolumeFixture {
  protected:
-  // The numbers the counter printed to its log on `node`, in order.
+  // The numbers the counter (of pod "mover") printed to its log on `node`, in order.
   std::vector<long> Counts(const ::cricket::testing::VolumeNode& node) {
     std::vector<long> out;
-    std::istringstream in(ReadFile(node.dir + "/logs/counter.log").value_or(""));
+    std::istringstream in(ReadFile(node.dir + "/logs/mover/counter.log").value_or(""));
     std::string line;
     while (std::getline(in, line)) {
       auto pos = line.rfind(" count=");
@@ -65,8 +66,8 @@ TEST_F(PodMigrationTest, ARunningCounterMovesToAnotherNodeWithItsVolume) {
   Start(b_);
   auto pod_config = PodConfig(a_, "mover");
   const std::string pod = RunPod(a_, pod_config);
-  v1::ContainerConfig counter =
-      MakeShellContainer("counter", image_, kCounter, portable_root() + "/state");
+  v1::ContainerConfig counter = ::cricket::testing::MakeShellContainer("counter", image_, kCounter,
+                                                                       portable_root() + "/state");
   counter.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
       v1::CONTAINER);
   std::string ctr;
