@@ -14,15 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/cri/checkpoint_support.h"
 #include "tests/integration/cri/pod_fixture.h"
 
 namespace cricket::testing {
 namespace {
-
-// True when `criu check` passes here (the VM guest), as cricketd will find.
-bool CriuWorks() {
-  return std::system("criu check >/dev/null 2>&1") == 0;  // NOLINT(cert-env33-c): test probe
-}
 
 class PodCheckpointTest : public PodFixture {
  protected:
@@ -46,16 +42,7 @@ class PodCheckpointTest : public PodFixture {
 
   // The numbers the counter printed to its log, in order.
   std::vector<long> Counts(const std::string& pod, const std::string& name) {
-    std::vector<long> out;
-    std::istringstream in(ReadLog(pod, name));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto pos = line.rfind(" count=");
-      if (pos != std::string::npos) {
-        out.push_back(std::atol(line.c_str() + pos + 7));
-      }
-    }
-    return out;
+    return CountsInLog(ReadLog(pod, name));
   }
 
   // A counter: its count lives only in the shell's memory; it prints it and writes it to the

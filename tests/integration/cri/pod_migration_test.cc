@@ -6,13 +6,13 @@
 // before criu resumes the process. Needs a working CRIU: ctest runs it in the VM
 // (cri_migration_vm); on the host (criu check fails on its kernel) it skips.
 
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "common/files.h"
+#include "tests/integration/cri/checkpoint_support.h"
 #include "tests/integration/cri/portable_volume_fixture.h"
 
 namespace cricket {
@@ -20,10 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace v1 = ::runtime::v1;
-
-bool CriuWorks() {
-  return std::system("criu check >/dev/null 2>&1") == 0;  // NOLINT(cert-env33-c): test probe
-}
 
 // Counts in memory only; each step prints it and writes it to the volume.
 constexpr const char* kCounter =
@@ -34,16 +30,8 @@ class PodMigrationTest : public ::cricket::testing::PortableVolumeFixture {
  protected:
   // The numbers the counter (of pod "mover") printed to its log on `node`, in order.
   std::vector<long> Counts(const ::cricket::testing::VolumeNode& node) {
-    std::vector<long> out;
-    std::istringstream in(ReadFile(node.dir + "/logs/mover/counter.log").value_or(""));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto pos = line.rfind(" count=");
-      if (pos != std::string::npos) {
-        out.push_back(std::atol(line.c_str() + pos + 7));
-      }
-    }
-    return out;
+    return ::cricket::testing::CountsInLog(
+        ReadFile(node.dir + "/logs/mover/counter.log").value_or(""));
   }
 
   bool WaitForCounts(const ::cricket::testing::VolumeNode& node, size_t n) {
@@ -58,7 +46,7 @@ class PodMigrationTest : public ::cricket::testing::PortableVolumeFixture {
 };
 
 TEST_F(PodMigrationTest, ARunningCounterMovesToAnotherNodeWithItsVolume) {
-  if (!CriuWorks()) {
+  if (!::cricket::testing::CriuWorks()) {
     GTEST_SKIP() << "criu check fails on this kernel; ctest runs this in the VM "
                     "(cri_migration_vm)";
   }
