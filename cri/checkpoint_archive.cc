@@ -82,8 +82,24 @@ Result<void> CriuReady() {
   return oci::CheckCriu(criu);
 }
 
+Result<void> CheckDumpable(const ContainerRecord& record) {
+  CR_ASSIGN_OR_RETURN(v1::ContainerConfig config, DecodeConfig(record));
+  // cri/container_spec.cc (SetNamespaces) gives a container a PID namespace of its own only
+  // for CONTAINER; POD joins the infra process's (its init), NODE and TARGET create none.
+  const v1::NamespaceMode mode = config.linux().security_context().namespace_options().pid();
+  if (mode == v1::CONTAINER) {
+    return Ok();
+  }
+  return Error(Code::kFailedPrecondition,
+               "container " + record.id + " cannot be checkpointed: it shares a PID namespace (" +
+                   "linux.security_context.namespace_options.pid is " +
+                   v1::NamespaceMode_Name(mode) +
+                   "), and criu dumps only a container that is the init of its own PID namespace "
+                   "(pid CONTAINER, a pod without shareProcessNamespace)");
+}
+
 Result<void> DumpContainer(const CriDeps& deps, const ContainerRecord& record,
-                           const ContainerInfo& info, const std::string& dir) {
+                           const ContainerInfo& info, const std::string& dir, bool leave_running) {
   if (!deps.cgroups.ok() || deps.sys == nullptr) {
     return Error(Code::kFailedPrecondition, "the runtime is not ready: no cgroups");
   }
@@ -91,9 +107,9 @@ Result<void> DumpContainer(const CriDeps& deps, const ContainerRecord& record,
   CR_ASSIGN_OR_RETURN(auto runtime, ContainerRuntimeFor(*deps.config, info.runtime_handler,
                                                         *deps.sys, *deps.cgroups, info.shim_dir));
   CR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-  // Kubelet's checkpoint API is forensic: the container goes on running (as with CRI-O).
-  CR_RETURN_IF_ERROR(
-      runtime->Checkpoint(record.id, dir + "/" + kCheckpointDir, /*leave_running=*/true));
+  // Kubelet's checkpoint API is forensic: the container goes on running (as with CRI-O); a
+  // migration (CheckpointPod's kMigrateOption) stops it with the dump.
+  CR_RETURN_IF_ERROR(runtime->Checkpoint(record.id, dir + "/" + kCheckpointDir, leave_running));
   CR_ASSIGN_OR_RETURN(std::string spec, ReadFile(info.bundle + "/config.json"));
   CR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kSpecDump, spec, 0600));
   CR_ASSIGN_OR_RETURN(std::string config, ConfigDump(record, info));

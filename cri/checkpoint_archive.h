@@ -30,13 +30,29 @@ inline constexpr const char* kRootfsDiffTar = "rootfs-diff.tar";
 inline constexpr const char* kPodDump = "pod.dump";
 inline constexpr const char* kPodContainersDir = "containers";
 
+// CheckpointPod option (CheckpointPodRequest.options): "true" moves the pod away instead of
+// taking a forensic copy. Each container is stopped by its dump (criu kills it once the images
+// are complete: nothing runs after the state was taken), then the pod's portable volumes get
+// their final snapshot and are released, then the archive appears. RestorePod on another node
+// attaches the volumes (restored to that snapshot) before criu resumes the processes.
+inline constexpr const char* kMigrateOption = "cricket.io/migrate";
+
 // kFailedPrecondition naming why when CRIU cannot checkpoint here (not installed, or `criu
 // check` fails on this kernel).
 Result<void> CriuReady();
 
-// Dumps the running container (left running) into `dir` in the layout above.
+// kFailedPrecondition naming why when `record` is not the init of a PID namespace of its own
+// (namespace_options.pid POD, NODE or TARGET): criu refuses to dump a PID namespace without
+// its init ("Can't dump a pid namespace without the process init"), and a container in the
+// node's or another's PID namespace cannot be restored with its PIDs. Checked before anything
+// is written, so the caller answers at once, also on a node where CRIU does not run.
+Result<void> CheckDumpable(const ContainerRecord& record);
+
+// Dumps the running container into `dir` in the layout above. With `leave_running` false the
+// container's processes are killed once the dump is complete (a migration), else it goes on.
 Result<void> DumpContainer(const CriDeps& deps, const ContainerRecord& record,
-                           const ContainerInfo& info, const std::string& dir);
+                           const ContainerInfo& info, const std::string& dir,
+                           bool leave_running = true);
 
 // Packs `dir` into the tar `location` (a temp name beside it, renamed at the end; removed on
 // failure). kInvalidArgument when `location`'s directory does not exist.

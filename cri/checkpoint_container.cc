@@ -24,7 +24,9 @@ Result<void> CriService::CheckpointContainer(const v1::CheckpointContainerReques
   auto lock = locks_.Acquire(id);
   CR_ASSIGN_OR_RETURN(auto running, RunningContainer(id));
   const auto& [record, info] = running;
-  // Before anything is written: a node without a working CRIU says why.
+  // Before anything is written: a container criu cannot dump, or a node without a working
+  // CRIU, says why.
+  CR_RETURN_IF_ERROR(CheckDumpable(record));
   CR_RETURN_IF_ERROR(CriuReady());
   // The images can be as large as the container's memory: on disk, not in /run.
   const std::string work = deps_.config->root + "/checkpoints/" + NewId();

@@ -43,6 +43,20 @@ Result<std::vector<ContainerRecord>> PodContainers(std::vector<ContainerRecord> 
   return out;
 }
 
+// The kMigrateOption of a CheckpointPod request: absent or "false" is a forensic checkpoint.
+Result<bool> MigrateOption(const google::protobuf::Map<std::string, std::string>& options) {
+  auto it = options.find(kMigrateOption);
+  if (it == options.end() || it->second == "false") {
+    return false;
+  }
+  if (it->second == "true") {
+    return true;
+  }
+  return Error(Code::kInvalidArgument, std::string("options[\"") + kMigrateOption +
+                                           "\"] must be \"true\" or \"false\", got \"" +
+                                           it->second + "\"");
+}
+
 Result<void> CheckLocation(const std::string& field, const std::string& path) {
   if (path.empty() || path.front() != '/') {
     return Error(Code::kInvalidArgument, field + " must be an absolute path, got \"" + path + "\"");
@@ -55,6 +69,7 @@ Result<void> CheckLocation(const std::string& field, const std::string& path) {
 Result<void> CriService::CheckpointPod(const v1::CheckpointPodRequest& req,
                                        v1::CheckpointPodResponse& /*resp*/) {
   CR_RETURN_IF_ERROR(CheckLocation("output_path", req.output_path()));
+  CR_ASSIGN_OR_RETURN(const bool migrate, MigrateOption(req.options()));
   CR_ASSIGN_OR_RETURN(std::string sandbox_id, ResolveSandbox(req.pod_sandbox_id()));
   auto lock = locks_.Acquire(sandbox_id);
   CR_ASSIGN_OR_RETURN(SandboxRecord sandbox, deps_.store->GetSandbox(sandbox_id));
@@ -63,6 +78,9 @@ Result<void> CriService::CheckpointPod(const v1::CheckpointPodRequest& req,
   CR_ASSIGN_OR_RETURN(std::vector<ContainerRecord> containers,
                       PodContainers(std::move(all), sandbox_id,
                                     {req.container_ids().begin(), req.container_ids().end()}));
+  for (const ContainerRecord& record : containers) {
+    CR_RETURN_IF_ERROR(CheckDumpable(record));
+  }
   CR_RETURN_IF_ERROR(CriuReady());
   const std::string work = deps_.config->root + "/checkpoints/" + NewId();
   Cleanup remove_work([&] {
@@ -83,11 +101,30 @@ Result<void> CriService::CheckpointPod(const v1::CheckpointPodRequest& req,
       return Error(Code::kInvalidArgument, "container " + record.id + " has no usable name");
     }
     const std::string dir = work + "/" + kPodContainersDir + "/" + name;
-    CR_RETURN_IF_ERROR(DumpContainer(deps_, record, info, dir));
+    CR_RETURN_IF_ERROR(DumpContainer(deps_, record, info, dir, /*leave_running=*/!migrate));
+  }
+  if (migrate) {
+    CR_RETURN_IF_ERROR(StopMigrated(sandbox_id, containers));
   }
   CR_RETURN_IF_ERROR(WriteArchive(work, req.output_path()));
-  log::Info({.pod = sandbox_id}, "pod checkpointed to {} ({} containers)", req.output_path(),
+  log::Info({.pod = sandbox_id}, "pod {} to {} ({} containers)",
+            migrate ? "checkpointed and stopped for a move" : "checkpointed", req.output_path(),
             containers.size());
+  return Ok();
+}
+
+Result<void> CriService::StopMigrated(const std::string& sandbox_id,
+                                      const std::vector<ContainerRecord>& containers) {
+  // The dump killed them: record their exits (the shims saw them) as StopPodSandbox does.
+  for (const ContainerRecord& record : containers) {
+    auto lock = locks_.Acquire(record.id);
+    CR_RETURN_IF_ERROR(StopContainerLocked(record.id, 0));
+  }
+  // Their final state is on disk and nothing writes any more: the volumes' final snapshot is
+  // exact, and the release lets the restoring node take them.
+  if (deps_.volumes != nullptr) {
+    CR_RETURN_IF_ERROR(deps_.volumes->DetachPod(sandbox_id));
+  }
   return Ok();
 }
 

@@ -248,6 +248,10 @@ class CriService final : public streaming::StreamingRuntime {
   Result<ContainerRecord> RefreshContainer(ContainerRecord record);
   // SIGTERM (or the image's stop signal), then SIGKILL after `timeout_s`. Caller holds its lock.
   Result<void> StopContainerLocked(const std::string& id, int64_t timeout_s);
+  // CheckpointPod with kMigrateOption: the dumped containers stopped, the pod's portable
+  // volumes published and released (cri/checkpoint_pod.cc).
+  Result<void> StopMigrated(const std::string& sandbox_id,
+                            const std::vector<ContainerRecord>& containers);
   // Deletes a container (or infra) through its shim, or through the runtime when the shim is
   // gone. Unknown to both is OK.
   Result<void> DeleteThroughShim(const std::string& id, const std::string& shim_dir,

@@ -2,7 +2,9 @@
 // Where CRIU cannot run (this host: Debian's criu 3.17 fails `criu check` on the 6.18 kernel's
 // vDSO) every one of them answers FAILED_PRECONDITION and leaves no file; where it runs (the
 // hack/vm guest, ctest entry cri_checkpoint_vm) a counter is checkpointed, removed, restored,
-// and keeps counting.
+// and keeps counting. The counters run in a PID namespace of their own (pid CONTAINER, what
+// kubelet sends unless the pod sets shareProcessNamespace): criu dumps only a namespace's init,
+// and a container in the pod's or the node's PID namespace is refused up front.
 
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -12,15 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/integration/cri/checkpoint_support.h"
 #include "tests/integration/cri/pod_fixture.h"
 
 namespace cricket::testing {
 namespace {
-
-// True when `criu check` passes here (the VM guest), as cricketd will find.
-bool CriuWorks() {
-  return std::system("criu check >/dev/null 2>&1") == 0;  // NOLINT(cert-env33-c): test probe
-}
 
 class PodCheckpointTest : public PodFixture {
  protected:
@@ -44,16 +42,7 @@ class PodCheckpointTest : public PodFixture {
 
   // The numbers the counter printed to its log, in order.
   std::vector<long> Counts(const std::string& pod, const std::string& name) {
-    std::vector<long> out;
-    std::istringstream in(ReadLog(pod, name));
-    std::string line;
-    while (std::getline(in, line)) {
-      auto pos = line.rfind(" count=");
-      if (pos != std::string::npos) {
-        out.push_back(std::atol(line.c_str() + pos + 7));
-      }
-    }
-    return out;
+    return CountsInLog(ReadLog(pod, name));
   }
 
   // A counter: its count lives only in the shell's memory; it prints it and writes it to the
@@ -63,7 +52,57 @@ class PodCheckpointTest : public PodFixture {
       "busybox sleep 0.3; done";
 
   std::string location() { return dir_.Join("checkpoint.tar"); }
+
+  // A started counter in a PID namespace of its own (`pid` CONTAINER, as kubelet sends it).
+  std::string StartCounter(const std::string& pod, const v1::PodSandboxConfig& pod_config,
+                           v1::NamespaceMode pid = v1::CONTAINER,
+                           const std::string& name = "counter") {
+    std::string ctr;
+    grpc::Status created =
+        CreateContainer(pod, pod_config, name, kCounter, &ctr, false, [&](v1::ContainerConfig& c) {
+          c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(pid);
+        });
+    EXPECT_TRUE(created.ok()) << created.error_message();
+    grpc::Status started = StartContainer(ctr);
+    EXPECT_TRUE(started.ok()) << started.error_message();
+    return ctr;
+  }
 };
+
+// Needs no CRIU: the refusal comes before criu is looked at (on the host as in the VM).
+TEST_F(PodCheckpointTest, AContainerSharingAPidNamespaceIsFailedPreconditionNamingWhy) {
+  auto pod_config = PodConfig("ckpt-sharedpid");
+  std::string pod = RunPod(pod_config);
+  const std::string in_pod = StartCounter(pod, pod_config, v1::POD, "in-pod");
+  const std::string in_node = StartCounter(pod, pod_config, v1::NODE, "in-node");
+  ASSERT_FALSE(in_pod.empty());
+  ASSERT_FALSE(in_node.empty());
+
+  for (const auto& [ctr, mode] : {std::pair{in_pod, "POD"}, std::pair{in_node, "NODE"}}) {
+    grpc::Status status = Checkpoint(ctr, location());
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+    EXPECT_NE(status.error_message().find("namespace_options.pid is " + std::string(mode)),
+              std::string::npos)
+        << status.error_message();
+    EXPECT_NE(status.error_message().find(ctr), std::string::npos) << status.error_message();
+  }
+  EXPECT_FALSE(std::filesystem::exists(location()));
+
+  // CheckpointPod refuses the whole pod, naming the container, and writes nothing.
+  grpc::ClientContext ctx;
+  v1::CheckpointPodRequest req;
+  req.set_pod_sandbox_id(pod);
+  req.set_output_path(dir_.Join("pod.tar"));
+  v1::CheckpointPodResponse resp;
+  grpc::Status status = runtime_->CheckpointPod(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_NE(status.error_message().find("PID namespace"), std::string::npos)
+      << status.error_message();
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join("pod.tar")));
+  EXPECT_EQ(Entries(root() + "/checkpoints"), 0u);
+  EXPECT_EQ(Status(in_pod).state(), v1::CONTAINER_RUNNING);
+  EXPECT_EQ(Status(in_node).state(), v1::CONTAINER_RUNNING);
+}
 
 TEST_F(PodCheckpointTest, WithoutAWorkingCriuEveryCallIsFailedPreconditionAndLeavesNoFile) {
   if (CriuWorks()) {
@@ -71,9 +110,8 @@ TEST_F(PodCheckpointTest, WithoutAWorkingCriuEveryCallIsFailedPreconditionAndLea
   }
   auto pod_config = PodConfig("ckpt-nocriu");
   std::string pod = RunPod(pod_config);
-  std::string ctr;
-  ASSERT_TRUE(CreateContainer(pod, pod_config, "counter", kCounter, &ctr).ok());
-  ASSERT_TRUE(StartContainer(ctr).ok());
+  const std::string ctr = StartCounter(pod, pod_config);
+  ASSERT_FALSE(ctr.empty());
 
   grpc::Status status = Checkpoint(ctr, location());
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
@@ -111,9 +149,8 @@ TEST_F(PodCheckpointTest, WithoutAWorkingCriuEveryCallIsFailedPreconditionAndLea
 TEST_F(PodCheckpointTest, BadLocationsAreInvalidArgument) {
   auto pod_config = PodConfig("ckpt-bad");
   std::string pod = RunPod(pod_config);
-  std::string ctr;
-  ASSERT_TRUE(CreateContainer(pod, pod_config, "counter", kCounter, &ctr).ok());
-  ASSERT_TRUE(StartContainer(ctr).ok());
+  const std::string ctr = StartCounter(pod, pod_config);
+  ASSERT_FALSE(ctr.empty());
   EXPECT_EQ(Checkpoint(ctr, "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Checkpoint(ctr, "relative.tar").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Checkpoint("no-such-container", location()).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -126,9 +163,8 @@ TEST_F(PodCheckpointTest, ARestoredCounterKeepsCountingAndItsFilesSurvive) {
   }
   auto pod_config = PodConfig("ckpt");
   std::string pod = RunPod(pod_config);
-  std::string ctr;
-  ASSERT_TRUE(CreateContainer(pod, pod_config, "counter", kCounter, &ctr).ok());
-  ASSERT_TRUE(StartContainer(ctr).ok());
+  const std::string ctr = StartCounter(pod, pod_config);
+  ASSERT_FALSE(ctr.empty());
   ASSERT_TRUE(WaitFor([&] { return Counts("ckpt", "counter").size() >= 5; }));
   v1::ExecSyncResponse out;
   ASSERT_TRUE(Exec(ctr, "echo kept > /kept.txt", &out).ok());
@@ -145,6 +181,9 @@ TEST_F(PodCheckpointTest, ARestoredCounterKeepsCountingAndItsFilesSurvive) {
   config.mutable_metadata()->set_name("counter");
   config.mutable_image()->set_image(location());
   config.set_log_path("restored.log");
+  // As kubelet sends it again: the pod spec's PID namespace of the container's own.
+  config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+      v1::CONTAINER);
   std::string restored;
   status = ::cricket::testing::CreateContainer(*runtime_, pod, pod_config, config, &restored);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -168,9 +207,8 @@ TEST_F(PodCheckpointTest, APodCheckpointRestoresAsANewPod) {
   }
   auto pod_config = PodConfig("ckpt-pod");
   std::string pod = RunPod(pod_config);
-  std::string ctr;
-  ASSERT_TRUE(CreateContainer(pod, pod_config, "counter", kCounter, &ctr).ok());
-  ASSERT_TRUE(StartContainer(ctr).ok());
+  const std::string ctr = StartCounter(pod, pod_config);
+  ASSERT_FALSE(ctr.empty());
   ASSERT_TRUE(WaitFor([&] { return Counts("ckpt-pod", "counter").size() >= 5; }));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 120s);
