@@ -70,6 +70,9 @@ class CgroupManager {
   virtual Result<CgroupStats> Stats() const = 0;
   // True when the kernel OOM-killed a process of this cgroup.
   virtual Result<bool> OomKilled() const = 0;
+  // The file whose inotify IN_MODIFY signals a new OOM kill while the cgroup exists (v2:
+  // memory.events), watched by the shim (shim/oom_watch.h); empty where there is none (v1).
+  virtual std::string OomEventsFile() const = 0;
   // Removes the cgroup directories. Missing ones are fine; kFailedPrecondition (EBUSY) while
   // processes remain.
   virtual Result<void> Destroy() = 0;

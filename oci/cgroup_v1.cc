@@ -129,6 +129,10 @@ class CgroupV1 final : public CgroupBackend {
     return kills > 0;
   }
 
+  // memory.oom_control signals nothing to inotify (v1 notifies through cgroup.event_control
+  // eventfds); the read at exit suffices, since v1 cgroups are ours to remove.
+  std::string OomEventsFile() const override { return ""; }
+
   Result<void> Destroy() override {
     std::vector<std::string> dirs;
     for (const auto& h : info_.v1) {

@@ -99,6 +99,8 @@ class CgroupV2 final : public CgroupBackend {
     return kills > 0;
   }
 
+  std::string OomEventsFile() const override { return dir_ + "/memory.events"; }
+
   Result<void> Destroy() override { return cgroupfs::RemoveDirs(sys_, {dir_}); }
 
  private:

@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "common/syscalls.h"
 #include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 
@@ -29,6 +30,8 @@ class ContainerRuntime {
   virtual Result<void> Start(const std::string& id) = 0;
   // Status, pid and whether the kernel OOM-killed a process of the container.
   virtual Result<oci::ContainerState> State(const std::string& id) = 0;
+  // The container's cgroup, for the shim's OOM watch (shim/oom_watch.h).
+  virtual Result<std::unique_ptr<oci::CgroupManager>> Cgroup(const std::string& id) = 0;
   virtual Result<void> Kill(const std::string& id, int signal, bool all) = 0;
   // The exec'd process's pid; it is (or becomes) a child of this process.
   virtual Result<pid_t> Exec(const std::string& id, const oci::Process& process,

@@ -79,6 +79,10 @@ class ExternalRuntime final : public ContainerRuntime {
     return state;
   }
 
+  Result<std::unique_ptr<oci::CgroupManager>> Cgroup(const std::string& id) override {
+    return CgroupOf(id, bundle_);
+  }
+
   Result<void> Kill(const std::string& id, int signal, bool all) override {
     std::vector<std::string> args = {"kill"};
     if (all) {

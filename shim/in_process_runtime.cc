@@ -9,7 +9,7 @@ namespace {
 class InProcessRuntime final : public ContainerRuntime {
  public:
   InProcessRuntime(Syscalls& sys, const std::string& root, oci::CgroupInfo cgroups)
-      : runtime_(sys, root, std::move(cgroups)) {}
+      : sys_(sys), cgroups_(cgroups), runtime_(sys, root, std::move(cgroups)) {}
 
   Result<pid_t> Create(const std::string& id, const std::string& bundle,
                        const std::string& console_socket) override {
@@ -21,6 +21,10 @@ class InProcessRuntime final : public ContainerRuntime {
   }
   Result<void> Start(const std::string& id) override { return runtime_.Start(id); }
   Result<oci::ContainerState> State(const std::string& id) override { return runtime_.State(id); }
+  Result<std::unique_ptr<oci::CgroupManager>> Cgroup(const std::string& id) override {
+    CR_ASSIGN_OR_RETURN(oci::ContainerState state, runtime_.State(id));
+    return oci::NewCgroupManager(sys_, cgroups_, state.cgroup_path);
+  }
   Result<void> Kill(const std::string& id, int signal, bool all) override {
     return runtime_.Kill(id, signal, all);
   }
@@ -53,6 +57,8 @@ class InProcessRuntime final : public ContainerRuntime {
   }
 
  private:
+  Syscalls& sys_;
+  oci::CgroupInfo cgroups_;
   oci::Runtime runtime_;
 };
 

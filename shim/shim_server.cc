@@ -84,6 +84,7 @@ Result<std::unique_ptr<ShimServer>> ShimServer::Create(const ShimOptions& option
   });
   CR_FAILPOINT(kShimAfterCreate);
   CR_RETURN_IF_ERROR(server->Listen());
+  server->WatchOom();
   drop_container.Dismiss();
   return server;
 }
@@ -142,6 +143,18 @@ Result<void> ShimServer::CreateContainer() {
   return Ok();
 }
 
+// Without a watch an OOM kill is still found at exit where the cgroup outlives its processes
+// (cgroupfs driver); so a watch that cannot start degrades, it does not fail the container.
+void ShimServer::WatchOom() {
+  auto cgroup = runtime_->Cgroup(options_.id);
+  auto watch = cgroup.ok() ? OomWatch::Start(std::move(*cgroup)) : Result<OomWatch>(cgroup.error());
+  if (!watch.ok()) {
+    log::Warn({.ctr = options_.id}, "no OOM watch: {}", watch.error().message());
+    return;
+  }
+  oom_watch_.emplace(std::move(*watch));
+}
+
 Result<void> ShimServer::Listen() {
   CR_ASSIGN_OR_RETURN(listen_fd_, ListenUnix(options_.control_socket()));
   sigset_t mask;
@@ -158,7 +171,7 @@ void ShimServer::Run() {
   while (!deleted_) {
     std::vector<pollfd> fds;
     // Tags say what each pollfd is: -1 listener, -2 signals, -3 stdout, -4 stderr, -5 pty,
-    // -(10+i) attacher i's stdin, otherwise a connection fd.
+    // -6 OOM watch, -(10+i) attacher i's stdin, otherwise a connection fd.
     std::vector<int> tags;
     auto add = [&](int fd, int tag) {
       if (fd >= 0) {
@@ -166,6 +179,11 @@ void ShimServer::Run() {
         tags.push_back(tag);
       }
     };
+    // The OOM watch goes first: when a kill and the init's exit are both pending, the counter
+    // is read before OnInitExit, while the cgroup is most likely still there.
+    if (oom_watch_) {
+      add(oom_watch_->fd(), -6);
+    }
     add(listen_fd_.get(), -1);
     add(signal_fd_.get(), -2);
     add(stdout_r_.get(), -3);
@@ -203,6 +221,11 @@ void ShimServer::Run() {
           break;
         case -5:
           OnOutput(pty_master_.get(), LogStream::kStdout);
+          break;
+        case -6:
+          if (oom_watch_) {
+            oom_watch_->OnReadable();
+          }
           break;
         default:
           if (tag <= -10) {
@@ -333,6 +356,11 @@ void ShimServer::OnInitExit(int wait_status) {
   }
   if (auto state = runtime_->State(options_.id); state.ok()) {
     record.oom_killed = state->oom_killed;
+  }
+  // The state's read finds nothing when systemd has removed the scope already (OomWatch).
+  if (oom_watch_) {
+    record.oom_killed = record.oom_killed || oom_watch_->Killed();
+    oom_watch_.reset();
   }
   // Whatever the container wrote before it died is still in the pipes: log it first.
   for (auto [fd, stream] : {std::pair{stdout_r_.get(), LogStream::kStdout},

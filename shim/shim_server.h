@@ -35,6 +35,7 @@
 #include "shim/control_protocol.h"
 #include "shim/exit_record.h"
 #include "shim/log_pump.h"
+#include "shim/oom_watch.h"
 #include "shim/shim_options.h"
 
 namespace cricket::shim {
@@ -58,6 +59,7 @@ class ShimServer {
 
   ShimServer(const ShimOptions& options, Syscalls& sys, oci::CgroupInfo cgroups);
   Result<void> CreateContainer();
+  void WatchOom();
   Result<void> Listen();
 
   // Event sources.
@@ -109,6 +111,7 @@ class ShimServer {
   Syscalls& sys_;
   std::unique_ptr<ContainerRuntime> runtime_;
   std::unique_ptr<LogPump> log_;
+  std::optional<OomWatch> oom_watch_;  // while the init runs
 
   UniqueFd listen_fd_;
   UniqueFd signal_fd_;
