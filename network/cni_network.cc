@@ -178,12 +178,17 @@ Result<nlohmann::json> CniNetwork::Invoke(const std::string& command, const CniN
 }
 
 Result<void> CniNetwork::DeleteChain(const CniNetworkList& list, const PodNetworkConfig& config,
-                                     const nlohmann::json* prev_result) {
+                                     const nlohmann::json* prev_result, size_t added) {
   Result<void> first_error = Ok();
-  for (auto it = list.plugins.rbegin(); it != list.plugins.rend(); ++it) {
+  for (size_t i = list.plugins.size(); i-- > 0;) {
     CR_FAILPOINT(kCniDelBeforePlugin);
-    auto deleted = Invoke("DEL", list, *it, config, prev_result);
-    if (!deleted.ok() && first_error.ok()) {
+    auto deleted = Invoke("DEL", list, list.plugins[i], config, prev_result);
+    if (!deleted.ok() && i >= added) {
+      // Its ADD failed or never ran: a DEL that fails too (its configuration is bad, say) must
+      // not keep the pod's record, and its next teardown, failing forever.
+      log::Warn({.pod = config.sandbox_id}, "CNI plugin {} DEL after a failed ADD: {}",
+                list.plugins[i].type, deleted.error().message());
+    } else if (!deleted.ok() && first_error.ok()) {
       first_error = deleted.error();
     }
     CR_FAILPOINT(kCniDelAfterPlugin);
@@ -219,9 +224,10 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
       {"result", nullptr}};
   CR_RETURN_IF_ERROR(WriteFileAtomic(cache_path, cache.dump(), 0600));
   nlohmann::json result;
+  size_t added = 0;  // plugins whose ADD succeeded: their DEL must succeed before the record goes
   // A failure part-way undoes the whole chain: DEL tolerates plugins that never ran.
   Cleanup undo([&] {
-    if (DeleteChain(list, config, result.is_null() ? nullptr : &result).ok()) {
+    if (DeleteChain(list, config, result.is_null() ? nullptr : &result, added).ok()) {
       ::unlink(cache_path.c_str());
     }
   });
@@ -229,6 +235,7 @@ Result<PodNetworkStatus> CniNetwork::Setup(const PodNetworkConfig& config) {
     CR_FAILPOINT(kCniAddBeforePlugin);
     CR_ASSIGN_OR_RETURN(result,
                         Invoke("ADD", list, plugin, config, result.is_null() ? nullptr : &result));
+    ++added;
     CR_FAILPOINT(kCniAddAfterPlugin);
   }
   CR_ASSIGN_OR_RETURN(PodNetworkStatus status, ParseCniResult(result));

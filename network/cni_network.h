@@ -14,6 +14,7 @@
 // Thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,9 +63,10 @@ class CniNetwork final : public PodNetwork {
   Result<nlohmann::json> Invoke(const std::string& command, const CniNetworkList& list,
                                 const CniPlugin& plugin, const PodNetworkConfig& config,
                                 const nlohmann::json* prev_result);
-  // DEL through the chain in reverse, continuing past failures; the first error is returned.
+  // DEL through the chain in reverse, continuing past failures; the first error of the first
+  // `added` plugins is returned (the others' ADD failed or never ran: their errors are logged).
   Result<void> DeleteChain(const CniNetworkList& list, const PodNetworkConfig& config,
-                           const nlohmann::json* prev_result);
+                           const nlohmann::json* prev_result, size_t added = SIZE_MAX);
   std::string CachePath(const std::string& sandbox_id) const;
   Result<void> ReleaseHostPorts(const std::string& sandbox_id);
 
