@@ -126,7 +126,8 @@ TEST_F(MountsTest, RslaveSeesALaterHostMount) {
   ASSERT_TRUE(
       ::cricket::testing::WaitUntil([&] { return std::filesystem::exists(out_->Join("ready")); }));
   ASSERT_EQ(::mount("tmpfs", shared.Join("sub").c_str(), "tmpfs", 0, "size=16k"), 0);
-  std::ofstream(shared.Join("sub/marker")) << "seen";
+  // Renamed into place: the container waits for the name, and must never read it empty.
+  ASSERT_TRUE(WriteFileAtomic(shared.Join("sub/marker"), "seen", 0644).ok());
   auto code = runtime_->Wait(created->pid);
   EXPECT_EQ(code.value_or(-1), 0);
   EXPECT_EQ(ReadOut("log"), "seen");
@@ -168,7 +169,8 @@ TEST_F(MountsTest, RsharedPropagatesBothWays) {
   };
   wait_for("ready");
   ASSERT_EQ(::mount("tmpfs", shared.Join("host").c_str(), "tmpfs", 0, "size=16k"), 0);
-  std::ofstream(shared.Join("host/marker")) << "from-host";
+  // Renamed into place: the container waits for the name, and must never read it empty.
+  ASSERT_TRUE(WriteFileAtomic(shared.Join("host/marker"), "from-host", 0644).ok());
   wait_for("mounted");
   std::string from_container = ReadFile(shared.Join("ctr/marker")).value_or("<missing>");
   std::ofstream(out_->Join("done")) << "";
