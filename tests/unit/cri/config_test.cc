@@ -129,6 +129,18 @@ TEST(ConfigTest, NonAsciiAfterABackslashInAMultiLineStringIsAnUnknownEscape) {
       << applied.error().message();
 }
 
+// tests/fuzz/config_toml: a value holding ''', a quote and line breaks comes back from
+// ConfigToToml unchanged (toml++ 3.3 wrote it as a multi-line literal string that ''' ended).
+TEST(ConfigTest, AStringWithTripleQuotesAndLineBreaksRoundTrips) {
+  Config config;
+  const std::string root = "/ta'''m\tu\"`\n7374116";
+  config.root = root;
+  Config again;
+  auto applied = ApplyConfigToml(ConfigToToml(config), "rendered", again);
+  ASSERT_TRUE(applied.ok()) << applied.error().ToString() << "\n" << ConfigToToml(config);
+  EXPECT_EQ(again.root, root);
+}
+
 TEST(ConfigTest, UnknownSectionIsRefused) {
   Config config;
   auto applied = ApplyConfigToml("[plugins]\nx = 1\n", "config.toml", config);
