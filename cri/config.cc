@@ -185,10 +185,10 @@ std::string ConfigToToml(const Config& config) {
   // Without multi-line strings: toml++ 3.3 writes a string holding ''' as a multi-line literal
   // string, which that ''' ends early (found by tests/fuzz/config_toml). A string with a line
   // break or a quote is then written as a basic string with escapes.
-  constexpr auto kFlags =
+  constexpr auto kFormat =
       toml::toml_formatter::default_flags & ~toml::format_flags::allow_multi_line_strings;
   std::ostringstream out;
-  out << toml::toml_formatter{ConfigToTable(config), kFlags};
+  out << toml::toml_formatter{ConfigToTable(config), kFormat};
   return out.str();
 }
 
