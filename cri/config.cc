@@ -182,11 +182,12 @@ toml::table ConfigToTable(const Config& config) {
 }
 
 std::string ConfigToToml(const Config& config) {
-  // Without multi-line strings: toml++ 3.3 writes a string holding ''' as a multi-line literal
-  // string, which that ''' ends early (found by tests/fuzz/config_toml). A string with a line
-  // break or a quote is then written as a basic string with escapes.
+  // Basic strings only, every special character escaped: toml++ 3.3 picks literal strings that
+  // cannot hold the value: a multi-line one for a value holding ''' (which ends it early), a
+  // single-line one for a value holding a line break (found by tests/fuzz/config_toml).
   constexpr auto kFormat =
-      toml::toml_formatter::default_flags & ~toml::format_flags::allow_multi_line_strings;
+      toml::toml_formatter::default_flags &
+      ~(toml::format_flags::allow_literal_strings | toml::format_flags::allow_multi_line_strings);
   std::ostringstream out;
   out << toml::toml_formatter{ConfigToTable(config), kFormat};
   return out.str();

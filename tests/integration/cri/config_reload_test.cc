@@ -135,8 +135,8 @@ TEST_F(ConfigReloadTest, PrintConfigShowsTheMergedResultAndExitsZero) {
   }
   int status = ::pclose(out);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_NE(printed.find("log_level = 'debug'"), std::string::npos) << printed;
-  EXPECT_NE(printed.find("portable_root = '/srv/c/portable'"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("log_level = \"debug\""), std::string::npos) << printed;
+  EXPECT_NE(printed.find("portable_root = \"/srv/c/portable\""), std::string::npos) << printed;
   EXPECT_NE(printed.find(dir_.Join("config.d/10-level.toml")), std::string::npos) << printed;
 }
 

@@ -190,7 +190,7 @@ TEST_F(ConfigDropInsTest, PrintedConfigParsesBackToTheSameConfig) {
   ASSERT_TRUE(config.ok()) << config.error().ToString();
   std::string printed = PrintConfig(*config, sources);
   EXPECT_NE(printed.find(dir_.Join("config.d/a.toml")), std::string::npos) << printed;
-  EXPECT_NE(printed.find("portable_root = '/srv/c/portable'"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("portable_root = \"/srv/c/portable\""), std::string::npos) << printed;
 
   TempDir other;
   ASSERT_TRUE(WriteFileAtomic(other.Join("printed.toml"), printed, 0644).ok());

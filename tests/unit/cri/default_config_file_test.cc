@@ -48,7 +48,7 @@ TEST(DefaultConfigFileTest, UncommentedEveryKeyParsesToTheDefaults) {
 TEST(DefaultConfigFileTest, ShowsEverySectionAndTheSocket) {
   const std::string file = DefaultConfigFile();
   for (const char* want : {"#[network]", "#[images]", "#[streaming]", "#[volumes]",
-                           "#listen = '/run/cricket/cricket.sock'", "#cgroup_driver = "}) {
+                           "#listen = \"/run/cricket/cricket.sock\"", "#cgroup_driver = "}) {
     EXPECT_NE(file.find(want), std::string::npos) << want << " missing from\n" << file;
   }
 }

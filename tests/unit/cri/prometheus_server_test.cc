@@ -153,7 +153,7 @@ TEST(MetricsConfigTest, AddressFormsAndBadValuesNamingTheKey) {
   EXPECT_TRUE(config.metrics.address.empty()) << "off by default";
   EXPECT_TRUE(ApplyConfigToml("[metrics]\naddress = \"127.0.0.1:9377\"\n", "c.toml", config).ok());
   EXPECT_EQ(config.metrics.address, "127.0.0.1:9377");
-  EXPECT_NE(ConfigToToml(config).find("[metrics]\naddress = '127.0.0.1:9377'"), std::string::npos)
+  EXPECT_NE(ConfigToToml(config).find("[metrics]\naddress = \"127.0.0.1:9377\""), std::string::npos)
       << ConfigToToml(config);
   auto bad = ApplyConfigToml("[metrics]\naddress = \"localhost:1\"\n", "c.toml", config);
   ASSERT_FALSE(bad.ok());
