@@ -17,16 +17,9 @@
 
 namespace cricket::testing {
 
-inline std::string UnixHttpExchange(const std::string& socket_path, const std::string& request) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  std::strncpy(sun.sun_path, socket_path.c_str(), sizeof(sun.sun_path) - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)) != 0) {
-    ADD_FAILURE() << "connect " << socket_path << ": errno " << errno;
-    ::close(fd);
-    return "";
-  }
+// Sends `request` on the connected `fd`, reads the whole response (the server closes the
+// connection) and closes `fd`.
+inline std::string HttpExchangeOnFd(int fd, const std::string& request) {
   EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(request.size()));
   std::string response;
@@ -37,6 +30,19 @@ inline std::string UnixHttpExchange(const std::string& socket_path, const std::s
   }
   ::close(fd);
   return response;
+}
+
+inline std::string UnixHttpExchange(const std::string& socket_path, const std::string& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::strncpy(sun.sun_path, socket_path.c_str(), sizeof(sun.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof(sun)) != 0) {
+    ADD_FAILURE() << "connect " << socket_path << ": errno " << errno;
+    ::close(fd);
+    return "";
+  }
+  return HttpExchangeOnFd(fd, request);
 }
 
 }  // namespace cricket::testing

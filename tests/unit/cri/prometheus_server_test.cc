@@ -25,20 +25,6 @@ namespace {
 
 using ::cricket::testing::TempDir;
 
-// Sends `request` on `fd` and reads the whole response (the server closes the connection).
-std::string Exchange(int fd, const std::string& request) {
-  EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buf[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
-    response.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
-
 std::string OverUnix(const std::string& path, const std::string& request) {
   return ::cricket::testing::UnixHttpExchange(path, request);
 }
@@ -50,7 +36,7 @@ std::string OverTcp(uint16_t port, const std::string& request) {
   sin.sin_port = htons(port);
   sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)), 0) << errno;
-  return Exchange(fd, request);
+  return ::cricket::testing::HttpExchangeOnFd(fd, request);
 }
 
 TEST(MetricsServerTest, ServesMetricsOnlyAndAnswersOthersPrecisely) {
