@@ -1,7 +1,9 @@
 #include "hack/bench/bench_node.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <utility>
@@ -13,7 +15,35 @@ namespace cricket::bench {
 
 namespace {
 constexpr const char* kIpForward = "/proc/sys/net/ipv4/ip_forward";
+
+void EvictFromPageCache(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
+}
+
+void EvictCricketFilesIn(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec) && entry.path().filename().string().starts_with("cricket")) {
+      EvictFromPageCache(entry.path());
+    }
+  }
+}
 }  // namespace
+
+void EvictCricketBinaries(const std::string& cricketd_path) {
+  const auto dir = std::filesystem::path(cricketd_path).parent_path();
+  EvictCricketFilesIn(dir);
+  std::error_code ec;
+  for (const auto& sibling : std::filesystem::directory_iterator(dir.parent_path(), ec)) {
+    if (sibling.is_directory(ec) && sibling.path() != dir) {
+      EvictCricketFilesIn(sibling.path());
+    }
+  }
+}
 
 BenchNode::BenchNode(std::string_view name, std::string bridge)
     : bridge_(std::move(bridge)), ip_forward_(ReadFile(kIpForward).value_or("0\n")) {

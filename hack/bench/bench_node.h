@@ -41,4 +41,13 @@ class BenchNode {
   bool state_on_tmpfs_ = false;
 };
 
+// Drops the page-cache pages of cricketd and of its helper binaries (cricket-shim, -pause,
+// -fetch, -runtime: files named cricket* beside it or one directory over, as FindHelperBinary
+// looks) before a run that measures RSS. Why: a binary just written by the linker or dpkg sits
+// in the page cache in large folios, and on this kernel a fault maps the whole folio, so the
+// same idle cricketd shows ~3 MB more resident text than after a reboot, when its text comes in
+// through readahead. Evicting gives the after-reboot figure every time. Clean pages only; a
+// file still being written keeps its pages.
+void EvictCricketBinaries(const std::string& cricketd_path);
+
 }  // namespace cricket::bench

@@ -175,6 +175,7 @@ int Run(const Args& args) {
   out["state_on_tmpfs"] = node.state_on_tmpfs();
   std::vector<std::string> pod_ids;
   {
+    cricket::bench::EvictCricketBinaries(CRICKETD_PATH);  // the after-reboot RSS, see there
     auto daemon = std::make_unique<CricketdProcess>(CRICKETD_PATH, node.CricketdArgs(), node.log());
     if (!daemon->WaitReady(node.socket(), std::chrono::seconds(20))) {
       std::cerr << "cricketd did not start: " << daemon->Stderr();

@@ -123,6 +123,7 @@ bool Soak::StartDaemon() {
                               "/coordination\"\nsnapshot_dir = \"" + shared +
                               "/store\"\nsnapshot_interval_seconds = 3600\n";
   (void)node_.WriteConfig("10.247.0.0/16", volumes);
+  cricket::bench::EvictCricketBinaries(args_.cricketd);  // the after-reboot RSS, see there
   daemon_ = std::make_unique<t::CricketdProcess>(args_.cricketd, node_.CricketdArgs(), node_.log());
   if (!daemon_->WaitReady(node_.socket(), std::chrono::seconds(60))) {
     std::cerr << "cricketd did not start: " << daemon_->Stderr();
