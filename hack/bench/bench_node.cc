@@ -68,7 +68,7 @@ BenchNode::~BenchNode() {
   if (state_on_tmpfs_) {
     ::umount2(state().c_str(), MNT_DETACH);
   }
-  if (!dir_.empty()) {
+  if (!dir_.empty() && !keep_dir_) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -87,6 +87,16 @@ bool BenchNode::WriteConfig(std::string_view subnet, std::string_view sections) 
 std::vector<std::string> BenchNode::CricketdArgs() const {
   return {"--root",      root(), "--state", state(), "--config", dir_ + "/config.toml",
           "--log-level", "warn"};
+}
+
+std::string PortableVolumesToml(std::string_view shared, std::string_view node_name) {
+  const std::string dir(shared);
+  std::error_code ec;
+  std::filesystem::create_directories(dir + "/portable", ec);
+  return "[volumes]\nportable_root = \"" + dir + "/portable\"\nnode_name = \"" +
+         std::string(node_name) + "\"\ncoordination_dir = \"" + dir +
+         "/coordination\"\nsnapshot_dir = \"" + dir +
+         "/store\"\nsnapshot_interval_seconds = 3600\n";
 }
 
 }  // namespace cricket::bench

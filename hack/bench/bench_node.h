@@ -33,13 +33,21 @@ class BenchNode {
 
   // cricketd's arguments for this node, logging warnings and errors only.
   std::vector<std::string> CricketdArgs() const;
+  // The dir (cricketd's log, the pods' logs) stays after the bench, for a failed run.
+  void KeepDir() { keep_dir_ = true; }
 
  private:
   std::string dir_;
   std::string bridge_;
   std::string ip_forward_;
   bool state_on_tmpfs_ = false;
+  bool keep_dir_ = false;
 };
+
+// A [volumes] table for WriteConfig: portable volumes of node `node_name` under
+// `shared`/portable, with the coordination dir and snapshot store beside it (every node of a
+// bench shares them), and no timed snapshot during the run. Creates `shared`/portable.
+std::string PortableVolumesToml(std::string_view shared, std::string_view node_name);
 
 // Drops the page-cache pages of cricketd and of its helper binaries (cricket-shim, -pause,
 // -fetch, -runtime: files named cricket* beside it or one directory over, as FindHelperBinary

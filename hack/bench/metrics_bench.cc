@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_daemon.h"
 #include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -33,7 +34,6 @@ namespace v1 = ::runtime::v1;
 using Clock = std::chrono::steady_clock;
 using ::cricket::bench::Ms;
 using ::cricket::bench::Percentile;
-using cricket::testing::CricketdProcess;
 
 constexpr const char* kSubnet = "10.252.0.0/16";
 constexpr double kScrapeIntervalS = 10.0;
@@ -155,25 +155,13 @@ int Run(const Args& args) {
   out["pods"] = args.pods;
   int rc = 0;
   {
-    CricketdProcess daemon(CRICKETD_PATH, node.CricketdArgs(), node.log());
-    if (!daemon.WaitReady(node.socket(), std::chrono::seconds(30))) {
-      std::cerr << "cricketd did not start: " << daemon.Stderr();
-      return 1;
-    }
-    auto channel = cricket::testing::UnixChannel(node.socket());
-    auto runtime = v1::RuntimeService::NewStub(channel);
-    auto images = v1::ImageService::NewStub(channel);
-    if (auto s = cricket::testing::PullImage(*images, args.image); !s.ok()) {
-      std::cerr << "pull " << args.image << ": " << s.error_message() << "\n";
-      rc = 1;
-    } else if (!StartPods(*runtime, args, node.dir() + "/logs", out)) {
+    cricket::bench::BenchDaemon daemon(node, CRICKETD_PATH);
+    if (!daemon.Start(args.image) ||
+        !StartPods(daemon.runtime(), args, node.dir() + "/logs", out)) {
       rc = 1;
     } else {
-      Scrape(*runtime, args, daemon.pid(), out);
+      Scrape(daemon.runtime(), args, daemon.pid(), out);
     }
-    (void)cricket::testing::RemoveAllPods(*runtime);
-    daemon.Signal(SIGTERM);
-    (void)daemon.WaitExit(std::chrono::seconds(20));
   }
   std::cout << out.dump() << "\n";
   return rc;

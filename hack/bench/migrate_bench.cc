@@ -29,19 +29,17 @@
 
 #include "common/files.h"
 #include "cricket/admin/v1/volumes.grpc.pb.h"
+#include "hack/bench/bench_daemon.h"
+#include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
-#include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
-#include "tests/support/cricketd_process.h"
 
 namespace {
 
 namespace v1 = ::runtime::v1;
-namespace admin = ::cricket::admin::v1;
 using Clock = std::chrono::steady_clock;
 using ::cricket::bench::Ms;
-using ::cricket::testing::CricketdProcess;
 
 struct Args {
   std::string image;
@@ -49,73 +47,31 @@ struct Args {
   int volume_mb = 100;
 };
 
-// One cricketd node: own root, state, socket, bridge and subnet; the portable root,
-// coordination dir and snapshot store are shared with the other node under `shared`.
+// One cricketd node: its BenchNode (own root, state, socket, bridge and subnet) with the
+// portable root, coordination dir and snapshot store shared with the other node under `shared`.
 struct Node {
   std::string name;
-  std::string dir;
-  std::string bridge;
   std::string subnet;
-  std::unique_ptr<CricketdProcess> daemon;
-  std::unique_ptr<v1::RuntimeService::Stub> runtime;
-  std::unique_ptr<admin::Volumes::Stub> admin;
+  cricket::bench::BenchNode node;  // outlives daemon: it removes what cricketd leaves
+  cricket::bench::BenchDaemon daemon;
 
-  Node(std::string n, std::string d, std::string br, std::string net)
-      : name(std::move(n)), dir(std::move(d)), bridge(std::move(br)), subnet(std::move(net)) {}
+  Node(std::string n, const std::string& bridge, std::string net)
+      : name(std::move(n)),
+        subnet(std::move(net)),
+        node("migrate-" + name, bridge),
+        daemon(node, CRICKETD_PATH, name) {}
 
-  std::string socket() const { return dir + "/state/cricket.sock"; }
+  const std::string& dir() const { return node.dir(); }
+  v1::RuntimeService::Stub& runtime() { return daemon.runtime(); }
 
   bool Start(const std::string& shared, const std::string& image) {
-    std::filesystem::create_directories(dir);
-    const std::string config =
-        "[volumes]\nportable_root = \"" + shared + "/portable\"\nnode_name = \"" + name +
-        "\"\ncoordination_dir = \"" + shared + "/coordination\"\nsnapshot_dir = \"" + shared +
-        "/store\"\nsnapshot_interval_seconds = 3600\n\n[network]\nbackend = \"bridge\"\n" +
-        "bridge = \"" + bridge + "\"\nsubnet = \"" + subnet + "\"\ncni_conf_dir = \"" + dir +
-        "/net.d\"\n";
-    (void)cricket::WriteFileAtomic(dir + "/config.toml", config, 0644);
-    daemon = std::make_unique<CricketdProcess>(
-        CRICKETD_PATH,
-        std::vector<std::string>{"--root", dir + "/root", "--state", dir + "/state", "--config",
-                                 dir + "/config.toml", "--log-level", "warn"},
-        dir + "/cricketd.log");
-    if (!daemon->WaitReady(socket(), std::chrono::seconds(60))) {
-      std::cerr << name << ": cricketd did not start: " << daemon->Stderr();
-      return false;
-    }
-    auto channel = cricket::testing::UnixChannel(socket());
-    runtime = v1::RuntimeService::NewStub(channel);
-    admin = admin::Volumes::NewStub(channel);
-    auto images = v1::ImageService::NewStub(channel);
-    if (auto s = cricket::testing::PullImage(*images, image); !s.ok()) {
-      std::cerr << name << ": pull " << image << ": " << s.error_message() << "\n";
-      return false;
-    }
-    return true;
-  }
-
-  // Every pod removed, cricketd stopped, the bridge (and its rules) destroyed.
-  void Stop() {
-    if (daemon == nullptr) {
-      return;
-    }
-    if (runtime != nullptr) {
-      (void)cricket::testing::RemoveAllPods(*runtime);
-    }
-    daemon->Signal(SIGTERM);
-    (void)daemon->WaitExit(std::chrono::seconds(10));
-    daemon.reset();
-    cricket::network::BridgeOptions options;
-    options.bridge = bridge;
-    options.data_dir = dir + "/root/network/" + bridge;
-    if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
-      (void)(*net)->Destroy();
-    }
+    (void)node.WriteConfig(subnet, cricket::bench::PortableVolumesToml(shared, name));
+    return daemon.Start(image);
   }
 
   bool Exec(const std::string& ctr, const std::string& script, std::string* out = nullptr) {
     v1::ExecSyncResponse resp;
-    grpc::Status s = cricket::testing::ExecShell(*runtime, ctr, script, 600, &resp);
+    grpc::Status s = cricket::testing::ExecShell(runtime(), ctr, script, 600, &resp);
     if (!s.ok() || resp.exit_code() != 0) {
       std::cerr << name << ": exec " << script << ": " << s.error_message() << resp.stderr()
                 << "\n";
@@ -170,9 +126,9 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
       "m /dev/zero | busybox tr '\\0' x); echo ready; while true; do busybox adjtimex | "
       "busybox awk '/tv_sec/{s=$2} /tv_usec/{printf \"t=%d.%06d\\n\", s, $2}'; "
       "busybox usleep 10000; done";
-  auto pod_config = cricket::testing::MakePodConfig("mover", a.dir + "/logs");
+  auto pod_config = cricket::testing::MakePodConfig("mover", a.dir() + "/logs");
   std::string pod;
-  if (auto s = cricket::testing::RunPod(*a.runtime, pod_config, &pod); !s.ok()) {
+  if (auto s = cricket::testing::RunPod(a.runtime(), pod_config, &pod); !s.ok()) {
     std::cerr << "RunPodSandbox on A: " << s.error_message() << "\n";
     return false;
   }
@@ -181,8 +137,8 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
   c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
       v1::CONTAINER);
   std::string ctr;
-  if (auto s = cricket::testing::CreateContainer(*a.runtime, pod, pod_config, c, &ctr);
-      !s.ok() || !cricket::testing::StartContainer(*a.runtime, ctr).ok()) {
+  if (auto s = cricket::testing::CreateContainer(a.runtime(), pod, pod_config, c, &ctr);
+      !s.ok() || !cricket::testing::StartContainer(a.runtime(), ctr).ok()) {
     std::cerr << "container on A: " << s.error_message() << "\n";
     return false;
   }
@@ -193,7 +149,7 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
   if (!a.Exec(ctr, fill) || !a.Exec(ctr, "busybox md5sum /data/blob", &sum)) {
     return false;
   }
-  const std::string log_a = a.dir + "/logs/mover/mover.log";
+  const std::string log_a = a.dir() + "/logs/mover/mover.log";
   if (!WaitTicks(log_a, 20)) {
     std::cerr << "the container on A never ticked\n";
     return false;
@@ -210,7 +166,7 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
   (*req.mutable_options())["cricket.io/migrate"] = "true";
   v1::CheckpointPodResponse resp;
   const auto t0 = Clock::now();
-  if (auto s = a.runtime->CheckpointPod(&ctx, req, &resp); !s.ok()) {
+  if (auto s = a.runtime().CheckpointPod(&ctx, req, &resp); !s.ok()) {
     std::cerr << "CheckpointPod on A: " << s.error_message() << "\n";
     return false;
   }
@@ -219,14 +175,14 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
   restore_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
   v1::RestorePodRequest restore;
   restore.set_checkpoint_path(archive);
-  *restore.mutable_config() = cricket::testing::MakePodConfig("mover", b.dir + "/logs");
+  *restore.mutable_config() = cricket::testing::MakePodConfig("mover", b.dir() + "/logs");
   v1::RestorePodResponse restored;
-  if (auto s = b.runtime->RestorePod(&restore_ctx, restore, &restored); !s.ok()) {
+  if (auto s = b.runtime().RestorePod(&restore_ctx, restore, &restored); !s.ok()) {
     std::cerr << "RestorePod on B: " << s.error_message() << "\n";
     return false;
   }
   const auto t2 = Clock::now();
-  const std::string log_b = b.dir + "/logs/mover/mover.log";
+  const std::string log_b = b.dir() + "/logs/mover/mover.log";
   if (restored.restored_containers_size() != 1 || !WaitTicks(log_b, 2)) {
     std::cerr << "the container on B never ticked\n";
     return false;
@@ -253,27 +209,25 @@ bool Move(const Args& args, const std::string& shared, Node& a, Node& b, nlohman
 
 int Run(const Args& args) {
   char tmpl[] = "/tmp/crbench-migrate-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  const std::string shared = ::mkdtemp(tmpl);
   const std::string tag = std::to_string(::getpid() % 10000);
   const std::string net = std::to_string(::getpid() % 250);
-  Node a("node-a", dir + "/node-a", "crbma" + tag, "10.243." + net + ".0/24");
-  Node b("node-b", dir + "/node-b", "crbmb" + tag, "10.244." + net + ".0/24");
-  const std::string shared = dir + "/shared";
-  std::filesystem::create_directories(shared + "/portable");
+  Node a("node-a", "crbma" + tag, "10.243." + net + ".0/24");
+  Node b("node-b", "crbmb" + tag, "10.244." + net + ".0/24");
   nlohmann::json out;
   bool ok =
       a.Start(shared, args.image) && b.Start(shared, args.image) && Move(args, shared, a, b, out);
-  a.Stop();
-  b.Stop();
-  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
+  a.daemon.Stop(std::chrono::seconds(10));
+  b.daemon.Stop(std::chrono::seconds(10));
   std::cout << out.dump() << "\n";
   if (!ok) {
-    std::cerr << "logs kept in " << dir << "\n";
+    a.node.KeepDir();
+    b.node.KeepDir();
+    std::cerr << "logs kept in " << a.dir() << ", " << b.dir() << " and " << shared << "\n";
     return 1;
   }
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  std::filesystem::remove_all(shared, ec);
   return 0;
 }
 

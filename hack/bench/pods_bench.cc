@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "hack/bench/bench_daemon.h"
 #include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
 #include "runtime/v1/api.grpc.pb.h"
@@ -33,7 +34,6 @@ namespace {
 
 namespace v1 = ::runtime::v1;
 using Clock = std::chrono::steady_clock;
-using cricket::testing::CricketdProcess;
 
 using ::cricket::bench::Ms;
 using ::cricket::bench::Percentile;
@@ -173,30 +173,15 @@ int Run(const Args& args) {
   (void)node.WriteConfig(kSubnet);
   nlohmann::json out;
   out["state_on_tmpfs"] = node.state_on_tmpfs();
-  std::vector<std::string> pod_ids;
   {
-    cricket::bench::EvictCricketBinaries(CRICKETD_PATH);  // the after-reboot RSS, see there
-    auto daemon = std::make_unique<CricketdProcess>(CRICKETD_PATH, node.CricketdArgs(), node.log());
-    if (!daemon->WaitReady(node.socket(), std::chrono::seconds(20))) {
-      std::cerr << "cricketd did not start: " << daemon->Stderr();
+    cricket::bench::BenchDaemon daemon(node, CRICKETD_PATH);
+    if (!daemon.Start(args.image)) {
       return 1;
     }
-    auto channel = cricket::testing::UnixChannel(node.socket());
-    auto runtime = v1::RuntimeService::NewStub(channel);
-    auto images = v1::ImageService::NewStub(channel);
-    {
-      grpc::ClientContext ctx;
-      v1::PullImageRequest pull;
-      pull.mutable_image()->set_image(args.image);
-      v1::PullImageResponse pulled;
-      if (auto s = images->PullImage(&ctx, pull, &pulled); !s.ok()) {
-        std::cerr << "pull " << args.image << ": " << s.error_message() << "\n";
-        return 1;
-      }
-    }
+    v1::RuntimeService::Stub* runtime = &daemon.runtime();
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    out["cricketd_rss_idle_kib"] = KibField(daemon->pid(), "status", "VmRSS:");
-    out["cricketd_idle_kib"] = MemoryBreakdown(daemon->pid());
+    out["cricketd_rss_idle_kib"] = KibField(daemon.pid(), "status", "VmRSS:");
+    out["cricketd_idle_kib"] = MemoryBreakdown(daemon.pid());
 
     std::vector<double> run_ms, create_ms, start_ms, total_ms;
     std::string running_container;  // one of the pods kept running, for the exec figures
@@ -217,7 +202,6 @@ int Run(const Args& args) {
         std::cerr << "RunPodSandbox: " << s.error_message() << "\n";
         break;
       }
-      pod_ids.push_back(run_resp.pod_sandbox_id());
       grpc::ClientContext create_ctx;
       v1::CreateContainerRequest create_req;
       create_req.set_pod_sandbox_id(run_resp.pod_sandbox_id());
@@ -265,16 +249,15 @@ int Run(const Args& args) {
         rm.set_pod_sandbox_id(run_resp.pod_sandbox_id());
         v1::RemovePodSandboxResponse removed;
         (void)runtime->RemovePodSandbox(&rm_ctx, rm, &removed);
-        pod_ids.pop_back();
       }
       if (i + 1 == args.running) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        out["cricketd_rss_with_running_pods_kib"] = KibField(daemon->pid(), "status", "VmRSS:");
+        out["cricketd_rss_with_running_pods_kib"] = KibField(daemon.pid(), "status", "VmRSS:");
         out["running_pods"] = args.running;
         // Every pod has two shims: its infra process's and its container's.
         std::vector<double> rss, pss;
         for (pid_t pid : PidsNaming(state + "/shims/")) {
-          if (pid == daemon->pid()) {
+          if (pid == daemon.pid()) {
             continue;
           }
           if (rss.empty()) {
@@ -297,15 +280,7 @@ int Run(const Args& args) {
       out["exec_sync_true"] = Summary(ExecSyncTimes(*runtime, running_container, 50));
     }
 
-    for (const auto& id : pod_ids) {
-      grpc::ClientContext rm_ctx;
-      v1::RemovePodSandboxRequest rm;
-      rm.set_pod_sandbox_id(id);
-      v1::RemovePodSandboxResponse removed;
-      (void)runtime->RemovePodSandbox(&rm_ctx, rm, &removed);
-    }
-    daemon->Signal(SIGTERM);
-    (void)daemon->WaitExit(std::chrono::seconds(10));
+    daemon.Stop(std::chrono::seconds(10));
   }
   std::cout << out.dump() << "\n";
   return 0;

@@ -29,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hack/bench/bench_daemon.h"
 #include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
 #include "hack/bench/soak_leaks.h"
@@ -73,6 +74,7 @@ class Soak {
       : args_(std::move(args)),
         node_("soak", "crsoak" + std::to_string(Tag())),
         dir_(node_.dir()),
+        daemon_(node_, args_.cricketd),
         progress_(args_.cycles) {
     scope_.dir = dir_;
     scope_.root = node_.root();
@@ -106,9 +108,7 @@ class Soak {
   std::string dir_;
   cricket::bench::SoakScope scope_;
   int host_port_ = 0;
-  std::unique_ptr<t::CricketdProcess> daemon_;
-  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
-  std::unique_ptr<v1::ImageService::Stub> images_;
+  cricket::bench::BenchDaemon daemon_;
   std::vector<double> pod_start_ms_;
   cricket::bench::SoakProgress progress_;
   std::map<std::string, int> failures_;
@@ -116,23 +116,9 @@ class Soak {
 };
 
 bool Soak::StartDaemon() {
-  fs::create_directories(dir_ + "/shared/portable");
-  const std::string shared = dir_ + "/shared";
-  const std::string volumes = "[volumes]\nportable_root = \"" + shared + "/portable\"\n" +
-                              "node_name = \"soak\"\ncoordination_dir = \"" + shared +
-                              "/coordination\"\nsnapshot_dir = \"" + shared +
-                              "/store\"\nsnapshot_interval_seconds = 3600\n";
-  (void)node_.WriteConfig("10.247.0.0/16", volumes);
-  cricket::bench::EvictCricketBinaries(args_.cricketd);  // the after-reboot RSS, see there
-  daemon_ = std::make_unique<t::CricketdProcess>(args_.cricketd, node_.CricketdArgs(), node_.log());
-  if (!daemon_->WaitReady(node_.socket(), std::chrono::seconds(60))) {
-    std::cerr << "cricketd did not start: " << daemon_->Stderr();
-    return false;
-  }
-  auto channel = t::UnixChannel(scope_.state + "/cricket.sock");
-  runtime_ = v1::RuntimeService::NewStub(channel);
-  images_ = v1::ImageService::NewStub(channel);
-  return Check("PullImage", t::PullImage(*images_, args_.image));
+  (void)node_.WriteConfig("10.247.0.0/16",
+                          cricket::bench::PortableVolumesToml(dir_ + "/shared", "soak"));
+  return daemon_.Start(args_.image);
 }
 
 bool Soak::Check(const char* call, const grpc::Status& status) {
@@ -147,11 +133,12 @@ bool Soak::Check(const char* call, const grpc::Status& status) {
 std::string Soak::Launch(const std::string& pod, const v1::PodSandboxConfig& pod_config,
                          const v1::ContainerConfig& config) {
   std::string id;
-  if (!Check("CreateContainer", t::CreateContainer(*runtime_, pod, pod_config, config, &id))) {
+  if (!Check("CreateContainer",
+             t::CreateContainer(daemon_.runtime(), pod, pod_config, config, &id))) {
     return "";
   }
   scope_.container_ids.insert(id);
-  if (!Check("StartContainer", t::StartContainer(*runtime_, id))) {
+  if (!Check("StartContainer", t::StartContainer(daemon_.runtime(), id))) {
     StopAndRemoveContainer(id);
     return "";
   }
@@ -165,7 +152,7 @@ std::string Soak::WaitExited(const std::string& id) {
     v1::ContainerStatusRequest req;
     req.set_container_id(id);
     v1::ContainerStatusResponse resp;
-    if (!Check("ContainerStatus", runtime_->ContainerStatus(&ctx, req, &resp))) {
+    if (!Check("ContainerStatus", daemon_.runtime().ContainerStatus(&ctx, req, &resp))) {
       return "";
     }
     if (resp.status().state() == v1::CONTAINER_EXITED) {
@@ -182,12 +169,12 @@ void Soak::StopAndRemoveContainer(const std::string& id) {
   stop.set_container_id(id);
   stop.set_timeout(10);
   v1::StopContainerResponse stopped;
-  Check("StopContainer", runtime_->StopContainer(&stop_ctx, stop, &stopped));
+  Check("StopContainer", daemon_.runtime().StopContainer(&stop_ctx, stop, &stopped));
   grpc::ClientContext rm_ctx;
   v1::RemoveContainerRequest rm;
   rm.set_container_id(id);
   v1::RemoveContainerResponse removed;
-  Check("RemoveContainer", runtime_->RemoveContainer(&rm_ctx, rm, &removed));
+  Check("RemoveContainer", daemon_.runtime().RemoveContainer(&rm_ctx, rm, &removed));
 }
 
 void Soak::Cycle(int i) {
@@ -201,7 +188,7 @@ void Soak::Cycle(int i) {
   const std::string volume = kind == 1 ? dir_ + "/shared/portable/" + kVolume : "";
   const auto t0 = Clock::now();
   std::string pod;
-  if (!Check("RunPodSandbox", t::RunPod(*runtime_, pod_config, &pod))) {
+  if (!Check("RunPodSandbox", t::RunPod(daemon_.runtime(), pod_config, &pod))) {
     return;
   }
   scope_.pod_ids.insert(pod);
@@ -215,7 +202,7 @@ void Soak::Cycle(int i) {
     v1::PodSandboxStatusRequest req;
     req.set_pod_sandbox_id(pod);
     v1::PodSandboxStatusResponse resp;
-    if (Check("PodSandboxStatus", runtime_->PodSandboxStatus(&ctx, req, &resp)) &&
+    if (Check("PodSandboxStatus", daemon_.runtime().PodSandboxStatus(&ctx, req, &resp)) &&
         !resp.status().network().ip().empty()) {
       scope_.pod_ips.insert(resp.status().network().ip());
     }
@@ -224,7 +211,7 @@ void Soak::Cycle(int i) {
     v1::ExecSyncResponse exec;
     const std::string script =
         kind == 1 ? "echo " + std::to_string(i) + " > /data/last && echo ok" : "echo ok";
-    if (Check("ExecSync", t::ExecShell(*runtime_, app, script, 60, &exec)) &&
+    if (Check("ExecSync", t::ExecShell(daemon_.runtime(), app, script, 60, &exec)) &&
         (exec.exit_code() != 0 || exec.stdout() != "ok\n")) {
       ++failures_["ExecSync output"];
     }
@@ -252,20 +239,20 @@ void Soak::Cycle(int i) {
   if (!app.empty()) {
     StopAndRemoveContainer(app);
   }
-  Check("StopPodSandbox/RemovePodSandbox", t::StopAndRemovePod(*runtime_, pod));
+  Check("StopPodSandbox/RemovePodSandbox", t::StopAndRemovePod(daemon_.runtime(), pod));
 }
 
 void Soak::RemoveLeftovers(nlohmann::json& out) {
   grpc::ClientContext ctx;
   v1::ListPodSandboxResponse pods;
   out["pods_listed_after"] =
-      runtime_->ListPodSandbox(&ctx, {}, &pods).ok() ? pods.items_size() : -1;
-  out["containers_listed_after"] = t::CountContainers(*runtime_);
+      daemon_.runtime().ListPodSandbox(&ctx, {}, &pods).ok() ? pods.items_size() : -1;
+  out["containers_listed_after"] = t::CountContainers(daemon_.runtime());
   for (const auto& pod : pods.items()) {
     scope_.pod_ids.insert(pod.id());
   }
   if (out["pods_listed_after"] != 0) {
-    Check("RemoveAllPods (leftovers)", t::RemoveAllPods(*runtime_));
+    Check("RemoveAllPods (leftovers)", t::RemoveAllPods(daemon_.runtime()));
   }
 }
 
@@ -295,31 +282,30 @@ int Soak::Run() {
   const auto began = Clock::now();
   if (StartDaemon()) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    out["cricketd"]["start"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
+    out["cricketd"]["start"] = ToJson(cricket::bench::ReadProcessFigures(daemon_.pid()));
     int done = 0;
     while (done < args_.cycles && g_stop == 0) {
       Cycle(done);
       ++done;
       if (done == args_.cycles / 2) {
-        out["cricketd"]["middle"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
+        out["cricketd"]["middle"] = ToJson(cricket::bench::ReadProcessFigures(daemon_.pid()));
       }
       const bool partial = g_stop != 0 && done < args_.cycles;
-      if (auto line = progress_.CycleDone(done - 1, daemon_->pid(), pod_start_ms_, partial);
+      if (auto line = progress_.CycleDone(done - 1, daemon_.pid(), pod_start_ms_, partial);
           !line.is_null()) {
         std::cout << line.dump() << std::endl;
       }
     }
     out["cycles_done"] = done;
     out["interrupted"] = done < args_.cycles;
-    out["cricketd"]["end"] = ToJson(cricket::bench::ReadProcessFigures(daemon_->pid()));
+    out["cricketd"]["end"] = ToJson(cricket::bench::ReadProcessFigures(daemon_.pid()));
     Finish(out);
-    daemon_->Signal(SIGTERM);
-    (void)daemon_->WaitExit(std::chrono::seconds(30));
+    daemon_.Stop(std::chrono::seconds(30));
   } else {
     out["error"] = "cricketd did not start or the image could not be pulled";
   }
   out["seconds"] = std::chrono::duration<double>(Clock::now() - began).count();
-  daemon_.reset();
+  daemon_.Stop();
   std::cout << out.dump() << "\n";
   const bool clean = out.contains("leaks") && out["leaks"]["total"] == 0 && failures_.empty() &&
                      out["pods_listed_after"] == 0 && out["containers_listed_after"] == 0 &&

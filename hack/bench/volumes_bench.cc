@@ -19,7 +19,6 @@
 //   bench_volumes IMAGE [--files N] [--file-kib K] [--change-kib C] [--writer-seconds S]
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,20 +35,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/files.h"
 #include "cricket/admin/v1/volumes.grpc.pb.h"
+#include "hack/bench/bench_daemon.h"
+#include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
-#include "network/bridge_network.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
-#include "tests/support/cricketd_process.h"
 
 namespace {
 
 namespace v1 = ::runtime::v1;
 namespace admin = ::cricket::admin::v1;
 using Clock = std::chrono::steady_clock;
-using cricket::testing::CricketdProcess;
 
 using ::cricket::bench::Ms;
 using ::cricket::bench::Percentile;
@@ -90,98 +87,36 @@ int64_t NewBytes(const std::map<std::string, int64_t>& before,
   return n;
 }
 
+// One cricketd "node" of the two: its BenchNode (own root, state on tmpfs, socket, bridge,
+// subnet) with the portable root, coordination dir and snapshot store shared under `shared`.
 class Node {
  public:
-  Node(std::string name, std::string dir, std::string bridge, std::string subnet)
+  Node(std::string name, const std::string& bridge, std::string subnet)
       : name_(std::move(name)),
-        dir_(std::move(dir)),
-        bridge_(std::move(bridge)),
-        subnet_(std::move(subnet)) {}
+        subnet_(std::move(subnet)),
+        node_("volumes-" + name_, bridge),
+        daemon_(node_, CRICKETD_PATH, name_) {}
 
   const std::string& name() const { return name_; }
-  std::string root() const { return dir_ + "/root"; }
-  std::string state() const { return dir_ + "/state"; }
-  std::string socket() const { return state() + "/cricket.sock"; }
-  std::string cache() const { return root() + "/volumes/cache"; }
-  v1::RuntimeService::Stub& runtime() { return *runtime_; }
-  admin::Volumes::Stub& admin() { return *admin_; }
+  const std::string& dir() const { return node_.dir(); }
+  std::string cache() const { return node_.root() + "/volumes/cache"; }
+  v1::RuntimeService::Stub& runtime() { return daemon_.runtime(); }
+  admin::Volumes::Stub& admin() { return daemon_.volumes(); }
+  void KeepDir() { node_.KeepDir(); }
 
   bool Start(const std::string& shared, const std::string& image) {
-    std::filesystem::create_directories(state());
-    // A node's /run is a tmpfs; the state dir is put on one too, whatever /tmp is here.
-    tmpfs_ = ::mount("tmpfs", state().c_str(), "tmpfs", 0, "mode=0711") == 0;
-    const std::string config =
-        "[volumes]\nportable_root = \"" + shared + "/portable\"\nnode_name = \"" + name_ +
-        "\"\ncoordination_dir = \"" + shared + "/coordination\"\nsnapshot_dir = \"" + shared +
-        "/store\"\nsnapshot_interval_seconds = 3600\n\n[network]\nbackend = \"bridge\"\n" +
-        "bridge = \"" + bridge_ + "\"\nsubnet = \"" + subnet_ + "\"\ncni_conf_dir = \"" + dir_ +
-        "/net.d\"\n";
-    (void)cricket::WriteFileAtomic(dir_ + "/config.toml", config, 0644);
-    daemon_ = std::make_unique<CricketdProcess>(
-        CRICKETD_PATH,
-        std::vector<std::string>{"--root", root(), "--state", state(), "--config",
-                                 dir_ + "/config.toml", "--log-level", "warn"},
-        dir_ + "/cricketd.log");
-    started_ = true;
-    if (!daemon_->WaitReady(socket(), std::chrono::seconds(20))) {
-      std::cerr << name_ << ": cricketd did not start: " << daemon_->Stderr();
-      return false;
-    }
-    auto channel = cricket::testing::UnixChannel(socket());
-    runtime_ = v1::RuntimeService::NewStub(channel);
-    images_ = v1::ImageService::NewStub(channel);
-    admin_ = admin::Volumes::NewStub(channel);
-    grpc::ClientContext ctx;
-    v1::PullImageRequest pull;
-    pull.mutable_image()->set_image(image);
-    v1::PullImageResponse pulled;
-    if (auto s = images_->PullImage(&ctx, pull, &pulled); !s.ok()) {
-      std::cerr << name_ << ": pull " << image << ": " << s.error_message() << "\n";
-      return false;
-    }
-    return true;
+    (void)node_.WriteConfig(subnet_, cricket::bench::PortableVolumesToml(shared, name_));
+    return daemon_.Start(image);
   }
-
-  // Removes every pod, stops cricketd, destroys the bridge (with its masquerade rule) and
-  // unmounts the state tmpfs.
-  void Stop() {
-    if (!started_) {
-      return;
-    }
-    if (runtime_ != nullptr) {
-      grpc::ClientContext ctx;
-      v1::ListPodSandboxResponse pods;
-      if (runtime_->ListPodSandbox(&ctx, {}, &pods).ok()) {
-        for (const auto& pod : pods.items()) {
-          (void)RemovePod(pod.id());
-        }
-      }
-    }
-    if (daemon_ != nullptr) {
-      daemon_->Signal(SIGTERM);
-      (void)daemon_->WaitExit(std::chrono::seconds(10));
-      daemon_.reset();  // SIGKILLs it if it did not exit
-    }
-    cricket::network::BridgeOptions options;
-    options.bridge = bridge_;
-    options.data_dir = root() + "/network/" + bridge_;
-    if (auto net = cricket::network::BridgeNetwork::Create(options); net.ok()) {
-      if (auto destroyed = (*net)->Destroy(); !destroyed.ok()) {
-        std::cerr << name_ << ": destroy bridge: " << destroyed.error().ToString() << "\n";
-      }
-    }
-    if (tmpfs_) {
-      ::umount2(state().c_str(), MNT_DETACH);
-    }
-    started_ = false;
-  }
+  // Removes every pod and stops cricketd; the bridge and the state tmpfs go with the Node.
+  void Stop() { daemon_.Stop(std::chrono::seconds(10)); }
 
   v1::PodSandboxConfig PodConfig(const std::string& pod_name) const {
     v1::PodSandboxConfig config;
     config.mutable_metadata()->set_name(pod_name);
     config.mutable_metadata()->set_namespace_("default");
     config.mutable_metadata()->set_uid("uid-" + pod_name);
-    config.set_log_directory(dir_ + "/logs/" + pod_name);
+    config.set_log_directory(dir() + "/logs/" + pod_name);
     return config;
   }
 
@@ -190,7 +125,7 @@ class Node {
     v1::RunPodSandboxRequest req;
     *req.mutable_config() = config;
     v1::RunPodSandboxResponse resp;
-    grpc::Status s = runtime_->RunPodSandbox(&ctx, req, &resp);
+    grpc::Status s = daemon_.runtime().RunPodSandbox(&ctx, req, &resp);
     *id = resp.pod_sandbox_id();
     return s;
   }
@@ -215,7 +150,7 @@ class Node {
     m.set_host_path(host_path);
     m.set_container_path("/data");
     v1::CreateContainerResponse resp;
-    grpc::Status s = runtime_->CreateContainer(&ctx, req, &resp);
+    grpc::Status s = daemon_.runtime().CreateContainer(&ctx, req, &resp);
     *id = resp.container_id();
     return s;
   }
@@ -225,7 +160,7 @@ class Node {
     v1::StartContainerRequest req;
     req.set_container_id(id);
     v1::StartContainerResponse resp;
-    return runtime_->StartContainer(&ctx, req, &resp);
+    return daemon_.runtime().StartContainer(&ctx, req, &resp);
   }
 
   grpc::Status StopPod(const std::string& pod) {
@@ -233,7 +168,7 @@ class Node {
     v1::StopPodSandboxRequest req;
     req.set_pod_sandbox_id(pod);
     v1::StopPodSandboxResponse resp;
-    return runtime_->StopPodSandbox(&ctx, req, &resp);
+    return daemon_.runtime().StopPodSandbox(&ctx, req, &resp);
   }
 
   grpc::Status RemovePodOnly(const std::string& pod) {
@@ -241,7 +176,7 @@ class Node {
     v1::RemovePodSandboxRequest req;
     req.set_pod_sandbox_id(pod);
     v1::RemovePodSandboxResponse resp;
-    return runtime_->RemovePodSandbox(&ctx, req, &resp);
+    return daemon_.runtime().RemovePodSandbox(&ctx, req, &resp);
   }
 
   grpc::Status RemovePod(const std::string& pod) {
@@ -260,7 +195,7 @@ class Node {
     req.add_cmd(script);
     req.set_timeout(timeout_s);
     v1::ExecSyncResponse resp;
-    grpc::Status s = runtime_->ExecSync(&ctx, req, &resp);
+    grpc::Status s = daemon_.runtime().ExecSync(&ctx, req, &resp);
     if (!s.ok() || resp.exit_code() != 0) {
       std::cerr << name_ << ": exec " << script << ": " << s.error_message() << resp.stderr()
                 << "\n";
@@ -274,15 +209,9 @@ class Node {
 
  private:
   std::string name_;
-  std::string dir_;
-  std::string bridge_;
   std::string subnet_;
-  bool started_ = false;
-  bool tmpfs_ = false;
-  std::unique_ptr<CricketdProcess> daemon_;
-  std::unique_ptr<v1::RuntimeService::Stub> runtime_;
-  std::unique_ptr<v1::ImageService::Stub> images_;
-  std::unique_ptr<admin::Volumes::Stub> admin_;
+  cricket::bench::BenchNode node_;  // outlives daemon_: it removes what cricketd leaves
+  cricket::bench::BenchDaemon daemon_;
 };
 
 struct Bench {
@@ -525,29 +454,27 @@ bool RunPhases(Bench& bench) {
 
 int Run(const Args& args) {
   char tmpl[] = "/tmp/crbench-volumes-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string ip_forward = cricket::ReadFile("/proc/sys/net/ipv4/ip_forward").value_or("0\n");
+  const std::string shared = ::mkdtemp(tmpl);
   const int tag = ::getpid() % 10000;
   const std::string net = std::to_string(::getpid() % 250);
-  Node a("node-a", dir + "/node-a", "crbva" + std::to_string(tag), "10.241." + net + ".0/24");
-  Node b("node-b", dir + "/node-b", "crbvb" + std::to_string(tag), "10.242." + net + ".0/24");
-  Bench bench{.args = args, .shared = dir + "/shared", .a = &a, .b = &b, .out = {}};
+  Node a("node-a", "crbva" + std::to_string(tag), "10.241." + net + ".0/24");
+  Node b("node-b", "crbvb" + std::to_string(tag), "10.242." + net + ".0/24");
+  Bench bench{.args = args, .shared = shared, .a = &a, .b = &b, .out = {}};
   bench.out["cricketd"] = CRICKETD_PATH;
-  std::filesystem::create_directories(bench.shared + "/portable");
   bool ok = a.Start(bench.shared, args.image) && b.Start(bench.shared, args.image);
   ok = ok && RunPhases(bench);
   // Everything started is stopped, failed or not.
   a.Stop();
   b.Stop();
-  (void)cricket::WriteKernelFile("/proc/sys/net/ipv4/ip_forward", ip_forward);
+  std::cout << bench.out.dump() << "\n";
   if (!ok) {
-    std::cerr << "logs kept in " << dir << "\n";
-    std::cout << bench.out.dump() << "\n";
+    a.KeepDir();
+    b.KeepDir();
+    std::cerr << "logs kept in " << a.dir() << ", " << b.dir() << " and " << shared << "\n";
     return 1;
   }
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  std::cout << bench.out.dump() << "\n";
+  std::filesystem::remove_all(shared, ec);
   return 0;
 }
 
