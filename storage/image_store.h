@@ -55,6 +55,9 @@ struct ImageStoreOptions {
   int max_parallel_downloads = 3;
   // The cricket-fetch executable; "" finds it beside this executable (see http_client.h).
   std::string fetch_binary;
+  // A pull running longer than this logs its progress at info this often. Not a config key:
+  // tests shorten it.
+  int progress_log_interval_ms = 5000;
 };
 
 struct FsInfo {
@@ -89,7 +92,7 @@ class ImageStore {
   // failures'), kUnavailable, kDeadlineExceeded (partial downloads are kept for a resume by
   // this process; Open drops them). With any other error the pull's partial downloads go too.
   // While layers download, `observer` (when set) sees their progress, and a pull running
-  // longer than a few seconds logs its progress at info every few seconds.
+  // longer than `progress_log_interval_ms` (5 s) logs its progress at info that often.
   Result<Image> Pull(const std::string& ref, const AuthConfig& auth,
                      Deadline deadline = Deadline::max(), const PullObserver& observer = {});
   // Imports every image of an OCI image layout archive or `docker save` tarball read from

@@ -66,23 +66,26 @@ int DownloadLayers(const RegistryConfig& registry, const HttpClient& http, const
 }
 
 // Progress of one pull's layers: to the observer about once a second, to the log at info every
-// few seconds once the pull is long (a short pull logs nothing more than before).
+// `log_every` once the pull is long (a short pull logs nothing more than before).
 class ProgressReporter {
  public:
   ProgressReporter(std::string ref, const std::vector<Descriptor>& layers,
-                   const ContentStore& content, const PullObserver& observer)
-      : ref_(std::move(ref)), content_(content), observer_(observer) {
+                   const ContentStore& content, const PullObserver& observer,
+                   std::chrono::milliseconds log_every)
+      : ref_(std::move(ref)), content_(content), observer_(observer), log_every_(log_every) {
     progress_.layers = layers;
     progress_.fetched_bytes.assign(layers.size(), 0);
   }
 
-  // `done` as the download threads left it. `last`: the final report, always sent.
+  // `done` as the download threads left it. `last`: the final report, always sent to the
+  // observer and never logged (Pull logs the result).
   void Report(const std::vector<bool>& done, bool last) {
     auto now = std::chrono::steady_clock::now();
-    if (!last && now - last_report_ < kObserverEvery) {
+    const bool observe = observer_ && (last || now - last_report_ >= kObserverEvery);
+    const bool log = !last && now - last_log_ >= log_every_;
+    if (!observe && !log) {
       return;
     }
-    last_report_ = now;
     progress_.done = done;
     int64_t fetched = 0;
     int64_t total = 0;
@@ -96,24 +99,25 @@ class ProgressReporter {
     }
     progress_.elapsed_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
-    if (observer_) {
+    if (observe) {
+      last_report_ = now;
       observer_(progress_);
     }
-    if (!last && now - last_log_ >= kLogEvery) {
+    if (log) {
       last_log_ = now;
-      const int64_t seconds = std::max<int64_t>(1, progress_.elapsed_ms / 1000);
+      const int64_t ms = std::max<int64_t>(1, progress_.elapsed_ms);
       log::Info({}, "pull {}: {}/{} layers, {} of {} bytes, {} KiB/s", ref_, n_done, done.size(),
-                fetched, total, fetched / seconds / 1024);
+                fetched, total, fetched * 1000 / ms / 1024);
     }
   }
 
  private:
   static constexpr auto kObserverEvery = std::chrono::seconds(1);
-  static constexpr auto kLogEvery = std::chrono::seconds(5);
 
   std::string ref_;
   const ContentStore& content_;
   const PullObserver& observer_;
+  const std::chrono::milliseconds log_every_;
   PullProgress progress_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_report_{};
@@ -166,7 +170,8 @@ Result<void> ImageStore::FetchLayers(const RegistryConfig& registry, const Refer
   };
   size_t n_workers =
       std::min<size_t>(shared.todo.size(), static_cast<size_t>(options_.max_parallel_downloads));
-  ProgressReporter progress(ref.String(), layers, *content_, observer);
+  ProgressReporter progress(ref.String(), layers, *content_, observer,
+                            std::chrono::milliseconds(options_.progress_log_interval_ms));
   Result<void> result = Ok();
   {
     std::vector<std::jthread> workers;  // joined when this block ends, before `shared` goes

@@ -58,10 +58,12 @@ Scrape Get(const std::string& socket_path, const std::string& target) {
 }
 
 // promtool from CRICKET_PROMTOOL, else /usr/bin or /usr/local/bin (Debian's `prometheus`
-// package), or "".
+// package), or "". CRICKET_PROMTOOL naming no executable fails the test: CI sets it (hack/test)
+// and must not pass without the check it asked for.
 std::string FindPromtool() {
   if (const char* env = std::getenv("CRICKET_PROMTOOL"); env != nullptr && *env != '\0') {
-    return env;
+    EXPECT_EQ(::access(env, X_OK), 0) << "CRICKET_PROMTOOL=" << env << " is not executable";
+    return ::access(env, X_OK) == 0 ? env : "";
   }
   for (const char* dir : {"/usr/bin", "/usr/local/bin"}) {
     std::string path = std::string(dir) + "/promtool";

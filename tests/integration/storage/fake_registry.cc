@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
@@ -145,6 +146,11 @@ void FakeRegistry::HandleConnection(int fd) {
   std::string_view body = resp.body;
   if (resp.drop_after >= 0) {
     body = body.substr(0, static_cast<size_t>(resp.drop_after));
+  }
+  while (resp.piece_bytes > 0 && body.size() > resp.piece_bytes) {
+    SendAll(fd, body.substr(0, resp.piece_bytes));
+    body.remove_prefix(resp.piece_bytes);
+    std::this_thread::sleep_for(std::chrono::milliseconds(resp.piece_pause_ms));
   }
   SendAll(fd, body);
   if (resp.stall_ms > 0) {

@@ -30,6 +30,9 @@ struct FakeResponse {
   long drop_after = -1;
   // Wait this long after the (possibly cut) body before closing the connection.
   int stall_ms = 0;
+  // A slow link: the body in pieces of this many bytes, `piece_pause_ms` apart (0: at once).
+  size_t piece_bytes = 0;
+  int piece_pause_ms = 0;
 };
 
 class FakeRegistry {
