@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 
 #include "common/files.h"
@@ -30,8 +31,11 @@ Result<ClaimDir> ClaimDir::Open(std::string dir) {
 }
 
 Result<LockFile> ClaimDir::Lock() const {
-  // LockFile refuses rather than waits; claims are short, so retry briefly.
-  for (int attempt = 0;; ++attempt) {
+  // LockFile refuses rather than waits; claims are short, so retry until a deadline. The budget
+  // is time, not a number of tries: 50 RunPodSandbox calls at once on a node whose CPUs are
+  // busy queued here for over 2 s (the old budget of 2000 tries), and pods failed.
+  const auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  for (;;) {
     auto lock = LockFile::Acquire(dir_ + "/" + std::string(kLockName));
     if (lock.ok()) {
       // Under the lock, a temp file present now belongs to a claimant that died.
@@ -43,8 +47,15 @@ Result<LockFile> ClaimDir::Lock() const {
       }
       return lock;
     }
-    if (lock.error().code() != Code::kFailedPrecondition || attempt == 2000) {
+    if (lock.error().code() != Code::kFailedPrecondition) {
       return lock;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error(
+          Code::kFailedPrecondition,
+          lock.error().message() + "; gave up after " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kLockWait).count()) +
+              " s");
     }
     ::usleep(1000);
   }

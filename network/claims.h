@@ -6,6 +6,7 @@
 // a crash — never both win. Lock() serialises claimants that read-then-claim (round-robin
 // cursors, owner look-ups).
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -19,8 +20,12 @@ class ClaimDir {
   // Creates `dir` if needed.
   static Result<ClaimDir> Open(std::string dir);
 
-  // An exclusive lock on the directory, waiting up to ~2 s for another holder. Also sweeps
-  // temp files of claimants that died mid-claim.
+  // How long Lock waits for another holder.
+  static constexpr std::chrono::milliseconds kLockWait{30000};
+
+  // An exclusive lock on the directory, waiting up to kLockWait for another holder
+  // (kFailedPrecondition naming the holder after that). Also sweeps temp files of claimants
+  // that died mid-claim.
   Result<LockFile> Lock() const;
   // True when claimed now for `owner`; false when someone already holds `name`.
   Result<bool> TryClaim(const std::string& name, const std::string& owner) const;

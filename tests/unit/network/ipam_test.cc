@@ -3,12 +3,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "common/files.h"
+#include "common/lock_file.h"
+#include "network/claims.h"
 #include "tests/support/temp_dir.h"
 
 namespace cricket::network {
@@ -109,6 +114,26 @@ TEST(IpamTest, LeftoverTempFileFromCrashIsIgnoredAndSwept) {
   EXPECT_EQ(ipam.Leases()->size(), 1u);
   ASSERT_TRUE(ipam.Allocate("b").ok());
   EXPECT_FALSE(std::filesystem::exists(junk));
+}
+
+// A claimant waits for a holder longer than the 2000 tries of 1 ms the lock once allowed: 50
+// pods started at once on a busy node queued longer than that, and RunPodSandbox failed.
+TEST(IpamTest, ClaimLockWaitsForASlowHolder) {
+  TempDir dir;
+  auto claims = ClaimDir::Open(dir.Join("leases"));
+  ASSERT_TRUE(claims.ok());
+  auto held = std::make_optional(LockFile::Acquire(dir.Join("leases/lock")));
+  ASSERT_TRUE(held->ok());
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    held.reset();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto lock = claims->Lock();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  release.join();
+  ASSERT_TRUE(lock.ok()) << lock.error().ToString();
+  EXPECT_GE(waited, std::chrono::seconds(3));
 }
 
 // Two processes allocating at once never share an address.
