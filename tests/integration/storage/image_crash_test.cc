@@ -18,6 +18,7 @@
 #include "storage/image_db.h"
 #include "storage/image_store.h"
 #include "tests/integration/storage/crash_child.h"
+#include "tests/integration/storage/test_store_options.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -126,13 +127,7 @@ class ImageCrashTest : public ::testing::Test {
   }
 
   Result<std::unique_ptr<ImageStore>> Open(const std::string& root) {
-    ImageStoreOptions options;
-    options.root = root;
-    options.fetch_binary = CRICKET_FETCH_PATH;
-    options.platform = Platform{"linux", "amd64", ""};
-    options.unpack.privileged = ::cricket::testing::IsRoot();
-    options.unpack.overlay_xattr_prefix =
-        options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
+    ImageStoreOptions options = TestStoreOptions(root);
     return ImageStore::Open(options, sys_);
   }
 

@@ -11,6 +11,7 @@
 #include "storage/digest.h"
 #include "storage/image_store.h"
 #include "tests/integration/storage/fake_registry.h"
+#include "tests/integration/storage/test_store_options.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/storage/layer_fixture.h"
 
@@ -74,13 +75,7 @@ class Layout {
 class LayerBombPullTest : public ::testing::Test {
  protected:
   void OpenStore(int64_t max_bytes, int64_t max_entries) {
-    ImageStoreOptions options;
-    options.root = dir_.Join("root");
-    options.fetch_binary = CRICKET_FETCH_PATH;
-    options.platform = Platform{"linux", "amd64", ""};
-    options.unpack.privileged = cricket::testing::IsRoot();
-    options.unpack.overlay_xattr_prefix =
-        options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
+    ImageStoreOptions options = TestStoreOptions(dir_.Join("root"));
     options.unpack.max_uncompressed_bytes = max_bytes;
     options.unpack.max_entries = max_entries;
     auto store = ImageStore::Open(options, sys_);

@@ -17,6 +17,7 @@
 #include "common/syscalls.h"
 #include "storage/image_store.h"
 #include "tests/integration/storage/fake_registry.h"
+#include "tests/integration/storage/test_store_options.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -52,13 +53,7 @@ class PullProgressLogTest : public ::testing::Test {
   }
 
   std::unique_ptr<ImageStore> Open(int progress_log_interval_ms) {
-    ImageStoreOptions options;
-    options.root = dir_.Join("root");
-    options.fetch_binary = CRICKET_FETCH_PATH;
-    options.platform = Platform{"linux", "amd64", ""};
-    options.unpack.privileged = cricket::testing::IsRoot();
-    options.unpack.overlay_xattr_prefix =
-        options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
+    ImageStoreOptions options = TestStoreOptions(dir_.Join("root"));
     options.progress_log_interval_ms = progress_log_interval_ms;
     auto store = ImageStore::Open(options, sys_);
     EXPECT_TRUE(store.ok()) << store.error().ToString();

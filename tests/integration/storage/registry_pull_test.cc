@@ -23,6 +23,7 @@
 #include "storage/auth_challenge.h"
 #include "storage/image_store.h"
 #include "tests/integration/storage/fake_registry.h"
+#include "tests/integration/storage/test_store_options.h"
 #include "tests/support/registry_fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -46,14 +47,8 @@ class RegistryPullTest : public ::testing::Test {
 
   void OpenStore(RegistryConfig registry = {}) {
     store_.reset();
-    ImageStoreOptions options;
-    options.root = dir_.Join("root");
-    options.fetch_binary = CRICKET_FETCH_PATH;
+    ImageStoreOptions options = TestStoreOptions(dir_.Join("root"));
     options.registry = std::move(registry);
-    options.platform = Platform{"linux", "amd64", ""};
-    options.unpack.privileged = cricket::testing::IsRoot();
-    options.unpack.overlay_xattr_prefix =
-        options.unpack.privileged ? "trusted.overlay." : "user.overlay.";
     options.pinned = pinned_;
     auto store = ImageStore::Open(options, sys_);
     ASSERT_TRUE(store.ok()) << store.error().ToString();
