@@ -7,7 +7,6 @@
 //
 //   bench_metrics IMAGE [--pods N] [--scrapes K]        (defaults 100 and 20)
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,7 +25,6 @@
 #include "hack/bench/bench_stats.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
-#include "tests/support/cricketd_process.h"
 
 namespace {
 

@@ -14,7 +14,6 @@
 //
 //   bench_migrate IMAGE [--memory-mib M] [--volume-mb V]   (defaults 64, 100)
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -8,7 +8,6 @@
 //
 //   bench_pods IMAGE [--pods N] [--running M]
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,7 +27,6 @@
 #include "hack/bench/bench_node.h"
 #include "hack/bench/bench_stats.h"
 #include "runtime/v1/api.grpc.pb.h"
-#include "tests/support/cricketd_process.h"
 
 namespace {
 

@@ -36,7 +36,6 @@
 #include "hack/bench/soak_progress.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "tests/support/cri_calls.h"
-#include "tests/support/cricketd_process.h"
 
 namespace {
 

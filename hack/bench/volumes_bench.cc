@@ -18,7 +18,6 @@
 //
 //   bench_volumes IMAGE [--files N] [--file-kib K] [--change-kib C] [--writer-seconds S]
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
