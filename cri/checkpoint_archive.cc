@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/unique_fd.h"
 #include "cri/runtime_handlers.h"
 #include "oci/criu.h"
@@ -108,13 +109,33 @@ Result<void> DumpContainer(const CriDeps& deps, const ContainerRecord& record,
                                                         *deps.sys, *deps.cgroups, info.shim_dir));
   CR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   // Kubelet's checkpoint API is forensic: the container goes on running (as with CRI-O); a
-  // migration (CheckpointPod's kMigrateOption) stops it with the dump.
+  // migration (CheckpointPod's kMigrateOption) stops it with the dump. One that goes on running
+  // is frozen from before the dump until its writable layer is packed: else it writes on in
+  // between, and criu restore refuses files that no longer match the images ("File tmp/count
+  // has bad size 2 (expect 0)"). A dump without leave_running ends its processes before the pack.
+  std::unique_ptr<oci::CgroupManager> frozen;
+  auto thaw = [&] {
+    if (frozen) {
+      if (auto thawed = frozen->Freeze(false); !thawed.ok()) {
+        log::Warn({.ctr = record.id}, "thaw after checkpoint: {}", thawed.error().message());
+      }
+      frozen.reset();
+    }
+  };
+  auto thaw_on_error = Cleanup(thaw);
+  if (leave_running) {
+    CR_ASSIGN_OR_RETURN(frozen, runtime->Cgroup(record.id));
+    if (auto paused = frozen->Freeze(true); !paused.ok()) {  // thawed again on the way out
+      return paused.error().Wrap("freeze container " + record.id + " for its checkpoint");
+    }
+  }
   CR_RETURN_IF_ERROR(runtime->Checkpoint(record.id, dir + "/" + kCheckpointDir, leave_running));
+  CR_RETURN_IF_ERROR(PackInto(upper, dir + "/" + kRootfsDiffTar));
+  thaw();  // what follows reads only cricketd's own files
   CR_ASSIGN_OR_RETURN(std::string spec, ReadFile(info.bundle + "/config.json"));
   CR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kSpecDump, spec, 0600));
   CR_ASSIGN_OR_RETURN(std::string config, ConfigDump(record, info));
-  CR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kConfigDump, config, 0600));
-  return PackInto(upper, dir + "/" + kRootfsDiffTar);
+  return WriteFileAtomic(dir + "/" + kConfigDump, config, 0600);
 }
 
 Result<void> WriteArchive(const std::string& dir, const std::string& location) {

@@ -1,5 +1,8 @@
 #include "oci/cgroup_backend.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/cleanup.h"
 #include "oci/cgroup_fs.h"
 
@@ -21,6 +24,23 @@ Result<void> CgroupBackend::Update(const Resources& resources) {
   Resources without_devices = resources;
   without_devices.devices.clear();
   return Apply(without_devices);
+}
+
+Result<void> CgroupBackend::Freeze(bool frozen) {
+  CR_RETURN_IF_ERROR(WriteFreezeState(frozen));
+  const auto deadline = std::chrono::steady_clock::now() + kFreezeWait;
+  for (;;) {
+    CR_ASSIGN_OR_RETURN(bool now, Frozen());
+    if (now == frozen) {
+      return Ok();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Error(Code::kDeadlineExceeded, "cgroup " + path() + " did not " +
+                                                (frozen ? "freeze" : "thaw") + " within " +
+                                                std::to_string(kFreezeWait.count()) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 }  // namespace cricket::oci

@@ -18,6 +18,8 @@ class CgroupBackend : public CgroupManager {
  public:
   Result<void> Create(const Resources* resources) final;
   Result<void> Update(const Resources& resources) final;
+  // Writes the freezer state, then polls Frozen() until it says so, for up to kFreezeWait.
+  Result<void> Freeze(bool frozen) final;
 
  protected:
   explicit CgroupBackend(Syscalls& sys) : sys_(sys) {}
@@ -27,6 +29,8 @@ class CgroupBackend : public CgroupManager {
   virtual Result<void> MakeDirs(std::vector<std::string>& created) = 0;
   // Writes the limits into the existing directories.
   virtual Result<void> Apply(const Resources& resources) = 0;
+  // Asks the kernel to freeze or thaw; it may take a moment (v1 FREEZING, v2 cgroup.events).
+  virtual Result<void> WriteFreezeState(bool frozen) = 0;
 
   Syscalls& sys_;
 };

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "oci/spec.h"
 
 namespace cricket::oci {
+
+// How long Freeze waits for the kernel to report the new state.
+inline constexpr std::chrono::seconds kFreezeWait{30};
 
 // Usage figures for CRI ContainerStats and `events --stats`; 0 where a controller is absent.
 struct CgroupStats {
@@ -54,8 +58,12 @@ class CgroupManager {
   virtual Result<void> Update(const Resources& resources) = 0;
   // Freezes (true) or thaws every process of the cgroup and waits until the kernel says so.
   // kFailedPrecondition when there is no freezer (v1 without the freezer hierarchy).
+  // Waits by time (kFreezeWait), not by a count of tries: a loaded node is slow to freeze.
   virtual Result<void> Freeze(bool frozen) = 0;
   virtual Result<bool> Frozen() const = 0;
+  // The directory whose freezer state Freeze sets (v2: the cgroup's own, cgroup.freeze; v1: the
+  // freezer hierarchy's, freezer.state), as criu's --freeze-cgroup takes it; empty without one.
+  virtual std::string FreezerDir() const = 0;
   // Moves pid into the cgroup (cgroup.procs of every hierarchy).
   virtual Result<void> AddProcess(pid_t pid) = 0;
   // Files a single-threaded process writes "0" to in order to move itself in (v1: each

@@ -33,18 +33,9 @@ class CgroupV1 final : public CgroupBackend {
 
   const std::string& path() const override { return path_; }
 
-  Result<void> Freeze(bool frozen) override {
-    const std::string want = frozen ? "FROZEN" : "THAWED";
-    CR_RETURN_IF_ERROR(Write("freezer", "freezer.state", want));
-    // FREEZING may last a moment; the write itself returns at once.
-    for (int i = 0; i < 2000; ++i) {
-      CR_ASSIGN_OR_RETURN(std::string state, ReadFile(*Dir("freezer") + "/freezer.state"));
-      if (state.rfind(want, 0) == 0) {
-        return Ok();
-      }
-      ::usleep(1000);
-    }
-    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not become " + want);
+  // FREEZING may last a moment; the write itself returns at once.
+  Result<void> WriteFreezeState(bool frozen) override {
+    return Write("freezer", "freezer.state", frozen ? "FROZEN" : "THAWED");
   }
 
   Result<bool> Frozen() const override {
@@ -55,6 +46,8 @@ class CgroupV1 final : public CgroupBackend {
     auto state = ReadFile(*dir + "/freezer.state");
     return state.ok() && state->rfind("FROZEN", 0) == 0;
   }
+
+  std::string FreezerDir() const override { return Dir("freezer").value_or(""); }
 
   Result<void> AddProcess(pid_t pid) override {
     for (const auto& h : info_.v1) {

@@ -39,22 +39,16 @@ class CgroupV2 final : public CgroupBackend {
 
   const std::string& path() const override { return path_; }
 
-  Result<void> Freeze(bool frozen) override {
-    CR_RETURN_IF_ERROR(Write("cgroup.freeze", frozen ? "1" : "0"));
-    for (int i = 0; i < 2000; ++i) {
-      CR_ASSIGN_OR_RETURN(bool now, Frozen());
-      if (now == frozen) {
-        return Ok();
-      }
-      ::usleep(1000);
-    }
-    return Error(Code::kDeadlineExceeded, "cgroup " + path_ + " did not " + (frozen ? "freeze" : "thaw"));
+  Result<void> WriteFreezeState(bool frozen) override {
+    return Write("cgroup.freeze", frozen ? "1" : "0");
   }
 
   Result<bool> Frozen() const override {
     CR_ASSIGN_OR_RETURN(uint64_t frozen, cgroupfs::ReadKeyedValue(dir_ + "/cgroup.events", "frozen"));
     return frozen == 1;
   }
+
+  std::string FreezerDir() const override { return dir_; }
 
   Result<void> AddProcess(pid_t pid) override {
     return cgroupfs::WriteControl(sys_, dir_, "cgroup.procs", std::to_string(pid));

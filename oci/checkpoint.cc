@@ -51,9 +51,9 @@ Result<void> Runtime::Checkpoint(const std::string& id, const CheckpointOptions&
     return Error(Code::kInvalidArgument, "checkpoint: --image-path is empty");
   }
   CR_ASSIGN_OR_RETURN(ContainerState state, State(id));
-  if (state.status != Status::kRunning) {
-    return Error(Code::kFailedPrecondition,
-                 "container \"" + id + "\" is " + StatusName(state.status) + ", not running");
+  if (state.status != Status::kRunning && state.status != Status::kPaused) {
+    return Error(Code::kFailedPrecondition, "container \"" + id + "\" is " +
+                                                StatusName(state.status) + ", not running or paused");
   }
   CR_ASSIGN_OR_RETURN(std::string criu, FindCriu());
   CR_RETURN_IF_ERROR(CheckCriu(criu));
@@ -63,6 +63,9 @@ Result<void> Runtime::Checkpoint(const std::string& id, const CheckpointOptions&
   plan.images_dir = options.image_path;
   plan.work_dir = options.work_path.empty() ? options.image_path : options.work_path;
   plan.leave_running = options.leave_running;
+  if (state.status == Status::kPaused) {
+    plan.freeze_cgroup = NewCgroupManager(sys_, cgroups_, state.cgroup_path)->FreezerDir();
+  }
   CR_ASSIGN_OR_RETURN(plan.netns_inode, JoinedNetnsInode(spec));
   CR_RETURN_IF_ERROR(MakeDirs(plan.images_dir, 0700));
   CR_RETURN_IF_ERROR(MakeDirs(plan.work_dir, 0700));

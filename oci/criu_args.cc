@@ -30,6 +30,9 @@ std::vector<std::string> CriuDumpArgs(const Spec& spec, const DumpPlan& plan) {
   if (plan.leave_running) {
     args.push_back("--leave-running");
   }
+  if (!plan.freeze_cgroup.empty()) {
+    args.insert(args.end(), {"--freeze-cgroup", plan.freeze_cgroup});
+  }
   for (const Mount& m : spec.mounts) {
     if (IsBindMount(m)) {
       args.insert(args.end(), {"--external", "mnt[" + m.destination + "]:" + m.destination});

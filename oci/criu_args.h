@@ -38,6 +38,11 @@ struct DumpPlan {
   std::string work_dir;
   bool leave_running = false;
   std::optional<uint64_t> netns_inode;  // the joined network namespace's inode
+  // A paused container's freezer dir (CgroupManager::FreezerDir), for --freeze-cgroup: criu
+  // then seizes the frozen tasks through the freezer, thaws the cgroup only while they are
+  // seized, and leaves it frozen as it found it (runc passes it the same way). Empty: criu
+  // stops the running tasks with ptrace alone.
+  std::string freeze_cgroup;
 };
 
 struct RestorePlan {

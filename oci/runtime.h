@@ -98,9 +98,11 @@ class Runtime {
   // seccomp filter, and the process's own user and capabilities. Returns its pid, a child of
   // this process. kFailedPrecondition unless the container is running.
   Result<pid_t> Exec(const std::string& id, const Process& process, const ExecOptions& options);
-  // Dumps the running container with criu into options.image_path (plus descriptors.json).
-  // Unless leave_running, its processes are gone afterwards (it is then stopped). Errors:
-  // kFailedPrecondition when it is not running, or criu is missing or `criu check` fails (then
+  // Dumps the running (or paused) container with criu into options.image_path (plus
+  // descriptors.json). Unless leave_running, its processes are gone afterwards (it is then
+  // stopped); a paused one left running stays paused, so a caller that paused it can copy its
+  // files as the images saw them before it resumes it. Errors:
+  // kFailedPrecondition when it is neither running nor paused, or criu is missing or `criu check` fails (then
   // nothing is written); kInternal with criu's error lines when the dump fails.
   Result<void> Checkpoint(const std::string& id, const CheckpointOptions& options);
   // Creates container `id` from the images: its cgroup first, then `criu restore` inside it.

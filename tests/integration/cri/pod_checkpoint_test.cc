@@ -50,16 +50,24 @@ class PodCheckpointTest : public PodFixture {
   static constexpr const char* kCounter =
       "i=0; while true; do i=$((i+1)); echo count=$i; echo $i > /tmp/count; "
       "busybox sleep 0.3; done";
+  // The counter, and a second process that keeps a file open and appends to it every 20 ms:
+  // criu records an open file's size, and restore refuses a rootfs diff where it differs. The
+  // diff must be taken while the container is still frozen from its dump, not after it resumed.
+  static constexpr const char* kCounterAndAppender =
+      "(exec 3>>/tmp/appended; while true; do echo x >&3; busybox sleep 0.02; done) & "
+      "i=0; while true; do i=$((i+1)); echo count=$i; echo $i > /tmp/count; "
+      "busybox sleep 0.3; done";
 
   std::string location() { return dir_.Join("checkpoint.tar"); }
 
   // A started counter in a PID namespace of its own (`pid` CONTAINER, as kubelet sends it).
   std::string StartCounter(const std::string& pod, const v1::PodSandboxConfig& pod_config,
                            v1::NamespaceMode pid = v1::CONTAINER,
-                           const std::string& name = "counter") {
+                           const std::string& name = "counter",
+                           const std::string& script = kCounter) {
     std::string ctr;
     grpc::Status created =
-        CreateContainer(pod, pod_config, name, kCounter, &ctr, false, [&](v1::ContainerConfig& c) {
+        CreateContainer(pod, pod_config, name, script, &ctr, false, [&](v1::ContainerConfig& c) {
           c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(pid);
         });
     EXPECT_TRUE(created.ok()) << created.error_message();
@@ -163,7 +171,8 @@ TEST_F(PodCheckpointTest, ARestoredCounterKeepsCountingAndItsFilesSurvive) {
   }
   auto pod_config = PodConfig("ckpt");
   std::string pod = RunPod(pod_config);
-  const std::string ctr = StartCounter(pod, pod_config);
+  const std::string ctr =
+      StartCounter(pod, pod_config, v1::CONTAINER, "counter", kCounterAndAppender);
   ASSERT_FALSE(ctr.empty());
   ASSERT_TRUE(WaitFor([&] { return Counts("ckpt", "counter").size() >= 5; }));
   v1::ExecSyncResponse out;
@@ -197,6 +206,13 @@ TEST_F(PodCheckpointTest, ARestoredCounterKeepsCountingAndItsFilesSurvive) {
   EXPECT_EQ(after[1], after[0] + 1);
   ASSERT_TRUE(Exec(restored, "cat /kept.txt", &out).ok());
   EXPECT_EQ(out.stdout(), "kept\n");
+  // The appender came back too, and goes on appending to its restored file.
+  ASSERT_TRUE(Exec(restored, "busybox wc -c < /tmp/appended", &out).ok());
+  const long appended = std::strtol(out.stdout().c_str(), nullptr, 10);
+  ASSERT_TRUE(WaitFor([&] {
+    return Exec(restored, "busybox wc -c < /tmp/appended", &out).ok() &&
+           std::strtol(out.stdout().c_str(), nullptr, 10) > appended;
+  }));
   EXPECT_EQ(Entries(root() + "/checkpoints"), 0u);
 }
 

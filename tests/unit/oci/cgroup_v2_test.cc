@@ -18,7 +18,8 @@ using ::testing::StrictMock;
 const std::vector<std::string> kV2Files = {
     "cgroup.procs", "cgroup.subtree_control", "cgroup.controllers", "cpu.weight", "cpu.max", "cpu.stat", "memory.current", "memory.stat", "pids.current",
     "cpu.idle", "cpuset.cpus", "cpuset.mems", "memory.max", "memory.low", "memory.swap.max",
-    "memory.events", "pids.max", "io.weight", "hugetlb.2MB.max", "memory.high"};
+    "memory.events", "pids.max", "io.weight", "hugetlb.2MB.max", "memory.high",
+    "cgroup.freeze", "cgroup.events"};
 
 class CgroupV2Test : public ::testing::Test {
  protected:
@@ -109,6 +110,21 @@ TEST_F(CgroupV2Test, AddProcessOomAndDestroy) {
   ASSERT_TRUE(cg->Destroy().ok());
   EXPECT_FALSE(std::filesystem::exists(root_.Join("c")));
   EXPECT_TRUE(cg->Destroy().ok());  // idempotent
+}
+
+// Freeze writes cgroup.freeze and returns once cgroup.events says the state was reached; criu's
+// --freeze-cgroup takes the cgroup's own directory.
+TEST_F(CgroupV2Test, FreezeWritesTheFileAndWaitsForTheKernelsWord) {
+  auto cg = NewCgroupV2Manager(fs_, root_.path(), "/c");
+  ASSERT_TRUE(cg->Create(nullptr).ok());
+  EXPECT_EQ(cg->FreezerDir(), root_.Join("c"));
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/cgroup.events"), "populated 1\nfrozen 1\n", 0644).ok());
+  ASSERT_TRUE(cg->Freeze(true).ok());
+  EXPECT_EQ(Read("c/cgroup.freeze"), "1");
+  EXPECT_TRUE(*cg->Frozen());
+  ASSERT_TRUE(WriteFileAtomic(root_.Join("c/cgroup.events"), "populated 1\nfrozen 0\n", 0644).ok());
+  ASSERT_TRUE(cg->Freeze(false).ok());
+  EXPECT_EQ(Read("c/cgroup.freeze"), "0");
 }
 
 TEST_F(CgroupV2Test, StatsFromControlFiles) {

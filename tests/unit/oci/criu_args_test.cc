@@ -51,6 +51,20 @@ TEST(CriuArgsTest, DumpDeclaresBindMountsAndThePodNetnsExternal) {
   EXPECT_THAT(CriuDumpArgs(PodContainerSpec(), plan), Contains("--leave-running"));
 }
 
+// A paused container (cricketd freezes one it checkpoints and leaves running): criu is told its
+// freezer, else it would wait for frozen tasks to stop under ptrace; a running one needs none.
+TEST(CriuArgsTest, DumpOfAPausedContainerNamesItsFreezer) {
+  DumpPlan plan;
+  plan.pid = 42;
+  plan.images_dir = "/ck/checkpoint";
+  plan.work_dir = "/ck/work";
+  plan.leave_running = true;
+  EXPECT_THAT(CriuDumpArgs(PodContainerSpec(), plan), Not(Contains("--freeze-cgroup")));
+  plan.freeze_cgroup = "/sys/fs/cgroup/cricket/c1";
+  EXPECT_TRUE(HasPair(CriuDumpArgs(PodContainerSpec(), plan), "--freeze-cgroup",
+                      "/sys/fs/cgroup/cricket/c1"));
+}
+
 TEST(CriuArgsTest, RestoreBindsMountsToTheirSourcesAndInheritsNetnsAndPipes) {
   RestorePlan plan;
   plan.images_dir = "/ck/checkpoint";
