@@ -50,11 +50,12 @@ class PodCheckpointTest : public PodFixture {
   static constexpr const char* kCounter =
       "i=0; while true; do i=$((i+1)); echo count=$i; echo $i > /tmp/count; "
       "busybox sleep 0.3; done";
-  // The counter, and a second process that keeps a file open and appends to it every 20 ms:
-  // criu records an open file's size, and restore refuses a rootfs diff where it differs. The
-  // diff must be taken while the container is still frozen from its dump, not after it resumed.
+  // The counter, and a second process that keeps a file open read-write and extends it every
+  // 20 ms: criu records such a file's size (not a write-only O_APPEND one's, a log's), and
+  // restore refuses a rootfs diff where it differs. So the diff must be taken while the
+  // container is still frozen from its dump, not after it resumed.
   static constexpr const char* kCounterAndAppender =
-      "(exec 3>>/tmp/appended; while true; do echo x >&3; busybox sleep 0.02; done) & "
+      "(exec 3<>/tmp/appended; while true; do echo x >&3; busybox sleep 0.02; done) & "
       "i=0; while true; do i=$((i+1)); echo count=$i; echo $i > /tmp/count; "
       "busybox sleep 0.3; done";
 
