@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "cri/runtime_handlers.h"
 #include "cri/service.h"
 
 namespace cricket::cri {
@@ -34,6 +35,7 @@ void StartupReconcile::Run(CriService& service) {
   RepairRecords(service);
   StopHalfMadePods(service);
   RemoveOrphans(service);
+  ThawFrozenContainers(service);
 }
 
 void StartupReconcile::RepairRecords(CriService& service) {
@@ -125,6 +127,36 @@ void StartupReconcile::RemoveOrphans(CriService& service) {
     fs::remove_all(shim_dir, rm_ec);
     fs::remove_all(entry.path(), rm_ec);
     log::Info({.pod = id}, "removed orphaned sandbox infra, shim dir and state dir (no record)");
+  }
+}
+
+void StartupReconcile::ThawFrozenContainers(CriService& service) {
+  const CriDeps& deps = service.deps_;
+  auto records = deps.store->ListContainers();
+  if (!records.ok() || !deps.cgroups.ok() || deps.sys == nullptr) {
+    return;
+  }
+  for (const ContainerRecord& record : *records) {
+    if (record.state != ContainerState::kRunning) {
+      continue;
+    }
+    auto info = DecodeInfo(record);
+    if (!info.ok()) {
+      continue;
+    }
+    auto runtime = ContainerRuntimeFor(*deps.config, info->runtime_handler, *deps.sys,
+                                       *deps.cgroups, info->shim_dir);
+    auto cgroup = runtime.ok() ? (*runtime)->Cgroup(record.id)
+                               : Result<std::unique_ptr<oci::CgroupManager>>(runtime.error());
+    if (!cgroup.ok() || !(*cgroup)->Frozen().value_or(false)) {
+      continue;
+    }
+    if (auto thawed = (*cgroup)->Freeze(false); !thawed.ok()) {
+      log::Warn({.ctr = record.id}, "thaw container left frozen: {}", thawed.error().message());
+      continue;
+    }
+    log::Info({.ctr = record.id},
+              "thawed container {}: a checkpoint cut short had left it frozen", record.name);
   }
 }
 

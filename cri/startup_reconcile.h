@@ -10,7 +10,10 @@
 //     it only at the end of RunPodSandbox) gets it back from the id and its config;
 //   - a NotReady sandbox whose infra process still runs is stopped (its network was already
 //     removed by the network reconcile, which keeps only READY pods');
-//   - an infra shim dir or sandbox state dir whose sandbox has no record is stopped and removed.
+//   - an infra shim dir or sandbox state dir whose sandbox has no record is stopped and removed;
+//   - a running container left frozen is thawed: CRI has no paused state, only CheckpointContainer
+//     freezes one, from its dump until its files are packed (cri/checkpoint_archive.h), and a
+//     cricketd that died in between would otherwise leave it frozen for good.
 // Each repair is logged once at info. Errors are logged at warn and do not stop cricketd.
 
 namespace cricket::cri {
@@ -27,6 +30,7 @@ class StartupReconcile {
   static void RepairRecords(CriService& service);
   static void StopHalfMadePods(CriService& service);
   static void RemoveOrphans(CriService& service);
+  static void ThawFrozenContainers(CriService& service);
 };
 
 }  // namespace cricket::cri

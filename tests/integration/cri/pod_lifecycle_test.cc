@@ -14,6 +14,9 @@
 #include <string>
 
 #include "common/files.h"
+#include "common/syscalls.h"
+#include "oci/cgroup_detect.h"
+#include "oci/cgroup_manager.h"
 #include "tests/integration/cri/pod_fixture.h"
 
 namespace cricket {
@@ -213,6 +216,33 @@ TEST_F(PodLifecycleTest, RecoveryAfterKill9) {
   v1::ExecSyncResponse out;
   ASSERT_TRUE(Exec(keeps, "echo still here", &out).ok());
   EXPECT_EQ(out.stdout(), "still here\n");
+}
+
+// CheckpointContainer freezes a container from its dump until its files are packed; a cricketd
+// killed in between leaves it frozen. The start-up reconcile thaws it (CRI has no paused state).
+TEST_F(PodLifecycleTest, AContainerLeftFrozenIsThawedAtStartUp) {
+  v1::PodSandboxConfig pod_config = PodConfig("frozen");
+  std::string pod = RunPod(pod_config);
+  std::string ctr;
+  ASSERT_TRUE(CreateContainer(pod, pod_config, "c", "exec busybox sleep 1000", &ctr).ok());
+  ASSERT_TRUE(StartContainer(ctr).ok());
+
+  daemon_->Signal(SIGKILL);
+  ASSERT_TRUE(daemon_->WaitExit(5s).has_value());
+  auto cgroups = oci::DetectCgroups();
+  ASSERT_TRUE(cgroups.ok()) << cgroups.error().message();
+  LinuxSyscalls sys;
+  const std::string path = CgroupDriver() == "systemd"
+                               ? "/cricket.slice/cricket-" + ctr + ".scope"
+                               : "/cricket/" + ctr;
+  auto cgroup = oci::NewCgroupManager(sys, *cgroups, path);
+  ASSERT_TRUE(cgroup->Freeze(true).ok());  // what a checkpoint cut short leaves
+
+  Start();
+  EXPECT_FALSE(cgroup->Frozen().value_or(true)) << "still frozen after the restart";
+  v1::ExecSyncResponse out;
+  ASSERT_TRUE(Exec(ctr, "echo thawed", &out).ok());
+  EXPECT_EQ(out.stdout(), "thawed\n");
 }
 
 // A RuntimeClass handler configured with an external OCI runtime (Debian's runc): the pod's
