@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "common/cleanup.h"
 #include "common/files.h"
 #include "common/syscalls.h"
 #include "oci/cgroup_detect.h"
@@ -237,6 +238,8 @@ TEST_F(PodLifecycleTest, AContainerLeftFrozenIsThawedAtStartUp) {
                                : "/cricket/" + ctr;
   auto cgroup = oci::NewCgroupManager(sys, *cgroups, path);
   ASSERT_TRUE(cgroup->Freeze(true).ok());  // what a checkpoint cut short leaves
+  // Thawed again whatever happens: a frozen container cannot be killed, nor its pod removed.
+  Cleanup thaw([&] { (void)cgroup->Freeze(false); });
 
   Start();
   EXPECT_FALSE(cgroup->Frozen().value_or(true)) << "still frozen after the restart";
