@@ -16,6 +16,11 @@ inline int64_t NowUnixNanos() {
       .count();
 }
 
+// A timespec (a file's mtime, a clock_gettime reading) in nanoseconds.
+inline int64_t TimespecNanos(const timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
 // "2024-05-01T12:00:00Z": RFC 3339 in UTC to the second, for a Unix time in nanoseconds (the OCI
 // state's "created", snapshot and checkpoint metadata). Logs use microseconds (common/log.cc).
 inline std::string Rfc3339Utc(int64_t unix_nanos) {

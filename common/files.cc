@@ -90,11 +90,15 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mod
     return Ok();
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
-  UniqueFd dir_fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (dir_fd.valid()) {
-    ::fsync(dir_fd.get());  // best effort: the rename itself already happened
-  }
+  FsyncDir(dir.empty() ? "." : dir);
   return Ok();
+}
+
+void FsyncDir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (fd.valid()) {
+    ::fsync(fd.get());
+  }
 }
 
 Result<void> WriteKernelFile(const std::string& path, std::string_view data) {

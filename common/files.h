@@ -39,6 +39,10 @@ enum class Durability {
 Result<void> WriteFileAtomic(const std::string& path, std::string_view data, mode_t mode,
                              Durability durability = Durability::kPowerLoss);
 
+// fsyncs directory `dir` so that a rename or a new entry in it survives a power loss. Best
+// effort: the entry already changed, a failure leaves nothing to undo.
+void FsyncDir(const std::string& dir);
+
 // Writes `data` to an existing kernel file (/proc/sys, /sys, cgroupfs) in one write(2), as
 // those files expect; no temp file, no rename.
 Result<void> WriteKernelFile(const std::string& path, std::string_view data);

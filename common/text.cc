@@ -39,6 +39,13 @@ std::optional<uint64_t> ParseUint64(std::string_view text) {
   return value;
 }
 
+std::string_view TrimEnd(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 std::string CleanPath(std::string_view path) {
   const bool absolute = !path.empty() && path[0] == '/';
   const std::vector<std::string> pieces = Split(path, '/');

@@ -21,6 +21,10 @@ std::vector<std::string_view> Words(std::string_view text);
 // A decimal unsigned number filling all of `text`; nullopt otherwise.
 std::optional<uint64_t> ParseUint64(std::string_view text);
 
+// `text` without the spaces and line feeds at its end ("eth0 \n" -> "eth0"): a value read from
+// a file or a command's output.
+std::string_view TrimEnd(std::string_view text);
+
 // `path` cleaned lexically, like Go's path.Clean: repeated and trailing slashes, "." and ".."
 // components removed ("/a/../proc/" -> "/proc", "//proc" -> "/proc"). ".." at the root stays at
 // the root, as the kernel resolves it. Symlinks are not looked at.

@@ -7,19 +7,13 @@
 #include <filesystem>
 
 #include "common/files.h"
+#include "common/text.h"
 
 namespace cricket::network {
 namespace {
 
 constexpr std::string_view kTempPrefix = ".tmp-";
 constexpr std::string_view kLockName = "lock";
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
-}
 
 bool IsClaimName(const std::string& name) { return !name.starts_with('.') && name != kLockName; }
 
@@ -105,7 +99,7 @@ Result<std::map<std::string, std::string>> ClaimDir::List() const {
     }
     auto owner = ReadFile(entry.path().string());
     if (owner.ok()) {
-      out.emplace(std::move(name), Trim(std::move(owner).value()));
+      out.emplace(std::move(name), std::string(TrimEnd(*owner)));
     }
   }
   if (ec) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/subprocess.h"
+#include "common/text.h"
 
 namespace cricket::network {
 namespace {
@@ -13,13 +14,6 @@ std::vector<std::string> Concat(std::vector<std::string> head,
                                 const std::vector<std::string>& tail) {
   head.insert(head.end(), tail.begin(), tail.end());
   return head;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
 }
 
 // Splits one `iptables -S` line into the words iptables was given. iptables prints a word with
@@ -92,7 +86,7 @@ Result<int> Iptables::Run(const std::string& table, const std::vector<std::strin
     *out = std::move(r.out);
   }
   if (err != nullptr) {
-    *err = Trim(std::move(r.err));
+    *err = std::string(TrimEnd(r.err));
   }
   return r.exit_code;
 }

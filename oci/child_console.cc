@@ -16,13 +16,6 @@
 namespace cricket::oci::child_internal {
 namespace {
 
-bool Fail(ChildReport& report, size_t index) {
-  report.step = ChildStep::kConsole;
-  report.err = errno;
-  report.index = static_cast<int32_t>(index);
-  return false;
-}
-
 bool SendFd(int sock, int fd) {
   static constexpr char kName[] = "/dev/ptmx";
   char name[sizeof(kName)];
@@ -47,12 +40,12 @@ bool SendFd(int sock, int fd) {
 bool SetupConsole(const ChildPlan& plan, ChildReport& report) {
   int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (master < 0) {
-    return Fail(report, 0);
+    return Fail(report, ChildStep::kConsole, 0);
   }
   int unlock = 0;
   unsigned int number = 0;
   if (::ioctl(master, TIOCSPTLCK, &unlock) < 0 || ::ioctl(master, TIOCGPTN, &number) < 0) {
-    return Fail(report, 1);
+    return Fail(report, ChildStep::kConsole, 1);
   }
   char path[32] = "/dev/pts/";
   char digits[12];
@@ -68,7 +61,7 @@ bool SetupConsole(const ChildPlan& plan, ChildReport& report) {
   *out = '\0';
   int slave = ::open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (slave < 0) {
-    return Fail(report, 2);
+    return Fail(report, ChildStep::kConsole, 2);
   }
   if (plan.console_rows != 0 || plan.console_cols != 0) {
     winsize ws{plan.console_rows, plan.console_cols, 0, 0};
@@ -78,17 +71,17 @@ bool SetupConsole(const ChildPlan& plan, ChildReport& report) {
     if (plan.console_fd < 0) {
       errno = EBADF;
     }
-    return Fail(report, 3);
+    return Fail(report, ChildStep::kConsole, 3);
   }
   ::close(master);
   ::close(plan.console_fd);
   for (int fd = 0; fd <= 2; ++fd) {
     if (::dup2(slave, fd) < 0) {
-      return Fail(report, 4);
+      return Fail(report, ChildStep::kConsole, 4);
     }
   }
   if (::ioctl(0, TIOCSCTTY, 0) < 0) {
-    return Fail(report, 5);
+    return Fail(report, ChildStep::kConsole, 5);
   }
   ::close(slave);
   return true;

@@ -44,6 +44,8 @@ bool MaskPaths(const ChildPlan& plan, ChildReport& report);
 // Writes plan.lsm_attr_value to plan.lsm_attr_path below the container's /proc/thread-self.
 bool WriteLsmAttr(const ChildPlan& plan, ChildReport& report);
 
+// Fills `report` with the failed step, errno and the index of the item that failed; false.
+bool Fail(ChildReport& report, ChildStep step, size_t index);
 // "/proc/self/fd/<fd>" into buf (at least 32 bytes).
 const char* FdPath(int fd, char* buf);
 // openat2(root, path, flags, RESOLVE_IN_ROOT): `path` is resolved as if root were "/".

@@ -29,13 +29,6 @@ namespace {
 constexpr ino_t kProcRootIno = 1;
 constexpr uint64_t kNoLinks = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
-bool Fail(ChildReport& report, ChildStep step, size_t index) {
-  report.step = step;
-  report.err = errno;
-  report.index = static_cast<int32_t>(index);
-  return false;
-}
-
 bool OnProcfs(int fd) {
   struct statfs st {};
   return ::fstatfs(fd, &st) == 0 && st.f_type == PROC_SUPER_MAGIC;

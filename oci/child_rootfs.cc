@@ -23,13 +23,6 @@ namespace {
 
 constexpr size_t kPathMax = 4096;
 
-bool Fail(ChildReport& report, ChildStep step, size_t index) {
-  report.step = step;
-  report.err = errno;
-  report.index = static_cast<int32_t>(index);
-  return false;
-}
-
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
 // Walks `path` below root_fd, creating missing directories (and, when !is_dir, the last
@@ -346,6 +339,13 @@ bool DevSymlinks(ChildReport& report) {
 }
 
 }  // namespace
+
+bool Fail(ChildReport& report, ChildStep step, size_t index) {
+  report.step = step;
+  report.err = errno;
+  report.index = static_cast<int32_t>(index);
+  return false;
+}
 
 const char* FdPath(int fd, char* buf) {
   static constexpr char kPrefix[] = "/proc/self/fd/";

@@ -85,7 +85,9 @@ using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
 
 // An sd_bus_error freed on scope exit.
 struct BusError {
-  sd_bus_error e = SD_BUS_ERROR_NULL;
+  // SD_BUS_ERROR_NULL spelled in C++: the macro is a C99 compound literal, which clang refuses
+  // under -Wpedantic.
+  sd_bus_error e{nullptr, nullptr, 0};
   BusError() = default;
   BusError(const BusError&) = delete;
   BusError& operator=(const BusError&) = delete;

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/pipe.h"
 #include "common/subprocess.h"
 #include "oci/spec_json.h"
 #include "shim/control_protocol.h"
@@ -18,14 +19,6 @@ namespace cricket::shim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-Result<std::pair<UniqueFd, UniqueFd>> Pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "create pipe");
-  }
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 }  // namespace
 
@@ -190,8 +183,8 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
                                             size_t max_output_bytes) const {
   oci::Process p = process;
   p.terminal = false;
-  CR_ASSIGN_OR_RETURN(auto out, Pipe());
-  CR_ASSIGN_OR_RETURN(auto err, Pipe());
+  CR_ASSIGN_OR_RETURN(auto out, CloexecPipe());
+  CR_ASSIGN_OR_RETURN(auto err, CloexecPipe());
   CR_ASSIGN_OR_RETURN(UniqueFd conn, Connect());
   nlohmann::json request = {{"op", "exec"},
                             {"process", nlohmann::json::parse(oci::ProcessToJson(p))},

@@ -14,23 +14,16 @@
 #include <chrono>
 #include <cstring>
 
-#include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/failpoint.h"
 #include "common/log.h"
+#include "common/pipe.h"
 #include "oci/console_socket.h"
 #include "shim/control_protocol.h"
 
 namespace cricket::shim {
 namespace {
-
-Result<std::pair<UniqueFd, UniqueFd>> Pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "create pipe");
-  }
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
@@ -113,10 +106,10 @@ Result<void> ShimServer::CreateContainer() {
     CR_ASSIGN_OR_RETURN(pty_master_, oci::ReceiveFd(conn.get()));
     SetNonBlocking(pty_master_.get());
   } else {
-    CR_ASSIGN_OR_RETURN(auto out, Pipe());
-    CR_ASSIGN_OR_RETURN(auto err, Pipe());
+    CR_ASSIGN_OR_RETURN(auto out, CloexecPipe());
+    CR_ASSIGN_OR_RETURN(auto err, CloexecPipe());
     UniqueFd stdin_r;
-    CR_ASSIGN_OR_RETURN(auto in, Pipe());
+    CR_ASSIGN_OR_RETURN(auto in, CloexecPipe());
     stdin_r = std::move(in.first);
     if (options_.stdin) {
       stdin_w_ = std::move(in.second);

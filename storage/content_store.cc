@@ -19,14 +19,6 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-void FsyncDir(const std::string& dir) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) {
-    ::fsync(fd.get());  // best effort: the rename already happened
-  }
-}
-
 Result<int64_t> DirBytes(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {

@@ -10,16 +10,10 @@
 #include <memory>
 
 #include "common/unique_fd.h"
+#include "storage/libarchive_ptr.h"
 
 namespace cricket::storage {
 namespace {
-
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
 
 Error ArchiveError(archive* a, const std::string& what) {
   const char* msg = archive_error_string(a);
@@ -52,7 +46,7 @@ Result<void> PackEntry(archive* a, const std::filesystem::path& root,
   if (::lstat(path.c_str(), &st) < 0) {
     return Error::FromErrno(errno, "stat " + path.string());
   }
-  std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+  ArchiveEntryPtr entry(archive_entry_new());
   archive_entry_copy_stat(entry.get(), &st);
   archive_entry_set_pathname(entry.get(), path.lexically_relative(root).c_str());
   if (S_ISLNK(st.st_mode)) {
@@ -82,7 +76,7 @@ Result<void> PackDirectory(const std::string& dir, int out_fd) {
   if (!std::filesystem::is_directory(dir, ec)) {
     return Error(Code::kNotFound, "pack " + dir + ": not a directory");
   }
-  std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
+  ArchiveWriter a(archive_write_new());
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open_fd(a.get(), out_fd) != ARCHIVE_OK) {
     return ArchiveError(a.get(), "open archive for " + dir);

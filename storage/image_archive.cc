@@ -15,18 +15,14 @@
 #include "common/unique_fd.h"
 #include "storage/digest.h"
 #include "storage/layer_path.h"
+#include "storage/libarchive_ptr.h"
 
 namespace cricket::storage {
 namespace {
 
-constexpr size_t kBlockBytes = 256 * 1024;
+constexpr size_t kArchiveBlockBytes = 256 * 1024;
 // Links may name links; a loop stops here.
 constexpr int kMaxLinkHops = 8;
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 // libarchive pulls the stream through this; the source's error is kept to report as it was.
 struct SourceState {
@@ -129,7 +125,7 @@ Result<StagedFile> CopyEntry(archive* a, const SourceState& s, const std::string
 }  // namespace
 
 ByteSource FdByteSource(int fd) {
-  auto buffer = std::make_shared<std::string>(kBlockBytes, '\0');
+  auto buffer = std::make_shared<std::string>(kArchiveBlockBytes, '\0');
   return [fd, buffer]() -> Result<std::string_view> {
     for (;;) {
       ssize_t n = ::read(fd, buffer->data(), buffer->size());
@@ -166,7 +162,7 @@ Result<std::string> StagedArchive::Read(const std::string& name, int64_t max_byt
 
 Result<StagedArchive> StageArchive(const ByteSource& source, const std::string& dir,
                                    const StageLimits& limits) {
-  ArchivePtr a(archive_read_new());
+  ArchiveReader a(archive_read_new());
   if (a == nullptr) {
     return Error(Code::kResourceExhausted, "allocate archive reader");
   }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/digest.h"
+#include "storage/libarchive_ptr.h"
 #include "storage/reference.h"
 
 namespace cricket::storage {
@@ -20,7 +21,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kCopyBytes = 256 * 1024;
+constexpr size_t kExportCopyBytes = 256 * 1024;
 
 struct WriterState {
   const ByteSink* sink = nullptr;
@@ -38,13 +39,6 @@ la_ssize_t WriteSink(archive* a, void* opaque, const void* buf, size_t size) {
   return static_cast<la_ssize_t>(size);
 }
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-
 class TarWriter {
  public:
   explicit TarWriter(const ByteSink& sink) : a_(archive_write_new()) { state_.sink = &sink; }
@@ -59,7 +53,7 @@ class TarWriter {
 
   // A header for a regular file (mode 0644) or, with size < 0, a directory (0755).
   Result<void> Header(const std::string& name, int64_t size) {
-    std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+    ArchiveEntryPtr entry(archive_entry_new());
     archive_entry_set_pathname(entry.get(), name.c_str());
     archive_entry_set_filetype(entry.get(), size < 0 ? AE_IFDIR : AE_IFREG);
     archive_entry_set_perm(entry.get(), size < 0 ? 0755 : 0644);
@@ -101,7 +95,7 @@ class TarWriter {
   }
 
   WriterState state_;
-  std::unique_ptr<archive, ArchiveFree> a_;
+  ArchiveWriter a_;
 };
 
 // Streams one blob of the content store into the tar.
@@ -117,7 +111,7 @@ Result<void> CopyBlob(ContentStore& content, const std::string& digest, TarWrite
   }
   const std::string name = "blobs/sha256/" + hex;
   CR_RETURN_IF_ERROR(tar.Header(name, st.st_size));
-  std::string buffer(kCopyBytes, '\0');
+  std::string buffer(kExportCopyBytes, '\0');
   int64_t left = st.st_size;
   while (left > 0) {
     ssize_t n = ::read(fd->get(), buffer.data(), buffer.size());

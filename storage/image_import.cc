@@ -24,7 +24,7 @@
 namespace cricket::storage {
 namespace {
 
-constexpr size_t kCopyBytes = 256 * 1024;
+constexpr size_t kImportCopyBytes = 256 * 1024;
 
 // Copies a staged file into the content store through an Ingest, which checks the digest again
 // and publishes with fsync + rename.
@@ -44,7 +44,7 @@ Result<void> StoreStaged(ContentStore& content, const std::string& digest, const
   if (!fd.valid()) {
     return Error::FromErrno(errno, "open staged " + file.path);
   }
-  std::string buffer(kCopyBytes, '\0');
+  std::string buffer(kImportCopyBytes, '\0');
   for (;;) {
     ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) {

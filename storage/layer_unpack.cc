@@ -10,16 +10,12 @@
 
 #include "storage/digest.h"
 #include "storage/layer_entry_writer.h"
+#include "storage/libarchive_ptr.h"
 
 namespace cricket::storage {
 namespace {
 
-constexpr size_t kBlockBytes = 128 * 1024;
-
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
+constexpr size_t kUnpackBlockBytes = 128 * 1024;
 
 // The decompressed byte stream of the blob. libarchive's "raw" format over its gzip/zstd
 // filters yields exactly the uncompressed tar, which we hash (the diff_id) while the tar reader
@@ -88,8 +84,8 @@ Error EntriesLimitError(int64_t max_entries) {
                                              " entries (images.max_layer_entries)");
 }
 
-Result<ArchivePtr> OpenRaw(int blob_fd) {
-  ArchivePtr raw(archive_read_new());
+Result<ArchiveReader> OpenRaw(int blob_fd) {
+  ArchiveReader raw(archive_read_new());
   if (raw == nullptr) {
     return Error(Code::kResourceExhausted, "allocate layer reader");
   }
@@ -97,7 +93,7 @@ Result<ArchivePtr> OpenRaw(int blob_fd) {
   archive_read_support_filter_gzip(raw.get());
   archive_read_support_filter_zstd(raw.get());
   archive_read_support_format_raw(raw.get());
-  if (archive_read_open_fd(raw.get(), blob_fd, kBlockBytes) != ARCHIVE_OK) {
+  if (archive_read_open_fd(raw.get(), blob_fd, kUnpackBlockBytes) != ARCHIVE_OK) {
     // libarchive may fail without a message (a gzip header cut short): never append NULL.
     const char* msg = archive_error_string(raw.get());
     return Error(Code::kDataLoss,
@@ -112,7 +108,7 @@ Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& 
   if (options.max_uncompressed_bytes <= 0 || options.max_entries <= 0) {
     return Error(Code::kInvalidArgument, "layer unpack limits must be positive");
   }
-  CR_ASSIGN_OR_RETURN(ArchivePtr raw, OpenRaw(blob_fd));
+  CR_ASSIGN_OR_RETURN(ArchiveReader raw, OpenRaw(blob_fd));
   Decompressed stream;
   stream.raw = raw.get();
   stream.max_bytes = options.max_uncompressed_bytes;
@@ -122,7 +118,7 @@ Result<UnpackStats> UnpackLayer(int blob_fd, int layer_fd, const UnpackOptions& 
     return StreamError(raw.get(), stream, "header");
   }
 
-  ArchivePtr tar(archive_read_new());
+  ArchiveReader tar(archive_read_new());
   archive_read_support_format_tar(tar.get());
   archive_read_support_format_gnutar(tar.get());
   if (archive_read_open(tar.get(), &stream, nullptr, ReadDecompressed, nullptr) != ARCHIVE_OK) {

@@ -49,14 +49,6 @@ Result<std::string> MakeTempDir(const std::string& parent, const std::string& ta
   return pattern;
 }
 
-void FsyncDir(const std::string& dir) {
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) {
-    ::fsync(fd.get());  // best effort: the rename already happened
-  }
-}
-
 }  // namespace
 
 std::string ChainId(const std::string& parent_chain_id, const std::string& diff_id) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/unique_fd.h"
 #include "storage/digest.h"
@@ -130,14 +131,12 @@ bool SameVersion(const struct stat& a, const struct stat& b) {
          a.st_ctim.tv_nsec == b.st_ctim.tv_nsec && a.st_ino == b.st_ino;
 }
 
-int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
-
 // File times come from the coarse clock: a write during our read may leave mtime unchanged
 // when it lands in the same tick as an earlier one.
 int64_t CoarseNow() {
   timespec t{};
   ::clock_gettime(CLOCK_REALTIME_COARSE, &t);
-  return Nanos(t);
+  return TimespecNanos(t);
 }
 
 // The hash of the first `size` bytes of `fd` (a second read of a file just packed).
@@ -267,8 +266,8 @@ class LayerWriter {
       entry.uid = before.st_uid;
       entry.gid = before.st_gid;
       entry.size = before.st_size;
-      entry.mtime_ns = Nanos(before.st_mtim);
-      entry.ctime_ns = Nanos(before.st_ctim);
+      entry.mtime_ns = TimespecNanos(before.st_mtim);
+      entry.ctime_ns = TimespecNanos(before.st_ctim);
       entry.nlink = before.st_nlink;
       CR_ASSIGN_OR_RETURN(entry.hash, WriteFile(fd->get(), entry));
       struct stat after {};
@@ -276,7 +275,7 @@ class LayerWriter {
         return Error::FromErrno(errno, "stat volume file " + entry.path);
       }
       bool stable = SameVersion(before, after);
-      if (stable && (Nanos(after.st_mtim) >= read_start_ns || Nanos(after.st_ctim) >= read_start_ns)) {
+      if (stable && (TimespecNanos(after.st_mtim) >= read_start_ns || TimespecNanos(after.st_ctim) >= read_start_ns)) {
         // Modified within the timestamp tick of our read: stat cannot tell whether a write
         // landed during it, so a second read must give the same content.
         CR_ASSIGN_OR_RETURN(std::string again, HashPrefix(fd->get(), entry.size, entry.path));

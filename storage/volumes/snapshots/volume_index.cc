@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/unique_fd.h"
 #include "storage/digest.h"
@@ -23,8 +24,6 @@ using Json = nlohmann::json;
 constexpr int kIndexVersion = 1;
 constexpr int kMaxDepth = 1024;
 constexpr size_t kHashBytes = 256 * 1024;
-
-int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
 
 // False for sockets (a tar layer cannot carry them).
 bool FillEntry(const struct stat& st, IndexEntry& e) {
@@ -41,8 +40,8 @@ bool FillEntry(const struct stat& st, IndexEntry& e) {
   e.uid = st.st_uid;
   e.gid = st.st_gid;
   e.size = e.type == EntryType::kDir ? 0 : static_cast<int64_t>(st.st_size);
-  e.mtime_ns = Nanos(st.st_mtim);
-  e.ctime_ns = Nanos(st.st_ctim);
+  e.mtime_ns = TimespecNanos(st.st_mtim);
+  e.ctime_ns = TimespecNanos(st.st_ctim);
   e.dev = st.st_dev;
   e.ino = st.st_ino;
   e.nlink = st.st_nlink;
@@ -194,7 +193,7 @@ Result<ScanResult> ScanVolume(const std::string& volume_dir) {
     return Error::FromErrno(errno, "stat volume directory " + volume_dir);
   }
   ScanResult out;
-  out.root = {st.st_mode & 07777, st.st_uid, st.st_gid, Nanos(st.st_mtim)};
+  out.root = {st.st_mode & 07777, st.st_uid, st.st_gid, TimespecNanos(st.st_mtim)};
   auto r = ScanDir(root.get(), "", 0, out.entries);
   if (!r.ok()) {
     return r.error().Wrap("scan volume " + volume_dir);
