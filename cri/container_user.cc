@@ -13,7 +13,7 @@
 namespace cricket::cri {
 namespace {
 
-std::optional<uint32_t> Number(const std::string& text) {
+std::optional<uint32_t> IdNumber(const std::string& text) {
   uint32_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
@@ -66,14 +66,14 @@ Result<Rows> Table(const std::string& rootfs, const char* file) {
 // The /etc/passwd entry whose name (or uid, for a number) is `name_or_uid`.
 Result<std::optional<PasswdEntry>> FindUser(const std::string& rootfs,
                                             const std::string& name_or_uid) {
-  auto uid = Number(name_or_uid);
+  auto uid = IdNumber(name_or_uid);
   CR_ASSIGN_OR_RETURN(Rows rows, Table(rootfs, "/etc/passwd"));
   for (const auto& row : rows) {
     if (row.size() < 4) {
       continue;
     }
-    auto row_uid = Number(row[2]);
-    auto row_gid = Number(row[3]);
+    auto row_uid = IdNumber(row[2]);
+    auto row_gid = IdNumber(row[3]);
     if (!row_uid || !row_gid) {
       continue;
     }
@@ -88,7 +88,7 @@ Result<std::optional<uint32_t>> FindGroup(const std::string& rootfs, const std::
   CR_ASSIGN_OR_RETURN(Rows rows, Table(rootfs, "/etc/group"));
   for (const auto& row : rows) {
     if (row.size() >= 3 && row[0] == name) {
-      return Number(row[2]);
+      return IdNumber(row[2]);
     }
   }
   return std::optional<uint32_t>();
@@ -108,7 +108,7 @@ Result<std::vector<uint32_t>> MemberGroups(const std::string& rootfs, const std:
     std::stringstream members(row[3]);
     std::string member;
     while (std::getline(members, member, ',')) {
-      auto gid = Number(row[2]);
+      auto gid = IdNumber(row[2]);
       if (member == user && gid) {
         out.push_back(*gid);
       }
@@ -147,7 +147,7 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
   }
   if (!spec_user.empty()) {
     CR_ASSIGN_OR_RETURN(std::optional<PasswdEntry> entry, FindUser(rootfs, spec_user));
-    if (auto uid = Number(spec_user)) {
+    if (auto uid = IdNumber(spec_user)) {
       user.uid = *uid;
       user.gid = entry ? entry->gid : 0;
       user_name = entry ? entry->name : "";
@@ -161,7 +161,7 @@ Result<oci::User> ResolveUser(const runtime::v1::LinuxContainerSecurityContext& 
     }
   }
   if (!spec_group.empty()) {
-    std::optional<uint32_t> gid = Number(spec_group);
+    std::optional<uint32_t> gid = IdNumber(spec_group);
     if (!gid) {
       CR_ASSIGN_OR_RETURN(gid, FindGroup(rootfs, spec_group));
     }

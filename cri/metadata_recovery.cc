@@ -14,10 +14,12 @@
 #include "runtime/v1/api.pb.h"
 
 namespace cricket::cri {
+
+using Json = nlohmann::json;
+
 namespace {
 
 namespace v1 = ::runtime::v1;
-using Json = nlohmann::json;
 
 constexpr const char* kRecoveredNamespace = "cricket-recovered";
 constexpr const char* kRecoveredLabel = "io.cricket.recovered";

@@ -29,7 +29,7 @@ std::vector<std::string> StatFields(const std::string& text) {
   return fields;
 }
 
-std::optional<double> Number(const std::string& text) {
+std::optional<double> DecimalNumber(const std::string& text) {
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
   if (end == text.c_str()) {
@@ -45,7 +45,7 @@ std::optional<double> BootTime(const std::string& proc) {
     return std::nullopt;
   }
   size_t at = stat->find("\nbtime ");
-  return at == std::string::npos ? std::nullopt : Number(stat->substr(at + 7));
+  return at == std::string::npos ? std::nullopt : DecimalNumber(stat->substr(at + 7));
 }
 
 // The soft "Max open files" of /proc/self/limits.
@@ -56,7 +56,7 @@ std::optional<double> MaxFds(const std::string& proc) {
   }
   size_t at = limits->find("Max open files");
   return at == std::string::npos ? std::nullopt
-                                 : Number(limits->substr(at + sizeof("Max open files") - 1));
+                                 : DecimalNumber(limits->substr(at + sizeof("Max open files") - 1));
 }
 
 std::optional<double> OpenFds(const std::string& proc) {
@@ -93,7 +93,7 @@ void WriteProcessMetrics(TextWriter& out, const std::string& proc) {
   auto text = ReadFile(proc + "/self/stat");
   std::vector<std::string> f = text.ok() ? StatFields(*text) : std::vector<std::string>{};
   auto field = [&](size_t number) -> std::optional<double> {
-    return number - 3 < f.size() ? Number(f[number - 3]) : std::nullopt;
+    return number - 3 < f.size() ? DecimalNumber(f[number - 3]) : std::nullopt;
   };
   std::optional<double> cpu;
   if (auto utime = field(14), stime = field(15); utime && stime) {

@@ -9,9 +9,10 @@
 #include "oci/spec_json_read.h"
 
 namespace cricket::oci {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 bool ReadCondition(JsonReader& r, const Json& v, const std::string& p, ProfileCondition& out) {
   if (!r.ExpectObject(v, p)) {

@@ -10,9 +10,10 @@
 #include "oci/spec_json.h"
 
 namespace cricket::oci {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 template <typename T>
 struct IsOptional : std::false_type {};

@@ -15,9 +15,10 @@
 #include "oci/json_reader.h"
 
 namespace cricket::oci {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 Result<Status> ParseStatus(const std::string& name) {
   for (Status s : {Status::kCreating, Status::kCreated, Status::kRunning, Status::kStopped,

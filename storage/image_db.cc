@@ -3,11 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cleanup.h"
+#include "storage/json_fields.h"
 
 namespace cricket::storage {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS images (
@@ -65,40 +67,22 @@ std::string ConfigToJson(const ImageConfig& c) {
   return Dump(j);
 }
 
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-std::vector<std::string> StrList(const Json& j, const char* key) {
-  std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it != j.end() && it->is_array()) {
-    for (const Json& v : *it) {
-      if (v.is_string()) {
-        out.push_back(v.get<std::string>());
-      }
-    }
-  }
-  return out;
-}
-
 Result<ImageConfig> ConfigFromJson(const std::string& text) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Error(Code::kDataLoss, "stored image config is not JSON");
   }
   ImageConfig c;
-  c.os = Str(j, "os");
-  c.architecture = Str(j, "architecture");
-  c.user = Str(j, "user");
-  c.env = StrList(j, "env");
-  c.entrypoint = StrList(j, "entrypoint");
-  c.cmd = StrList(j, "cmd");
-  c.working_dir = Str(j, "working_dir");
-  c.stop_signal = Str(j, "stop_signal");
-  c.volumes = StrList(j, "volumes");
-  c.diff_ids = StrList(j, "diff_ids");
+  c.os = JsonString(j, "os");
+  c.architecture = JsonString(j, "architecture");
+  c.user = JsonString(j, "user");
+  c.env = JsonStringList(j, "env");
+  c.entrypoint = JsonStringList(j, "entrypoint");
+  c.cmd = JsonStringList(j, "cmd");
+  c.working_dir = JsonString(j, "working_dir");
+  c.stop_signal = JsonString(j, "stop_signal");
+  c.volumes = JsonStringList(j, "volumes");
+  c.diff_ids = JsonStringList(j, "diff_ids");
   auto labels = j.find("labels");
   if (labels != j.end() && labels->is_object()) {
     for (const auto& [k, v] : labels->items()) {

@@ -17,9 +17,10 @@
 #include "storage/reference.h"
 
 namespace cricket::storage {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 constexpr size_t kExportCopyBytes = 256 * 1024;
 

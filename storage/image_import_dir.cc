@@ -13,9 +13,10 @@
 #include "common/unique_fd.h"
 
 namespace cricket::storage {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 struct Seen {
   int64_t size = 0;

@@ -13,9 +13,10 @@
 #include "storage/reference.h"
 
 namespace cricket::storage {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 constexpr std::string_view kBlobsPrefix = "blobs/";
 constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";

@@ -64,7 +64,7 @@ Result<void> ReplaceExisting(int parent_fd, const std::string& name, bool keep_d
   return RemoveAllAt(parent_fd, name);
 }
 
-Error ArchiveError(archive* a, const std::string& what) {
+Error EntryReadError(archive* a, const std::string& what) {
   const char* msg = archive_error_string(a);
   return Error(Code::kDataLoss,
                "read layer entry " + what + ": " + (msg != nullptr ? msg : "unknown error"));
@@ -212,7 +212,7 @@ Result<void> LayerEntryWriter::WriteRegular(int parent_fd, const std::string& na
       break;
     }
     if (r != ARCHIVE_OK) {
-      return ArchiveError(a, what);
+      return EntryReadError(a, what);
     }
     CR_RETURN_IF_ERROR(PwriteAll(fd.get(), static_cast<const char*>(buf), size, offset, what));
   }

@@ -4,12 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/json_fields.h"
 #include "storage/reference.h"
 
 namespace cricket::storage {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 Result<Json> ParseJson(std::string_view body, std::string_view what) {
   Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -19,38 +21,13 @@ Result<Json> ParseJson(std::string_view body, std::string_view what) {
   return j;
 }
 
-std::string Str(const Json& j, const char* key) {
-  if (!j.is_object()) {
-    return "";
-  }
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-std::vector<std::string> StrList(const Json& j, const char* key) {
-  std::vector<std::string> out;
-  if (!j.is_object()) {
-    return out;
-  }
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_array()) {
-    return out;
-  }
-  for (const Json& v : *it) {
-    if (v.is_string()) {
-      out.push_back(v.get<std::string>());
-    }
-  }
-  return out;
-}
-
 Result<Descriptor> ParseDescriptor(const Json& j, std::string_view what) {
   if (!j.is_object()) {
     return Error(Code::kInvalidArgument, std::string(what) + " descriptor is not an object");
   }
   Descriptor d;
-  d.media_type = Str(j, "mediaType");
-  d.digest = Str(j, "digest");
+  d.media_type = JsonString(j, "mediaType");
+  d.digest = JsonString(j, "digest");
   auto size = j.find("size");
   if (size != j.end() && size->is_number_integer()) {
     d.size = size->get<int64_t>();
@@ -65,9 +42,9 @@ Result<Descriptor> ParseDescriptor(const Json& j, std::string_view what) {
   }
   auto platform = j.find("platform");
   if (platform != j.end() && platform->is_object()) {
-    d.platform.os = Str(*platform, "os");
-    d.platform.architecture = Str(*platform, "architecture");
-    d.platform.variant = Str(*platform, "variant");
+    d.platform.os = JsonString(*platform, "os");
+    d.platform.architecture = JsonString(*platform, "architecture");
+    d.platform.variant = JsonString(*platform, "variant");
   }
   return d;
 }
@@ -93,7 +70,7 @@ bool IsSupportedLayerMediaType(std::string_view t) {
 
 Result<std::string> ManifestMediaType(std::string_view body, std::string_view content_type) {
   CR_ASSIGN_OR_RETURN(Json j, ParseJson(body, "manifest"));
-  std::string t = Str(j, "mediaType");
+  std::string t = JsonString(j, "mediaType");
   if (!t.empty()) {
     return t;
   }
@@ -128,7 +105,7 @@ Result<std::vector<Descriptor>> ParseIndex(std::string_view body) {
 Result<ImageManifest> ParseImageManifest(std::string_view body) {
   CR_ASSIGN_OR_RETURN(Json j, ParseJson(body, "image manifest"));
   ImageManifest out;
-  out.media_type = Str(j, "mediaType");
+  out.media_type = JsonString(j, "mediaType");
   auto config = j.find("config");
   if (config == j.end()) {
     return Error(Code::kInvalidArgument, "image manifest has no config");
@@ -152,16 +129,16 @@ Result<ImageManifest> ParseImageManifest(std::string_view body) {
 Result<ImageConfig> ParseImageConfig(std::string_view body) {
   CR_ASSIGN_OR_RETURN(Json j, ParseJson(body, "image config"));
   ImageConfig out;
-  out.os = Str(j, "os");
-  out.architecture = Str(j, "architecture");
+  out.os = JsonString(j, "os");
+  out.architecture = JsonString(j, "architecture");
   auto cfg = j.find("config");
   if (cfg != j.end() && cfg->is_object()) {
-    out.user = Str(*cfg, "User");
-    out.env = StrList(*cfg, "Env");
-    out.entrypoint = StrList(*cfg, "Entrypoint");
-    out.cmd = StrList(*cfg, "Cmd");
-    out.working_dir = Str(*cfg, "WorkingDir");
-    out.stop_signal = Str(*cfg, "StopSignal");
+    out.user = JsonString(*cfg, "User");
+    out.env = JsonStringList(*cfg, "Env");
+    out.entrypoint = JsonStringList(*cfg, "Entrypoint");
+    out.cmd = JsonStringList(*cfg, "Cmd");
+    out.working_dir = JsonString(*cfg, "WorkingDir");
+    out.stop_signal = JsonString(*cfg, "StopSignal");
     auto volumes = cfg->find("Volumes");
     if (volumes != cfg->end() && volumes->is_object()) {
       for (const auto& [path, unused] : volumes->items()) {
@@ -181,7 +158,7 @@ Result<ImageConfig> ParseImageConfig(std::string_view body) {
   if (rootfs == j.end() || !rootfs->is_object()) {
     return Error(Code::kInvalidArgument, "image config has no rootfs");
   }
-  out.diff_ids = StrList(*rootfs, "diff_ids");
+  out.diff_ids = JsonStringList(*rootfs, "diff_ids");
   for (const std::string& d : out.diff_ids) {
     CR_RETURN_IF_ERROR(ValidateDigestSyntax(d));
   }

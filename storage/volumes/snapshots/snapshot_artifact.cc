@@ -3,9 +3,10 @@
 #include <nlohmann/json.hpp>
 
 namespace cricket::storage::volumes {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 Json DescriptorJson(const Descriptor& d) {
   return {{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}};

@@ -17,9 +17,10 @@
 #include "storage/layer_path.h"
 
 namespace cricket::storage::volumes {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 constexpr int kIndexVersion = 1;
 constexpr int kMaxDepth = 1024;

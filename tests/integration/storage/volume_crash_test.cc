@@ -39,14 +39,14 @@ Result<void> Discard(const Result<T>& r) {
 
 enum class Op { kAttach, kSnapshot, kDetach, kRelease };
 
-struct Point {
+struct VolumePoint {
   std::string name;
   Op op;
   bool kill_only;  // after a step that cannot be undone: an error there is only logged
   bool released;   // a kill here must end released (the release was under way)
 };
 
-const std::vector<Point> kPoints = {
+const std::vector<VolumePoint> kVolumePoints = {
     {"volume_attach.after_acquire", Op::kAttach, false, true},
     {"volume_attach.after_restore", Op::kAttach, false, true},
     {"volume_attach.after_record", Op::kAttach, false, false},
@@ -244,7 +244,7 @@ class VolumeCrashTest : public ::testing::Test {
     return "";
   }
 
-  MatrixRow RunRow(const Point& point, const std::string& action, int index) {
+  MatrixRow RunRow(const VolumePoint& point, const std::string& action, int index) {
     MatrixRow row{point.name, action, "", false, ""};
     const std::string dir = dir_.Join("row" + std::to_string(index));
     if (std::string failed = Setup(dir, point.op); !failed.empty()) {
@@ -278,7 +278,7 @@ class VolumeCrashTest : public ::testing::Test {
 TEST_F(VolumeCrashTest, EveryFailPointKillErrorEnospc) {
   std::vector<MatrixRow> rows;
   int index = 0;
-  for (const Point& point : kPoints) {
+  for (const VolumePoint& point : kVolumePoints) {
     for (const char* action : {"kill", "error", "enospc"}) {
       if (point.kill_only && std::string(action) != "kill") {
         continue;
@@ -292,7 +292,7 @@ TEST_F(VolumeCrashTest, EveryFailPointKillErrorEnospc) {
 
 TEST(VolumeCrashCoverageTest, EveryVolumePointHasARow) {
   std::set<std::string> rows;
-  for (const Point& p : kPoints) {
+  for (const VolumePoint& p : kVolumePoints) {
     rows.insert(p.name);
   }
   for (const FailPointInfo& info : AllFailPoints()) {

@@ -5,7 +5,7 @@
 namespace cricket::cri {
 namespace {
 
-ContainerInfo SomeContainer() {
+ContainerInfo SomeContainerInfo() {
   ContainerInfo info;
   info.image_id = "sha256:abc";
   info.bundle = "/run/cricket/containers/c1";
@@ -14,7 +14,7 @@ ContainerInfo SomeContainer() {
 }
 
 TEST(ObjectInfoTest, ContainerUserRoundTrips) {
-  ContainerInfo info = SomeContainer();
+  ContainerInfo info = SomeContainerInfo();
   info.user = ContainerUser{1000, 1000, {1000, 1234, 4294967294u}};
 
   auto back = ContainerInfoFromJson(ContainerInfoToJson(info));

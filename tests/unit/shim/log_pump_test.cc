@@ -11,7 +11,7 @@ namespace {
 using ::cricket::testing::TempDir;
 
 std::chrono::system_clock::time_point Epoch() { return {}; }
-constexpr const char* kTs = "1970-01-01T00:00:00.000000000Z";
+constexpr const char* kEpochTs = "1970-01-01T00:00:00.000000000Z";
 
 TEST(LogPumpTest, WritesInOrderAndFlushesOnDestruction) {
   TempDir dir;
@@ -20,8 +20,8 @@ TEST(LogPumpTest, WritesInOrderAndFlushesOnDestruction) {
     pump.Push(LogStream::kStdout, "one\ntw");
     pump.Push(LogStream::kStdout, "o\nthree");
   }
-  EXPECT_EQ(*ReadFile(dir.Join("c.log")), std::string(kTs) + " stdout F one\n" + kTs +
-                                              " stdout F two\n" + kTs + " stdout F three\n");
+  EXPECT_EQ(*ReadFile(dir.Join("c.log")), std::string(kEpochTs) + " stdout F one\n" + kEpochTs +
+                                              " stdout F two\n" + kEpochTs + " stdout F three\n");
 }
 
 TEST(LogPumpTest, FullQueueDropsAndSaysSo) {
@@ -51,7 +51,7 @@ TEST(LogPumpTest, ReopenAfterRotation) {
   ASSERT_TRUE(pump.Reopen().ok());
   pump.Push(LogStream::kStdout, "b\n");
   pump.Drain();
-  EXPECT_EQ(*ReadFile(dir.Join("c.log")), std::string(kTs) + " stdout F b\n");
+  EXPECT_EQ(*ReadFile(dir.Join("c.log")), std::string(kEpochTs) + " stdout F b\n");
 }
 
 }  // namespace

@@ -5,9 +5,10 @@
 #include "storage/digest.h"
 
 namespace cricket::storage::testing {
-namespace {
 
 using Json = nlohmann::json;
+
+namespace {
 
 Json Desc(const std::string& media_type, const std::string& blob) {
   return {{"mediaType", media_type}, {"digest", Sha256Digest(blob)}, {"size", blob.size()}};

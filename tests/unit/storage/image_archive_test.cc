@@ -17,7 +17,7 @@ using testing::Compression;
 using testing::File;
 
 // A source handing out `data` in chunks of `chunk` bytes.
-ByteSource StringSource(const std::string& data, size_t chunk = 1000) {
+ByteSource ChunkedStringSource(const std::string& data, size_t chunk = 1000) {
   auto offset = std::make_shared<size_t>(0);
   return [&data, chunk, offset]() -> Result<std::string_view> {
     std::string_view out = std::string_view(data).substr(*offset, chunk);
@@ -29,7 +29,7 @@ ByteSource StringSource(const std::string& data, size_t chunk = 1000) {
 class ImageArchiveTest : public ::testing::Test {
  protected:
   Result<StagedArchive> Stage(const std::string& tar) {
-    return StageArchive(StringSource(tar), dir_.path());
+    return StageArchive(ChunkedStringSource(tar), dir_.path());
   }
   cricket::testing::TempDir dir_{"imgarch"};
 };
@@ -64,7 +64,7 @@ TEST_F(ImageArchiveTest, RefusesASymlinkLeavingTheArchiveAndResolvesOneInside) {
 
   cricket::testing::TempDir other("imgarch2");
   auto outside = StageArchive(
-      StringSource(BuildLayer(
+      ChunkedStringSource(BuildLayer(
           {File("a/layer.tar", "L"), testing::Symlink("b/layer.tar", "../../a/layer.tar")},
           Compression::kNone)),
       other.path());

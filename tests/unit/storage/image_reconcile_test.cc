@@ -28,7 +28,7 @@ using testing::BuildLayer;
 using testing::Compression;
 using testing::File;
 
-size_t Count(const std::string& dir) {
+size_t CountEntries(const std::string& dir) {
   auto names = ListDirectory(dir);
   return names.ok() ? names->size() : 999;
 }
@@ -101,8 +101,8 @@ TEST_F(ImageReconcileTest, OpenRemovesWhatNoImageReferences) {
   EXPECT_TRUE((*store)->snapshotter().HasLayer(kept_chain));
   EXPECT_FALSE((*store)->content().Has(dropped));
   EXPECT_FALSE((*store)->snapshotter().HasLayer(dropped_chain));
-  EXPECT_EQ(Count(root() + "/ingest"), 0U);
-  EXPECT_EQ(Count(root() + "/snapshots/layers"), 1U);
+  EXPECT_EQ(CountEntries(root() + "/ingest"), 0U);
+  EXPECT_EQ(CountEntries(root() + "/snapshots/layers"), 1U);
   auto status = (*store)->Status("example.com/kept:1");
   ASSERT_TRUE(status.ok()) << status.error().ToString();
 }
@@ -154,11 +154,11 @@ TEST(ContentStoreDiscardTest, DiscardPartialSparesAWriterAndDropsTheRest) {
     ASSERT_TRUE(busy.ok());
     EXPECT_FALSE(*busy);
   }  // the writer goes; its partial stays for a resume
-  EXPECT_EQ(Count(dir.Join("ingest")), 1U);
+  EXPECT_EQ(CountEntries(dir.Join("ingest")), 1U);
   auto dropped = (*store)->DiscardPartial(digest);
   ASSERT_TRUE(dropped.ok());
   EXPECT_TRUE(*dropped);
-  EXPECT_EQ(Count(dir.Join("ingest")), 0U);
+  EXPECT_EQ(CountEntries(dir.Join("ingest")), 0U);
   auto none = (*store)->DiscardPartial(digest);
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(*none);
