@@ -27,7 +27,7 @@
 
 namespace {
 
-namespace admin = ::cricket::admin::v1;
+namespace admin_v1 = ::cricket::admin::v1;
 
 int Usage() {
   std::fprintf(stderr,
@@ -63,7 +63,7 @@ std::string Short(const std::string& digest) {
   return digest.size() > 19 ? digest.substr(0, 19) : digest;
 }
 
-void PrintTable(const admin::ListVolumesResponse& resp) {
+void PrintTable(const admin_v1::ListVolumesResponse& resp) {
   std::printf("%-24s %-20s %-8s %-20s %-6s %s\n", "VOLUME", "OWNER", "TOKEN", "HEAD", "HERE",
               "STATE");
   for (const auto& v : resp.volumes()) {
@@ -155,12 +155,12 @@ int main(int argc, char** argv) {
       (!named && verb != "ls")) {
     return Usage();
   }
-  auto stub = admin::Volumes::NewStub(
+  auto stub = admin_v1::Volumes::NewStub(
       grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
   if (verb == "ls") {
-    admin::ListVolumesResponse resp;
+    admin_v1::ListVolumesResponse resp;
     grpc::Status status = stub->List(&ctx, {}, &resp);
     if (!status.ok()) {
       return Failed(status);
@@ -173,9 +173,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (verb == "inspect") {
-    admin::InspectVolumeRequest req;
+    admin_v1::InspectVolumeRequest req;
     req.set_name(args[2]);
-    admin::InspectVolumeResponse resp;
+    admin_v1::InspectVolumeResponse resp;
     grpc::Status status = stub->Inspect(&ctx, req, &resp);
     if (!status.ok()) {
       return Failed(status);
@@ -184,9 +184,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (verb == "snapshot") {
-    admin::SnapshotVolumeRequest req;
+    admin_v1::SnapshotVolumeRequest req;
     req.set_name(args[2]);
-    admin::SnapshotVolumeResponse resp;
+    admin_v1::SnapshotVolumeResponse resp;
     grpc::Status status = stub->Snapshot(&ctx, req, &resp);
     if (!status.ok()) {
       return Failed(status);
@@ -194,9 +194,9 @@ int main(int argc, char** argv) {
     std::printf("%s\n", Json(resp).c_str());
     return 0;
   }
-  admin::ReleaseVolumeRequest req;
+  admin_v1::ReleaseVolumeRequest req;
   req.set_name(args[2]);
-  admin::ReleaseVolumeResponse resp;
+  admin_v1::ReleaseVolumeResponse resp;
   grpc::Status status = stub->Release(&ctx, req, &resp);
   if (!status.ok()) {
     return Failed(status);
