@@ -23,7 +23,7 @@
 namespace cricket::cri {
 namespace {
 
-namespace admin = ::cricket::admin::v1;
+namespace admin_v1 = ::cricket::admin::v1;
 
 constexpr size_t kChunkBytes = 1 << 20;
 
@@ -48,16 +48,16 @@ std::string Human(int64_t bytes) {
   return out;
 }
 
-int Import(admin::Images::Stub& stub, const std::string& path) {
+int Import(admin_v1::Images::Stub& stub, const std::string& path) {
   int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return FileFailed("open", path);
   }
   grpc::ClientContext ctx;
-  admin::ImportImagesResponse resp;
+  admin_v1::ImportImagesResponse resp;
   auto writer = stub.Import(&ctx, &resp);
   std::string buffer(kChunkBytes, '\0');
-  admin::ImportImagesRequest req;
+  admin_v1::ImportImagesRequest req;
   for (;;) {
     ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) {
@@ -90,7 +90,7 @@ int Import(admin::Images::Stub& stub, const std::string& path) {
   return 0;
 }
 
-int Export(admin::Images::Stub& stub, const std::string& ref, const std::string& path) {
+int Export(admin_v1::Images::Stub& stub, const std::string& ref, const std::string& path) {
   const bool to_stdout = path == "-";
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = to_stdout ? STDOUT_FILENO
@@ -99,10 +99,10 @@ int Export(admin::Images::Stub& stub, const std::string& ref, const std::string&
     return FileFailed("create", tmp);
   }
   grpc::ClientContext ctx;
-  admin::ExportImageRequest req;
+  admin_v1::ExportImageRequest req;
   req.set_image(ref);
   auto reader = stub.Export(&ctx, req);
-  admin::ExportImageChunk chunk;
+  admin_v1::ExportImageChunk chunk;
   bool write_failed = false;
   while (!write_failed && reader->Read(&chunk)) {
     const std::string& data = chunk.chunk();
@@ -145,7 +145,7 @@ class PullPrinter {
  public:
   explicit PullPrinter(bool tty) : tty_(tty) {}
 
-  void Show(const admin::PullImageProgress& p) {
+  void Show(const admin_v1::PullImageProgress& p) {
     auto now = std::chrono::steady_clock::now();
     if (tty_ && drawn_ > 0) {
       std::printf("\033[%dA", drawn_);  // back to the first layer line
@@ -186,13 +186,13 @@ class PullPrinter {
   std::map<std::string, Seen> seen_;
 };
 
-int Pull(admin::Images::Stub& stub, const std::string& ref) {
+int Pull(admin_v1::Images::Stub& stub, const std::string& ref) {
   grpc::ClientContext ctx;
-  admin::PullImageRequest req;
+  admin_v1::PullImageRequest req;
   req.set_image(ref);
   auto reader = stub.Pull(&ctx, req);
   PullPrinter printer(::isatty(STDOUT_FILENO) == 1);
-  admin::PullImageProgress progress;
+  admin_v1::PullImageProgress progress;
   std::string id;
   while (reader->Read(&progress)) {
     if (progress.has_image()) {
@@ -222,7 +222,7 @@ int ImagesCommand(const std::string& socket, const std::vector<std::string>& arg
                  "       cricketctl [--socket PATH] images pull REF\n");
     return 2;
   }
-  auto stub = admin::Images::NewStub(
+  auto stub = admin_v1::Images::NewStub(
       grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
   if (verb == "import") {
     return Import(*stub, args[1]);

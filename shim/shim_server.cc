@@ -53,7 +53,6 @@ Result<UniqueFd> ListenUnix(const std::string& path) {
 
 ShimServer::ShimServer(const ShimOptions& options, Syscalls& sys, oci::CgroupInfo cgroups)
     : options_(options),
-      sys_(sys),
       runtime_(NewContainerRuntime(sys, options.runtime_binary, options.runtime_root,
                                    options.state_dir, std::move(cgroups))) {}
 

@@ -108,7 +108,6 @@ class ShimServer {
   void DropAttachers();
 
   ShimOptions options_;
-  Syscalls& sys_;
   std::unique_ptr<ContainerRuntime> runtime_;
   std::unique_ptr<LogPump> log_;
   std::optional<OomWatch> oom_watch_;  // while the init runs

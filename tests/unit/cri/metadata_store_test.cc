@@ -12,7 +12,7 @@ namespace {
 
 using ::cricket::testing::TempDir;
 
-SandboxRecord Sandbox(const std::string& id, const std::string& name) {
+SandboxRecord MakeSandbox(const std::string& id, const std::string& name) {
   SandboxRecord r;
   r.id = id;
   r.name = name;
@@ -23,7 +23,7 @@ SandboxRecord Sandbox(const std::string& id, const std::string& name) {
   return r;
 }
 
-ContainerRecord Container(const std::string& id, const std::string& sandbox_id,
+ContainerRecord MakeContainer(const std::string& id, const std::string& sandbox_id,
                           const std::string& name) {
   ContainerRecord r;
   r.id = id;
@@ -49,8 +49,8 @@ TEST(MetadataStoreTest, NewStoreHasCurrentSchema) {
 TEST(MetadataStoreTest, RoundTripsSandboxesAndContainers) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());
-  ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "web_default_uid_0")).ok());
-  ASSERT_TRUE(store->PutContainer(Container("c1", "s1", "nginx_web_0")).ok());
+  ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "web_default_uid_0")).ok());
+  ASSERT_TRUE(store->PutContainer(MakeContainer("c1", "s1", "nginx_web_0")).ok());
 
   auto sandbox = store->GetSandbox("s1");
   ASSERT_TRUE(sandbox.ok());
@@ -87,8 +87,8 @@ TEST(MetadataStoreTest, MissingIdsAreNotFoundAndDeletesIdempotent) {
 TEST(MetadataStoreTest, NameConflictIsAlreadyExists) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());
-  ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "web_default_uid_0")).ok());
-  auto clash = store->PutSandbox(Sandbox("s2", "web_default_uid_0"));
+  ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "web_default_uid_0")).ok());
+  auto clash = store->PutSandbox(MakeSandbox("s2", "web_default_uid_0"));
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.error().code(), Code::kAlreadyExists);
   EXPECT_EQ(clash.error().message(), "sandbox name web_default_uid_0 is reserved by sandbox s1");
@@ -98,12 +98,12 @@ TEST(MetadataStoreTest, NameConflictIsAlreadyExists) {
 TEST(MetadataStoreTest, ContainerNeedsItsSandboxAndKeepsItAlive) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());
-  auto orphan = store->PutContainer(Container("c1", "ghost", "a_b_0"));
+  auto orphan = store->PutContainer(MakeContainer("c1", "ghost", "a_b_0"));
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.error().code(), Code::kFailedPrecondition);
 
-  ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "p")).ok());
-  ASSERT_TRUE(store->PutContainer(Container("c1", "s1", "a_b_0")).ok());
+  ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "p")).ok());
+  ASSERT_TRUE(store->PutContainer(MakeContainer("c1", "s1", "a_b_0")).ok());
   auto busy = store->DeleteSandbox("s1");
   ASSERT_FALSE(busy.ok());
   EXPECT_EQ(busy.error().code(), Code::kFailedPrecondition);
@@ -113,8 +113,8 @@ TEST(MetadataStoreTest, ContainerNeedsItsSandboxAndKeepsItAlive) {
 TEST(MetadataStoreTest, UpdatingASandboxKeepsItsContainers) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());
-  ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "p")).ok());
-  ASSERT_TRUE(store->PutContainer(Container("c1", "s1", "a_b_0")).ok());
+  ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "p")).ok());
+  ASSERT_TRUE(store->PutContainer(MakeContainer("c1", "s1", "a_b_0")).ok());
   SandboxRecord stopped = *store->GetSandbox("s1");
   stopped.state = SandboxState::kNotReady;
   auto put = store->PutSandbox(stopped);
@@ -127,8 +127,8 @@ TEST(MetadataStoreTest, FailedUpdateRollsBackEveryWrite) {
   TempDir dir;
   auto store = std::move(MetadataStore::Open(dir.path()).value());
   auto result = store->Update([](MetadataStore::Tx& tx) -> Result<void> {
-    CR_RETURN_IF_ERROR(tx.PutSandbox(Sandbox("s1", "p")));
-    CR_RETURN_IF_ERROR(tx.PutContainer(Container("c1", "s1", "a_b_0")));
+    CR_RETURN_IF_ERROR(tx.PutSandbox(MakeSandbox("s1", "p")));
+    CR_RETURN_IF_ERROR(tx.PutContainer(MakeContainer("c1", "s1", "a_b_0")));
     return Error(Code::kInternal, "shim failed to start");
   });
   ASSERT_FALSE(result.ok());
@@ -141,7 +141,7 @@ TEST(MetadataStoreTest, SurvivesReopen) {
   TempDir dir;
   {
     auto store = std::move(MetadataStore::Open(dir.path()).value());
-    ASSERT_TRUE(store->PutSandbox(Sandbox("s1", "p")).ok());
+    ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "p")).ok());
   }
   auto store = std::move(MetadataStore::Open(dir.path()).value());
   EXPECT_EQ(store->ListSandboxes()->size(), 1u);
@@ -154,7 +154,7 @@ TEST(MetadataStoreTest, CrashMidTransactionKeepsCommittedStateOnly) {
   TempDir dir;
   {
     auto store = std::move(MetadataStore::Open(dir.path()).value());
-    ASSERT_TRUE(store->PutSandbox(Sandbox("committed", "p0")).ok());
+    ASSERT_TRUE(store->PutSandbox(MakeSandbox("committed", "p0")).ok());
   }
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -164,8 +164,8 @@ TEST(MetadataStoreTest, CrashMidTransactionKeepsCommittedStateOnly) {
       ::_exit(3);
     }
     (void)(*store)->Update([](MetadataStore::Tx& tx) -> Result<void> {
-      (void)tx.PutSandbox(Sandbox("half", "p1"));
-      (void)tx.PutContainer(Container("c-half", "half", "x_p1_0"));
+      (void)tx.PutSandbox(MakeSandbox("half", "p1"));
+      (void)tx.PutContainer(MakeContainer("c-half", "half", "x_p1_0"));
       ::_exit(0);  // dies holding the write transaction
     });
     ::_exit(4);
@@ -183,7 +183,7 @@ TEST(MetadataStoreTest, CrashMidTransactionKeepsCommittedStateOnly) {
   EXPECT_EQ((*sandboxes)[0].id, "committed");
   EXPECT_TRUE((*reopened)->ListContainers()->empty());
   // And it still takes writes: the dead writer's lock is gone.
-  EXPECT_TRUE((*reopened)->PutSandbox(Sandbox("after", "p2")).ok());
+  EXPECT_TRUE((*reopened)->PutSandbox(MakeSandbox("after", "p2")).ok());
 }
 
 // A crash right after COMMIT returned must keep the change (synchronous=FULL).
@@ -193,7 +193,7 @@ TEST(MetadataStoreTest, CrashAfterCommitKeepsChange) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     auto store = MetadataStore::Open(dir.path());
-    if (!store.ok() || !(*store)->PutSandbox(Sandbox("s1", "p")).ok()) {
+    if (!store.ok() || !(*store)->PutSandbox(MakeSandbox("s1", "p")).ok()) {
       ::_exit(3);
     }
     ::_exit(0);
