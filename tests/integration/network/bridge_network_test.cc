@@ -180,7 +180,7 @@ TEST_F(BridgeNetworkTest, ReconcileAfterRestartRemovesOrphans) {
   ASSERT_TRUE(net_->Setup(a).ok());
   ASSERT_TRUE(net_->Setup(b).ok());
   // A restarted cricketd: a fresh object over the same data dir, told only pod-live exists.
-  auto restarted = std::move(BridgeNetwork::Create(options_).value());
+  auto restarted = BridgeNetwork::Create(options_).value();
   ASSERT_TRUE(restarted->Reconcile({"pod-live"}).ok());
   EXPECT_TRUE(LinkExists(HostVethName("pod-live")));
   EXPECT_FALSE(LinkExists(HostVethName("pod-dead")));
@@ -242,7 +242,7 @@ TEST_F(BridgeNetworkTest, DestroyWithAnotherSubnetRemovesMasqueradeRuleAndLeases
   BridgeOptions other = options_;
   other.subnet = BridgeOptions{}.subnet;
 
-  auto destroyed = std::move(BridgeNetwork::Create(other).value())->Destroy();
+  auto destroyed = BridgeNetwork::Create(other).value()->Destroy();
 
   ASSERT_TRUE(destroyed.ok()) << destroyed.error().ToString();
   EXPECT_TRUE(masquerade_rules().empty());
@@ -259,7 +259,7 @@ TEST_F(BridgeNetworkTest, TwoHundredPodsLeaveNothingBehind) {
     ASSERT_TRUE(RemoveNetns(pod.netns_path).ok());
     pins_.pop_back();
   }
-  auto nl = std::move(Netlink::Open().value());
+  auto nl = Netlink::Open().value();
   int bridge = *nl.LinkIndex(options_.bridge);
   auto links = nl.ListLinks();
   ASSERT_TRUE(links.ok());

@@ -43,7 +43,7 @@ class CniNetworkTest : public ::testing::Test {
     options.conf_dir = dir_.Join("net.d");
     options.bin_dirs = {kPluginDir};
     options.cache_dir = dir_.Join("cache");
-    net_ = std::move(CniNetwork::Create(options).value());
+    net_ = CniNetwork::Create(options).value();
   }
 
   void TearDown() override {
@@ -168,7 +168,7 @@ TEST_F(CniNetworkTest, TwoHundredPodsLeaveNothingBehind) {
     pins_.pop_back();
   }
   EXPECT_EQ(IpamLeases(), 0);
-  auto nl = std::move(Netlink::Open().value());
+  auto nl = Netlink::Open().value();
   int bridge = *nl.LinkIndex(bridge_);
   auto links = nl.ListLinks();
   ASSERT_TRUE(links.ok());

@@ -137,7 +137,7 @@ TEST_F(LocalnetGuardTest, ReconcileGuardsABridgeThatHasRouteLocalnetOn) {
   ASSERT_TRUE(RemoveLocalnetGuard(iptables, options_.bridge).ok());
   ASSERT_FALSE(FilterChainExists(kFirewallChain));
 
-  auto restarted = std::move(BridgeNetwork::Create(options_).value());
+  auto restarted = BridgeNetwork::Create(options_).value();
   ASSERT_TRUE(restarted->Reconcile({"pod-old"}).ok());
 
   EXPECT_TRUE(FilterChainExists(kFirewallChain));

@@ -65,7 +65,7 @@ TEST_F(NetworkManagerTest, BadSubnetNamesTheKey) {
 }
 
 TEST_F(NetworkManagerTest, SetupCreatesPinAndTeardownRemovesIt) {
-  auto manager = std::move(NetworkManager::Create(options_).value());
+  auto manager = NetworkManager::Create(options_).value();
   PodNetworkConfig pod;
   pod.sandbox_id = "sb1";
   auto status = manager->SetupPod(pod);
@@ -78,7 +78,7 @@ TEST_F(NetworkManagerTest, SetupCreatesPinAndTeardownRemovesIt) {
 }
 
 TEST_F(NetworkManagerTest, FailedSetupLeavesNoPin) {
-  auto manager = std::move(NetworkManager::Create(options_).value());
+  auto manager = NetworkManager::Create(options_).value();
   PodNetworkConfig a;
   a.sandbox_id = "sb-a";
   a.port_mappings = {{Protocol::kTcp, 80, 18100, ""}};
@@ -93,7 +93,7 @@ TEST_F(NetworkManagerTest, FailedSetupLeavesNoPin) {
 }
 
 TEST_F(NetworkManagerTest, ReconcileRemovesOrphanedPins) {
-  auto manager = std::move(NetworkManager::Create(options_).value());
+  auto manager = NetworkManager::Create(options_).value();
   PodNetworkConfig live;
   live.sandbox_id = "live";
   PodNetworkConfig dead;

@@ -132,7 +132,7 @@ TEST(DecodedRecordsTest, CorruptContainerRuntimeIsDataLossNamingIdAndPart) {
 
 TEST(DecodedRecordsTest, LoadSandboxDecodesWhatTheStoreHolds) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   Sandbox pod = Encoded(SomeSandbox());
   ASSERT_TRUE(store->PutSandbox(pod.record).ok());
 
@@ -149,7 +149,7 @@ TEST(DecodedRecordsTest, LoadSandboxDecodesWhatTheStoreHolds) {
 
 TEST(DecodedRecordsTest, LoadSandboxReportsACorruptStoredPart) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   Sandbox pod = Encoded(SomeSandbox());
   pod.record.runtime = "not json";
   ASSERT_TRUE(store->PutSandbox(pod.record).ok());

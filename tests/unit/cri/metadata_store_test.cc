@@ -48,7 +48,7 @@ TEST(MetadataStoreTest, NewStoreHasCurrentSchema) {
 
 TEST(MetadataStoreTest, RoundTripsSandboxesAndContainers) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "web_default_uid_0")).ok());
   ASSERT_TRUE(store->PutContainer(MakeContainer("c1", "s1", "nginx_web_0")).ok());
 
@@ -74,7 +74,7 @@ TEST(MetadataStoreTest, RoundTripsSandboxesAndContainers) {
 
 TEST(MetadataStoreTest, MissingIdsAreNotFoundAndDeletesIdempotent) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   auto missing = store->GetSandbox("nope");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), Code::kNotFound);
@@ -86,7 +86,7 @@ TEST(MetadataStoreTest, MissingIdsAreNotFoundAndDeletesIdempotent) {
 
 TEST(MetadataStoreTest, NameConflictIsAlreadyExists) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "web_default_uid_0")).ok());
   auto clash = store->PutSandbox(MakeSandbox("s2", "web_default_uid_0"));
   ASSERT_FALSE(clash.ok());
@@ -97,7 +97,7 @@ TEST(MetadataStoreTest, NameConflictIsAlreadyExists) {
 
 TEST(MetadataStoreTest, ContainerNeedsItsSandboxAndKeepsItAlive) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   auto orphan = store->PutContainer(MakeContainer("c1", "ghost", "a_b_0"));
   ASSERT_FALSE(orphan.ok());
   EXPECT_EQ(orphan.error().code(), Code::kFailedPrecondition);
@@ -112,7 +112,7 @@ TEST(MetadataStoreTest, ContainerNeedsItsSandboxAndKeepsItAlive) {
 
 TEST(MetadataStoreTest, UpdatingASandboxKeepsItsContainers) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "p")).ok());
   ASSERT_TRUE(store->PutContainer(MakeContainer("c1", "s1", "a_b_0")).ok());
   SandboxRecord stopped = *store->GetSandbox("s1");
@@ -125,7 +125,7 @@ TEST(MetadataStoreTest, UpdatingASandboxKeepsItsContainers) {
 
 TEST(MetadataStoreTest, FailedUpdateRollsBackEveryWrite) {
   TempDir dir;
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   auto result = store->Update([](MetadataStore::Tx& tx) -> Result<void> {
     CR_RETURN_IF_ERROR(tx.PutSandbox(MakeSandbox("s1", "p")));
     CR_RETURN_IF_ERROR(tx.PutContainer(MakeContainer("c1", "s1", "a_b_0")));
@@ -140,10 +140,10 @@ TEST(MetadataStoreTest, FailedUpdateRollsBackEveryWrite) {
 TEST(MetadataStoreTest, SurvivesReopen) {
   TempDir dir;
   {
-    auto store = std::move(MetadataStore::Open(dir.path()).value());
+    auto store = MetadataStore::Open(dir.path()).value();
     ASSERT_TRUE(store->PutSandbox(MakeSandbox("s1", "p")).ok());
   }
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   EXPECT_EQ(store->ListSandboxes()->size(), 1u);
 }
 
@@ -153,7 +153,7 @@ TEST(MetadataStoreTest, SurvivesReopen) {
 TEST(MetadataStoreTest, CrashMidTransactionKeepsCommittedStateOnly) {
   TempDir dir;
   {
-    auto store = std::move(MetadataStore::Open(dir.path()).value());
+    auto store = MetadataStore::Open(dir.path()).value();
     ASSERT_TRUE(store->PutSandbox(MakeSandbox("committed", "p0")).ok());
   }
   pid_t child = ::fork();
@@ -201,14 +201,14 @@ TEST(MetadataStoreTest, CrashAfterCommitKeepsChange) {
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_EQ(WEXITSTATUS(status), 0);
-  auto store = std::move(MetadataStore::Open(dir.path()).value());
+  auto store = MetadataStore::Open(dir.path()).value();
   EXPECT_TRUE(store->GetSandbox("s1").ok());
 }
 
 TEST(MetadataStoreTest, RefusesStoreFromNewerVersion) {
   TempDir dir;
   {
-    auto db = std::move(Database::Open(dir.Join("metadata.db")).value());
+    auto db = Database::Open(dir.Join("metadata.db")).value();
     ASSERT_TRUE(db->Exec("PRAGMA user_version = 99").ok());
   }
   auto store = MetadataStore::Open(dir.path());

@@ -17,7 +17,7 @@ constexpr std::string_view kHybridMountinfo =
 
 class RuntimeStatusTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = std::move(MetadataStore::Open(dir_.path()).value()); }
+  void SetUp() override { store_ = MetadataStore::Open(dir_.path()).value(); }
 
   CriService Service(Result<oci::CgroupInfo> cgroups) {
     CriDeps deps;

@@ -33,7 +33,7 @@ class CriServiceFixture : public ::testing::Test {
     image.id = "sha256:" + std::string(64, 'i');
     image.chain_id = "sha256:" + std::string(64, 'l');
     rootfs_.images["busybox"] = image;
-    store_ = std::move(MetadataStore::Open(dir_.Join("db")).value());
+    store_ = MetadataStore::Open(dir_.Join("db")).value();
   }
 
   // The dependencies of everything above; the caller adds `shims` and, where used, `sys`.

@@ -22,7 +22,7 @@ namespace {
 using ::cricket::testing::TempDir;
 
 Ipam OpenIpam(const TempDir& dir, const char* cidr) {
-  return std::move(Ipam::Open(dir.Join("leases"), *Ipv4Cidr::Parse(cidr)).value());
+  return Ipam::Open(dir.Join("leases"), *Ipv4Cidr::Parse(cidr)).value();
 }
 
 TEST(IpamTest, HandsOutDistinctAddressesSkippingGateway) {

@@ -18,7 +18,7 @@ std::chrono::system_clock::time_point FixedTime() {
 class CriLogTest : public ::testing::Test {
  protected:
   CriLogWriter Open(size_t max_line) {
-    return std::move(CriLogWriter::Open(dir_.Join("0.log"), max_line, FixedTime).value());
+    return CriLogWriter::Open(dir_.Join("0.log"), max_line, FixedTime).value();
   }
   std::string Log() { return ReadFile(dir_.Join("0.log")).value_or("<missing>"); }
 

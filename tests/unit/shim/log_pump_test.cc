@@ -16,7 +16,7 @@ constexpr const char* kEpochTs = "1970-01-01T00:00:00.000000000Z";
 TEST(LogPumpTest, WritesInOrderAndFlushesOnDestruction) {
   TempDir dir;
   {
-    LogPump pump(std::move(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value()));
+    LogPump pump(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value());
     pump.Push(LogStream::kStdout, "one\ntw");
     pump.Push(LogStream::kStdout, "o\nthree");
   }
@@ -27,7 +27,7 @@ TEST(LogPumpTest, WritesInOrderAndFlushesOnDestruction) {
 TEST(LogPumpTest, FullQueueDropsAndSaysSo) {
   TempDir dir;
   {
-    LogPump pump(std::move(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value()),
+    LogPump pump(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value(),
                  /*max_queued_bytes=*/8);
     pump.Drain();
     pump.Push(LogStream::kStdout, "0123456789\n");  // larger than the whole queue
@@ -44,7 +44,7 @@ TEST(LogPumpTest, FullQueueDropsAndSaysSo) {
 
 TEST(LogPumpTest, ReopenAfterRotation) {
   TempDir dir;
-  LogPump pump(std::move(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value()));
+  LogPump pump(CriLogWriter::Open(dir.Join("c.log"), 1024, Epoch).value());
   pump.Push(LogStream::kStdout, "a\n");
   pump.Drain();
   ASSERT_EQ(::rename(dir.Join("c.log").c_str(), dir.Join("c.log.1").c_str()), 0);

@@ -101,8 +101,8 @@ TEST(ImageDbCorruptTest, WrongSchemaIsSetAside) {
 class ImageDbRecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    content_ = std::move(ContentStore::Open(dir_.path()).value());
-    snapshots_ = std::move(Snapshotter::Open(dir_.Join("snapshots"), sys_, {}).value());
+    content_ = ContentStore::Open(dir_.path()).value();
+    snapshots_ = Snapshotter::Open(dir_.Join("snapshots"), sys_, {}).value();
   }
 
   // Returns the config digest (the image id) of a one-layer image.
@@ -152,7 +152,7 @@ TEST_F(ImageDbRecoveryTest, CompleteImagesComeBackByIdWithoutTags) {
   std::string with_index = AddImage("one", /*unpacked=*/true, /*with_index=*/true);
   std::string bare = AddImage("two", /*unpacked=*/true, /*with_index=*/false);
   std::string not_unpacked = AddImage("three", /*unpacked=*/false, /*with_index=*/false);
-  auto db = std::move(ImageDb::Open(dir_.Join("images.db")).value());
+  auto db = ImageDb::Open(dir_.Join("images.db")).value();
 
   auto rebuilt = RebuildImageDb(*content_, *snapshots_, *db);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.error().ToString();
