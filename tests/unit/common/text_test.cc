@@ -28,6 +28,14 @@ TEST(TextTest, ParseUint64TakesOnlyWholeDecimals) {
   EXPECT_EQ(ParseUint64(""), std::nullopt);
 }
 
+TEST(TextTest, TrimEndDropsOnlyTrailingSpacesAndLineFeeds) {
+  EXPECT_EQ(TrimEnd("eth0 \n"), "eth0");
+  EXPECT_EQ(TrimEnd(" a b\n\n"), " a b");
+  EXPECT_EQ(TrimEnd("tab\t"), "tab\t");
+  EXPECT_EQ(TrimEnd(" \n "), "");
+  EXPECT_EQ(TrimEnd(""), "");
+}
+
 TEST(TextTest, CleanPathResolvesDotsAndSlashesLexically) {
   EXPECT_EQ(CleanPath("/proc"), "/proc");
   EXPECT_EQ(CleanPath("/./proc/"), "/proc");
