@@ -21,22 +21,16 @@
 #include "common/unique_fd.h"
 #include "storage/digest.h"
 #include "storage/layer_path.h"
+#include "storage/libarchive_ptr.h"
 
 namespace cricket::storage::volumes {
 namespace {
 
 constexpr size_t kReadBytes = 256 * 1024;
 
-struct ArchiveFree {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryFree {
-  void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
 struct ZstdFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
-using EntryPtr = std::unique_ptr<archive_entry, EntryFree>;
 
 // Receives the uncompressed tar from libarchive: hashes it (diff_id), compresses it, hashes and
 // writes the result (the blob).
@@ -187,7 +181,7 @@ class LayerWriter {
     std::string name = slash == std::string::npos ? ".wh." + path
                                                   : path.substr(0, slash + 1) + ".wh." +
                                                         path.substr(slash + 1);
-    EntryPtr e(archive_entry_new());
+    ArchiveEntryPtr e(archive_entry_new());
     archive_entry_set_pathname(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0);
@@ -197,7 +191,7 @@ class LayerWriter {
   // False when the entry vanished (the caller whites it out instead).
   Result<bool> Pack(IndexEntry& entry) {
     if (entry.type != EntryType::kFile) {
-      EntryPtr e = Header(entry);
+      ArchiveEntryPtr e = Header(entry);
       if (entry.type == EntryType::kSymlink) {
         archive_entry_set_symlink(e.get(), entry.link_target.c_str());
       }
@@ -211,8 +205,8 @@ class LayerWriter {
   int64_t torn() const { return torn_; }
 
  private:
-  EntryPtr Header(const IndexEntry& entry) {
-    EntryPtr e(archive_entry_new());
+  ArchiveEntryPtr Header(const IndexEntry& entry) {
+    ArchiveEntryPtr e(archive_entry_new());
     archive_entry_set_pathname(e.get(), entry.path.c_str());
     unsigned type = AE_IFREG;
     switch (entry.type) {
@@ -246,7 +240,7 @@ class LayerWriter {
     }
     auto link = links_.find({entry.dev, entry.ino});
     if (entry.nlink > 1 && link != links_.end()) {
-      EntryPtr e = Header(entry);
+      ArchiveEntryPtr e = Header(entry);
       archive_entry_set_hardlink(e.get(), link->second.first.c_str());
       CR_RETURN_IF_ERROR(WriteHeader(e.get(), entry.path));
       entry.hash = link->second.second;
@@ -304,7 +298,7 @@ class LayerWriter {
 
   // Writes header and exactly entry.size bytes (zeros when the file shrank meanwhile).
   Result<std::string> WriteFile(int fd, const IndexEntry& entry) {
-    EntryPtr e = Header(entry);
+    ArchiveEntryPtr e = Header(entry);
     archive_entry_set_size(e.get(), entry.size);
     CR_RETURN_IF_ERROR(WriteHeader(e.get(), entry.path));
     Sha256 hash;
@@ -351,7 +345,7 @@ class LayerWriter {
   int volume_fd_;
   BlobSink& sink_;
   const LayerBuildOptions& options_;
-  std::unique_ptr<archive, ArchiveFree> a_;
+  ArchiveWriter a_;
   // (dev, ino) of a multiply-linked file packed in this layer -> (its path, its hash).
   std::map<std::pair<uint64_t, uint64_t>, std::pair<std::string, std::string>> links_;
   int64_t packed_ = 0;
