@@ -6,20 +6,24 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <utility>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
 
 namespace cricket {
 
-// {read end, write end}.
-inline Result<std::pair<UniqueFd, UniqueFd>> CloexecPipe() {
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+// `what` names the pipe in the error: "create pipe: EMFILE (Too many open files)".
+inline Result<Pipe> MakePipe(const char* what = "create pipe") {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "create pipe");
+    return Error::FromErrno(errno, what);
   }
-  return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 }  // namespace cricket

@@ -11,23 +11,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/pipe.h"
 #include "common/unique_fd.h"
 
 namespace cricket {
 namespace {
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "create pipe");
-  }
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 std::vector<char*> CStrings(std::vector<std::string>& strings) {
   std::vector<char*> out;

@@ -183,15 +183,15 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
                                             size_t max_output_bytes) const {
   oci::Process p = process;
   p.terminal = false;
-  CR_ASSIGN_OR_RETURN(auto out, CloexecPipe());
-  CR_ASSIGN_OR_RETURN(auto err, CloexecPipe());
+  CR_ASSIGN_OR_RETURN(auto out, MakePipe());
+  CR_ASSIGN_OR_RETURN(auto err, MakePipe());
   CR_ASSIGN_OR_RETURN(UniqueFd conn, Connect());
   nlohmann::json request = {{"op", "exec"},
                             {"process", nlohmann::json::parse(oci::ProcessToJson(p))},
                             {"stdin", false}};
-  CR_RETURN_IF_ERROR(SendFrame(conn.get(), request, {out.second.get(), err.second.get()}));
-  out.second.Reset();  // the process holds the write ends now
-  err.second.Reset();
+  CR_RETURN_IF_ERROR(SendFrame(conn.get(), request, {out.write.get(), err.write.get()}));
+  out.write.Reset();  // the process holds the write ends now
+  err.write.Reset();
   CR_ASSIGN_OR_RETURN(Frame started, ReceiveFrame(conn.get(), std::chrono::seconds(30)));
   CR_RETURN_IF_ERROR(ReplyStatus(started.body));
   const pid_t pid = ReplyField(started.body, "pid", 0);
@@ -200,13 +200,13 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
   const auto deadline = Clock::now() + timeout;
   std::optional<int> exit_code;
   // Read both streams until they close and the exit arrives, or the deadline passes.
-  while (!exit_code || out.first.valid() || err.first.valid()) {
+  while (!exit_code || out.read.valid() || err.read.valid()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       result.timed_out = true;
       break;
     }
-    pollfd fds[3] = {{out.first.get(), POLLIN, 0}, {err.first.get(), POLLIN, 0},
+    pollfd fds[3] = {{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0},
                      {exit_code ? -1 : conn.get(), POLLIN, 0}};
     if (::poll(fds, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) {
       return Error::FromErrno(errno, "exec: poll");
@@ -215,7 +215,7 @@ Result<ExecSyncResult> ShimClient::ExecSync(const oci::Process& process,
       if (fds[i].revents == 0) {
         continue;
       }
-      UniqueFd& fd = i == 0 ? out.first : err.first;
+      UniqueFd& fd = i == 0 ? out.read : err.read;
       std::string& sink = i == 0 ? result.out : result.err;
       char buf[65536];
       ssize_t n = ::read(fd.get(), buf, sizeof(buf));

@@ -105,19 +105,19 @@ Result<void> ShimServer::CreateContainer() {
     CR_ASSIGN_OR_RETURN(pty_master_, oci::ReceiveFd(conn.get()));
     SetNonBlocking(pty_master_.get());
   } else {
-    CR_ASSIGN_OR_RETURN(auto out, CloexecPipe());
-    CR_ASSIGN_OR_RETURN(auto err, CloexecPipe());
+    CR_ASSIGN_OR_RETURN(auto out, MakePipe());
+    CR_ASSIGN_OR_RETURN(auto err, MakePipe());
     UniqueFd stdin_r;
-    CR_ASSIGN_OR_RETURN(auto in, CloexecPipe());
-    stdin_r = std::move(in.first);
+    CR_ASSIGN_OR_RETURN(auto in, MakePipe());
+    stdin_r = std::move(in.read);
     if (options_.stdin) {
-      stdin_w_ = std::move(in.second);
+      stdin_w_ = std::move(in.write);
       SetNonBlocking(stdin_w_.get());
     }
     // Without stdin the container reads EOF from a pipe nobody writes, not from our /dev/null:
     // CRIU can hand a pipe over on restore (--inherit-fd), but not a file of the node's /dev.
-    created = WithStdio(stdin_r.get(), out.second.get(),
-                        err.second.get(), [&] {
+    created = WithStdio(stdin_r.get(), out.write.get(),
+                        err.write.get(), [&] {
                           return options_.restore_from.empty()
                                      ? runtime_->Create(options_.id, options_.bundle, "")
                                      : runtime_->Restore(options_.id, options_.bundle,
@@ -126,8 +126,8 @@ Result<void> ShimServer::CreateContainer() {
     if (!created.ok()) {
       return created.error();
     }
-    stdout_r_ = std::move(out.first);
-    stderr_r_ = std::move(err.first);
+    stdout_r_ = std::move(out.read);
+    stderr_r_ = std::move(err.read);
     SetNonBlocking(stdout_r_.get());
     SetNonBlocking(stderr_r_.get());
   }

@@ -10,17 +10,13 @@
 #include <optional>
 
 #include "common/log.h"
+#include "common/pipe.h"
 #include "cri/streaming/k8s_messages.h"
 #include "cri/streaming/pumps.h"
 
 namespace cricket::cri::streaming {
 
 namespace {
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
 
 // Hands `fd` to an Asio descriptor without the throwing constructor.
 Result<void> Adopt(std::optional<asio::posix::stream_descriptor>& sd,
@@ -34,14 +30,6 @@ Result<void> Adopt(std::optional<asio::posix::stream_descriptor>& sd,
   }
   fd.Release();
   return Ok();
-}
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) {
-    return Error::FromErrno(errno, "create stdio pipe");
-  }
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 // Reads resize JSON from the client into `queue` until the channel ends.
@@ -100,17 +88,17 @@ class CommandPumps : public std::enable_shared_from_this<CommandPumps> {
   // Creates a pipe per requested stream; the runtime's ends go into `io`.
   Result<void> Open(bool tty, StreamSet& io) {
     if (channels_.stdin) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe("create stdio pipe"));
       io.stdin_fd = std::move(p.read);
       CR_RETURN_IF_ERROR(Adopt(stdin_, ex_, std::move(p.write)));
     }
     if (channels_.stdout) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe("create stdio pipe"));
       io.stdout_fd = std::move(p.write);
       CR_RETURN_IF_ERROR(Adopt(stdout_, ex_, std::move(p.read)));
     }
     if (channels_.stderr && !tty) {
-      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe());
+      CR_ASSIGN_OR_RETURN(Pipe p, MakePipe("create stdio pipe"));
       io.stderr_fd = std::move(p.write);
       CR_RETURN_IF_ERROR(Adopt(stderr_, ex_, std::move(p.read)));
     }
