@@ -146,8 +146,10 @@ void StartupReconcile::ThawFrozenContainers(CriService& service) {
     }
     auto runtime = ContainerRuntimeFor(*deps.config, info->runtime_handler, *deps.sys,
                                        *deps.cgroups, info->shim_dir);
-    auto cgroup = runtime.ok() ? (*runtime)->Cgroup(record.id)
-                               : Result<std::unique_ptr<oci::CgroupManager>>(runtime.error());
+    if (!runtime.ok()) {
+      continue;
+    }
+    auto cgroup = (*runtime)->Cgroup(record.id);
     if (!cgroup.ok() || !(*cgroup)->Frozen().value_or(false)) {
       continue;
     }
